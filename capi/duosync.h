@@ -1,0 +1,112 @@
+/* duosync C ABI — the stable contract for host applications and language bindings.
+ *
+ * Conventions (every function):
+ * - Functions that can fail return an int status code (DUO_OK = 0, else one of the DUO_* codes
+ *   below, numbered as absl::StatusCode) and take `char** errptr` last. On failure *errptr receives
+ *   a message the caller frees with duo_free(); on success it is left untouched. If *errptr is not
+ *   NULL on entry it must be a message from an earlier call: it is freed before being replaced.
+ * - Every string returned through an out-parameter is NUL-terminated, UTF-8, owned by the caller
+ *   and freed with duo_free(). Input strings are borrowed for the duration of the call only.
+ * - Configuration enters as JSON (proto/duosync/config.proto); reports and status leave as JSON.
+ * - Handles are opaque; each has a create/destroy pair and destroy accepts NULL.
+ * - No C++ exception, abort or assertion crosses this boundary. Passwords never appear in any
+ *   returned text.
+ * - Thread safety: a duo_project_t may be used from several threads at once; every function on it
+ *   is internally serialized where needed. duo_project_destroy must not race with other calls on
+ *   the same handle.
+ * Nothing here is ever removed or changed in meaning; new behaviour comes as new functions.
+ */
+#ifndef DUOSYNC_C_H_
+#define DUOSYNC_C_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DUO_BUILDING_LIBRARY)
+#define DUO_EXPORT __attribute__((visibility("default")))
+#else
+#define DUO_EXPORT
+#endif
+
+#define DUO_VERSION_MAJOR 0
+#define DUO_VERSION_MINOR 1
+#define DUO_VERSION_PATCH 0
+/* MAJOR * 1000000 + MINOR * 1000 + PATCH */
+#define DUO_VERSION_NUMBER 1000
+
+/* Status codes (the numbers of absl::StatusCode). */
+#define DUO_OK 0
+#define DUO_CANCELLED 1
+#define DUO_UNKNOWN 2
+#define DUO_INVALID_ARGUMENT 3      /* bad config or argument */
+#define DUO_DEADLINE_EXCEEDED 4
+#define DUO_NOT_FOUND 5
+#define DUO_ALREADY_EXISTS 6
+#define DUO_PERMISSION_DENIED 7
+#define DUO_RESOURCE_EXHAUSTED 8
+#define DUO_FAILED_PRECONDITION 9   /* a precheck failed, or the call does not fit the state */
+#define DUO_ABORTED 10
+#define DUO_OUT_OF_RANGE 11
+#define DUO_UNIMPLEMENTED 12
+#define DUO_INTERNAL 13
+#define DUO_UNAVAILABLE 14          /* a server cannot be reached or went away */
+#define DUO_DATA_LOSS 15
+#define DUO_UNAUTHENTICATED 16
+
+typedef struct duo_project_t duo_project_t;
+
+/* Library version, e.g. "0.1.0". Static storage: do not free. */
+DUO_EXPORT const char* duo_version(void);
+/* DUO_VERSION_NUMBER of the library actually loaded (compare with the header's). */
+DUO_EXPORT int duo_version_number(void);
+
+/* Frees any string or buffer this library returned. NULL is allowed. */
+DUO_EXPORT void duo_free(void* ptr);
+
+/* Validates a config without creating a project. *report_json (if report_json is not NULL)
+ * receives {"ok": bool, "errors": [{"field","message","fix"}], "warnings": [...]} in every case
+ * where the call itself ran. Returns DUO_OK when the config is valid, DUO_INVALID_ARGUMENT (with a
+ * summary in *errptr) when it is not. */
+DUO_EXPORT int duo_validate(const char* config_json, size_t config_len, char** report_json,
+                            char** errptr);
+
+/* Parses and validates `config_json` (config_len bytes) and creates a project in state "created".
+ * On success *out receives the handle (destroy with duo_project_destroy). On an invalid config
+ * returns DUO_INVALID_ARGUMENT naming every broken rule in *errptr, and *out is set to NULL. */
+DUO_EXPORT int duo_project_create(const char* config_json, size_t config_len, duo_project_t** out,
+                                  char** errptr);
+
+/* Stops the project if it runs, waits for its threads and frees it. NULL is allowed. */
+DUO_EXPORT void duo_project_destroy(duo_project_t* project);
+
+/* Runs every precheck against the real endpoints (blocks while it connects). *report_json receives
+ * {"ok": bool, "checks": [{"name","endpoint","link","status":"PASSED|WARNING|FAILED","message",
+ * "fix","objects":[...]}]}. Returns DUO_OK when no check failed, DUO_FAILED_PRECONDITION when some
+ * did (the report is filled in both cases). */
+DUO_EXPORT int duo_project_precheck(duo_project_t* project, char** report_json, char** errptr);
+
+/* Starts the project's links in background threads. Returns once each link has durably recorded
+ * where it starts. DUO_FAILED_PRECONDITION if it already runs. */
+DUO_EXPORT int duo_project_start(duo_project_t* project, char** errptr);
+
+/* Stops all links and waits for their threads. Idempotent. */
+DUO_EXPORT int duo_project_stop(duo_project_t* project, char** errptr);
+
+/* Waits up to timeout_ms for the links to end by themselves (a failure, or a finished data
+ * migration). DUO_DEADLINE_EXCEEDED when they still run; else the first link's error, or DUO_OK. */
+DUO_EXPORT int duo_project_wait(duo_project_t* project, int64_t timeout_ms, char** errptr);
+
+/* Status JSON: {"name","scenario","state","endpoint_a","endpoint_b","links":[{"name","stage",
+ * "source","destination","position","lag_seconds","rows_per_second","transactions_applied",
+ * "rows_applied","last_error","filtered_tables"}]}. Passwords are masked. */
+DUO_EXPORT int duo_project_status(duo_project_t* project, char** status_json, char** errptr);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DUOSYNC_C_H_ */

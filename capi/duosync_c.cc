@@ -1,0 +1,137 @@
+// The C ABI shim over duosync::Project: catches everything, maps absl::Status to codes.
+#include "duosync.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "duosync/project.h"
+
+struct duo_project_t {
+  std::unique_ptr<duosync::Project> rep;
+};
+
+namespace {
+
+char* CopyString(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (out != nullptr) std::memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+int SetError(char** errptr, int code, const std::string& message) {
+  if (errptr != nullptr) {
+    std::free(*errptr);
+    *errptr = CopyString(message);
+  }
+  return code;
+}
+
+int Report(const absl::Status& s, char** errptr) {
+  if (s.ok()) return DUO_OK;
+  return SetError(errptr, static_cast<int>(s.code()), std::string(s.message()));
+}
+
+// Runs `fn` and turns any escaping exception into DUO_INTERNAL.
+template <typename Fn>
+int Guard(char** errptr, Fn fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return SetError(errptr, DUO_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return SetError(errptr, DUO_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+int NullArgument(char** errptr, const char* what) {
+  return SetError(errptr, DUO_INVALID_ARGUMENT, std::string(what) + " must not be NULL");
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* duo_version(void) { return duosync::kVersion; }
+
+int duo_version_number(void) { return DUO_VERSION_NUMBER; }
+
+void duo_free(void* ptr) { std::free(ptr); }
+
+int duo_validate(const char* config_json, size_t config_len, char** report_json, char** errptr) {
+  return Guard(errptr, [&] {
+    if (config_json == nullptr) return NullArgument(errptr, "config_json");
+    bool ok = false;
+    std::string report = duosync::Project::Validate(std::string(config_json, config_len), &ok);
+    if (report_json != nullptr) *report_json = CopyString(report);
+    if (ok) return DUO_OK;
+    return SetError(errptr, DUO_INVALID_ARGUMENT, "invalid project config; see the report");
+  });
+}
+
+int duo_project_create(const char* config_json, size_t config_len, duo_project_t** out,
+                       char** errptr) {
+  return Guard(errptr, [&] {
+    if (out == nullptr) return NullArgument(errptr, "out");
+    *out = nullptr;
+    if (config_json == nullptr) return NullArgument(errptr, "config_json");
+    auto project = duosync::Project::Create(std::string(config_json, config_len));
+    if (!project.ok()) return Report(project.status(), errptr);
+    *out = new duo_project_t{std::move(*project)};
+    return DUO_OK;
+  });
+}
+
+void duo_project_destroy(duo_project_t* project) {
+  try {
+    delete project;
+  } catch (...) {
+  }
+}
+
+int duo_project_precheck(duo_project_t* project, char** report_json, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    bool ok = false;
+    std::string report = project->rep->Precheck(&ok);
+    if (report_json != nullptr) *report_json = CopyString(report);
+    if (ok) return DUO_OK;
+    return SetError(errptr, DUO_FAILED_PRECONDITION, "precheck failed; see the report");
+  });
+}
+
+int duo_project_start(duo_project_t* project, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Start(), errptr);
+  });
+}
+
+int duo_project_stop(duo_project_t* project, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Stop(), errptr);
+  });
+}
+
+int duo_project_wait(duo_project_t* project, int64_t timeout_ms, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Wait(absl::Milliseconds(timeout_ms)), errptr);
+  });
+}
+
+int duo_project_status(duo_project_t* project, char** status_json, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    if (status_json == nullptr) return NullArgument(errptr, "status_json");
+    *status_json = CopyString(project->rep->StatusJson());
+    return DUO_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,69 @@
+// duosync's C++ API: a project joins two endpoints with a forward link (A->B) and, for
+// active-active, a reverse link (B->A). Configuration enters as JSON (see proto/duosync/config.proto);
+// reports and status leave as JSON (proto/duosync/report.proto), like the C ABI.
+//
+// Thread safety: all methods may be called from any thread; Start/Stop/Wait are serialized inside.
+#ifndef DUOSYNC_PROJECT_H_
+#define DUOSYNC_PROJECT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace duosync {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+class Project {
+ public:
+  // Parses and validates `config_json`. InvalidArgument naming every broken rule (field, problem,
+  // fix) when the config is not valid.
+  static absl::StatusOr<std::unique_ptr<Project>> Create(absl::string_view config_json);
+
+  // Validation report as JSON ({"ok", "errors": [{field, message, fix}], "warnings": [...]}).
+  // Never fails: a config that does not parse is reported as one error.
+  static std::string Validate(absl::string_view config_json, bool* ok);
+
+  ~Project();
+  Project(const Project&) = delete;
+  Project& operator=(const Project&) = delete;
+
+  const std::string& name() const;
+
+  // Warnings of the validation the project passed, as the JSON report.
+  std::string ValidationJson() const;
+
+  // Connects to both endpoints and runs every precheck. Returns the report JSON; `*ok` tells
+  // whether no check failed. Blocks for the duration of the checks.
+  std::string Precheck(bool* ok);
+
+  // Starts the links' stages in background threads and returns once each link has recorded where
+  // it starts (so a crash afterwards loses nothing written to the source after Start returned).
+  // FailedPrecondition when already running.
+  absl::Status Start();
+
+  // Stops every link; returns when their threads have ended. Idempotent.
+  absl::Status Stop();
+
+  // Waits until every link has ended by itself (failed or finished), or `timeout` passed.
+  // Returns the first link error, DeadlineExceeded on timeout.
+  absl::Status Wait(absl::Duration timeout);
+
+  // Status JSON: project state and, per link, stage, position, lag, rates, counters, last error.
+  // Passwords never appear.
+  std::string StatusJson() const;
+
+  struct Rep;
+
+ private:
+  explicit Project(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_PROJECT_H_

@@ -1,0 +1,341 @@
+// duosync command-line tool. Exit codes (also in README):
+//   0 success   1 runtime failure (a link failed, a server is unreachable)   2 usage error
+//   3 invalid config   4 precheck failed
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/numbers.h"
+#include "duosync/project.h"
+#include "duosync/report.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "harness/mariadb_server.h"
+#include "demo.h"
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailure = 1, kExitUsage = 2, kExitInvalidConfig = 3,
+              kExitPrecheckFailed = 4;
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+const char* kUsage = R"(usage: duosync COMMAND [ARGS]
+
+commands:
+  validate FILE [--json]        check a project config against every rule
+  precheck FILE [--json]        check a project against its real endpoints
+  run FILE [--json] [--seconds N]
+                                run a project until Ctrl-C (or N seconds), showing progress
+  status [NAME] [--json]        show the status of projects running on this machine
+  demo [--seconds N]            start two local MariaDB servers and run an active-active demo
+  servers [--count N]           start N MariaDB test servers, print their endpoints as JSON,
+                                keep them until stdin closes or SIGTERM
+  version                       print the version
+
+exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed
+)";
+
+int Usage(const std::string& problem) {
+  if (!problem.empty()) std::cerr << "duosync: " << problem << "\n\n";
+  std::cerr << kUsage;
+  return kExitUsage;
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  bool json = false;
+  int seconds = 0;
+  int count = 2;
+};
+
+bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      out->json = true;
+    } else if (a == "--seconds" || a == "--count") {
+      int v = 0;
+      if (i + 1 >= argc || !absl::SimpleAtoi(argv[i + 1], &v) || v < 0) {
+        *problem = a + " needs a non-negative number";
+        return false;
+      }
+      (a == "--seconds" ? out->seconds : out->count) = v;
+      ++i;
+    } else if (a.rfind("--", 0) == 0) {
+      *problem = "unknown option " + a;
+      return false;
+    } else {
+      out->positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+bool ReadFile(const std::string& path, std::string* out, std::string* problem) {
+  std::ifstream in(path);
+  if (!in) {
+    *problem = "cannot read " + path;
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+template <typename M>
+M FromJson(const std::string& json) {
+  M m;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  (void)google::protobuf::util::JsonStringToMessage(json, &m, o);
+  return m;
+}
+
+std::string StatusDir() {
+  const char* d = std::getenv("DUOSYNC_STATUS_DIR");
+  return d != nullptr && *d ? d : "/tmp/duosync-status";
+}
+
+void PrintValidation(const std::string& json) {
+  auto r = FromJson<duosync::report::ValidationReport>(json);
+  for (const auto& e : r.errors()) {
+    std::cout << "error   " << (e.field().empty() ? "config" : e.field()) << ": " << e.message()
+              << "\n        fix: " << e.fix() << "\n";
+  }
+  for (const auto& w : r.warnings()) {
+    std::cout << "warning " << w.field() << ": " << w.message() << "\n        fix: " << w.fix()
+              << "\n";
+  }
+  std::cout << (r.ok() ? "config is valid" : "config is NOT valid") << "\n";
+}
+
+int Validate(const Args& args) {
+  if (args.positional.size() != 1) return Usage("validate needs exactly one FILE");
+  std::string config, problem;
+  if (!ReadFile(args.positional[0], &config, &problem)) return Usage(problem);
+  bool ok = false;
+  std::string report = duosync::Project::Validate(config, &ok);
+  if (args.json) std::cout << report << "\n";
+  else PrintValidation(report);
+  return ok ? kExitOk : kExitInvalidConfig;
+}
+
+// Reads and creates a project; prints the problem and sets *exit_code on failure.
+std::unique_ptr<duosync::Project> Load(const std::string& path, int* exit_code) {
+  std::string config, problem;
+  if (!ReadFile(path, &config, &problem)) {
+    *exit_code = Usage(problem);
+    return nullptr;
+  }
+  auto project = duosync::Project::Create(config);
+  if (!project.ok()) {
+    bool ok;
+    std::cerr << "duosync: invalid config " << path << "\n";
+    PrintValidation(duosync::Project::Validate(config, &ok));
+    *exit_code = kExitInvalidConfig;
+    return nullptr;
+  }
+  return std::move(*project);
+}
+
+void PrintPrecheck(const std::string& json) {
+  auto r = FromJson<duosync::report::PrecheckReport>(json);
+  for (const auto& c : r.checks()) {
+    std::string where = c.endpoint().empty() ? "" : " [" + c.endpoint() + "]";
+    if (!c.link().empty()) where += " (" + c.link() + ")";
+    std::cout << absl::StrFormat("%-8s %-20s%s %s\n",
+                                 duosync::report::CheckStatus_Name(c.status()), c.name(), where,
+                                 c.message());
+    if (!c.fix().empty() && c.status() != duosync::report::PASSED) {
+      std::cout << "         fix: " << c.fix() << "\n";
+    }
+  }
+  std::cout << (r.ok() ? "precheck passed" : "precheck FAILED") << "\n";
+}
+
+int Precheck(const Args& args) {
+  if (args.positional.size() != 1) return Usage("precheck needs exactly one FILE");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  bool ok = false;
+  std::string report = project->Precheck(&ok);
+  if (args.json) std::cout << report << "\n";
+  else PrintPrecheck(report);
+  return ok ? kExitOk : kExitPrecheckFailed;
+}
+
+std::string ProgressLine(const duosync::report::ProjectStatus& s) {
+  std::string line = s.name() + " " + s.state();
+  for (const auto& l : s.links()) {
+    line += absl::StrFormat(" | %s %s pos=%s lag=%.1fs %.0f rows/s txns=%d rows=%d", l.name(),
+                            l.stage(), l.position().empty() ? "-" : l.position(), l.lag_seconds(),
+                            l.rows_per_second(), l.transactions_applied(), l.rows_applied());
+    if (!l.last_error().empty()) line += " error: " + l.last_error();
+  }
+  return line;
+}
+
+void WriteStatusFile(const std::string& name, const std::string& json) {
+  std::error_code ec;
+  std::filesystem::create_directories(StatusDir(), ec);
+  const std::string path = StatusDir() + "/" + name + ".json";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json << "\n";
+  }
+  std::filesystem::rename(tmp, path, ec);
+}
+
+// Runs a started project until a signal, `seconds` elapse, or a link fails.
+int Follow(duosync::Project* project, const Args& args) {
+  const bool tty = isatty(STDOUT_FILENO) && !args.json;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_line = start - std::chrono::seconds(10);
+  int exit_code = kExitOk;
+  while (!g_stop) {
+    std::string json = project->StatusJson();
+    WriteStatusFile(project->name(), json);
+    auto status = FromJson<duosync::report::ProjectStatus>(json);
+    const auto now = std::chrono::steady_clock::now();
+    if (args.json) {
+      if (now - last_line >= std::chrono::seconds(1)) {
+        std::cout << json << std::endl;
+        last_line = now;
+      }
+    } else if (tty) {
+      std::cout << "\r\033[K" << ProgressLine(status) << std::flush;
+    } else if (now - last_line >= std::chrono::seconds(5)) {
+      std::cout << ProgressLine(status) << std::endl;
+      last_line = now;
+    }
+    if (status.state() == "failed") {
+      exit_code = kExitFailure;
+      break;
+    }
+    if (args.seconds > 0 && now - start >= std::chrono::seconds(args.seconds)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  (void)project->Stop();
+  std::string json = project->StatusJson();
+  WriteStatusFile(project->name(), json);
+  if (tty) std::cout << "\n";
+  std::cout << (args.json ? json : ProgressLine(FromJson<duosync::report::ProjectStatus>(json)))
+            << std::endl;
+  return exit_code;
+}
+
+int Run(const Args& args) {
+  if (args.positional.size() != 1) return Usage("run needs exactly one FILE");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  bool ok = false;
+  std::string report = project->Precheck(&ok);
+  if (!ok) {
+    if (args.json) std::cout << report << "\n";
+    else PrintPrecheck(report);
+    return kExitPrecheckFailed;
+  }
+  absl::Status started = project->Start();
+  if (!started.ok()) {
+    std::cerr << "duosync: cannot start: " << started.message() << "\n";
+    return kExitFailure;
+  }
+  return Follow(project.get(), args);
+}
+
+int Status(const Args& args) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(StatusDir(), ec)) {
+    if (entry.path().extension() != ".json") continue;
+    if (!args.positional.empty() && entry.path().stem() != args.positional[0]) continue;
+    files.push_back(entry.path());
+  }
+  if (files.empty()) {
+    std::cerr << "duosync: no project status found in " << StatusDir()
+              << (args.positional.empty() ? "" : " for " + args.positional[0])
+              << " (is `duosync run` running?)\n";
+    return kExitFailure;
+  }
+  for (const auto& f : files) {
+    std::string json, problem;
+    if (!ReadFile(f.string(), &json, &problem)) continue;
+    if (args.json) std::cout << json;
+    else std::cout << ProgressLine(FromJson<duosync::report::ProjectStatus>(json)) << "\n";
+  }
+  return kExitOk;
+}
+
+int Servers(const Args& args) {
+  if (args.count < 1 || args.count > 8) return Usage("--count must be 1..8");
+  auto servers = duosync::harness::StartServers(args.count);
+  if (!servers.ok()) {
+    std::cerr << "duosync: cannot start servers: " << servers.status().message() << "\n";
+    return kExitFailure;
+  }
+  std::string json = "[";
+  for (size_t i = 0; i < servers->size(); ++i) {
+    const auto& s = (*servers)[i];
+    std::string e = s->EndpointJson();
+    e.pop_back();
+    json += absl::StrCat(i ? "," : "", e, ",\"server_id\":", s->server_id(), ",\"dir\":\"",
+                         s->dir(), "\"}");
+  }
+  std::cout << json << "]" << std::endl;
+  // Keep the servers until our stdin closes (the parent test ended) or a signal arrives.
+  std::thread watcher([] {
+    char buf[256];
+    while (read(STDIN_FILENO, buf, sizeof buf) > 0) {
+    }
+    g_stop = true;
+  });
+  watcher.detach();
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage("");
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  signal(SIGPIPE, SIG_IGN);
+  const std::string command = argv[1];
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  Args args;
+  std::string problem;
+  if (!ParseArgs(argc, argv, &args, &problem)) return Usage(problem);
+  if (command == "version") {
+    std::cout << "duosync " << duosync::kVersion << "\n";
+    return kExitOk;
+  }
+  if (command == "validate") return Validate(args);
+  if (command == "precheck") return Precheck(args);
+  if (command == "run") return Run(args);
+  if (command == "status") return Status(args);
+  if (command == "servers") return Servers(args);
+  if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
+  return Usage("unknown command '" + command + "'");
+}

@@ -1,0 +1,123 @@
+#include "object_selector.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "names.h"
+
+namespace duosync {
+
+bool WildcardMatch(absl::string_view pattern, absl::string_view text, bool case_insensitive) {
+  auto eq = [&](char a, char b) {
+    return case_insensitive ? absl::ascii_tolower(a) == absl::ascii_tolower(b) : a == b;
+  };
+  // Iterative matcher with one backtrack point for the last '*': linear in practice.
+  size_t p = 0, t = 0, star = absl::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != absl::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+absl::StatusOr<TableRef> SplitQualifiedName(absl::string_view name) {
+  size_t dot = name.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot + 1 == name.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' is not of the form SCHEMA.TABLE"));
+  }
+  return TableRef{std::string(name.substr(0, dot)), std::string(name.substr(dot + 1))};
+}
+
+absl::StatusOr<std::vector<TableRef>> ParseTableImport(absl::string_view text) {
+  std::vector<TableRef> out;
+  for (absl::string_view item : absl::StrSplit(text, '|')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) continue;
+    auto ref = SplitQualifiedName(item);
+    if (!ref.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("import item ", ref.status().message(), "; write SCHEMA.T1|SCHEMA.T2|"));
+    }
+    out.push_back(*std::move(ref));
+  }
+  return out;
+}
+
+TableRef ApplyRename(const TableRef& source, absl::string_view rename) {
+  if (rename.empty()) return source;
+  size_t dot = rename.find('.');
+  if (dot == absl::string_view::npos) return TableRef{source.schema, std::string(rename)};
+  return TableRef{std::string(rename.substr(0, dot)), std::string(rename.substr(dot + 1))};
+}
+
+ObjectSelector::ObjectSelector(const config::ObjectSelection& objects, bool case_insensitive)
+    : objects_(objects), case_insensitive_(case_insensitive) {
+  uses_rules_ = objects.rules().whitelist_size() > 0;
+  if (uses_rules_) {
+    specs_.assign(objects.rules().tables().begin(), objects.rules().tables().end());
+    return;
+  }
+  specs_.assign(objects.tables().begin(), objects.tables().end());
+  if (auto imported = ParseTableImport(objects.import()); imported.ok()) {
+    for (const TableRef& ref : *imported) {
+      config::TableSelection spec;
+      spec.set_schema(ref.schema);
+      spec.set_table(ref.table);
+      if (FindSpec(ref) == nullptr) specs_.push_back(spec);
+    }
+  }
+  for (const auto& spec : specs_) named_.push_back(TableRef{spec.schema(), spec.table()});
+}
+
+const config::TableSelection* ObjectSelector::FindSpec(const TableRef& table) const {
+  for (const auto& spec : specs_) {
+    if (NamesEqual(spec.schema(), table.schema, case_insensitive_) &&
+        NamesEqual(spec.table(), table.table, case_insensitive_)) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<SelectedTable> ObjectSelector::Select(const TableRef& table) const {
+  const config::TableSelection* spec = FindSpec(table);
+  SelectedTable out;
+  out.source = table;
+  out.destination = table;
+  if (uses_rules_) {
+    const std::string name = table.ToString();
+    bool white = false;
+    for (const auto& pattern : objects_.rules().whitelist()) {
+      if (WildcardMatch(pattern, name, case_insensitive_)) white = true;
+    }
+    if (!white) return std::nullopt;
+    for (const auto& pattern : objects_.rules().blacklist()) {
+      if (WildcardMatch(pattern, name, case_insensitive_)) return std::nullopt;
+    }
+    for (const auto& [from, to] : objects_.rules().schema_renames()) {
+      if (NamesEqual(from, table.schema, case_insensitive_)) out.destination.schema = to;
+    }
+  } else if (spec == nullptr) {
+    return std::nullopt;
+  }
+  if (spec != nullptr) {
+    out.destination = ApplyRename(out.destination, spec->rename());
+    out.where = spec->where();
+    out.columns.assign(spec->columns().begin(), spec->columns().end());
+  }
+  return out;
+}
+
+}  // namespace duosync

@@ -1,0 +1,148 @@
+#include "duosync/project.h"
+
+#include <mutex>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "link.h"
+#include "precheck.h"
+#include "validation.h"
+
+namespace duosync {
+
+struct Project::Rep {
+  config::Project config;
+  report::ValidationReport validation;
+  mutable std::mutex mu;
+  std::vector<std::unique_ptr<Link>> links;  // guarded by mu
+  std::string state = "created";             // guarded by mu
+};
+
+namespace {
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+std::string DescribeEndpoint(const config::Endpoint& e) {
+  return absl::StrCat(e.user(), ":***@", e.host(), ":", e.port());
+}
+
+}  // namespace
+
+Project::Project(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+Project::~Project() { (void)Stop(); }
+
+std::string Project::Validate(absl::string_view config_json, bool* ok) {
+  auto parsed = ParseProjectJson(config_json);
+  report::ValidationReport report;
+  if (!parsed.ok()) {
+    auto* e = report.add_errors();
+    e->set_message(std::string(parsed.status().message()));
+    e->set_fix("write the config as JSON matching proto/duosync/config.proto");
+  } else {
+    ApplyDefaults(&*parsed);
+    report = ValidateProject(*parsed);
+  }
+  report.set_ok(report.errors_size() == 0);
+  if (ok != nullptr) *ok = report.ok();
+  return ToJson(report);
+}
+
+absl::StatusOr<std::unique_ptr<Project>> Project::Create(absl::string_view config_json) {
+  auto parsed = ParseProjectJson(config_json);
+  if (!parsed.ok()) return parsed.status();
+  ApplyDefaults(&*parsed);
+  auto rep = std::make_unique<Rep>();
+  rep->validation = ValidateProject(*parsed);
+  if (!rep->validation.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid project config: ", SummarizeErrors(rep->validation)));
+  }
+  rep->config = *std::move(parsed);
+  return std::unique_ptr<Project>(new Project(std::move(rep)));
+}
+
+const std::string& Project::name() const { return rep_->config.name(); }
+
+std::string Project::ValidationJson() const { return ToJson(rep_->validation); }
+
+std::string Project::Precheck(bool* ok) {
+  report::PrecheckReport report = RunPrecheck(rep_->config);
+  if (ok != nullptr) *ok = report.ok();
+  return ToJson(report);
+}
+
+absl::Status Project::Start() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state == "running") return absl::FailedPreconditionError("the project is already running");
+  if (rep_->config.tenant_mode() == config::ORACLE) {
+    return absl::UnimplementedError("ORACLE tenant mode links are not supported by this build");
+  }
+  rep_->links.clear();
+  std::vector<LinkDirection> directions = {LinkDirection::kForward};
+  if (rep_->config.has_reverse()) directions.push_back(LinkDirection::kReverse);
+  for (LinkDirection d : directions) {
+    auto link = Link::Create(rep_->config, d);
+    if (!link.ok()) return link.status();
+    rep_->links.push_back(std::move(*link));
+  }
+  for (auto& link : rep_->links) {
+    absl::Status s = link->Start();
+    if (!s.ok()) {
+      for (auto& l : rep_->links) l->Stop();
+      rep_->state = "failed";
+      return s;
+    }
+  }
+  rep_->state = "running";
+  return absl::OkStatus();
+}
+
+absl::Status Project::Stop() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  for (auto& link : rep_->links) link->Stop();
+  if (rep_->state == "running") rep_->state = "stopped";
+  return absl::OkStatus();
+}
+
+absl::Status Project::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status first;
+  std::vector<Link*> links;
+  {
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    for (auto& l : rep_->links) links.push_back(l.get());
+  }
+  for (Link* link : links) {
+    absl::Status s = link->Wait(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+    if (absl::IsDeadlineExceeded(s)) return s;
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+std::string Project::StatusJson() const {
+  report::ProjectStatus status;
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  status.set_name(rep_->config.name());
+  status.set_scenario(config::Scenario_Name(rep_->config.scenario()));
+  status.set_endpoint_a(DescribeEndpoint(rep_->config.endpoints().a()));
+  status.set_endpoint_b(DescribeEndpoint(rep_->config.endpoints().b()));
+  bool failed = false;
+  for (const auto& link : rep_->links) {
+    *status.add_links() = link->Status();
+    failed = failed || status.links().rbegin()->stage() == "failed";
+  }
+  status.set_state(failed ? "failed" : rep_->state);
+  return ToJson(status);
+}
+
+}  // namespace duosync

@@ -1,0 +1,159 @@
+#include "precheck.h"
+
+#include "absl/strings/str_cat.h"
+#include "support/test_support.h"
+#include "validation.h"
+
+namespace duosync {
+namespace {
+
+using testing::Connect;
+using testing::Exec;
+using testing::ServerPair;
+
+class PrecheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = Connect(ServerPair::A());
+    b_ = Connect(ServerPair::B());
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, "DROP DATABASE IF EXISTS pc; CREATE DATABASE pc");
+      Exec(c, "CREATE TABLE pc.orders (id INT PRIMARY KEY, total DECIMAL(10,2))");
+      Exec(c, "CREATE TABLE pc.by_code (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY (code))");
+    }
+  }
+  void TearDown() override {
+    Exec(a_.get(), "SET GLOBAL binlog_format=ROW; SET GLOBAL binlog_row_image=FULL");
+    Exec(a_.get(), "DROP USER IF EXISTS 'limited'@'%'");
+  }
+
+  std::string Config(const std::string& objects, const std::string& user_a = "",
+                     const std::string& types = R"("INCREMENTAL")") {
+    std::string a = ServerPair::A().EndpointJson();
+    if (!user_a.empty()) {
+      a = absl::StrCat("{\"region\":\"r1\",\"host\":\"127.0.0.1\",\"port\":", ServerPair::A().port(),
+                       ",\"user\":\"", user_a, "\",\"password\":\"pw\"}");
+    }
+    return absl::StrCat(R"({"name": "pc", "endpoints": {"a": )", a, R"(, "b": )",
+                        ServerPair::B().EndpointJson(), R"(}, "forward": {"migration_types": [)",
+                        types, R"(], "objects": )", objects, "}}");
+  }
+
+  report::PrecheckReport Run(const std::string& json) {
+    auto parsed = ParseProjectJson(json);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    ApplyDefaults(&*parsed);
+    EXPECT_TRUE(ValidateProject(*parsed).ok());
+    return RunPrecheck(*parsed);
+  }
+
+  static const report::Check* Find(const report::PrecheckReport& r, const std::string& name) {
+    for (const auto& c : r.checks()) {
+      if (c.name() == name) return &c;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<SqlConnection> a_, b_;
+};
+
+TEST_F(PrecheckTest, PassesOnAProperSetup) {
+  auto r = Run(Config(R"({"rules": {"whitelist": ["pc.*"]}})"));
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+  for (const auto& c : r.checks()) EXPECT_EQ(c.status(), report::PASSED) << c.DebugString();
+  ASSERT_NE(Find(r, "binlog_format"), nullptr);
+  EXPECT_NE(Find(r, "privilege_binlog"), nullptr);
+}
+
+TEST_F(PrecheckTest, FailsOnStatementBinlogFormat) {
+  Exec(a_.get(), "SET GLOBAL binlog_format=STATEMENT");
+  auto r = Run(Config(R"({"import": "pc.orders"})"));
+  EXPECT_FALSE(r.ok());
+  const report::Check* c = Find(r, "binlog_format");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status(), report::FAILED);
+  EXPECT_EQ(c->endpoint(), "a");
+  EXPECT_NE(c->message().find("STATEMENT"), std::string::npos);
+  EXPECT_NE(c->fix().find("ROW"), std::string::npos);
+}
+
+TEST_F(PrecheckTest, FailsOnMinimalRowImage) {
+  Exec(a_.get(), "SET GLOBAL binlog_row_image=MINIMAL");
+  auto r = Run(Config(R"({"import": "pc.orders"})"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Find(r, "binlog_row_image")->status(), report::FAILED);
+  EXPECT_NE(Find(r, "binlog_row_image")->message().find("MINIMAL"), std::string::npos);
+}
+
+TEST_F(PrecheckTest, FailsOnMissingPrivileges) {
+  // INSERT makes pc.orders visible to the user without letting it read the rows.
+  Exec(a_.get(), "CREATE USER 'limited'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON pc.by_code TO "
+                 "'limited'@'%'; GRANT INSERT ON pc.orders TO 'limited'@'%'");
+  auto r = Run(Config(R"({"import": "pc.orders|pc.by_code"})", "limited"));
+  EXPECT_FALSE(r.ok());
+  const report::Check* read = Find(r, "privilege_read");
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->status(), report::FAILED);
+  ASSERT_EQ(read->objects_size(), 1);
+  EXPECT_EQ(read->objects(0), "pc.orders");
+  EXPECT_EQ(Find(r, "privilege_binlog")->status(), report::FAILED);
+  EXPECT_NE(Find(r, "privilege_binlog")->fix().find("REPLICATION SLAVE"), std::string::npos);
+
+  // A table the user cannot see at all is reported as missing or not visible.
+  Exec(a_.get(), "REVOKE INSERT ON pc.orders FROM 'limited'@'%'");
+  auto hidden = Run(Config(R"({"import": "pc.orders|pc.by_code"})", "limited"));
+  const report::Check* exist = Find(hidden, "objects_exist");
+  ASSERT_NE(exist, nullptr);
+  EXPECT_EQ(exist->objects(0), "pc.orders");
+  EXPECT_NE(exist->message().find("no privilege"), std::string::npos);
+}
+
+TEST_F(PrecheckTest, ListsAndFiltersTablesWithoutKeys) {
+  Exec(a_.get(), "CREATE TABLE pc.loose (a INT, b INT)");
+  Exec(a_.get(), "CREATE TABLE pc.nullable_uk (a INT NULL, UNIQUE KEY (a))");
+  Exec(b_.get(), "CREATE TABLE pc.loose (a INT, b INT); CREATE TABLE pc.nullable_uk (a INT NULL, UNIQUE KEY (a))");
+  auto r = Run(Config(R"({"rules": {"whitelist": ["pc.*"]}})"));
+  const report::Check* keys = Find(r, "keys");
+  ASSERT_NE(keys, nullptr);
+  EXPECT_EQ(keys->status(), report::WARNING);
+  EXPECT_THAT(std::vector<std::string>(keys->objects().begin(), keys->objects().end()),
+              ::testing::UnorderedElementsAre("pc.loose", "pc.nullable_uk"));
+  EXPECT_TRUE(r.ok()) << "keyless tables are filtered out, the rest can run";
+  // Only keyless tables selected: nothing could be synced.
+  auto only = Run(Config(R"({"import": "pc.loose"})"));
+  EXPECT_FALSE(only.ok());
+  EXPECT_EQ(Find(only, "keys")->status(), report::FAILED);
+}
+
+TEST_F(PrecheckTest, FailsOnUnknownTableAndUnreachableEndpoint) {
+  auto r = Run(Config(R"({"import": "pc.orders|pc.nope"})"));
+  EXPECT_FALSE(r.ok());
+  ASSERT_NE(Find(r, "objects_exist"), nullptr);
+  EXPECT_EQ(Find(r, "objects_exist")->objects(0), "pc.nope");
+
+  std::string json = Config(R"({"import": "pc.orders"})");
+  const std::string port = absl::StrCat("\"port\":", ServerPair::B().port());
+  json.replace(json.find(port), port.size(), "\"port\":1");
+  auto down = Run(json);
+  EXPECT_FALSE(down.ok());
+  const report::Check* conn = nullptr;
+  for (const auto& c : down.checks()) {
+    if (c.name() == "connectivity" && c.endpoint() == "b") conn = &c;
+  }
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->status(), report::FAILED);
+  EXPECT_EQ(conn->message().find(harness::MariaDbServer::kPassword), std::string::npos)
+      << "the password must never appear";
+}
+
+TEST_F(PrecheckTest, FailsWhenDestinationTableIsMissingWithoutSchemaMigration) {
+  Exec(a_.get(), "CREATE TABLE pc.only_a (id INT PRIMARY KEY)");
+  auto r = Run(Config(R"({"import": "pc.only_a"})"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Find(r, "destination_tables")->status(), report::FAILED);
+  auto with_schema = Run(Config(R"({"import": "pc.only_a"})", "", R"("SCHEMA", "INCREMENTAL")"));
+  EXPECT_EQ(Find(with_schema, "destination_tables"), nullptr);
+}
+
+}  // namespace
+}  // namespace duosync

@@ -1,0 +1,51 @@
+#include "support/test_support.h"
+
+#include "absl/strings/str_join.h"
+
+namespace duosync::testing {
+namespace {
+std::vector<std::unique_ptr<harness::MariaDbServer>>* g_servers = nullptr;
+}  // namespace
+
+void ServerPair::SetUp() {
+  auto servers = harness::StartServers(2);
+  ASSERT_TRUE(servers.ok()) << servers.status();
+  g_servers = new std::vector<std::unique_ptr<harness::MariaDbServer>>(std::move(*servers));
+}
+
+void ServerPair::TearDown() {
+  delete g_servers;
+  g_servers = nullptr;
+}
+
+harness::MariaDbServer& ServerPair::A() { return *(*g_servers)[0]; }
+harness::MariaDbServer& ServerPair::B() { return *(*g_servers)[1]; }
+
+std::unique_ptr<SqlConnection> Connect(const harness::MariaDbServer& server,
+                                       const std::string& database) {
+  auto conn = server.Connect(database);
+  EXPECT_TRUE(conn.ok()) << conn.status();
+  return conn.ok() ? std::move(*conn) : nullptr;
+}
+
+void Exec(SqlConnection* conn, const std::string& sql) {
+  absl::Status s = conn->Execute(sql);
+  ASSERT_TRUE(s.ok()) << sql << ": " << s;
+}
+
+std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql) {
+  auto rows = conn->Query(sql);
+  EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status();
+  std::vector<std::string> out;
+  if (!rows.ok()) return out;
+  for (const auto& r : *rows) {
+    std::vector<std::string> cols;
+    for (const auto& c : r) cols.push_back(c.has_value() ? *c : "NULL");
+    out.push_back(absl::StrJoin(cols, "|"));
+  }
+  return out;
+}
+
+std::string EndpointJson(const harness::MariaDbServer& server) { return server.EndpointJson(); }
+
+}  // namespace duosync::testing

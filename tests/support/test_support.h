@@ -1,0 +1,65 @@
+// Shared test helpers: the MariaDB server pair of an integration test binary, status matchers,
+// small SQL helpers.
+#ifndef DUOSYNC_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define DUOSYNC_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "harness/mariadb_server.h"
+#include "sql_connection.h"
+
+namespace duosync::testing {
+
+// Two real servers ("region-1" = A, "region-2" = B), started once per test binary.
+class ServerPair : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+  static harness::MariaDbServer& A();
+  static harness::MariaDbServer& B();
+};
+
+// A connection as the harness's all-privileged user; fails the test on error.
+std::unique_ptr<SqlConnection> Connect(const harness::MariaDbServer& server,
+                                       const std::string& database = "");
+
+// Runs SQL, failing the test (with the statement) on error.
+void Exec(SqlConnection* conn, const std::string& sql);
+
+// All rows of a query, each row's columns joined by '|' (NULL shown as "NULL").
+std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql);
+
+// An endpoint block for a config: {"region","host","port","user","password"}.
+std::string EndpointJson(const harness::MariaDbServer& server);
+
+MATCHER(IsOk, "is OK") {
+  if (arg.ok()) return true;
+  *result_listener << arg;
+  return false;
+}
+
+MATCHER_P(StatusIs, code, "has status code " + absl::StatusCodeToString(code)) {
+  if (arg.code() == code) return true;
+  *result_listener << arg;
+  return false;
+}
+
+MATCHER_P2(StatusIs, code, substring,
+           "has status code " + absl::StatusCodeToString(code) + " and a message containing " +
+               std::string(substring)) {
+  if (arg.code() == code && std::string(arg.message()).find(substring) != std::string::npos) {
+    return true;
+  }
+  *result_listener << arg;
+  return false;
+}
+
+}  // namespace duosync::testing
+
+#endif  // DUOSYNC_TESTS_SUPPORT_TEST_SUPPORT_H_

@@ -1,0 +1,232 @@
+#include "validation.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace duosync {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A valid active-active project; tests break one rule at a time.
+std::string GoodActiveActive() {
+  return R"({
+    "name": "orders-sync", "tags": ["prod"], "scenario": "ACTIVE_ACTIVE", "tenant_mode": "MYSQL",
+    "endpoints": {
+      "a": {"region": "hangzhou", "host": "10.0.0.1", "port": 2881, "user": "u", "password": "p"},
+      "b": {"region": "shanghai", "host": "10.0.0.2", "port": 2881, "user": "u", "password": "p"}},
+    "forward": {"migration_types": ["SCHEMA", "FULL", "INCREMENTAL", "FULL_VERIFICATION"],
+                "dml": ["INSERT", "UPDATE", "DELETE"], "ddl": true,
+                "objects": {"rules": {"whitelist": ["shop.*"], "blacklist": ["shop.tmp_*"]}},
+                "options": {"full_concurrency": "FAST", "retention_hours": 24}},
+    "reverse": {"migration_types": ["INCREMENTAL"]}
+  })";
+}
+
+std::string GoodMigration(const std::string& objects) {
+  return absl::StrCat(R"({
+    "name": "m", "scenario": "DATA_MIGRATION",
+    "endpoints": {
+      "a": {"host": "127.0.0.1", "port": 3306, "user": "u"},
+      "b": {"host": "127.0.0.1", "port": 3307, "user": "u"}},
+    "forward": {"migration_types": ["INCREMENTAL"], "objects": )", objects, "}}");
+}
+
+report::ValidationReport Check(const std::string& json) {
+  auto parsed = ParseProjectJson(json);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return {};
+  ApplyDefaults(&*parsed);
+  return ValidateProject(*parsed);
+}
+
+// The single error of a config that breaks one rule.
+report::Problem OnlyError(const std::string& json) {
+  report::ValidationReport r = Check(json);
+  EXPECT_EQ(r.errors_size(), 1) << r.DebugString();
+  EXPECT_FALSE(r.ok());
+  return r.errors_size() > 0 ? r.errors(0) : report::Problem();
+}
+
+std::string Replace(const std::string& json, const std::string& from, const std::string& to) {
+  EXPECT_NE(json.find(from), std::string::npos) << from;
+  return absl::StrReplaceAll(json, {{from, to}});
+}
+
+TEST(ValidationTest, GoodConfigsPass) {
+  EXPECT_TRUE(Check(GoodActiveActive()).ok()) << Check(GoodActiveActive()).DebugString();
+  EXPECT_TRUE(Check(GoodMigration(R"({"tables": [{"schema": "s", "table": "t"}]})")).ok());
+  EXPECT_TRUE(Check(GoodMigration(R"({"import": "s.t1|s.t2|"})")).ok());
+  EXPECT_TRUE(Check(GoodMigration(R"j({"tables": [{"schema": "s", "table": "t", "rename": "x.y",
+      "where": "id > 10 AND status IN ('a','b')", "columns": ["id", "status"]}]})j")).ok());
+}
+
+TEST(ValidationTest, UnknownJsonFieldIsAnError) {
+  auto parsed = ParseProjectJson(R"({"name": "x", "colour": "red"})");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("colour"));
+}
+
+TEST(ValidationTest, NotJsonIsAnError) {
+  EXPECT_FALSE(ParseProjectJson("{name: ").ok());
+  EXPECT_FALSE(ParseProjectJson(R"({"scenario": "SIDEWAYS"})").ok());
+}
+
+TEST(ValidationTest, NameAtMost64Characters) {
+  EXPECT_TRUE(Check(Replace(GoodActiveActive(), "orders-sync", std::string(64, 'n'))).ok());
+  auto e = OnlyError(Replace(GoodActiveActive(), "orders-sync", std::string(65, 'n')));
+  EXPECT_EQ(e.field(), "name");
+  EXPECT_THAT(e.message(), HasSubstr("65"));
+  EXPECT_EQ(OnlyError(Replace(GoodActiveActive(), "orders-sync", "")).field(), "name");
+}
+
+TEST(ValidationTest, EndpointsMustBeOfTheSameTenantMode) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"("region": "shanghai",)",
+                             R"("region": "shanghai", "tenant_mode": "ORACLE",)"));
+  EXPECT_EQ(e.field(), "endpoints.b.tenant_mode");
+  EXPECT_THAT(e.message(), HasSubstr("ORACLE"));
+}
+
+TEST(ValidationTest, ActiveActiveNeedsTwoRegions) {
+  auto e = OnlyError(Replace(GoodActiveActive(), "shanghai", "HANGZHOU"));
+  EXPECT_EQ(e.field(), "endpoints.b.region");
+  EXPECT_THAT(e.message(), HasSubstr("different regions"));
+}
+
+TEST(ValidationTest, ReverseLinkIsIncrementalOnly) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"("reverse": {"migration_types": ["INCREMENTAL"]})",
+                             R"("reverse": {"migration_types": ["INCREMENTAL", "FULL"]})"));
+  EXPECT_EQ(e.field(), "reverse.migration_types");
+}
+
+TEST(ValidationTest, ActiveActiveNeedsReverseLink) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"(,
+    "reverse": {"migration_types": ["INCREMENTAL"]})", ""));
+  EXPECT_EQ(e.field(), "reverse");
+}
+
+TEST(ValidationTest, DataMigrationHasNoReverseLink) {
+  auto e = OnlyError(Replace(GoodMigration(R"({"import": "s.t"})"), R"("forward")",
+                             R"("reverse": {"migration_types": ["INCREMENTAL"]}, "forward")"));
+  EXPECT_EQ(e.field(), "reverse");
+}
+
+TEST(ValidationTest, DdlOnOneLinkOnly) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"("reverse": {"migration_types": ["INCREMENTAL"]})",
+                             R"("reverse": {"migration_types": ["INCREMENTAL"], "ddl": true,
+                                 "objects": {"rules": {"whitelist": ["shop.*"]}}})"));
+  EXPECT_EQ(e.field(), "reverse.ddl");
+  EXPECT_THAT(e.message(), HasSubstr("one link only"));
+}
+
+TEST(ValidationTest, FullVerificationNeedsAllDmlOps) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"("dml": ["INSERT", "UPDATE", "DELETE"])",
+                             R"("dml": ["INSERT", "UPDATE"])"));
+  EXPECT_EQ(e.field(), "forward.dml");
+  EXPECT_THAT(e.message(), HasSubstr("all three"));
+}
+
+TEST(ValidationTest, ChineseCharactersInNamesAreRefused) {
+  auto e = OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "订单"}]})"));
+  EXPECT_EQ(e.field(), "forward.objects.tables[0].table");
+  EXPECT_THAT(e.message(), HasSubstr("Chinese"));
+  e = OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "t", "columns": ["id", "名字"]}]})"));
+  EXPECT_EQ(e.field(), "forward.objects.tables[0].columns[1]");
+  e = OnlyError(Replace(GoodActiveActive(), "shop.*", "商店.*"));
+  EXPECT_EQ(e.field(), "forward.objects.rules.whitelist[0]");
+  // Full-width punctuation counts as Chinese too.
+  EXPECT_EQ(OnlyError(GoodMigration(R"({"import": "s.t（1）"})")).field(), "forward.objects.import");
+}
+
+TEST(ValidationTest, DoubleDollarInDatabaseOrTableNameIsRefused) {
+  auto e = OnlyError(GoodMigration(R"({"tables": [{"schema": "a$$b", "table": "t"}]})"));
+  EXPECT_EQ(e.field(), "forward.objects.tables[0].schema");
+  EXPECT_THAT(e.message(), HasSubstr("$$"));
+  EXPECT_EQ(OnlyError(GoodMigration(R"({"import": "s.t$$x|"})")).field(), "forward.objects.import");
+  // A single '$' is a legal MySQL identifier character; '$$' in a column name is allowed.
+  EXPECT_TRUE(Check(GoodMigration(R"({"tables": [{"schema": "s$1", "table": "t", "columns": ["a$$b"]}]})")).ok());
+}
+
+TEST(ValidationTest, SpecifiedObjectsAndRulesAreExclusive) {
+  auto e = OnlyError(GoodMigration(R"({"import": "s.t", "rules": {"whitelist": ["s.*"]}})"));
+  EXPECT_EQ(e.field(), "forward.objects");
+  EXPECT_THAT(e.message(), HasSubstr("exclusive"));
+}
+
+TEST(ValidationTest, DdlSyncRequiresMatchingRules) {
+  auto json = Replace(GoodMigration(R"({"import": "s.t"})"), R"("migration_types": ["INCREMENTAL"])",
+                      R"("migration_types": ["INCREMENTAL"], "ddl": true)");
+  auto e = OnlyError(json);
+  EXPECT_EQ(e.field(), "forward.ddl");
+  EXPECT_THAT(e.message(), HasSubstr("matching rules"));
+}
+
+TEST(ValidationTest, IncrementalNeedsBinlogOnSource) {
+  auto json = Replace(GoodMigration(R"({"import": "s.t"})"), R"("port": 3306, "user": "u")",
+                      R"("port": 3306, "user": "u", "binlog_enabled": false)");
+  auto e = OnlyError(json);
+  EXPECT_EQ(e.field(), "forward.migration_types");
+  EXPECT_THAT(e.message(), HasSubstr("binlog"));
+}
+
+TEST(ValidationTest, ManyObjectsWarn) {
+  std::string import;
+  for (int i = 0; i <= kManyObjectsWarning; ++i) absl::StrAppend(&import, "s.t", i, "|");
+  auto r = Check(GoodMigration(absl::StrCat(R"({"import": ")", import, R"("})")));
+  EXPECT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings_size(), 1);
+  EXPECT_THAT(r.warnings(0).message(), HasSubstr("10001 objects"));
+}
+
+TEST(ValidationTest, EndpointFieldsAreChecked) {
+  EXPECT_EQ(OnlyError(Replace(GoodActiveActive(), R"("port": 2881, "user": "u", "password": "p"},
+      "b")", R"("port": 70000, "user": "u", "password": "p"},
+      "b")")).field(), "endpoints.a.port");
+  EXPECT_EQ(OnlyError(Replace(GoodActiveActive(), R"("host": "10.0.0.2", )", "")).field(),
+            "endpoints.b.host");
+}
+
+TEST(ValidationTest, DuplicateTablesAndDestinationsAreRefused) {
+  EXPECT_THAT(OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "t"}], "import": "S.T"})")).message(),
+              HasSubstr("more than once"));
+  EXPECT_THAT(OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "a", "rename": "c"},
+      {"schema": "s", "table": "b", "rename": "c"}]})")).message(), HasSubstr("two tables"));
+}
+
+TEST(ValidationTest, RowFiltersOutsideTheSubsetAreRefused) {
+  auto e = OnlyError(GoodMigration(R"j({"tables": [{"schema": "s", "table": "t", "where": "id > (SELECT 1)"}]})j"));
+  EXPECT_EQ(e.field(), "forward.objects.tables[0].where");
+  e = OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "t", "where": "upper(name) = 'X'"}]})"));
+  EXPECT_THAT(e.message(), HasSubstr("functions are not supported"));
+  e = OnlyError(GoodMigration(R"({"tables": [{"schema": "s", "table": "t", "where": "x = 1", "columns": ["id"]}]})"));
+  EXPECT_THAT(e.message(), HasSubstr("not among the chosen columns"));
+}
+
+TEST(ValidationTest, PatternsMustBeQualified) {
+  auto e = OnlyError(Replace(GoodActiveActive(), R"("blacklist": ["shop.tmp_*"])", R"("blacklist": ["tmp_*"])"));
+  EXPECT_EQ(e.field(), "forward.objects.rules.blacklist[0]");
+}
+
+TEST(ValidationTest, BadStartGtidIsRefused) {
+  auto e = OnlyError(Replace(GoodMigration(R"({"import": "s.t"})"), R"("migration_types": ["INCREMENTAL"])",
+                             R"("migration_types": ["INCREMENTAL"], "start_gtid": "0-1")"));
+  EXPECT_EQ(e.field(), "forward.start_gtid");
+}
+
+TEST(ValidationTest, EveryErrorIsReportedAtOnce) {
+  auto r = Check(R"({"name": "", "endpoints": {}, "forward": {"objects": {}}})");
+  EXPECT_GE(r.errors_size(), 4);
+  for (const auto& e : r.errors()) {
+    EXPECT_FALSE(e.field().empty());
+    EXPECT_FALSE(e.fix().empty());
+  }
+  EXPECT_THAT(SummarizeErrors(r), HasSubstr("endpoints.a"));
+}
+
+}  // namespace
+}  // namespace duosync
