@@ -62,6 +62,54 @@ TableRef ApplyRename(const TableRef& source, absl::string_view rename) {
   return TableRef{std::string(rename.substr(0, dot)), std::string(rename.substr(dot + 1))};
 }
 
+namespace {
+
+void Mirror(config::ObjectSelection* objects) {
+  auto flip = [](config::TableSelection* t) {
+    TableRef dest = ApplyRename(TableRef{t->schema(), t->table()}, t->rename());
+    t->set_rename(absl::StrCat(t->schema(), ".", t->table()));
+    t->set_schema(dest.schema);
+    t->set_table(dest.table);
+    t->clear_where();
+  };
+  for (auto& t : *objects->mutable_tables()) flip(&t);
+  if (auto imported = ParseTableImport(objects->import()); imported.ok()) {
+    for (const TableRef& ref : *imported) {
+      config::TableSelection* t = objects->add_tables();
+      t->set_schema(ref.schema);
+      t->set_table(ref.table);
+    }
+  }
+  objects->clear_import();
+  if (objects->has_rules()) {
+    auto* rules = objects->mutable_rules();
+    // Patterns name source schemas; a renamed schema is matched under its destination name.
+    for (auto* patterns : {rules->mutable_whitelist(), rules->mutable_blacklist()}) {
+      for (auto& pattern : *patterns) {
+        auto ref = SplitQualifiedName(pattern);
+        if (ref.ok() && rules->schema_renames().count(ref->schema)) {
+          pattern = absl::StrCat(rules->schema_renames().at(ref->schema), ".", ref->table);
+        }
+      }
+    }
+    google::protobuf::Map<std::string, std::string> inverted;
+    for (const auto& [from, to] : rules->schema_renames()) inverted[to] = from;
+    *rules->mutable_schema_renames() = inverted;
+    for (auto& t : *rules->mutable_tables()) flip(&t);
+  }
+}
+
+}  // namespace
+
+config::ObjectSelection EffectiveObjects(const config::Project& project, bool reverse) {
+  if (!reverse) return project.forward().objects();
+  const config::ObjectSelection& own = project.reverse().objects();
+  if (own.has_rules() || own.tables_size() > 0 || !own.import().empty()) return own;
+  config::ObjectSelection mirrored = project.forward().objects();
+  Mirror(&mirrored);
+  return mirrored;
+}
+
 ObjectSelector::ObjectSelector(const config::ObjectSelection& objects, bool case_insensitive)
     : objects_(objects), case_insensitive_(case_insensitive) {
   uses_rules_ = objects.rules().whitelist_size() > 0;

@@ -40,6 +40,11 @@ absl::StatusOr<TableRef> SplitQualifiedName(absl::string_view name);
 // Resolves a rename ("T" or "S.T") of `source`.
 TableRef ApplyRename(const TableRef& source, absl::string_view rename);
 
+// The objects a link syncs: its own selection, or for a reverse link without one, the forward
+// link's selection mirrored (destination names become source names; row filters dropped, since
+// they describe the forward source).
+config::ObjectSelection EffectiveObjects(const config::Project& project, bool reverse);
+
 class ObjectSelector {
  public:
   // REQUIRES: `objects` passed validation.

@@ -151,12 +151,7 @@ class Prechecker {
           repl ? "" : "GRANT REPLICATION SLAVE ON *.* TO the source user");
     }
     const bool case_insensitive = p_.tenant_mode() != config::ORACLE;
-    config::ObjectSelection objects = link.objects();
-    if (!objects.has_rules() && objects.tables_size() == 0 && objects.import().empty()) {
-      objects = p_.forward().objects();  // the reverse link mirrors the forward link
-      MirrorForReverse(&objects);
-    }
-    ObjectSelector selector(objects, case_insensitive);
+    ObjectSelector selector(EffectiveObjects(p_, link_name == "reverse"), case_insensitive);
     auto tables = ListTables(source);
     if (!tables.ok()) {
       Add("objects", src, link_name, report::FAILED, std::string(tables.status().message()));
@@ -195,32 +190,6 @@ class Prechecker {
     CheckKeys(link_name, src, source, selected);
     CheckColumns(link_name, src, source, selected);
     if (!HasMigrationType(link, config::SCHEMA)) CheckDestinationTables(link_name, dst, dest, selected);
-  }
-
-  // Reverse link defaults: the forward link's tables with source and destination names swapped.
-  static void MirrorForReverse(config::ObjectSelection* objects) {
-    auto flip = [](config::TableSelection* t) {
-      TableRef dest = ApplyRename(TableRef{t->schema(), t->table()}, t->rename());
-      t->set_rename(absl::StrCat(t->schema(), ".", t->table()));
-      t->set_schema(dest.schema);
-      t->set_table(dest.table);
-      t->clear_where();  // a row filter describes the forward source
-    };
-    for (auto& t : *objects->mutable_tables()) flip(&t);
-    if (objects->has_rules()) {
-      auto* rules = objects->mutable_rules();
-      google::protobuf::Map<std::string, std::string> inverted;
-      for (const auto& [from, to] : rules->schema_renames()) inverted[to] = from;
-      // Patterns name source schemas; a renamed schema is matched under its destination name.
-      for (auto& pattern : *rules->mutable_whitelist()) {
-        auto ref = SplitQualifiedName(pattern);
-        if (ref.ok() && rules->schema_renames().count(ref->schema)) {
-          pattern = absl::StrCat(rules->schema_renames().at(ref->schema), ".", ref->table);
-        }
-      }
-      *rules->mutable_schema_renames() = inverted;
-      for (auto& t : *rules->mutable_tables()) flip(&t);
-    }
   }
 
   void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source) {

@@ -83,6 +83,7 @@ absl::Status SqlConnection::Execute(absl::string_view sql) {
   while (true) {
     MYSQL_RES* res = mysql_store_result(mysql_);
     if (res != nullptr) mysql_free_result(res);
+    else if (mysql_field_count(mysql_) != 0) return ErrorStatus(absl::StrCat("on ", options_.Describe()));
     int next = mysql_next_result(mysql_);
     if (next == -1) break;
     if (next > 0) return ErrorStatus(absl::StrCat("on ", options_.Describe()));
