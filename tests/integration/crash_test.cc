@@ -1,0 +1,144 @@
+// Exactly-once across kill -9: a writer drives transactions into the source while the link process
+// (`duosync run`) is killed with SIGKILL at random points and restarted.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+using testing::Connect;
+using testing::Exec;
+using testing::Rows;
+using testing::ServerPair;
+
+pid_t StartLinkProcess(const std::string& config_path, const std::string& log_path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(DUOSYNC_CLI_PATH, "duosync", "run", config_path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST(CrashTest, KillNineAtRandomPointsLosesAndDoublesNothing) {
+  auto a = Connect(ServerPair::A());
+  auto b = Connect(ServerPair::B());
+  const std::string db = "crash";
+  for (SqlConnection* c : {a.get(), b.get()}) {
+    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
+                         "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+                         "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64));"
+                         "CREATE TABLE log (seq INT PRIMARY KEY, at DATETIME(6));"
+                         "INSERT INTO counter VALUES (1, 0)"));
+  }
+  // On the destination, count every applied counter update: a transaction applied twice shows
+  // up here even though the row image alone would hide it.
+  Exec(b.get(), absl::StrCat("USE ", db, "; CREATE TABLE applied (k INT PRIMARY KEY, updates BIGINT);"
+                             "INSERT INTO applied VALUES (1, 0);"
+                             "CREATE TRIGGER count_updates AFTER UPDATE ON counter FOR EACH ROW "
+                             "UPDATE applied SET updates = updates + 1 WHERE k = 1"));
+
+  char dir_template[] = "/tmp/duosync-crash-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string config_path = dir + "/project.json";
+  {
+    std::ofstream out(config_path);
+    out << R"({"name": "crash", "endpoints": {"a": )" << ServerPair::A().EndpointJson()
+        << R"(, "b": )" << ServerPair::B().EndpointJson()
+        << R"(}, "forward": {"migration_types": ["INCREMENTAL"],
+              "objects": {"import": "crash.counter|crash.items|crash.log"}}})";
+  }
+  const std::string log_path = dir + "/link.log";
+  pid_t link = StartLinkProcess(config_path, log_path);
+  // The first start records its position before it follows the binlog; give it that moment so
+  // the writer's first transactions come after the recorded start.
+  auto recorded = [&] {
+    auto rows = b->Query("SELECT 1 FROM duosync.checkpoint WHERE link_id='crash/forward'");
+    return rows.ok() && !rows->empty();
+  };
+  for (int i = 0; i < 400 && !recorded(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_TRUE(recorded()) << "the link did not record its start";
+
+  constexpr int kTransactions = 6000;
+  std::atomic<bool> writer_done{false};
+  std::thread writer([&] {
+    auto w = Connect(ServerPair::A(), db);
+    std::mt19937 rng(42);
+    for (int i = 1; i <= kTransactions; ++i) {
+      const int target = 1 + rng() % i;
+      std::string sql = absl::StrCat(
+          "BEGIN; UPDATE counter SET n = n + 1 WHERE id = 1; INSERT INTO log VALUES (", i,
+          ", NOW(6)); INSERT INTO items VALUES (", i, ", 0, 'item ", i, "');"
+          "UPDATE items SET v = v + 1, note = CONCAT('touched by ", i, "') WHERE id = ", target, ";");
+      if (i % 7 == 0) absl::StrAppend(&sql, "DELETE FROM items WHERE id = ", i - 3, ";");
+      sql += "COMMIT";
+      Exec(w.get(), sql);
+    }
+    writer_done = true;
+  });
+
+  std::mt19937 rng(7);
+  int kills = 0;
+  int kills_while_writing = 0;
+  while (!writer_done || kills < 8) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
+    kills_while_writing += writer_done ? 0 : 1;
+    kill(link, SIGKILL);
+    waitpid(link, nullptr, 0);
+    ++kills;
+    link = StartLinkProcess(config_path, log_path);
+    if (kills >= 40) break;
+  }
+  writer.join();
+
+  // Let the last link process catch up, then compare every row.
+  const std::vector<std::string> tables = {"counter", "items", "log"};
+  bool same = false;
+  for (int i = 0; i < 1200 && !same; ++i) {
+    same = true;
+    for (const auto& t : tables) {
+      const std::string q = absl::StrCat("SELECT * FROM ", db, ".", t, " ORDER BY 1");
+      same = same && Rows(a.get(), q) == Rows(b.get(), q);
+    }
+    if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(link, SIGTERM);
+  int status = 0;
+  waitpid(link, &status, 0);
+  std::ifstream log(log_path);
+  std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(same) << "source and destination differ after " << kills << " kills; link log:\n"
+                    << log_text.substr(log_text.size() > 4000 ? log_text.size() - 4000 : 0);
+  EXPECT_GE(kills, 8);
+  EXPECT_GE(kills_while_writing, 3) << "the writer finished too soon to be interrupted";
+  EXPECT_EQ(Rows(b.get(), absl::StrCat("SELECT n FROM ", db, ".counter"))[0],
+            std::to_string(kTransactions));
+  EXPECT_EQ(Rows(b.get(), absl::StrCat("SELECT updates FROM ", db, ".applied"))[0],
+            std::to_string(kTransactions))
+      << "some transaction was applied more than once (or lost)";
+  EXPECT_EQ(Rows(b.get(), absl::StrCat("SELECT COUNT(*) FROM ", db, ".log"))[0],
+            std::to_string(kTransactions));
+  EXPECT_EQ(log_text.find("failed:"), std::string::npos) << log_text;
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
+}
+
+}  // namespace
+}  // namespace duosync
