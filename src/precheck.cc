@@ -194,7 +194,7 @@ class Prechecker {
 
   void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source) {
     auto rows = source->Query(
-        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image");
+        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata");
     if (!rows.ok() || rows->empty()) {
       Add("binlog", src, link_name, report::FAILED,
           absl::StrCat("cannot read the binlog settings: ", rows.status().message()));
@@ -215,6 +215,13 @@ class Prechecker {
     Add("binlog_row_image", src, link_name, full ? report::PASSED : report::FAILED,
         absl::StrCat("binlog_row_image is ", image),
         full ? "" : "SET GLOBAL binlog_row_image=FULL (and in the server config)");
+    // Column names in the binlog let rows written before a DDL decode by name on replay.
+    const std::string metadata = r.size() > 3 ? r[3].value_or("") : "";
+    const bool names = absl::EqualsIgnoreCase(metadata, "FULL");
+    Add("binlog_row_metadata", src, link_name, names ? report::PASSED : report::WARNING,
+        absl::StrCat("binlog_row_metadata is ", metadata.empty() ? "not supported" : metadata),
+        names ? "" : "SET GLOBAL binlog_row_metadata=FULL, so rows written before a DDL still "
+                     "decode after a restart of the link");
   }
 
   void CheckReadPrivileges(const std::string& link_name, const std::string& src,

@@ -118,7 +118,7 @@ absl::Status MariaDbServer::Launch() {
       absl::StrCat("--port=", port_), "--bind-address=127.0.0.1", "--user=root",
       absl::StrCat("--server-id=", options_.server_id),
       absl::StrCat("--gtid-domain-id=", options_.server_id), "--log-bin=" + dir_ + "/data/binlog",
-      "--binlog-format=ROW", "--binlog-row-image=FULL", "--pid-file=" + dir_ + "/mysqld.pid",
+      "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--pid-file=" + dir_ + "/mysqld.pid",
       "--log-error=" + dir_ + "/error.log", "--skip-name-resolve", "--max-connections=400",
       "--innodb-buffer-pool-size=256M", "--innodb-log-file-size=128M",
       // Test servers trade durability on power loss (not process crash) for speed.

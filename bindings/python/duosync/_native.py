@@ -1,0 +1,126 @@
+"""Finding, loading and declaring libduosync (the C ABI in capi/duosync.h) through ctypes."""
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+import threading
+
+from .errors import LibraryError, error_for
+
+# The C ABI version this package was written against (DUO_VERSION_NUMBER = MAJOR*1e6 + MINOR*1e3
+# + PATCH). Only the major number must match: the ABI only ever gains functions.
+EXPECTED_VERSION_NUMBER = 1000
+
+_REPO_BUILD = pathlib.Path(__file__).resolve().parents[3] / "build" / "libduosync.so"
+
+_lock = threading.Lock()
+_lib = None
+
+
+class ProjectHandle(ctypes.Structure):
+    """Opaque duo_project_t."""
+
+
+ProjectPtr = ctypes.POINTER(ProjectHandle)
+# Out-strings the caller frees: c_void_p, so ctypes does not copy them and lose the pointer.
+_ErrPtr = ctypes.POINTER(ctypes.c_void_p)
+
+# name: (restype, argtypes)
+_SIGNATURES = {
+    "duo_version": (ctypes.c_char_p, []),  # static storage: ctypes' copy is right
+    "duo_version_number": (ctypes.c_int, []),
+    "duo_free": (None, [ctypes.c_void_p]),
+    "duo_validate": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, _ErrPtr, _ErrPtr]),
+    "duo_project_create": (
+        ctypes.c_int, [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ProjectPtr), _ErrPtr]),
+    "duo_project_destroy": (None, [ProjectPtr]),
+    "duo_project_precheck": (ctypes.c_int, [ProjectPtr, _ErrPtr, _ErrPtr]),
+    "duo_project_start": (ctypes.c_int, [ProjectPtr, _ErrPtr]),
+    "duo_project_stop": (ctypes.c_int, [ProjectPtr, _ErrPtr]),
+    "duo_project_wait": (ctypes.c_int, [ProjectPtr, ctypes.c_int64, _ErrPtr]),
+    "duo_project_status": (ctypes.c_int, [ProjectPtr, _ErrPtr, _ErrPtr]),
+}
+
+
+def _candidates():
+    """Where to look, in order, as (where the name came from, path or soname)."""
+    explicit = os.environ.get("DUOSYNC_LIBRARY")
+    if explicit:
+        return [("DUOSYNC_LIBRARY", explicit)]
+    build_dir = os.environ.get("DUOSYNC_BUILD_DIR")
+    if build_dir:
+        return [("DUOSYNC_BUILD_DIR", os.path.join(build_dir, "libduosync.so"))]
+    found = [("the repository's build tree", str(_REPO_BUILD))] if _REPO_BUILD.exists() else []
+    system = ctypes.util.find_library("duosync")
+    if system:
+        found.append(("the system (find_library)", system))
+    found.append(("the system", "libduosync.so.0"))
+    return found
+
+
+def _open():
+    tried = []
+    for where, path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError as e:
+            tried.append(f"{path} (from {where}): {e}")
+    else:
+        # An explicit environment variable that points nowhere is an error, never a fallback.
+        raise LibraryError(
+            "cannot load libduosync; tried:\n  " + "\n  ".join(tried) +
+            "\nset DUOSYNC_LIBRARY to the library's full path or DUOSYNC_BUILD_DIR to its "
+            "build directory")
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise LibraryError(f"{path} lacks {name}: not a compatible libduosync") from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+    got = lib.duo_version_number()
+    if got // 1000000 != EXPECTED_VERSION_NUMBER // 1000000:
+        raise LibraryError(
+            f"{path} is libduosync {lib.duo_version().decode()} (version number {got}), but this "
+            f"package needs major version {EXPECTED_VERSION_NUMBER // 1000000}; install a "
+            "matching library or package")
+    return lib
+
+
+def lib():
+    """The loaded library, opened on first use so that importing the package never fails."""
+    global _lib
+    with _lock:
+        if _lib is None:
+            _lib = _open()
+        return _lib
+
+
+def take_string(ptr):
+    """Copies a caller-owned C string (a c_void_p) into a str and frees it; None for NULL."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8", errors="replace")
+    finally:
+        lib().duo_free(ptr)
+        ptr.value = None
+
+
+def call(fn, *args, with_out=False, ok_codes=()):
+    """Calls `fn(*args, &err)`, or `fn(*args, &out, &err)` when with_out.
+
+    Returns (code, out_string). Raises the matching duosync.Error unless the code is DUO_OK, or is
+    in `ok_codes` and the out-string was filled (as precheck and validate do on failed checks).
+    """
+    err = ctypes.c_void_p()
+    out_ptr = ctypes.c_void_p()
+    full = args + ((ctypes.byref(out_ptr),) if with_out else ()) + (ctypes.byref(err),)
+    code = fn(*full)
+    text = take_string(out_ptr)
+    message = take_string(err)
+    if code == 0 or (code in ok_codes and text is not None):
+        return code, text
+    raise error_for(code, message)
