@@ -271,19 +271,19 @@ absl::StatusOr<Row> DecodeRow(const std::vector<ColumnSchema>& columns, const ui
         // Packed as ((h<<12 | m<<6 | s) << 24) + micros, offset so that it sorts as unsigned.
         int64_t packed;
         switch ((fsp + 1) / 2) {
-          case 0: packed = (static_cast<int64_t>(BigEndian(v, 3)) - 0x800000LL) << 24; break;
+          case 0: packed = (static_cast<int64_t>(BigEndian(v, 3)) - 0x800000LL) * (1LL << 24); break;
           case 1: {
             int64_t intpart = static_cast<int64_t>(BigEndian(v, 3)) - 0x800000LL;
             int64_t frac = v[3];  // unsigned: negative values store 0x100 - frac
             if (intpart < 0 && frac != 0) { intpart++; frac -= 0x100; }
-            packed = (intpart << 24) + frac * 10000;
+            packed = intpart * (1LL << 24) + frac * 10000;
             break;
           }
           case 2: {
             int64_t intpart = static_cast<int64_t>(BigEndian(v, 3)) - 0x800000LL;
             int64_t frac = static_cast<int64_t>(BigEndian(v + 3, 2));
             if (intpart < 0 && frac != 0) { intpart++; frac -= 0x10000; }
-            packed = (intpart << 24) + frac * 100;
+            packed = intpart * (1LL << 24) + frac * 100;
             break;
           }
           default: packed = static_cast<int64_t>(BigEndian(v, 6)) - 0x800000000000LL; break;

@@ -1,0 +1,93 @@
+"""The binding against two real MariaDB servers (one pair for the session)."""
+
+import json
+import time
+
+import pytest
+
+import duosync
+
+REPLICATION_TIMEOUT_S = 20
+
+
+def poll(fn, timeout_s=REPLICATION_TIMEOUT_S):
+    """fn() until it returns something truthy, or None after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def test_precheck_passes_for_an_existing_table(project_config, table):
+    with duosync.Project(project_config(table)) as p:
+        report = p.precheck()
+    assert report["ok"] is True, json.dumps(report, indent=1)
+    assert all(c["status"] != "FAILED" for c in report["checks"])
+
+
+def test_precheck_fails_for_a_missing_table(project_config, table):
+    missing = table.split(".")[0] + ".missing"
+    with duosync.Project(project_config(missing)) as p:
+        report = p.precheck()
+    assert report["ok"] is False
+    failed = [c for c in report["checks"] if c["status"] == "FAILED"]
+    assert failed, json.dumps(report, indent=1)
+    assert any(missing in c["message"] or missing in c.get("objects", []) for c in failed)
+
+
+def test_precheck_against_an_unreachable_server_reports_failure(project_config, table):
+    config = project_config(table)
+    config["endpoints"]["b"]["port"] = 1
+    with duosync.Project(config) as p:
+        report = p.precheck()
+    assert report["ok"] is False
+
+
+def test_data_migration_replicates_inserts(servers, project_config, table):
+    a, b = servers
+    password = a["password"]
+    with duosync.Project.from_dict(project_config(table)) as p:
+        assert p.precheck()["ok"]
+        p.start()
+        with pytest.raises(duosync.FailedPrecondition):
+            p.start()  # already running
+        with pytest.raises(duosync.DeadlineExceeded):
+            p.wait(0.1)  # incremental links run until stopped
+
+        a.sql(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
+        rows = poll(lambda: b.sql(f"SELECT id, v FROM {table} ORDER BY id"))
+        assert rows == [("1", "one"), ("2", "two")]
+
+        a.sql(f"UPDATE {table} SET v = 'uno' WHERE id = 1")
+        assert poll(lambda: b.sql(f"SELECT v FROM {table} WHERE id = 1") == [("uno",)])
+
+        status = p.status()
+        assert status["state"] == "running"
+        forward = next(link for link in status["links"] if link["name"] == "forward")
+        assert forward["stage"] == "incremental"
+        # uint64 counters are strings in protobuf's JSON mapping.
+        assert int(forward["transactions_applied"]) >= 2
+        assert int(forward["rows_applied"]) >= 3
+        assert password not in json.dumps(status)
+        assert "***" in status["endpoint_a"]
+
+        p.stop()
+        p.stop()  # idempotent
+        assert p.status()["state"] == "stopped"
+        assert password not in json.dumps(p.status())
+    assert p.closed
+    p.close()  # closing again is safe
+
+
+def test_close_stops_a_running_project(servers, project_config, table):
+    a, b = servers
+    p = duosync.Project(project_config(table))
+    p.start()
+    p.close()
+    p.close()
+    # Nothing follows A any more.
+    a.sql(f"INSERT INTO {table} VALUES (10, 'after close')")
+    time.sleep(1.5)
+    assert b.sql(f"SELECT id FROM {table}") == []

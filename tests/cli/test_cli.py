@@ -1,0 +1,174 @@
+"""The duosync command-line tool: commands, output and exit codes
+(0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed)."""
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from duosync import testing
+
+OK, FAILURE, USAGE, INVALID_CONFIG, PRECHECK_FAILED = 0, 1, 2, 3, 4
+
+# Valid without servers: validate never connects.
+VALID = {
+    "name": "offline",
+    "scenario": "DATA_MIGRATION",
+    "endpoints": {
+        "a": {"region": "region-1", "host": "127.0.0.1", "port": 3306, "user": "u",
+              "password": "offline-secret"},
+        "b": {"region": "region-1", "host": "127.0.0.1", "port": 3307, "user": "u",
+              "password": "offline-secret"},
+    },
+    "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "db1.t1"}},
+}
+INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b missing
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["frobnicate"],
+    ["validate", "x.json", "--bogus"],
+    ["run", "x.json", "--seconds"],
+    ["run", "x.json", "--seconds", "-1"],
+    ["validate"],
+    ["validate", "a.json", "b.json"],
+    ["validate", "/nonexistent/project.json"],
+])
+def test_usage_errors_exit_2(cli, args):
+    done = cli(*args)
+    assert done.returncode == USAGE, done
+    assert "usage: duosync" in done.stderr
+
+
+def test_help_and_version(cli):
+    done = cli("--help")
+    assert done.returncode == OK and "usage: duosync" in done.stdout
+    done = cli("version")
+    assert done.returncode == OK
+    assert done.stdout.strip() == "duosync 0.1.0"
+
+
+def test_validate_good_file(cli, write_config):
+    done = cli("validate", write_config(VALID))
+    assert done.returncode == OK, done
+    assert "config is valid" in done.stdout
+
+
+def test_validate_bad_file_names_the_field(cli, write_config):
+    done = cli("validate", write_config(INVALID))
+    assert done.returncode == INVALID_CONFIG, done
+    assert "endpoints.b" in done.stdout
+    assert "fix:" in done.stdout
+
+
+def test_validate_json_output(cli, write_config):
+    done = cli("validate", write_config(INVALID), "--json")
+    assert done.returncode == INVALID_CONFIG
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert any(e["field"] == "endpoints.b" and e["fix"] for e in report["errors"])
+
+    done = cli("validate", "--json", write_config(VALID))
+    assert done.returncode == OK
+    assert json.loads(done.stdout)["ok"] is True
+
+
+def test_validate_garbage_is_an_invalid_config(cli, write_config):
+    assert cli("validate", write_config("{not json")).returncode == INVALID_CONFIG
+
+
+def test_precheck_passes(cli, write_config, project_config, table):
+    done = cli("precheck", write_config(project_config(table)))
+    assert done.returncode == OK, done.stdout + done.stderr
+    assert "precheck passed" in done.stdout
+
+
+def test_precheck_fails_for_a_missing_table(cli, write_config, project_config, table):
+    missing = table.split(".")[0] + ".missing"
+    path = write_config(project_config(missing))
+    done = cli("precheck", path)
+    assert done.returncode == PRECHECK_FAILED, done
+    assert "FAILED" in done.stdout and missing in done.stdout
+
+    done = cli("precheck", path, "--json")
+    assert done.returncode == PRECHECK_FAILED
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert any(c["status"] == "FAILED" and missing in c["objects"] for c in report["checks"])
+
+
+def test_precheck_of_an_invalid_config_exits_3(cli, write_config):
+    done = cli("precheck", write_config(INVALID))
+    assert done.returncode == INVALID_CONFIG
+    assert "endpoints.b" in done.stdout
+
+
+def test_run_replicates_and_status_shows_the_project(servers, cli, cli_env, write_config,
+                                                     project_config, table):
+    a, b = servers
+    config = project_config(table)
+    name = config["name"]
+    # --json prints the status each second: the first line means the link is started.
+    proc = subprocess.Popen(
+        [testing.cli_path(), "run", write_config(config), "--seconds", "3", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env)
+    try:
+        first = proc.stdout.readline()
+        assert json.loads(first)["state"] == "running"
+        a.sql(f"INSERT INTO {table} VALUES (1, 'from the cli run')")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == OK, err
+
+    assert b.sql(f"SELECT id, v FROM {table}") == [("1", "from the cli run")]
+    final = json.loads(out.strip().splitlines()[-1])
+    assert final["state"] == "stopped"
+    assert int(final["links"][0]["transactions_applied"]) >= 1
+    assert a["password"] not in first + out + err
+
+    done = cli("status", name)
+    assert done.returncode == OK, done
+    assert done.stdout.startswith(name)
+    done = cli("status", name, "--json")
+    assert done.returncode == OK
+    status = json.loads(done.stdout)
+    assert status["name"] == name and status["state"] == "stopped"
+    assert a["password"] not in done.stdout
+    assert name in cli("status").stdout
+
+
+def test_run_without_json_prints_a_progress_line(cli, write_config, project_config, table):
+    config = project_config(table)
+    done = cli("run", write_config(config), "--seconds", "1")
+    assert done.returncode == OK, done
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"{config['name']} stopped") and "forward" in last
+
+
+def test_status_of_an_unknown_project_exits_1(cli):
+    done = cli("status", "no-such-project")
+    assert done.returncode == FAILURE
+    assert "no project status" in done.stderr
+
+
+def test_run_with_an_unreachable_endpoint_fails_precheck(cli, write_config, project_config,
+                                                          table):
+    config = project_config(table)
+    config["endpoints"]["b"]["port"] = 1
+    started = time.monotonic()
+    done = cli("run", write_config(config), "--seconds", "3")
+    assert done.returncode == PRECHECK_FAILED, done
+    assert "precheck FAILED" in done.stdout
+    assert time.monotonic() - started < 60
+
+
+def test_run_with_an_invalid_config_exits_3(cli, write_config):
+    done = cli("run", write_config(INVALID), "--seconds", "1")
+    assert done.returncode == INVALID_CONFIG
+    assert "endpoints.b" in done.stdout
