@@ -124,6 +124,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.name = n.name;
       c.is_unsigned = n.is_unsigned;
       c.charset = n.charset;
+      c.collation = n.collation;
     }
     if (!map.names.empty()) c.name = map.names[i];
     if (i < map.is_unsigned.size() && IsNumeric(c.type)) c.is_unsigned = map.is_unsigned[i];

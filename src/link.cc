@@ -15,6 +15,7 @@
 #include "object_selector.h"
 #include "precheck.h"
 #include "router.h"
+#include "parallel_applier.h"
 #include "sink.h"
 #include "status_macros.h"
 
@@ -113,17 +114,30 @@ class LinkImpl : public Link {
   report::LinkStatus Status() const override {
     std::lock_guard<std::mutex> lock(mu_);
     report::LinkStatus s = status_;
+    uint64_t transactions = base_transactions_, rows = base_rows_;
+    double lag = 0;
+    if (applier_ != nullptr) {
+      const ApplierProgress p = applier_->progress();
+      transactions += p.transactions;
+      rows += p.rows;
+      s.set_position(p.position);
+      // Caught up when the reader waits at the source's end and everything read is applied.
+      const bool idle = !reader_idle_position_.empty() && reader_idle_position_ == p.position;
+      if (!idle && p.commit_time != 0) {
+        lag = std::max<double>(0, static_cast<double>(time(nullptr)) - p.commit_time);
+      }
+    }
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - rate_mark_).count();
     if (elapsed >= 1.0) {
-      rate_ = (rows_ - rate_rows_) / elapsed;
-      rate_rows_ = rows_;
+      rate_ = (rows - rate_rows_) / elapsed;
+      rate_rows_ = rows;
       rate_mark_ = now;
     }
     s.set_rows_per_second(rate_);
-    s.set_rows_applied(rows_);
-    s.set_transactions_applied(transactions_);
-    s.set_lag_seconds(lag_);
+    s.set_rows_applied(rows);
+    s.set_transactions_applied(transactions);
+    s.set_lag_seconds(lag);
     for (const auto& t : filtered_) s.add_filtered_tables(t);
     return s;
   }
@@ -172,7 +186,12 @@ class LinkImpl : public Link {
           ".checkpoint table; restart the project to record a new start"));
     }
     auto position = GtidPosition::Parse(**recorded);
-    if (!position.ok()) return absl::DataLossError(absl::StrCat("corrupt checkpoint: ", position.status().message()));
+    if (!position.ok()) {
+      return absl::DataLossError(absl::StrCat("corrupt checkpoint: ", position.status().message()));
+    }
+    sink->reset();
+    auto applier = ParallelApplier::Start(ApplierOptionsFor(), *position);
+    if (!applier.ok()) return applier.status();
     Router router(link_, objects_, project_.tenant_mode() != config::ORACLE);
     ReaderOptions options;
     options.source = source_;
@@ -185,67 +204,88 @@ class LinkImpl : public Link {
       std::lock_guard<std::mutex> lock(reader_mu_);
       reader_ = reader->get();
     }
-    absl::Status s = Follow(reader->get(), sink->get(), &router);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      applier_ = applier->get();
+    }
+    absl::Status s = Follow(reader->get(), applier->get(), &router);
+    (*applier)->Stop();  // before the router goes: tasks point into its routes
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const ApplierProgress p = (*applier)->progress();
+      base_transactions_ += p.transactions;
+      base_rows_ += p.rows;
+      status_.set_position(p.position);
+      applier_ = nullptr;
+    }
     {
       std::lock_guard<std::mutex> lock(reader_mu_);
       reader_ = nullptr;
     }
-    return s;
+    // The applier's error is the cause when it cancelled the reader.
+    absl::Status applier_error = (*applier)->error();
+    return applier_error.ok() ? s : applier_error;
   }
 
-  absl::Status Follow(BinlogReader* reader, Sink* sink, Router* router) {
-    auto last_checkpoint = std::chrono::steady_clock::now();
-    bool position_dirty = false;  // transactions skipped since the last checkpoint write
-    uint32_t last_commit_time = 0;
+  ApplierOptions ApplierOptionsFor() {
+    const auto& o = link_.options();
+    ApplierOptions a;
+    a.destination = destination_;
+    a.link_id = link_id_;
+    a.workers = o.apply_workers() > 0 ? o.apply_workers() : 16;
+    a.batch_transactions = o.apply_batch_transactions() > 0 ? o.apply_batch_transactions() : 100;
+    a.batch_rows = o.apply_batch_rows() > 0 ? o.apply_batch_rows() : 5000;
+    // A failed apply ends the session at once, not at the reader's next event.
+    a.on_failure = [this] {
+      std::lock_guard<std::mutex> lock(reader_mu_);
+      if (reader_ != nullptr) reader_->Cancel();
+    };
+    return a;
+  }
+
+  // Transactions that must apply alone and in order.
+  bool IsBarrier(const Transaction& txn, const std::vector<RoutedChange>& changes) const {
+    if (!txn.ddl.empty()) return true;
+    const bool ci = project_.tenant_mode() != config::ORACLE;
+    for (const RoutedChange& c : changes) {
+      if (c.route->schema->has_untrusted_unique_key) return true;
+      const std::string name = c.route->schema->QualifiedName();
+      for (const auto& pattern : link_.options().serial_tables()) {
+        if (WildcardMatch(pattern, name, ci)) return true;
+      }
+    }
+    return false;
+  }
+
+  absl::Status Follow(BinlogReader* reader, ParallelApplier* applier, Router* router) {
     while (!stop_) {
+      DUO_RETURN_IF_ERROR(applier->error());
       auto next = reader->Next();
       if (!next.ok()) return stop_ ? absl::OkStatus() : next.status();
-      const auto now = std::chrono::steady_clock::now();
-      if (!next->has_value()) {  // heartbeat: caught up
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          lag_ = 0;
-          if (!status_.last_error().empty() && session_made_progress_) status_.clear_last_error();
-        }
-        if (position_dirty) {
-          DUO_RETURN_IF_ERROR(sink->Apply({}, reader->position().ToString(), last_commit_time));
-          position_dirty = false;
-          last_checkpoint = now;
-          Publish(reader->position().ToString(), 0, 0, last_commit_time);
-        }
+      if (!next->has_value()) {  // heartbeat: the reader is at the source's end
+        std::lock_guard<std::mutex> lock(mu_);
+        reader_idle_position_ = reader->position().ToString();
+        if (!status_.last_error().empty() && session_made_progress_) status_.clear_last_error();
         continue;
       }
-      const Transaction& txn = **next;
-      last_commit_time = txn.commit_time;
-      auto routed = router->RouteTransaction(txn);
-      if (!routed.ok()) return routed.status();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        reader_idle_position_.clear();
+      }
+      ApplyTask task;
+      task.txn = std::move(**next);
+      task.position = reader->position().ToString();
+      if (!applier->AlreadyApplied(task.txn.gtid)) {
+        auto routed = router->RouteTransaction(task.txn);
+        if (!routed.ok()) return routed.status();
+        task.changes = std::move(*routed);
+        task.barrier = IsBarrier(task.txn, task.changes);
+      }
       for (const auto& t : router->FilteredTables()) NoteFiltered(t);
-      if (routed->empty()) {
-        // Nothing to write; advance the checkpoint now and then so a restart need not re-read.
-        position_dirty = true;
-        if (now - last_checkpoint >= std::chrono::seconds(1)) {
-          DUO_RETURN_IF_ERROR(sink->Apply({}, reader->position().ToString(), txn.commit_time));
-          position_dirty = false;
-          last_checkpoint = now;
-        }
-        Publish(reader->position().ToString(), 0, 0, txn.commit_time);
-        continue;
-      }
-      DUO_RETURN_IF_ERROR(sink->Apply(*routed, reader->position().ToString(), txn.commit_time));
-      position_dirty = false;
-      last_checkpoint = now;
-      session_made_progress_ = true;
-      Publish(reader->position().ToString(), 1, routed->size(), txn.commit_time);
+      if (!task.changes.empty()) session_made_progress_ = true;
+      DUO_RETURN_IF_ERROR(applier->Submit(std::move(task)));
     }
     return absl::OkStatus();
-  }
-
-  void Publish(const std::string& position, uint64_t txns, uint64_t rows, uint32_t commit_time) {
-    std::lock_guard<std::mutex> lock(mu_);
-    status_.set_position(position);
-    transactions_ += txns;
-    rows_ += rows;
-    if (commit_time != 0) lag_ = std::max<double>(0, static_cast<double>(time(nullptr)) - commit_time);
   }
 
   void NoteFiltered(const std::string& table) {
@@ -274,8 +314,9 @@ class LinkImpl : public Link {
   report::LinkStatus status_;
   bool finished_ = false;
   absl::Status result_;
-  uint64_t transactions_ = 0, rows_ = 0;
-  double lag_ = 0;
+  uint64_t base_transactions_ = 0, base_rows_ = 0;  // of ended sessions
+  ParallelApplier* applier_ = nullptr;               // of the running session
+  std::string reader_idle_position_;                 // set while the reader waits at the end
   std::set<std::string> filtered_;
   mutable std::chrono::steady_clock::time_point rate_mark_;
   mutable uint64_t rate_rows_ = 0;

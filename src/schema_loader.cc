@@ -18,7 +18,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
   schema.schema = table.schema;
   schema.table = table.table;
   auto cols = conn->Query(absl::StrCat(
-      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, IS_NULLABLE "
+      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, IS_NULLABLE, COLLATION_NAME "
       "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", conn->Quote(table.schema),
       " AND TABLE_NAME=", conn->Quote(table.table), " ORDER BY ORDINAL_POSITION"));
   if (!cols.ok()) return cols.status();
@@ -33,6 +33,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
     c.is_unsigned = absl::StrContains(type, "unsigned");
     if (r[2].has_value()) c.charset = *r[2];
+    if (r[4].has_value()) c.collation = *r[4];
     nullable.push_back(r[3].value_or("") == "YES");
     schema.columns.push_back(std::move(c));
   }

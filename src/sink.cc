@@ -3,6 +3,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "names.h"
 #include "sql_literal.h"
@@ -13,6 +14,9 @@ namespace {
 // Fails the batch (error 1242) unless the previous statement matched exactly one row.
 constexpr absl::string_view kExpectOneRow =
     "SELECT IF(ROW_COUNT() <> 1, (SELECT 1 UNION ALL SELECT 2), 0);";
+
+// A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
+constexpr size_t kFlushBytes = 4 << 20;
 
 std::string DescribeKey(const RoutedChange& c) {
   std::string out;
@@ -30,9 +34,151 @@ const char* OpName(RowOp op) {
 
 }  // namespace
 
+// Builds and sends one destination transaction: statements are buffered and flushed in pieces;
+// each statement's result is checked; the statement that fails is traced back to its change.
+class Sink::Batch {
+ public:
+  explicit Batch(SqlConnection* conn) : conn_(conn) { sql_ = "START TRANSACTION;"; owners_.push_back(nullptr); }
+
+  absl::Status Add(const RoutedChange& c) {
+    const Route& r = *c.route;
+    const auto& cols = r.schema->columns;
+    if (c.op == RowOp::kInsert && last_insert_ == c.route) {
+      // Consecutive inserts into the same table and columns become one multi-row INSERT.
+      sql_.pop_back();  // ';'
+      sql_.append(",(");
+      AppendValues(c);
+      sql_.append(");");
+      return MaybeFlush();
+    }
+    last_insert_ = nullptr;
+    const std::string table = QuoteTable(r.destination.schema, r.destination.table);
+    switch (c.op) {
+      case RowOp::kInsert:
+        absl::StrAppend(&sql_, "INSERT INTO ", table, " (");
+        for (size_t i = 0; i < r.columns.size(); ++i) {
+          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.columns[i]].name));
+        }
+        sql_.append(") VALUES (");
+        AppendValues(c);
+        sql_.append(");");
+        owners_.push_back(&c);
+        last_insert_ = c.route;
+        break;
+      case RowOp::kUpdate:
+        absl::StrAppend(&sql_, "UPDATE ", table, " SET ");
+        for (size_t i = 0; i < r.columns.size(); ++i) {
+          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.columns[i]].name), "=");
+          AppendLiteral((*c.after)[r.columns[i]], cols[r.columns[i]], &sql_);
+        }
+        AppendKeyWhere(c);
+        absl::StrAppend(&sql_, ";", kExpectOneRow);
+        owners_.push_back(&c);
+        owners_.push_back(&c);
+        break;
+      case RowOp::kDelete:
+        absl::StrAppend(&sql_, "DELETE FROM ", table);
+        AppendKeyWhere(c);
+        absl::StrAppend(&sql_, ";", kExpectOneRow);
+        owners_.push_back(&c);
+        owners_.push_back(&c);
+        break;
+    }
+    return MaybeFlush();
+  }
+
+  // Appends a statement that belongs to no change (bookkeeping).
+  void AddRaw(absl::string_view statement) {
+    last_insert_ = nullptr;
+    sql_.append(statement.data(), statement.size());
+    owners_.push_back(nullptr);
+  }
+
+  absl::Status Commit() {
+    sql_.append("COMMIT");
+    owners_.push_back(nullptr);
+    return Send();
+  }
+
+ private:
+  void AppendValues(const RoutedChange& c) {
+    const Route& r = *c.route;
+    for (size_t i = 0; i < r.columns.size(); ++i) {
+      if (i) sql_.push_back(',');
+      AppendLiteral((*c.after)[r.columns[i]], r.schema->columns[r.columns[i]], &sql_);
+    }
+  }
+
+  void AppendKeyWhere(const RoutedChange& c) {
+    const Route& r = *c.route;
+    sql_.append(" WHERE ");
+    for (size_t i = 0; i < r.key_columns.size(); ++i) {
+      const int k = r.key_columns[i];
+      absl::StrAppend(&sql_, i ? " AND " : "", QuoteIdent(r.schema->columns[k].name), "=");
+      AppendLiteral((*c.before)[k], r.schema->columns[k], &sql_);
+    }
+  }
+
+  absl::Status MaybeFlush() {
+    if (sql_.size() < kFlushBytes) return absl::OkStatus();
+    sql_.pop_back();  // a trailing ';' would mean an empty statement
+    return Send();
+  }
+
+  // Sends the buffered statements; reads every result.
+  absl::Status Send() {
+    MYSQL* m = conn_->raw();
+    size_t done = 0;  // statements whose results were read
+    bool ok = false;
+    if (mysql_real_query(m, sql_.data(), sql_.size()) == 0) {
+      int status = 1;
+      do {
+        // A failing check surfaces while its result set is read, not in mysql_next_result.
+        MYSQL_RES* res = mysql_store_result(m);
+        if (res != nullptr) mysql_free_result(res);
+        else if (mysql_field_count(m) != 0) break;
+        ++done;
+        status = mysql_next_result(m);
+      } while (status == 0);
+      ok = status == -1 && mysql_errno(m) == 0;
+    }
+    if (ok) {
+      sql_.clear();
+      owners_.clear();
+      last_insert_ = nullptr;
+      return absl::OkStatus();
+    }
+    return Failure(done);
+  }
+
+  absl::Status Failure(size_t failed) {
+    const unsigned err = mysql_errno(conn_->raw());
+    absl::Status failure = conn_->ErrorStatus("applying a transaction");
+    if (!absl::IsUnavailable(failure)) (void)conn_->Execute("ROLLBACK");
+    const RoutedChange* c = failed < owners_.size() ? owners_[failed] : nullptr;
+    if (c == nullptr) return failure;
+    const std::string where = absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(),
+                                           " row (", DescribeKey(*c), ")");
+    if (err == ER_SUBQUERY_NO_1_ROW) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, " found no such row on the destination: the destination has drifted from the "
+          "source; the transaction was not applied and the checkpoint stays before it"));
+    }
+    if (err == ER_DUP_ENTRY) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          where, " hit an existing row on the destination (", failure.message(), ")"));
+    }
+    return absl::Status(failure.code(), absl::StrCat(where, ": ", failure.message()));
+  }
+
+  SqlConnection* conn_;
+  std::string sql_;
+  std::vector<const RoutedChange*> owners_;  // per buffered statement; null = bookkeeping
+  const Route* last_insert_ = nullptr;
+};
+
 Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
     : conn_(std::move(conn)), link_id_(std::move(link_id)) {
-  quoted_link_id_.clear();
   AppendQuoted(link_id_, &quoted_link_id_);
 }
 
@@ -57,7 +203,13 @@ absl::Status Sink::EnsureCheckpointTable() {
       "position TEXT NOT NULL,"
       "source_commit_time BIGINT NOT NULL DEFAULT 0,"
       "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
-      ") ENGINE=InnoDB"));
+      ") ENGINE=InnoDB;"
+      // Transactions applied above the checkpoint. The key makes a second application of the same
+      // source transaction fail instead of doubling it.
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
+      "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
+      "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
+      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB"));
 }
 
 absl::StatusOr<std::optional<std::string>> Sink::ReadCheckpoint() {
@@ -80,109 +232,53 @@ absl::StatusOr<std::string> Sink::InitCheckpoint(const std::string& position) {
   return recorded->value_or(position);
 }
 
-void Sink::AppendChange(const RoutedChange& c, std::string* sql) {
-  const Route& r = *c.route;
-  const auto& cols = r.schema->columns;
-  const std::string table = QuoteTable(r.destination.schema, r.destination.table);
-  auto append_key_where = [&](const Row& row) {
-    sql->append(" WHERE ");
-    bool first = true;
-    for (int k : r.key_columns) {
-      if (!first) sql->append(" AND ");
-      first = false;
-      absl::StrAppend(sql, QuoteIdent(cols[k].name), "=");
-      AppendLiteral(row[k], cols[k], sql);
+absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
+  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
+                                        ".applied WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  std::vector<Gtid> out;
+  for (const auto& r : *rows) {
+    Gtid g;
+    if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) ||
+        !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
+        !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
+      return absl::DataLossError("unreadable row in duosync.applied");
     }
-  };
-  switch (c.op) {
-    case RowOp::kInsert: {
-      absl::StrAppend(sql, "INSERT INTO ", table, " (");
-      for (size_t i = 0; i < r.columns.size(); ++i) {
-        absl::StrAppend(sql, i ? "," : "", QuoteIdent(cols[r.columns[i]].name));
-      }
-      sql->append(") VALUES (");
-      for (size_t i = 0; i < r.columns.size(); ++i) {
-        if (i) sql->push_back(',');
-        AppendLiteral((*c.after)[r.columns[i]], cols[r.columns[i]], sql);
-      }
-      sql->append(");");
-      break;
-    }
-    case RowOp::kUpdate: {
-      absl::StrAppend(sql, "UPDATE ", table, " SET ");
-      for (size_t i = 0; i < r.columns.size(); ++i) {
-        absl::StrAppend(sql, i ? "," : "", QuoteIdent(cols[r.columns[i]].name), "=");
-        AppendLiteral((*c.after)[r.columns[i]], cols[r.columns[i]], sql);
-      }
-      append_key_where(*c.before);
-      absl::StrAppend(sql, ";", kExpectOneRow);
-      break;
-    }
-    case RowOp::kDelete:
-      absl::StrAppend(sql, "DELETE FROM ", table);
-      append_key_where(*c.before);
-      absl::StrAppend(sql, ";", kExpectOneRow);
-      break;
+    out.push_back(g);
   }
+  return out;
 }
 
-absl::Status Sink::Apply(const std::vector<RoutedChange>& changes, const std::string& position,
-                         uint32_t commit_time) {
-  std::string sql = "START TRANSACTION;";
-  // Which change each statement result belongs to, to name it in an error.
-  std::vector<int> statement_change;
-  statement_change.push_back(-1);
-  for (size_t i = 0; i < changes.size(); ++i) {
-    AppendChange(changes[i], &sql);
-    statement_change.push_back(i);
-    if (changes[i].op != RowOp::kInsert) statement_change.push_back(i);
-  }
-  absl::StrAppend(&sql, "UPDATE ", kMetaSchema, ".checkpoint SET position=");
-  AppendQuoted(position, &sql);
-  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_,
-                  ";", kExpectOneRow, "COMMIT");
-  MYSQL* m = conn_->raw();
-  size_t failed = 0;  // index of the statement that stopped the batch
-  if (mysql_real_query(m, sql.data(), sql.size()) == 0) {
-    int status = 1;
-    do {
-      // A failing check surfaces while its result set is read, not in mysql_next_result.
-      MYSQL_RES* res = mysql_store_result(m);
-      if (res != nullptr) mysql_free_result(res);
-      else if (mysql_field_count(m) != 0) break;
-      ++failed;
-      status = mysql_next_result(m);
-    } while (status == 0);
-    if (status == -1 && mysql_errno(m) == 0) return absl::OkStatus();
-  }
-  // The batch stopped at statement `failed`, before COMMIT.
-  const unsigned err = mysql_errno(m);
-  absl::Status failure = conn_->ErrorStatus("applying a transaction");
-  if (err != 0 && !absl::IsUnavailable(failure)) {
-    (void)conn_->Execute("ROLLBACK");
-  }
-  const int index = failed < statement_change.size() ? statement_change[failed] : -1;
-  if (index < 0) {
-    if (err == ER_SUBQUERY_NO_1_ROW) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the checkpoint row of link ", link_id_, " vanished from ", kMetaSchema,
-          ".checkpoint on the destination; restart the link to record it again"));
+absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks) {
+  Batch batch(conn_.get());
+  std::string record;
+  for (const ApplyTask* task : tasks) {
+    for (const RoutedChange& c : task->changes) {
+      absl::Status s = batch.Add(c);
+      if (!s.ok()) return s;
     }
-    return failure;
+    if (!task->record) continue;
+    absl::StrAppend(&record, record.empty() ? "" : ",", "(", quoted_link_id_, ",",
+                    task->txn.gtid.domain, ",", task->txn.gtid.server_id, ",",
+                    task->txn.gtid.sequence, ")");
   }
-  const RoutedChange& c = changes[index];
-  const std::string where = absl::StrCat(OpName(c.op), " of ", c.route->destination.ToString(),
-                                         " row (", DescribeKey(c), ")");
-  if (err == ER_SUBQUERY_NO_1_ROW) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        where, " found no such row on the destination: the destination has drifted from the "
-        "source; the transaction was not applied and the checkpoint stays before it"));
+  if (!record.empty()) {
+    batch.AddRaw(absl::StrCat("INSERT INTO ", kMetaSchema,
+                              ".applied (link_id, domain_id, server_id, seq) VALUES ", record, ";"));
   }
-  if (err == ER_DUP_ENTRY) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        where, " hit an existing row on the destination (", failure.message(), ")"));
+  return batch.Commit();
+}
+
+absl::Status Sink::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {
+  std::string sql = absl::StrCat("START TRANSACTION; UPDATE ", kMetaSchema, ".checkpoint SET position=");
+  AppendQuoted(position.ToString(), &sql);
+  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_, ";");
+  for (const auto& [domain, gtid] : position.domains()) {
+    absl::StrAppend(&sql, "DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                    " AND domain_id=", domain, " AND seq<=", gtid.sequence, ";");
   }
-  return absl::Status(failure.code(), absl::StrCat(where, ": ", failure.message()));
+  sql += "COMMIT";
+  return conn_->Execute(sql);
 }
 
 }  // namespace duosync

@@ -1,9 +1,10 @@
-// Sink: writes routed transactions to the destination, each in one destination transaction that
-// also advances the link's checkpoint (table duosync.checkpoint), so a crash at any point leaves
-// the destination either before or after the whole transaction — never half, never twice.
-// The transaction is sent as one multi-statement batch: one round trip per source transaction.
-// An UPDATE or DELETE that finds no row stops the batch before COMMIT (the destination has
-// drifted): the transaction is rolled back and reported, the checkpoint stays put.
+// Sink: one destination connection that writes routed transactions. Several source transactions
+// may go into one destination transaction (merging); each applied source transaction leaves its
+// GTID in duosync.applied in that same destination transaction, so after a crash the link knows
+// exactly which transactions above its checkpoint (duosync.checkpoint, the low watermark) were
+// already applied. A transaction is sent as few multi-statement batches as its size allows (one
+// round trip for ordinary transactions). An UPDATE or DELETE that finds no row stops the batch
+// before COMMIT: the transaction is rolled back and reported.
 // Not thread-safe: one sink per applier thread.
 #ifndef DUOSYNC_SRC_SINK_H_
 #define DUOSYNC_SRC_SINK_H_
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "apply_task.h"
+#include "gtid_position.h"
 #include "router.h"
 #include "sql_connection.h"
 
@@ -34,15 +37,22 @@ class Sink {
   // Records `position` as the start unless one is recorded already; returns the recorded one.
   absl::StatusOr<std::string> InitCheckpoint(const std::string& position);
 
-  // Applies `changes` and sets the checkpoint to `position` in one transaction.
-  absl::Status Apply(const std::vector<RoutedChange>& changes, const std::string& position,
-                     uint32_t commit_time);
+  // GTIDs recorded in duosync.applied for this link (applied above the checkpoint).
+  absl::StatusOr<std::vector<Gtid>> ReadApplied();
+
+  // Applies the tasks (REQUIRES: mutually independent) in one destination transaction and records
+  // their GTIDs. On failure nothing of them is committed; the error names the table and key.
+  absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks);
+
+  // Sets the checkpoint (low watermark) to `position` and forgets the applied GTIDs it covers,
+  // atomically.
+  absl::Status WriteWatermark(const GtidPosition& position, uint32_t commit_time);
 
   SqlConnection* connection() { return conn_.get(); }
 
  private:
   Sink(std::unique_ptr<SqlConnection> conn, std::string link_id);
-  void AppendChange(const RoutedChange& change, std::string* sql);
+  class Batch;
 
   std::unique_ptr<SqlConnection> conn_;
   std::string link_id_;

@@ -17,8 +17,10 @@ absl::Status StatusFromMysqlError(unsigned err, absl::string_view message) {
     case CR_SERVER_LOST: case CR_UNKNOWN_HOST: case CR_SERVER_LOST_EXTENDED:
     case ER_SERVER_SHUTDOWN: case ER_CONNECTION_KILLED: case ER_NET_READ_ERROR:
     case ER_NET_READ_INTERRUPTED: case ER_NET_ERROR_ON_WRITE: case ER_NET_WRITE_INTERRUPTED:
-    case ER_QUERY_INTERRUPTED: case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT:
+    case ER_QUERY_INTERRUPTED:
       return absl::UnavailableError(text);
+    case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT:
+      return absl::AbortedError(text);  // the transaction was rolled back: retry it
     case ER_ACCESS_DENIED_ERROR: case ER_DBACCESS_DENIED_ERROR: case ER_TABLEACCESS_DENIED_ERROR:
     case ER_COLUMNACCESS_DENIED_ERROR: case ER_SPECIFIC_ACCESS_DENIED_ERROR:
     case ER_PROCACCESS_DENIED_ERROR: case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:

@@ -26,6 +26,7 @@ struct ColumnSchema {
   uint16_t meta = 0;    // binlog type metadata
   bool is_unsigned = false;
   std::string charset;  // character set of text columns; empty for binary and non-text columns
+  std::string collation;  // collation of text columns (decides which key values are equal)
 };
 
 struct TableSchema {

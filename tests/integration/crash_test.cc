@@ -35,10 +35,11 @@ pid_t StartLinkProcess(const std::string& config_path, const std::string& log_pa
   return pid;
 }
 
-TEST(CrashTest, KillNineAtRandomPointsLosesAndDoublesNothing) {
+// Runs the crash scenario with `workers` apply workers.
+void KillNineAtRandomPoints(int workers) {
   auto a = Connect(ServerPair::A());
   auto b = Connect(ServerPair::B());
-  const std::string db = "crash";
+  const std::string db = absl::StrCat("crash", workers);
   for (SqlConnection* c : {a.get(), b.get()}) {
     Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
                          "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
@@ -59,17 +60,18 @@ TEST(CrashTest, KillNineAtRandomPointsLosesAndDoublesNothing) {
   const std::string config_path = dir + "/project.json";
   {
     std::ofstream out(config_path);
-    out << R"({"name": "crash", "endpoints": {"a": )" << ServerPair::A().EndpointJson()
+    out << R"({"name": ")" << db << R"(", "endpoints": {"a": )" << ServerPair::A().EndpointJson()
         << R"(, "b": )" << ServerPair::B().EndpointJson()
-        << R"(}, "forward": {"migration_types": ["INCREMENTAL"],
-              "objects": {"import": "crash.counter|crash.items|crash.log"}}})";
+        << R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": )"
+        << workers << R"(}, "objects": {"import": ")" << db << ".counter|" << db << ".items|" << db
+        << R"(.log"}}})";
   }
   const std::string log_path = dir + "/link.log";
   pid_t link = StartLinkProcess(config_path, log_path);
   // The first start records its position before it follows the binlog; give it that moment so
   // the writer's first transactions come after the recorded start.
   auto recorded = [&] {
-    auto rows = b->Query("SELECT 1 FROM duosync.checkpoint WHERE link_id='crash/forward'");
+    auto rows = b->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db, "/forward'"));
     return rows.ok() && !rows->empty();
   };
   for (int i = 0; i < 400 && !recorded(); ++i) {
@@ -139,6 +141,10 @@ TEST(CrashTest, KillNineAtRandomPointsLosesAndDoublesNothing) {
   EXPECT_EQ(log_text.find("failed:"), std::string::npos) << log_text;
   std::system(absl::StrCat("rm -rf ", dir).c_str());
 }
+
+TEST(CrashTest, KillNineLosesAndDoublesNothingWithOneWorker) { KillNineAtRandomPoints(1); }
+
+TEST(CrashTest, KillNineLosesAndDoublesNothingWithSixteenWorkers) { KillNineAtRandomPoints(16); }
 
 }  // namespace
 }  // namespace duosync

@@ -73,6 +73,15 @@ class IncrementalTest : public ::testing::Test {
     return project_->StatusJson();
   }
 
+  // Waits until the checkpoint (written asynchronously) reaches A's binlog end.
+  void WaitCheckpointAtSourceEnd() {
+    const std::string end = Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0];
+    for (int i = 0; i < 200 && Checkpoint() != end; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_EQ(Checkpoint(), end);
+  }
+
   std::string Checkpoint() {
     auto rows = Rows(b_.get(), absl::StrCat("SELECT position FROM duosync.checkpoint WHERE link_id='",
                                             db_, "/forward'"));
@@ -262,6 +271,7 @@ TEST_F(IncrementalTest, StatementFormatTransactionStopsTheLinkBeforeIt) {
   StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  WaitCheckpointAtSourceEnd();
   const std::string before = Checkpoint();
   Exec(a_.get(), absl::StrCat("SET SESSION binlog_format=STATEMENT; INSERT INTO ", db_,
                               ".t VALUES (2); SET SESSION binlog_format=ROW"));

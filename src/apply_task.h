@@ -1,0 +1,23 @@
+// One source transaction on its way to the destination, as the applier sees it.
+#ifndef DUOSYNC_SRC_APPLY_TASK_H_
+#define DUOSYNC_SRC_APPLY_TASK_H_
+
+#include <string>
+#include <vector>
+
+#include "router.h"
+#include "transaction.h"
+
+namespace duosync {
+
+struct ApplyTask {
+  Transaction txn;                    // owns the row images
+  std::vector<RoutedChange> changes;  // what to write; points into txn and the router's routes
+  std::string position;               // the source position just after this transaction
+  bool barrier = false;               // must apply alone, after everything before it
+  bool record = true;                 // record its GTID in duosync.applied (false: a no-op)
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_APPLY_TASK_H_

@@ -1,0 +1,236 @@
+#include "parallel_applier.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "key_extractor.h"
+
+namespace duosync {
+namespace {
+
+std::string GtidKey(const Gtid& g) { return absl::StrCat(g.domain, "-", g.sequence); }
+
+// Errors a transaction can get from running before an earlier one it conflicts with.
+bool MayBeOrderingError(const absl::Status& s) {
+  return absl::IsAlreadyExists(s) || absl::IsFailedPrecondition(s) || absl::IsAborted(s);
+}
+
+}  // namespace
+
+ParallelApplier::ParallelApplier(const ApplierOptions& options)
+    : options_(options), tracker_(options.window) {}
+
+absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
+    const ApplierOptions& options, const GtidPosition& checkpoint) {
+  std::unique_ptr<ParallelApplier> a(new ParallelApplier(options));
+  const int workers = std::max(1, options.workers);
+  for (int i = 0; i <= workers; ++i) {  // the last one writes the watermark
+    auto sink = Sink::Connect(options.destination, options.link_id);
+    if (!sink.ok()) return sink.status();
+    a->sinks_.push_back(std::move(*sink));
+  }
+  auto applied = a->sinks_.back()->ReadApplied();
+  if (!applied.ok()) return applied.status();
+  for (const Gtid& g : *applied) {
+    if (!checkpoint.Covers(g)) a->already_applied_.insert(GtidKey(g));
+  }
+  if (!a->already_applied_.empty()) {
+    LOG(INFO) << options.link_id << ": " << a->already_applied_.size()
+              << " transaction(s) above the checkpoint were applied before; they will be skipped";
+  }
+  a->progress_.position = checkpoint.ToString();
+  a->watermark_position_ = a->progress_.position;
+  for (int i = 0; i < workers; ++i) {
+    Sink* sink = a->sinks_[i].get();
+    a->threads_.emplace_back([p = a.get(), sink] { p->WorkerLoop(sink); });
+  }
+  a->threads_.emplace_back([p = a.get(), sink = a->sinks_.back().get()] { p->WatermarkLoop(sink); });
+  return a;
+}
+
+ParallelApplier::~ParallelApplier() { Stop(); }
+
+bool ParallelApplier::AlreadyApplied(const Gtid& gtid) const {
+  return already_applied_.count(GtidKey(gtid)) > 0;
+}
+
+absl::Status ParallelApplier::Submit(ApplyTask task) {
+  std::vector<uint64_t> keys;
+  if (!task.barrier) {
+    for (const RoutedChange& c : task.changes) ExtractKeys(c, &keys);
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !tracker_.full() || !error_.ok() || stopping_; });
+  if (!error_.ok()) return error_;
+  if (stopping_) return absl::CancelledError("the applier is stopping");
+  const uint64_t seq = next_seq_++;
+  const bool noop = task.changes.empty();
+  if (noop) task.record = false;
+  held_.push_back(Held{std::move(task)});
+  if (noop) {
+    held_.back().done = true;
+    tracker_.AddDone(seq);
+    // Its place in order still moves the watermark once everything before it is applied.
+    while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
+      progress_.position = held_.front().task.position;
+      if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
+      held_.pop_front();
+      ++first_held_;
+      watermark_dirty_ = true;
+    }
+  } else {
+    tracker_.Add(seq, std::move(keys), held_.back().task.barrier);
+  }
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+void ParallelApplier::WorkerLoop(Sink* sink) {
+  while (true) {
+    std::vector<uint64_t> batch;
+    std::vector<const ApplyTask*> tasks;
+    bool ordered = false;  // a retry, run now that everything before it has committed
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto retry_due = [this] {
+        return !retry_.empty() && *retry_.begin() == tracker_.oldest_incomplete();
+      };
+      cv_.wait(lock, [&] { return tracker_.has_ready() || retry_due() || stopping_ || !error_.ok(); });
+      if (stopping_ || !error_.ok()) return;
+      if (retry_due()) {
+        batch.push_back(*retry_.begin());
+        retry_.erase(retry_.begin());
+        ordered = true;
+      } else {
+        // Transactions ready together share no key: they may go into one destination transaction.
+        size_t rows = 0;
+        do {
+          const uint64_t seq = tracker_.TakeReady();
+          batch.push_back(seq);
+          rows += held(seq).task.changes.size();
+        } while (tracker_.has_ready() &&
+                 batch.size() < static_cast<size_t>(options_.batch_transactions) &&
+                 rows < static_cast<size_t>(options_.batch_rows));
+      }
+      // held_ entries stay in place until done, so these pointers outlive the apply.
+      for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
+    }
+    absl::Status s = sink->ApplyBatch(tasks);
+    if (s.ok()) {
+      Complete(batch);
+      continue;
+    }
+    if (!MayBeOrderingError(s)) {
+      Fail(s);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (ordered && (!absl::IsAborted(s) || ++attempts_[batch[0]] > 5)) {
+      // Alone and in order, only a deadlock (with a reader of the destination) is worth retrying.
+      lock.unlock();
+      Fail(s);
+      return;
+    }
+    // It may have run too early: retry each alone once everything before it has committed.
+    for (uint64_t seq : batch) retry_.insert(seq);
+    cv_.notify_all();
+  }
+}
+
+void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint64_t seq : seqs) {
+    Held& h = held(seq);
+    h.done = true;
+    tracker_.Complete(seq);
+    attempts_.erase(seq);
+    if (h.task.record) ++progress_.transactions;
+    progress_.rows += h.task.changes.size();
+  }
+  while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
+    progress_.position = held_.front().task.position;
+    if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
+    held_.pop_front();
+    ++first_held_;
+    watermark_dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void ParallelApplier::Fail(const absl::Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok() || absl::IsCancelled(s)) return;
+    error_ = s;
+    cv_.notify_all();
+  }
+  if (options_.on_failure) options_.on_failure();
+}
+
+absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
+  std::string position;
+  uint32_t commit_time;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!watermark_dirty_) return absl::OkStatus();
+    position = progress_.position;
+    commit_time = progress_.commit_time;
+  }
+  auto parsed = GtidPosition::Parse(position);
+  if (!parsed.ok()) return parsed.status();
+  absl::Status s = sink->WriteWatermark(*parsed, commit_time);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  watermark_position_ = position;
+  watermark_commit_time_ = commit_time;
+  if (progress_.position == position) watermark_dirty_ = false;
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+void ParallelApplier::WatermarkLoop(Sink* sink) {
+  while (true) {
+    bool stop;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+      stop = stopping_;
+    }
+    absl::Status s = WriteWatermark(sink);
+    if (!s.ok()) {
+      Fail(s);
+      return;
+    }
+    if (stop) return;
+  }
+}
+
+absl::Status ParallelApplier::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return (held_.empty() && !watermark_dirty_) || !error_.ok() || stopping_; });
+  return error_;
+}
+
+void ParallelApplier::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+ApplierProgress ParallelApplier::progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return progress_;
+}
+
+absl::Status ParallelApplier::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+}  // namespace duosync
