@@ -1,0 +1,106 @@
+#include "dependency_tracker.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace duosync {
+namespace {
+
+std::vector<uint64_t> TakeAll(DependencyTracker* t) {
+  std::vector<uint64_t> out;
+  while (uint64_t s = t->TakeReady()) out.push_back(s);
+  return out;
+}
+
+TEST(DependencyTrackerTest, DisjointTransactionsAreReadyTogether) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  t.Add(2, {20}, false);
+  t.Add(3, {30, 31}, false);
+  EXPECT_EQ(TakeAll(&t), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(DependencyTrackerTest, SharedKeyWaitsForTheEarlierTransaction) {
+  DependencyTracker t(100);
+  t.Add(1, {10, 11}, false);
+  t.Add(2, {11}, false);   // shares 11 with 1
+  t.Add(3, {12}, false);
+  t.Add(4, {11, 12}, false);  // waits for 2 and 3
+  EXPECT_EQ(TakeAll(&t), (std::vector<uint64_t>{1, 3}));
+  t.Complete(3);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{});
+  t.Complete(1);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{2});
+  t.Complete(2);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{4});
+}
+
+TEST(DependencyTrackerTest, KeysOfCompletedTransactionsAreForgotten) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  ASSERT_EQ(t.TakeReady(), 1u);
+  t.Complete(1);
+  t.Add(2, {10}, false);
+  EXPECT_EQ(t.TakeReady(), 2u);
+}
+
+TEST(DependencyTrackerTest, BarrierWaitsForAllAndHoldsAllLater) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  t.Add(2, {20}, false);
+  t.Add(3, {}, true);      // barrier
+  t.Add(4, {40}, false);   // unrelated key, still after the barrier
+  EXPECT_EQ(TakeAll(&t), (std::vector<uint64_t>{1, 2}));
+  t.Complete(2);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{});
+  t.Complete(1);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{3});
+  t.Complete(3);
+  EXPECT_EQ(TakeAll(&t), std::vector<uint64_t>{4});
+}
+
+TEST(DependencyTrackerTest, CompletedPrefixAndOldestIncomplete) {
+  DependencyTracker t(100);
+  for (uint64_t s = 1; s <= 4; ++s) t.Add(s, {s}, false);
+  TakeAll(&t);
+  t.Complete(2);
+  t.Complete(3);
+  EXPECT_EQ(t.completed_prefix(), 0u);
+  EXPECT_EQ(t.oldest_incomplete(), 1u);
+  t.Complete(1);
+  EXPECT_EQ(t.completed_prefix(), 3u);
+  EXPECT_EQ(t.oldest_incomplete(), 4u);
+  t.AddDone(5);  // a no-op transaction holds its place
+  EXPECT_EQ(t.completed_prefix(), 3u);
+  t.Complete(4);
+  EXPECT_EQ(t.completed_prefix(), 5u);
+  EXPECT_EQ(t.oldest_incomplete(), 0u);
+}
+
+TEST(DependencyTrackerTest, WindowFullUntilTheOldestCompletes) {
+  DependencyTracker t(3);
+  t.Add(1, {1}, false);
+  t.Add(2, {2}, false);
+  t.Add(3, {3}, false);
+  EXPECT_TRUE(t.full());
+  TakeAll(&t);
+  t.Complete(3);  // not the oldest: still full
+  t.Complete(2);
+  EXPECT_TRUE(t.full());
+  t.Complete(1);
+  EXPECT_FALSE(t.full());
+  EXPECT_EQ(t.held(), 0u);
+}
+
+TEST(DependencyTrackerTest, DuplicateKeysInOneTransactionCountOnce) {
+  DependencyTracker t(10);
+  t.Add(1, {7}, false);
+  t.Add(2, {7, 7, 7}, false);
+  ASSERT_EQ(t.TakeReady(), 1u);
+  t.Complete(1);
+  EXPECT_EQ(t.TakeReady(), 2u);
+}
+
+}  // namespace
+}  // namespace duosync
