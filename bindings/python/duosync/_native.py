@@ -44,7 +44,11 @@ _SIGNATURES = {
 
 
 def _candidates():
-    """Where to look, in order, as (where the name came from, path or soname)."""
+    """Where to look, in order, as (where the name came from, path or soname).
+
+    A set environment variable is the only candidate: pointing it at nothing is an error, never a
+    silent fallback to another library.
+    """
     explicit = os.environ.get("DUOSYNC_LIBRARY")
     if explicit:
         return [("DUOSYNC_LIBRARY", explicit)]
@@ -63,30 +67,29 @@ def _open():
     tried = []
     for where, path in _candidates():
         try:
-            lib = ctypes.CDLL(path)
+            loaded = ctypes.CDLL(path)
             break
         except OSError as e:
             tried.append(f"{path} (from {where}): {e}")
     else:
-        # An explicit environment variable that points nowhere is an error, never a fallback.
         raise LibraryError(
             "cannot load libduosync; tried:\n  " + "\n  ".join(tried) +
             "\nset DUOSYNC_LIBRARY to the library's full path or DUOSYNC_BUILD_DIR to its "
             "build directory")
     for name, (restype, argtypes) in _SIGNATURES.items():
         try:
-            fn = getattr(lib, name)
+            fn = getattr(loaded, name)
         except AttributeError:
             raise LibraryError(f"{path} lacks {name}: not a compatible libduosync") from None
         fn.restype = restype
         fn.argtypes = argtypes
-    got = lib.duo_version_number()
+    got = loaded.duo_version_number()
     if got // 1000000 != EXPECTED_VERSION_NUMBER // 1000000:
         raise LibraryError(
-            f"{path} is libduosync {lib.duo_version().decode()} (version number {got}), but this "
+            f"{path} is libduosync {loaded.duo_version().decode()} (version number {got}), but this "
             f"package needs major version {EXPECTED_VERSION_NUMBER // 1000000}; install a "
             "matching library or package")
-    return lib
+    return loaded
 
 
 def lib():

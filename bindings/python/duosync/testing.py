@@ -79,10 +79,14 @@ class Server(dict):
 def servers(count=2, timeout=120):
     """Starts `count` fresh MariaDB servers and yields them as a list of Server; they are removed
     on exit (the CLI keeps them until its stdin closes)."""
-    with tempfile.TemporaryFile(mode="w+") as log:
+    # A private TMPDIR for the servers' data and for MariaDB's temporary files: in a /tmp shared
+    # with other test runs, mariadb-install-db sometimes loses its temp tables to theirs.
+    with tempfile.TemporaryDirectory(prefix="duosync-servers-",
+                                     ignore_cleanup_errors=True) as tmp, \
+            tempfile.TemporaryFile(mode="w+") as log:
         proc = subprocess.Popen([cli_path(), "servers", "--count", str(count)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                                text=True)
+                                text=True, env=dict(os.environ, TMPDIR=tmp))
         try:
             line = _read_line(proc, timeout)
             if not line:

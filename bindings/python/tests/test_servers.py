@@ -1,6 +1,7 @@
 """The binding against two real MariaDB servers (one pair for the session)."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -91,3 +92,25 @@ def test_close_stops_a_running_project(servers, project_config, table):
     a.sql(f"INSERT INTO {table} VALUES (10, 'after close')")
     time.sleep(1.5)
     assert b.sql(f"SELECT id FROM {table}") == []
+
+
+def test_close_from_another_thread_ends_a_wait(project_config, table):
+    p = duosync.Project(project_config(table))
+    p.start()
+    outcome = []
+
+    def waiter():
+        try:
+            p.wait()
+            outcome.append("returned")
+        except duosync.Error as e:
+            outcome.append(e)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.3)
+    p.close()
+    thread.join(10)
+    assert not thread.is_alive()
+    # The stop made the links end well, or the next slice found the project closed.
+    assert outcome == ["returned"] or isinstance(outcome[0], duosync.FailedPrecondition)

@@ -1,0 +1,214 @@
+// Package duosync is the Go binding of duosync, which keeps two MySQL-compatible databases in
+// sync, over its stable C ABI (capi/duosync.h).
+//
+// Configs are JSON (proto/duosync/config.proto); reports and status come back as maps decoded
+// from the library's JSON (protobuf's JSON mapping: 64-bit counters such as
+// "transactions_applied" are strings there). Failed calls return an *Error carrying the C status
+// code; compare with errors.Is(err, duosync.ErrInvalidArgument) and friends.
+//
+// # Building
+//
+// By default cgo uses the repository's header (capi/) and links the library in its build tree
+// (build/libduosync.so, found at run time through an rpath). To use an installed library instead,
+// either build with the duosync_system tag, which asks pkg-config for duosync.pc:
+//
+//	go build -tags duosync_system ./...
+//
+// or put its paths in front of the repository's ones:
+//
+//	CGO_CFLAGS=-I/usr/local/include CGO_LDFLAGS=-L/usr/local/lib go build ./...
+//
+// (at run time LD_LIBRARY_PATH, which the loader searches before the rpath, picks the library).
+package duosync
+
+// #include <stdlib.h>
+// #include "duosync.h"
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// waitSlice bounds each blocking C wait, so that Wait notices its context ending.
+const waitSlice = 250 * time.Millisecond
+
+// Version returns the loaded library's version, e.g. "0.1.0".
+func Version() string { return C.GoString(C.duo_version()) }
+
+// VersionNumber returns the loaded library's MAJOR*1000000 + MINOR*1000 + PATCH.
+func VersionNumber() int { return int(C.duo_version_number()) }
+
+// checkVersion refuses a library whose major version differs from the header's.
+func checkVersion() error {
+	if got := VersionNumber(); got/1000000 != C.DUO_VERSION_NUMBER/1000000 {
+		return &Error{Code: FailedPrecondition, Message: fmt.Sprintf(
+			"libduosync %s (version number %d) does not fit this binding, built for %d",
+			Version(), got, C.DUO_VERSION_NUMBER)}
+	}
+	return nil
+}
+
+func decode(text string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		return nil, fmt.Errorf("duosync: the library returned bad JSON: %w", err)
+	}
+	return m, nil
+}
+
+// Validate checks a config against every rule without creating a project. It returns the report
+// {"ok", "errors": [{"field", "message", "fix"}], "warnings"}; an invalid config is reported there
+// with a nil error.
+func Validate(configJSON string) (map[string]any, error) {
+	cs := C.CString(configJSON)
+	defer C.free(unsafe.Pointer(cs))
+	var report, msg *C.char
+	err := toError(C.duo_validate(cs, C.size_t(len(configJSON)), &report, &msg), msg)
+	text, ok := takeString(report)
+	if err != nil && !(ok && errors.Is(err, ErrInvalidArgument)) {
+		return nil, err
+	}
+	return decode(text)
+}
+
+// Project is a sync project. Its methods may be called from several goroutines at once.
+type Project struct {
+	// Write-locked only by Close: duo_project_destroy must not race with other calls.
+	mu     sync.RWMutex
+	handle *C.duo_project_t
+}
+
+// Open parses and validates a config and creates a project in state "created". An invalid
+// config returns an error of code InvalidArgument naming every broken rule.
+func Open(configJSON string) (*Project, error) {
+	if err := checkVersion(); err != nil {
+		return nil, err
+	}
+	cs := C.CString(configJSON)
+	defer C.free(unsafe.Pointer(cs))
+	var handle *C.duo_project_t
+	var msg *C.char
+	if err := toError(C.duo_project_create(cs, C.size_t(len(configJSON)), &handle, &msg), msg); err != nil {
+		return nil, err
+	}
+	p := &Project{handle: handle}
+	// A safety net only: callers should Close, which also stops the links at a known time.
+	runtime.SetFinalizer(p, (*Project).Close)
+	return p, nil
+}
+
+// do runs fn on the live handle under the read lock.
+func (p *Project) do(fn func(h *C.duo_project_t, errptr **C.char) C.int) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.handle == nil {
+		return &Error{Code: FailedPrecondition, Message: "the project is closed"}
+	}
+	var msg *C.char
+	return toError(fn(p.handle, &msg), msg)
+}
+
+// Precheck runs every precheck against the real endpoints (it blocks while it connects) and
+// returns the report {"ok", "checks": [{"name", "endpoint", "link", "status", "message", "fix",
+// "objects"}]}. Failed checks are not an error: report["ok"] is false then. The error is set only
+// when the precheck could not run.
+func (p *Project) Precheck() (map[string]any, error) {
+	var report *C.char
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_precheck(h, &report, e)
+	})
+	text, ok := takeString(report)
+	if err != nil && !(ok && errors.Is(err, ErrFailedPrecondition)) {
+		return nil, err
+	}
+	return decode(text)
+}
+
+// Start starts the links in background threads and returns once each has durably recorded where
+// it starts; an error of code FailedPrecondition if the project already runs. The C call cannot
+// be interrupted: if ctx ends first, Start returns ctx.Err() at once and stops the project as
+// soon as the call returns.
+func (p *Project) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- p.do(func(h *C.duo_project_t, e **C.char) C.int { return C.duo_project_start(h, e) })
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		go func() {
+			if <-done == nil {
+				_ = p.Stop()
+			}
+		}()
+		return ctx.Err()
+	}
+}
+
+// Stop stops all links and waits for their threads. Stopping a stopped project is fine.
+func (p *Project) Stop() error {
+	return p.do(func(h *C.duo_project_t, e **C.char) C.int { return C.duo_project_stop(h, e) })
+}
+
+// Wait waits for the links to end by themselves (a failure, or a finished data migration) or for
+// ctx to end. It returns nil when they ended well, the first link's error, or ctx.Err().
+func (p *Project) Wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+			return C.duo_project_wait(h, C.int64_t(waitSlice.Milliseconds()), e)
+		})
+		if !errors.Is(err, ErrDeadlineExceeded) {
+			return err
+		}
+	}
+}
+
+// Status returns {"name", "scenario", "state", "endpoint_a", "endpoint_b", "links": [{"name",
+// "stage", "source", "destination", "position", "lag_seconds", "rows_per_second",
+// "transactions_applied", "rows_applied", "last_error", "filtered_tables"}]}. Passwords are
+// masked.
+func (p *Project) Status() (map[string]any, error) {
+	var status *C.char
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_status(h, &status, e)
+	})
+	text, _ := takeString(status)
+	if err != nil {
+		return nil, err
+	}
+	return decode(text)
+}
+
+// Close stops the project if it runs, waits for calls in flight on other goroutines and frees
+// it. Closing again is a no-op; other methods of a closed project return FailedPrecondition.
+func (p *Project) Close() error {
+	// Stop under the read lock: it may run alongside other calls, and makes a Wait return sooner.
+	p.mu.RLock()
+	if p.handle != nil {
+		C.duo_project_stop(p.handle, nil)
+	}
+	p.mu.RUnlock()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.handle != nil {
+		C.duo_project_destroy(p.handle)
+		p.handle = nil
+		runtime.SetFinalizer(p, nil)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+module duosync.dev/duosync
+
+go 1.19
