@@ -28,10 +28,12 @@ void DependencyTracker::Add(uint64_t seq, std::vector<uint64_t> keys, bool barri
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
   nodes_.emplace_back();
   Node& node = nodes_.back();
+  node.barrier = barrier;
   for (uint64_t d : deps) {
     Node* dep = Find(d);
     if (dep == nullptr || dep->done) continue;
     dep->dependents.push_back(seq);
+    node.deps.push_back(d);
     ++node.pending;
   }
   for (uint64_t k : keys) key_owner_[k] = seq;
@@ -44,6 +46,7 @@ uint64_t DependencyTracker::TakeReady() {
   if (ready_.empty()) return 0;
   uint64_t seq = *ready_.begin();
   ready_.erase(ready_.begin());
+  Find(seq)->taken = true;
   return seq;
 }
 
@@ -53,9 +56,11 @@ void DependencyTracker::Complete(uint64_t seq) {
   node->done = true;
   for (uint64_t d : node->dependents) {
     Node* dep = Find(d);
-    if (dep != nullptr && --dep->pending == 0) ready_.insert(d);
+    // A transaction already taken into a batch behind this one is not ready a second time.
+    if (dep != nullptr && --dep->pending == 0 && !dep->taken) ready_.insert(d);
   }
   node->dependents.clear();
+  node->deps.clear();
   for (uint64_t k : node->keys) {
     auto it = key_owner_.find(k);
     if (it != key_owner_.end() && it->second == seq) key_owner_.erase(it);

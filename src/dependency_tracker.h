@@ -7,6 +7,7 @@
 #define DUOSYNC_SRC_DEPENDENCY_TRACKER_H_
 
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <set>
 #include <vector>
@@ -30,7 +31,16 @@ class DependencyTracker {
 
   // Removes and returns the lowest ready transaction, or 0 when none is ready.
   uint64_t TakeReady();
+
+  // Takes a batch to apply in one destination transaction, in source order: the lowest ready
+  // transaction, then later ones whose every unfinished dependency is already in the batch (a chain
+  // of dependent transactions applied in order inside one transaction is still source order).
+  // At most `max_transactions`, stopping once `rows(seq)` summed reaches `max_rows`. A barrier is
+  // always alone. Empty when nothing is ready.
+  template <typename RowsFn>
+  std::vector<uint64_t> TakeBatch(size_t max_transactions, size_t max_rows, RowsFn rows);
   bool has_ready() const { return !ready_.empty(); }
+  size_t ready_count() const { return ready_.size(); }
 
   // Marks `seq` (taken earlier) complete; later transactions waiting only on it become ready.
   void Complete(uint64_t seq);
@@ -44,9 +54,12 @@ class DependencyTracker {
  private:
   struct Node {
     std::vector<uint64_t> keys;
-    std::vector<uint64_t> dependents;
+    std::vector<uint64_t> deps;        // transactions it waits for
+    std::vector<uint64_t> dependents;  // transactions waiting for it
     int pending = 0;
     bool done = false;
+    bool taken = false;
+    bool barrier = false;
   };
   Node* Find(uint64_t seq);
   void PopCompletedPrefix();
@@ -59,6 +72,42 @@ class DependencyTracker {
   uint64_t last_barrier_ = 0;
   std::set<uint64_t> ready_;
 };
+
+template <typename RowsFn>
+std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size_t max_rows,
+                                                   RowsFn rows) {
+  std::vector<uint64_t> batch;
+  const uint64_t first = TakeReady();
+  if (first == 0) return batch;
+  batch.push_back(first);
+  size_t total_rows = rows(first);
+  if (Find(first)->barrier) return batch;
+  // Scan forward a bounded distance for transactions whose dependencies are all satisfied by
+  // completed transactions or by the batch itself.
+  const uint64_t end = first_seq_ + nodes_.size();
+  const uint64_t scan_end = std::min<uint64_t>(end, first + 8 * max_transactions);
+  for (uint64_t seq = first + 1; seq < scan_end; ++seq) {
+    if (batch.size() >= max_transactions || total_rows >= max_rows) break;
+    Node* node = Find(seq);
+    if (node->done || node->taken) continue;
+    if (node->barrier) break;
+    bool satisfied = true;
+    for (uint64_t d : node->deps) {
+      const Node* dep = Find(d);
+      if (dep == nullptr || dep->done) continue;
+      if (!std::binary_search(batch.begin(), batch.end(), d)) {
+        satisfied = false;
+        break;
+      }
+    }
+    if (!satisfied) continue;
+    node->taken = true;
+    ready_.erase(seq);
+    batch.push_back(seq);  // ascending: binary_search above stays valid
+    total_rows += rows(seq);
+  }
+  return batch;
+}
 
 }  // namespace duosync
 

@@ -25,8 +25,14 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     const ApplierOptions& options, const GtidPosition& checkpoint) {
   std::unique_ptr<ParallelApplier> a(new ParallelApplier(options));
   const int workers = std::max(1, options.workers);
-  for (int i = 0; i <= workers; ++i) {  // the last one writes the watermark
-    auto sink = Sink::Connect(options.destination, options.link_id);
+  // Connect in parallel: over a long link each connection costs several round trips.
+  std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers + 1);  // last: the watermark
+  std::vector<std::thread> connecting;
+  for (int i = 0; i <= workers; ++i) {
+    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id); });
+  }
+  for (auto& t : connecting) t.join();
+  for (auto& sink : sinks) {
     if (!sink.ok()) return sink.status();
     a->sinks_.push_back(std::move(*sink));
   }
@@ -65,6 +71,7 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
   if (!error_.ok()) return error_;
   if (stopping_) return absl::CancelledError("the applier is stopping");
   const uint64_t seq = next_seq_++;
+  last_submit_ = std::chrono::steady_clock::now();
   const bool noop = task.changes.empty();
   if (noop) task.record = false;
   held_.push_back(Held{std::move(task)});
@@ -103,15 +110,20 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         retry_.erase(retry_.begin());
         ordered = true;
       } else {
-        // Transactions ready together share no key: they may go into one destination transaction.
-        size_t rows = 0;
-        do {
-          const uint64_t seq = tracker_.TakeReady();
-          batch.push_back(seq);
-          rows += held(seq).task.changes.size();
-        } while (tracker_.has_ready() &&
-                 batch.size() < static_cast<size_t>(options_.batch_transactions) &&
-                 rows < static_cast<size_t>(options_.batch_rows));
+        // While the reader is still handing transactions over, wait a moment for a fuller batch:
+        // one round trip then carries many transactions.
+        const auto linger_end = std::chrono::steady_clock::now() + options_.batch_linger;
+        while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) &&
+               std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger &&
+               !stopping_ && error_.ok()) {
+          if (cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
+        }
+        if (stopping_ || !error_.ok()) return;
+        if (!tracker_.has_ready()) continue;  // another worker took them
+        // Ready transactions share no key with each other, and a dependent one may follow its
+        // dependencies inside the same batch: either way one destination transaction keeps order.
+        batch = tracker_.TakeBatch(options_.batch_transactions, options_.batch_rows,
+                                   [this](uint64_t seq) { return held(seq).task.changes.size(); });
       }
       // held_ entries stay in place until done, so these pointers outlive the apply.
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);

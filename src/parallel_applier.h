@@ -14,6 +14,7 @@
 #ifndef DUOSYNC_SRC_PARALLEL_APPLIER_H_
 #define DUOSYNC_SRC_PARALLEL_APPLIER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -40,6 +41,9 @@ struct ApplierOptions {
   size_t window = 4096;        // transactions held at once (back-pressure beyond)
   int batch_transactions = 100;
   int batch_rows = 5000;
+  // How long a worker may wait for more ready transactions to fill a batch while the reader is
+  // still handing them over (a latency bound on merging).
+  std::chrono::microseconds batch_linger{2000};
   std::function<void()> on_failure;  // called (from a worker) when the applier fails
 };
 
@@ -100,6 +104,7 @@ class ParallelApplier {
   uint64_t next_seq_ = 1;
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
   std::map<uint64_t, int> attempts_;      // ordered retries per transaction
+  std::chrono::steady_clock::time_point last_submit_;
   bool stopping_ = false;
   absl::Status error_;
   ApplierProgress progress_;

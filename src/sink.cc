@@ -11,10 +11,6 @@
 namespace duosync {
 namespace {
 
-// Fails the batch (error 1242) unless the previous statement matched exactly one row.
-constexpr absl::string_view kExpectOneRow =
-    "SELECT IF(ROW_COUNT() <> 1, (SELECT 1 UNION ALL SELECT 2), 0);";
-
 // A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
 constexpr size_t kFlushBytes = 4 << 20;
 
@@ -34,24 +30,35 @@ const char* OpName(RowOp op) {
 
 }  // namespace
 
-// Builds and sends one destination transaction: statements are buffered and flushed in pieces;
-// each statement's result is checked; the statement that fails is traced back to its change.
+// Builds and sends one destination transaction. Statements are buffered and sent in pieces; the
+// rows each UPDATE/DELETE matched are checked as its result arrives, and COMMIT goes out only after
+// every check passed (a separate round trip), so a drifted destination never gets half a
+// transaction. Consecutive INSERTs (and DELETEs) of the same table become multi-row statements.
 class Sink::Batch {
  public:
-  explicit Batch(SqlConnection* conn) : conn_(conn) { sql_ = "START TRANSACTION;"; owners_.push_back(nullptr); }
+  explicit Batch(SqlConnection* conn) : conn_(conn) {
+    sql_ = "START TRANSACTION;";
+    statements_.push_back(Statement{});
+  }
 
   absl::Status Add(const RoutedChange& c) {
     const Route& r = *c.route;
     const auto& cols = r.schema->columns;
-    if (c.op == RowOp::kInsert && last_insert_ == c.route) {
-      // Consecutive inserts into the same table and columns become one multi-row INSERT.
+    if (c.op != RowOp::kUpdate && last_route_ == c.route && last_op_ == c.op) {
       sql_.pop_back();  // ';'
-      sql_.append(",(");
-      AppendValues(c);
-      sql_.append(");");
+      if (c.op == RowOp::kInsert) {
+        sql_.append(",(");
+        AppendValues(c);
+        sql_.append(");");
+      } else {
+        sql_.pop_back();  // ')' closing the IN list
+        sql_.push_back(',');
+        AppendKeyTuple(c);
+        sql_.append(");");
+        ++statements_.back().expected_rows;
+      }
       return MaybeFlush();
     }
-    last_insert_ = nullptr;
     const std::string table = QuoteTable(r.destination.schema, r.destination.table);
     switch (c.op) {
       case RowOp::kInsert:
@@ -62,45 +69,62 @@ class Sink::Batch {
         sql_.append(") VALUES (");
         AppendValues(c);
         sql_.append(");");
-        owners_.push_back(&c);
-        last_insert_ = c.route;
+        statements_.push_back(Statement{&c, -1});
         break;
-      case RowOp::kUpdate:
+      case RowOp::kUpdate: {
         absl::StrAppend(&sql_, "UPDATE ", table, " SET ");
         for (size_t i = 0; i < r.columns.size(); ++i) {
           absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.columns[i]].name), "=");
           AppendLiteral((*c.after)[r.columns[i]], cols[r.columns[i]], &sql_);
         }
-        AppendKeyWhere(c);
-        absl::StrAppend(&sql_, ";", kExpectOneRow);
-        owners_.push_back(&c);
-        owners_.push_back(&c);
+        sql_.append(" WHERE ");
+        for (size_t i = 0; i < r.key_columns.size(); ++i) {
+          const int k = r.key_columns[i];
+          absl::StrAppend(&sql_, i ? " AND " : "", QuoteIdent(cols[k].name), "=");
+          AppendLiteral((*c.before)[k], cols[k], &sql_);
+        }
+        sql_.push_back(';');
+        statements_.push_back(Statement{&c, 1});
         break;
+      }
       case RowOp::kDelete:
-        absl::StrAppend(&sql_, "DELETE FROM ", table);
-        AppendKeyWhere(c);
-        absl::StrAppend(&sql_, ";", kExpectOneRow);
-        owners_.push_back(&c);
-        owners_.push_back(&c);
+        absl::StrAppend(&sql_, "DELETE FROM ", table, " WHERE (");
+        for (size_t i = 0; i < r.key_columns.size(); ++i) {
+          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.key_columns[i]].name));
+        }
+        sql_.append(") IN (");
+        AppendKeyTuple(c);
+        sql_.append(");");
+        statements_.push_back(Statement{&c, 1});
         break;
     }
+    last_route_ = c.route;
+    last_op_ = c.op;
     return MaybeFlush();
   }
 
   // Appends a statement that belongs to no change (bookkeeping).
   void AddRaw(absl::string_view statement) {
-    last_insert_ = nullptr;
+    last_route_ = nullptr;
     sql_.append(statement.data(), statement.size());
-    owners_.push_back(nullptr);
+    statements_.push_back(Statement{});
   }
 
   absl::Status Commit() {
-    sql_.append("COMMIT");
-    owners_.push_back(nullptr);
-    return Send();
+    if (!sql_.empty()) {
+      sql_.pop_back();
+      absl::Status s = Send();
+      if (!s.ok()) return s;
+    }
+    return conn_->Execute("COMMIT");
   }
 
  private:
+  struct Statement {
+    const RoutedChange* change = nullptr;  // the (first) change it writes; null for bookkeeping
+    int expected_rows = -1;                // rows an UPDATE/DELETE must match; -1 = not checked
+  };
+
   void AppendValues(const RoutedChange& c) {
     const Route& r = *c.route;
     for (size_t i = 0; i < r.columns.size(); ++i) {
@@ -109,14 +133,14 @@ class Sink::Batch {
     }
   }
 
-  void AppendKeyWhere(const RoutedChange& c) {
+  void AppendKeyTuple(const RoutedChange& c) {
     const Route& r = *c.route;
-    sql_.append(" WHERE ");
+    sql_.push_back('(');
     for (size_t i = 0; i < r.key_columns.size(); ++i) {
-      const int k = r.key_columns[i];
-      absl::StrAppend(&sql_, i ? " AND " : "", QuoteIdent(r.schema->columns[k].name), "=");
-      AppendLiteral((*c.before)[k], r.schema->columns[k], &sql_);
+      if (i) sql_.push_back(',');
+      AppendLiteral((*c.before)[r.key_columns[i]], r.schema->columns[r.key_columns[i]], &sql_);
     }
+    sql_.push_back(')');
   }
 
   absl::Status MaybeFlush() {
@@ -125,43 +149,55 @@ class Sink::Batch {
     return Send();
   }
 
-  // Sends the buffered statements; reads every result.
+  // Sends the buffered statements; reads and checks every result.
   absl::Status Send() {
     MYSQL* m = conn_->raw();
-    size_t done = 0;  // statements whose results were read
+    size_t done = 0;  // statements whose results were read and checked
     bool ok = false;
+    bool missing_row = false;
     if (mysql_real_query(m, sql_.data(), sql_.size()) == 0) {
-      int status = 1;
+      int status;
       do {
-        // A failing check surfaces while its result set is read, not in mysql_next_result.
         MYSQL_RES* res = mysql_store_result(m);
         if (res != nullptr) mysql_free_result(res);
         else if (mysql_field_count(m) != 0) break;
+        const Statement& st = statements_[done];
+        if (st.expected_rows >= 0 &&
+            mysql_affected_rows(m) != static_cast<my_ulonglong>(st.expected_rows)) {
+          missing_row = true;
+          // Drain the rest of the batch before rolling back.
+          while (mysql_next_result(m) == 0) {
+            if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
+          }
+          break;
+        }
         ++done;
         status = mysql_next_result(m);
       } while (status == 0);
-      ok = status == -1 && mysql_errno(m) == 0;
+      ok = !missing_row && status == -1 && mysql_errno(m) == 0;
     }
     if (ok) {
       sql_.clear();
-      owners_.clear();
-      last_insert_ = nullptr;
+      statements_.clear();
+      last_route_ = nullptr;
       return absl::OkStatus();
     }
-    return Failure(done);
+    return Failure(done, missing_row);
   }
 
-  absl::Status Failure(size_t failed) {
-    const unsigned err = mysql_errno(conn_->raw());
-    absl::Status failure = conn_->ErrorStatus("applying a transaction");
+  absl::Status Failure(size_t failed, bool missing_row) {
+    const unsigned err = missing_row ? 0 : mysql_errno(conn_->raw());
+    absl::Status failure = missing_row ? absl::OkStatus() : conn_->ErrorStatus("applying a transaction");
     if (!absl::IsUnavailable(failure)) (void)conn_->Execute("ROLLBACK");
-    const RoutedChange* c = failed < owners_.size() ? owners_[failed] : nullptr;
-    if (c == nullptr) return failure;
+    const RoutedChange* c = failed < statements_.size() ? statements_[failed].change : nullptr;
+    if (c == nullptr) return missing_row ? absl::InternalError("unexpected row count") : failure;
     const std::string where = absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(),
                                            " row (", DescribeKey(*c), ")");
-    if (err == ER_SUBQUERY_NO_1_ROW) {
+    if (missing_row) {
+      const int n = statements_[failed].expected_rows;
       return absl::FailedPreconditionError(absl::StrCat(
-          where, " found no such row on the destination: the destination has drifted from the "
+          where, n > 1 ? absl::StrCat(" or one of the ", n - 1, " rows deleted with it") : "",
+          " found no such row on the destination: the destination has drifted from the "
           "source; the transaction was not applied and the checkpoint stays before it"));
     }
     if (err == ER_DUP_ENTRY) {
@@ -173,8 +209,9 @@ class Sink::Batch {
 
   SqlConnection* conn_;
   std::string sql_;
-  std::vector<const RoutedChange*> owners_;  // per buffered statement; null = bookkeeping
-  const Route* last_insert_ = nullptr;
+  std::vector<Statement> statements_;  // per buffered statement
+  const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
+  RowOp last_op_ = RowOp::kInsert;
 };
 
 Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)

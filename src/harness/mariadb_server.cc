@@ -119,7 +119,7 @@ absl::Status MariaDbServer::Launch() {
       absl::StrCat("--server-id=", options_.server_id),
       absl::StrCat("--gtid-domain-id=", options_.server_id), "--log-bin=" + dir_ + "/data/binlog",
       "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--pid-file=" + dir_ + "/mysqld.pid",
-      "--log-error=" + dir_ + "/error.log", "--skip-name-resolve", "--max-connections=400",
+      "--log-error=" + dir_ + "/error.log", "--tmpdir=" + dir_, "--skip-name-resolve", "--max-connections=400",
       "--innodb-buffer-pool-size=256M", "--innodb-log-file-size=128M",
       // Test servers trade durability on power loss (not process crash) for speed.
       "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0", "--character-set-server=utf8mb4",
@@ -220,6 +220,7 @@ absl::Status PrepareDataDir(std::string* dir_out) {
   }
   int rc = RunProgram({install, "--no-defaults", "--datadir=" + templ + "/data", "--user=root",
                        "--auth-root-authentication-method=normal", "--skip-test-db",
+                       "--tmpdir=" + templ,
                        "--innodb-log-file-size=128M"},
                       templ + "/install.log");
   if (rc != 0) {

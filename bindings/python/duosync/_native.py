@@ -86,8 +86,8 @@ def _open():
     got = loaded.duo_version_number()
     if got // 1000000 != EXPECTED_VERSION_NUMBER // 1000000:
         raise LibraryError(
-            f"{path} is libduosync {loaded.duo_version().decode()} (version number {got}), but this "
-            f"package needs major version {EXPECTED_VERSION_NUMBER // 1000000}; install a "
+            f"{path} is libduosync {loaded.duo_version().decode()} (version number {got}), but "
+            f"this package needs major version {EXPECTED_VERSION_NUMBER // 1000000}; install a "
             "matching library or package")
     return loaded
 

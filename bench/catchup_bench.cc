@@ -1,0 +1,311 @@
+// Catch-up of a binlog backlog: duosync's applier (serial and N workers) beside MariaDB's own
+// parallel replication (slave_parallel_mode=optimistic) on the same backlog, same machine, in one
+// run; then the same with a delay proxy (~30 ms round trip) between the applier and the destination.
+//
+//   build/bench/catchup_bench [--transactions 100000] [--workers 16] [--wan-transactions 3000]
+//                             [--wan-serial-transactions 300] [--wan-delay-ms 15]
+//                             [--tables 4] [--table-size 10000]
+//
+// "serial" is one worker applying one source transaction per destination transaction; "merging"
+// lets that worker write up to 100 ready transactions per destination transaction; "parallel" adds
+// workers. Rates count from the first applied transaction (connection setup excluded: over a long
+// link it costs a few round trips per connection, once). Every full local catch-up is checked: B
+// must equal A table by table (CHECKSUM TABLE) afterwards.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "duosync/project.h"
+#include "duosync/report.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtid_position.h"
+#include "harness/delay_proxy.h"
+#include "harness/mariadb_server.h"
+
+namespace {
+
+using duosync::GtidPosition;
+using duosync::SqlConnection;
+using duosync::harness::MariaDbServer;
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  int transactions = 100000, workers = 16, wan_transactions = 3000, wan_serial_transactions = 300;
+  int wan_delay_ms = 15;
+  int tables = 4, table_size = 10000;
+};
+
+std::string Run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (pclose(p) != 0) {
+    std::cerr << "command failed: " << cmd << "\n" << out << "\n";
+    std::exit(1);
+  }
+  return out;
+}
+
+void Must(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) {
+    std::cerr << what << ": " << s << "\n";
+    std::exit(1);
+  }
+}
+
+std::string Value(SqlConnection* c, const std::string& sql) {
+  auto v = c->QueryValue(sql);
+  Must(v.status(), sql);
+  return v->value_or("");
+}
+
+bool Covers(const std::string& have_text, const GtidPosition& want) {
+  auto have = GtidPosition::Parse(have_text);
+  if (!have.ok()) return false;
+  for (const auto& [domain, gtid] : want.domains()) {
+    if (!have->Covers(gtid)) return false;
+  }
+  return true;
+}
+
+duosync::report::LinkStatus LinkStatus(const duosync::Project& p) {
+  duosync::report::ProjectStatus s;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  (void)google::protobuf::util::JsonStringToMessage(p.StatusJson(), &s, o);
+  return s.links_size() ? s.links(0) : duosync::report::LinkStatus();
+}
+
+struct Result {
+  double seconds = 0;     // from the first applied transaction to the end
+  uint64_t rows = 0;      // rows applied in that time
+  uint64_t total_rows = 0;
+  double rate() const { return rows / seconds; }
+};
+
+class Bench {
+ public:
+  Bench(Flags f, MariaDbServer* a, MariaDbServer* b) : f_(f), a_(a), b_(b) {
+    ca_ = std::move(*a->Connect());
+    cb_ = std::move(*b->Connect());
+  }
+
+  void Prepare() {
+    Must(ca_->Execute("CREATE DATABASE sbtest"), "create");
+    std::cerr << "preparing " << f_.tables << " x " << f_.table_size << " rows on A...\n";
+    Sysbench("prepare", "--threads=4");
+    dump_ = "/tmp/duosync-catchup-dump.sql";
+    Run(absl::StrCat("mariadb-dump", Auth(), "-P", a_->port(), " --single-transaction sbtest > ", dump_));
+    start_ = *GtidPosition::Parse(Value(ca_.get(), "SELECT @@gtid_binlog_pos"));
+    std::cerr << "writing a backlog of " << f_.transactions << " transactions into A's binlog...\n";
+    const auto t0 = Clock::now();
+    Sysbench("run", absl::StrCat("--threads=4 --time=0 --events=", f_.transactions));
+    source_seconds_ = std::chrono::duration<double>(Clock::now() - t0).count();
+    end_ = *GtidPosition::Parse(Value(ca_.get(), "SELECT @@gtid_binlog_pos"));
+  }
+
+  // The position after the first `n` transactions of the backlog.
+  GtidPosition After(int n) const {
+    GtidPosition p = start_;
+    for (const auto& [domain, gtid] : start_.domains()) {
+      duosync::Gtid g = gtid;
+      g.sequence += n;
+      p.Advance(g);
+    }
+    return p;
+  }
+
+  // Resets B to A's state before the backlog.
+  void ResetB() {
+    (void)cb_->Execute("STOP SLAVE; RESET SLAVE ALL");
+    Must(cb_->Execute("DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS duosync; CREATE DATABASE sbtest"),
+         "reset B");
+    Run(absl::StrCat("mariadb", Auth(), "-P", b_->port(), " sbtest < ", dump_));
+  }
+
+  Result Duosync(const std::string& name, int workers, int batch, unsigned dest_port,
+                 const GtidPosition& until) {
+    ResetB();
+    std::string b_endpoint = b_->EndpointJson();
+    b_endpoint.replace(b_endpoint.find(absl::StrCat("\"port\":", b_->port())),
+                       absl::StrCat("\"port\":", b_->port()).size(), absl::StrCat("\"port\":", dest_port));
+    const std::string config = absl::StrCat(
+        R"({"name": ")", name, R"(", "endpoints": {"a": )", a_->EndpointJson(), R"(, "b": )", b_endpoint,
+        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "start_gtid": ")", start_.ToString(),
+        R"(", "options": {"apply_workers": )", workers, R"(, "apply_batch_transactions": )", batch,
+        R"(}, "objects": {"rules": {"whitelist": ["sbtest.*"]}}}})");
+    auto project = duosync::Project::Create(config);
+    Must(project.status(), "create project");
+    Must((*project)->Start(), "start");
+    Clock::time_point first;
+    uint64_t first_rows = 0;
+    while (true) {
+      const auto status = LinkStatus(**project);
+      if (status.stage() == "failed") {
+        std::cerr << "link failed: " << status.last_error() << "\n";
+        std::exit(1);
+      }
+      if (first_rows == 0 && status.rows_applied() > 0) {
+        first = Clock::now();
+        first_rows = status.rows_applied();
+      }
+      if (Covers(status.position(), until)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    Result r;
+    r.seconds = std::chrono::duration<double>(Clock::now() - first).count();
+    r.rows = LinkStatus(**project).rows_applied() - first_rows;
+    r.total_rows = LinkStatus(**project).rows_applied();
+    (void)(*project)->Stop();
+    return r;
+  }
+
+  Result Native(int threads, unsigned master_port, const GtidPosition& until) {
+    ResetB();
+    Must(cb_->Execute(absl::StrCat(
+             "SET GLOBAL gtid_slave_pos='", start_.ToString(), "';",
+             "SET GLOBAL slave_parallel_threads=", threads, ";",
+             "SET GLOBAL slave_parallel_mode='optimistic';",
+             "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=", master_port, ", MASTER_USER='",
+             MariaDbServer::kUser, "', MASTER_PASSWORD='", MariaDbServer::kPassword,
+             "', MASTER_USE_GTID=slave_pos")),
+         "configure replica");
+    const auto t0 = Clock::now();
+    Must(cb_->Execute("START SLAVE"), "start slave");
+    while (!Covers(Value(cb_.get(), "SELECT @@gtid_slave_pos"), until)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Result r;
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    Must(cb_->Execute("STOP SLAVE; RESET SLAVE ALL; SET GLOBAL slave_parallel_threads=0"), "stop slave");
+    return r;
+  }
+
+  // B equals A table by table.
+  bool Same() {
+    for (int t = 1; t <= f_.tables; ++t) {
+      const std::string q = absl::StrCat("CHECKSUM TABLE sbtest.sbtest", t, " EXTENDED");
+      auto ra = ca_->Query(q);
+      auto rb = cb_->Query(q);
+      if (!ra.ok() || !rb.ok() || (*ra)[0][1] != (*rb)[0][1]) return false;
+    }
+    return true;
+  }
+
+  double source_seconds() const { return source_seconds_; }
+  const GtidPosition& end() const { return end_; }
+
+ private:
+  std::string Auth() const {
+    return absl::StrCat(" -h127.0.0.1 -u", MariaDbServer::kUser, " -p", MariaDbServer::kPassword, " ");
+  }
+  void Sysbench(const std::string& command, const std::string& extra) {
+    Run(absl::StrCat("sysbench oltp_write_only --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=",
+                     a_->port(), " --mysql-user=", MariaDbServer::kUser, " --mysql-password=",
+                     MariaDbServer::kPassword, " --mysql-db=sbtest --tables=", f_.tables,
+                     " --table-size=", f_.table_size, " ", extra, " ", command, " 2>&1"));
+  }
+
+  Flags f_;
+  MariaDbServer* a_;
+  MariaDbServer* b_;
+  std::unique_ptr<SqlConnection> ca_, cb_;
+  std::string dump_;
+  GtidPosition start_, end_;
+  double source_seconds_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (k == "--transactions") f.transactions = v;
+    else if (k == "--workers") f.workers = v;
+    else if (k == "--wan-transactions") f.wan_transactions = v;
+    else if (k == "--wan-delay-ms") f.wan_delay_ms = v;
+    else if (k == "--wan-serial-transactions") f.wan_serial_transactions = v;
+    else if (k == "--tables") f.tables = v;
+    else if (k == "--table-size") f.table_size = v;
+  }
+  duosync::harness::ServerOptions oa, ob;
+  oa.server_id = 1;
+  ob.server_id = 2;
+  ob.region = "region-2";
+  ob.extra_args = {"--log-slave-updates"};  // B logs what it applies, natively or through duosync
+  auto a = MariaDbServer::Start(oa);
+  auto b = MariaDbServer::Start(ob);
+  Must(a.status(), "server A");
+  Must(b.status(), "server B");
+  Bench bench(f, a->get(), b->get());
+  bench.Prepare();
+
+  struct Row {
+    std::string name;
+    Result r;
+    std::string same;
+  };
+  auto check = [&] { return bench.Same() ? "yes" : "NO"; };
+  std::vector<Row> local;
+  const unsigned b_port = (*b)->port();
+  std::cerr << "local: serial...\n";
+  local.push_back({"duosync serial (1 worker, 1 transaction per commit)",
+                   bench.Duosync("serial", 1, 1, b_port, bench.end()), check()});
+  std::cerr << "local: merging...\n";
+  local.push_back({"duosync 1 worker + merging", bench.Duosync("merging", 1, 100, b_port, bench.end()), check()});
+  std::cerr << "local: " << f.workers << " workers...\n";
+  local.push_back({absl::StrCat("duosync ", f.workers, " workers + merging"),
+                   bench.Duosync("parallel", f.workers, 100, b_port, bench.end()), check()});
+  std::cerr << "local: MariaDB parallel replication, " << f.workers << " threads...\n";
+  Result native = bench.Native(f.workers, (*a)->port(), bench.end());
+  native.rows = local[0].r.total_rows;  // the same backlog
+  local.push_back({absl::StrCat("MariaDB replication, optimistic, ", f.workers, " threads"), native, check()});
+
+  auto to_b = duosync::harness::DelayProxy::Start("127.0.0.1", b_port, absl::Milliseconds(f.wan_delay_ms));
+  auto to_a = duosync::harness::DelayProxy::Start("127.0.0.1", (*a)->port(), absl::Milliseconds(f.wan_delay_ms));
+  Must(to_b.status(), "proxy");
+  Must(to_a.status(), "proxy");
+  std::vector<Row> wan;
+  std::cerr << "WAN: serial over the delay proxy...\n";
+  wan.push_back({absl::StrCat("duosync serial (first ", f.wan_serial_transactions, " transactions)"),
+                 bench.Duosync("wan-serial", 1, 1, (*to_b)->port(), bench.After(f.wan_serial_transactions)), ""});
+  std::cerr << "WAN: " << f.workers << " workers over the delay proxy...\n";
+  wan.push_back({absl::StrCat("duosync ", f.workers, " workers + merging (first ", f.wan_transactions,
+                              " transactions)"),
+                 bench.Duosync("wan-parallel", f.workers, 100, (*to_b)->port(), bench.After(f.wan_transactions)), ""});
+  std::cerr << "WAN: MariaDB replication reading A's binlog over the delay proxy...\n";
+  Result wan_native = bench.Native(f.workers, (*to_a)->port(), bench.After(f.wan_transactions));
+  wan_native.rows = wan[1].r.total_rows;
+  wan.push_back({absl::StrCat("MariaDB replication, ", f.workers, " threads, binlog over the link (first ",
+                              f.wan_transactions, ")"), wan_native, ""});
+
+  const uint64_t backlog_rows = local[0].r.total_rows;
+  std::cout << absl::StrFormat(
+      "\ncatchup_bench: backlog of %d sysbench oltp_write_only transactions (%llu rows; written by "
+      "4 sysbench threads in %.1f s = %.0f rows/s), %d tables x %d rows\n\n"
+      "| applier, local | time | rows/s | vs serial | vs MariaDB | B equals A |\n|---|---|---|---|---|---|\n",
+      f.transactions, static_cast<unsigned long long>(backlog_rows), bench.source_seconds(),
+      backlog_rows / bench.source_seconds(), f.tables, f.table_size);
+  for (const auto& row : local) {
+    std::cout << absl::StrFormat("| %s | %.1f s | %.0f | %.2fx | %.2fx | %s |\n", row.name, row.r.seconds,
+                                 row.r.rate(), row.r.rate() / local[0].r.rate(),
+                                 row.r.rate() / local.back().r.rate(), row.same);
+  }
+  std::cout << absl::StrFormat(
+      "\n| applier, %d ms round trip to the destination | time | rows/s | vs serial |\n|---|---|---|---|\n",
+      2 * f.wan_delay_ms);
+  for (const auto& row : wan) {
+    std::cout << absl::StrFormat("| %s | %.1f s | %.0f | %.1fx |\n", row.name, row.r.seconds, row.r.rate(),
+                                 row.r.rate() / wan[0].r.rate());
+  }
+  return 0;
+}
