@@ -104,3 +104,51 @@ TEST(DependencyTrackerTest, DuplicateKeysInOneTransactionCountOnce) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+size_t OneRow(uint64_t) { return 1; }
+
+TEST(DependencyTrackerBatchTest, ChainsOfDependentTransactionsJoinOneBatchInOrder) {
+  DependencyTracker t(100);
+  t.Add(1, {1}, false);
+  t.Add(2, {1}, false);     // after 1
+  t.Add(3, {2}, false);     // independent
+  t.Add(4, {1, 2}, false);  // after 2 and 3
+  const auto batch = t.TakeBatch(10, 100, OneRow);
+  EXPECT_EQ(batch, (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_FALSE(t.has_ready());
+  for (uint64_t s : batch) t.Complete(s);
+  EXPECT_EQ(t.completed_prefix(), 4u);
+  EXPECT_FALSE(t.has_ready()) << "taken transactions never become ready again";
+}
+
+TEST(DependencyTrackerBatchTest, DependencyHeldByAnotherBatchKeepsTheDependentOut) {
+  DependencyTracker t(100);
+  t.Add(1, {1}, false);
+  const auto first = t.TakeBatch(1, 100, OneRow);  // another worker holds 1
+  ASSERT_EQ(first, std::vector<uint64_t>{1});
+  t.Add(2, {1}, false);  // waits for 1
+  t.Add(3, {3}, false);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{3});
+  t.Complete(1);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{2});
+}
+
+TEST(DependencyTrackerBatchTest, BoundsAndBarriers) {
+  DependencyTracker t(100);
+  for (uint64_t s = 1; s <= 5; ++s) t.Add(s, {s}, false);
+  t.Add(6, {}, true);
+  t.Add(7, {7}, false);
+  EXPECT_EQ(t.TakeBatch(2, 100, OneRow), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(t.TakeBatch(10, 2, OneRow), (std::vector<uint64_t>{3, 4}));  // row budget
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{5});    // stops at the barrier
+  for (uint64_t s = 1; s <= 5; ++s) t.Complete(s);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{6});    // the barrier alone
+  t.Complete(6);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{7});
+}
+
+}  // namespace
+}  // namespace duosync
