@@ -64,6 +64,16 @@ DUO_EXPORT const char* duo_version(void);
 /* DUO_VERSION_NUMBER of the library actually loaded (compare with the header's). */
 DUO_EXPORT int duo_version_number(void);
 
+/* Log levels for duo_set_log_level. Logs go to the process's stderr. */
+#define DUO_LOG_INFO 0
+#define DUO_LOG_WARNING 1 /* the default */
+#define DUO_LOG_ERROR 2
+#define DUO_LOG_NONE 3
+
+/* Sets the least severe level logged (DUO_LOG_*). Passwords never appear in logs. If the host
+ * already initialized glog itself, its own settings stay in charge of where logs go. */
+DUO_EXPORT void duo_set_log_level(int level);
+
 /* Frees any string or buffer this library returned. NULL is allowed. */
 DUO_EXPORT void duo_free(void* ptr);
 
@@ -90,19 +100,23 @@ DUO_EXPORT void duo_project_destroy(duo_project_t* project);
 DUO_EXPORT int duo_project_precheck(duo_project_t* project, char** report_json, char** errptr);
 
 /* Starts the project's links in background threads. Returns once each link has durably recorded
- * where it starts. DUO_FAILED_PRECONDITION if it already runs. */
+ * where it starts. DUO_FAILED_PRECONDITION if it already runs. It does not run the prechecks: call
+ * duo_project_precheck first (the CLI's `run` does); a link that meets a problem later stops with
+ * its error in the status. */
 DUO_EXPORT int duo_project_start(duo_project_t* project, char** errptr);
 
 /* Stops all links and waits for their threads. Idempotent. */
 DUO_EXPORT int duo_project_stop(duo_project_t* project, char** errptr);
 
 /* Waits up to timeout_ms for the links to end by themselves (a failure, or a finished data
- * migration). DUO_DEADLINE_EXCEEDED when they still run; else the first link's error, or DUO_OK. */
+ * migration). DUO_DEADLINE_EXCEEDED when they still run; else the first link's error, or DUO_OK
+ * (also after duo_project_stop, or when the project never started). */
 DUO_EXPORT int duo_project_wait(duo_project_t* project, int64_t timeout_ms, char** errptr);
 
 /* Status JSON: {"name","scenario","state","endpoint_a","endpoint_b","links":[{"name","stage",
  * "source","destination","position","lag_seconds","rows_per_second","transactions_applied",
- * "rows_applied","last_error","filtered_tables"}]}. Passwords are masked. */
+ * "rows_applied","last_error","filtered_tables"}]}. Passwords are masked. 64-bit counters
+ * (transactions_applied, rows_applied) are JSON strings, as protobuf's JSON mapping writes them. */
 DUO_EXPORT int duo_project_status(duo_project_t* project, char** status_json, char** errptr);
 
 #ifdef __cplusplus

@@ -7,7 +7,10 @@
 #include <memory>
 #include <string>
 
+#include <mutex>
+
 #include "absl/status/status.h"
+#include "glog/logging.h"
 #include "absl/time/time.h"
 #include "duosync/project.h"
 
@@ -48,6 +51,18 @@ int Guard(char** errptr, Fn fn) {
   }
 }
 
+// Initializes glog once (unless the host did): to stderr, warnings and worse by default.
+void InitLogging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!google::IsGoogleLoggingInitialized()) {
+      FLAGS_logtostderr = true;
+      FLAGS_minloglevel = google::GLOG_WARNING;
+      google::InitGoogleLogging("duosync");
+    }
+  });
+}
+
 int NullArgument(char** errptr, const char* what) {
   return SetError(errptr, DUO_INVALID_ARGUMENT, std::string(what) + " must not be NULL");
 }
@@ -61,6 +76,15 @@ const char* duo_version(void) { return duosync::kVersion; }
 int duo_version_number(void) { return DUO_VERSION_NUMBER; }
 
 void duo_free(void* ptr) { std::free(ptr); }
+
+void duo_set_log_level(int level) {
+  InitLogging();
+  // NONE maps past ERROR; glog's FATAL still aborts (never raised by duosync on purpose).
+  FLAGS_minloglevel = level <= DUO_LOG_INFO ? google::GLOG_INFO
+                      : level == DUO_LOG_WARNING ? google::GLOG_WARNING
+                      : level == DUO_LOG_ERROR ? google::GLOG_ERROR
+                                               : google::GLOG_FATAL;
+}
 
 int duo_validate(const char* config_json, size_t config_len, char** report_json, char** errptr) {
   return Guard(errptr, [&] {
@@ -78,6 +102,7 @@ int duo_project_create(const char* config_json, size_t config_len, duo_project_t
   return Guard(errptr, [&] {
     if (out == nullptr) return NullArgument(errptr, "out");
     *out = nullptr;
+    InitLogging();
     if (config_json == nullptr) return NullArgument(errptr, "config_json");
     auto project = duosync::Project::Create(std::string(config_json, config_len));
     if (!project.ok()) return Report(project.status(), errptr);

@@ -24,6 +24,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "harness/mariadb_server.h"
 #include "demo.h"
+#include "glog/logging.h"
 
 namespace {
 
@@ -315,6 +316,10 @@ int Servers(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Warnings and errors on stderr; GLOG_minloglevel=0 shows progress details too.
+  FLAGS_logtostderr = true;
+  if (std::getenv("GLOG_minloglevel") == nullptr) FLAGS_minloglevel = google::GLOG_WARNING;
+  google::InitGoogleLogging(argv[0]);
   if (argc < 2) return Usage("");
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);
