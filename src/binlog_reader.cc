@@ -63,6 +63,7 @@ struct BinlogReader::Rpl {
   // The transaction being assembled.
   bool in_transaction = false;
   bool standalone = false;
+  bool skip_rows = false;  // an echo: its rows are not needed
   Transaction current;
   struct MappedTable {
     TableMapInfo info;
@@ -228,6 +229,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         r.current.origin_server_id = ev->server_id;
         r.current.commit_time = ev->timestamp;
         r.standalone = (ev->event.gtid.flags & FL_STANDALONE) != 0;
+        r.skip_rows = options_.skip_rows_of_origin != 0 && ev->server_id == options_.skip_rows_of_origin;
         r.tables.clear();
         break;
       }
@@ -260,7 +262,8 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
             numeric += num;
           }
         }
-        mapped.wanted = !options_.wants || options_.wants(TableRef{info.schema, info.table});
+        mapped.wanted = !r.skip_rows &&
+                        (!options_.wants || options_.wants(TableRef{info.schema, info.table}));
         r.tables[tm.table_id] = std::move(mapped);
         break;
       }

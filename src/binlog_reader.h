@@ -30,6 +30,8 @@ struct ReaderOptions {
   GtidPosition start;
   // Rows of tables for which this returns false are skipped undecoded.
   std::function<bool(const TableRef&)> wants;
+  // Transactions written under this server_id come back without rows (they are echoes); 0 = none.
+  uint32_t skip_rows_of_origin = 0;
 };
 
 // A TABLE_MAP event, copied out of the connector's event.

@@ -8,10 +8,12 @@
 #include <thread>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "binlog_reader.h"
 #include "glog/logging.h"
 #include "gtid_position.h"
+#include "loop_prevention.h"
 #include "object_selector.h"
 #include "precheck.h"
 #include "router.h"
@@ -41,7 +43,8 @@ class LinkImpl : public Link {
     source_ = ConnectOptionsFor(forward ? project.endpoints().a() : project.endpoints().b());
     destination_ = ConnectOptionsFor(forward ? project.endpoints().b() : project.endpoints().a());
     objects_ = EffectiveObjects(project, !forward);
-    link_id_ = absl::StrCat(project.name(), "/", LinkName(direction));
+    link_id_ = LinkId(project, direction);
+    guard_ = LoopGuardFor(project, direction);
     status_.set_name(LinkName(direction));
     status_.set_source(forward ? "a" : "b");
     status_.set_destination(forward ? "b" : "a");
@@ -52,7 +55,7 @@ class LinkImpl : public Link {
 
   absl::Status Start() override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
-    auto sink = Sink::Connect(destination_, link_id_);
+    auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);
     if (!sink.ok()) return sink.status();
     absl::Status s = (*sink)->EnsureCheckpointTable();
     if (!s.ok()) return s;
@@ -139,6 +142,7 @@ class LinkImpl : public Link {
     s.set_transactions_applied(transactions);
     s.set_lag_seconds(lag);
     for (const auto& t : filtered_) s.add_filtered_tables(t);
+    s.set_echoes_dropped(echoes_);
     return s;
   }
 
@@ -197,7 +201,12 @@ class LinkImpl : public Link {
     options.source = source_;
     options.replica_server_id = ReplicaServerId(link_id_);
     options.start = *position;
-    options.wants = [&router](const TableRef& t) { return router.Wants(t); };
+    const bool markers = !guard_.drop_marker_link_id.empty();
+    options.wants = [&router, markers](const TableRef& t) {
+      return router.Wants(t) || (markers && absl::EqualsIgnoreCase(t.schema, kMetaSchema) &&
+                                 absl::EqualsIgnoreCase(t.table, "applied"));
+    };
+    options.skip_rows_of_origin = guard_.drop_origin;
     auto reader = BinlogReader::Open(options);
     if (!reader.ok()) return reader.status();
     {
@@ -232,6 +241,7 @@ class LinkImpl : public Link {
     ApplierOptions a;
     a.destination = destination_;
     a.link_id = link_id_;
+    a.origin = guard_.own_origin;
     a.workers = o.apply_workers() > 0 ? o.apply_workers() : 16;
     a.batch_transactions = o.apply_batch_transactions() > 0 ? o.apply_batch_transactions() : 100;
     a.batch_rows = o.apply_batch_rows() > 0 ? o.apply_batch_rows() : 5000;
@@ -275,7 +285,10 @@ class LinkImpl : public Link {
       ApplyTask task;
       task.txn = std::move(**next);
       task.position = reader->position().ToString();
-      if (!applier->AlreadyApplied(task.txn.gtid)) {
+      if (IsEcho(task.txn, guard_)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++echoes_;  // applied by the opposite link: passing it on would loop it back
+      } else if (!applier->AlreadyApplied(task.txn.gtid)) {
         auto routed = router->RouteTransaction(task.txn);
         if (!routed.ok()) return routed.status();
         task.changes = std::move(*routed);
@@ -299,6 +312,7 @@ class LinkImpl : public Link {
   config::ObjectSelection objects_;
   ConnectOptions source_, destination_;
   std::string link_id_;
+  LoopGuard guard_;
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
@@ -318,6 +332,7 @@ class LinkImpl : public Link {
   ParallelApplier* applier_ = nullptr;               // of the running session
   std::string reader_idle_position_;                 // set while the reader waits at the end
   std::set<std::string> filtered_;
+  uint64_t echoes_ = 0;
   mutable std::chrono::steady_clock::time_point rate_mark_;
   mutable uint64_t rate_rows_ = 0;
   mutable double rate_ = 0;

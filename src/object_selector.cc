@@ -1,6 +1,7 @@
 #include "object_selector.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "names.h"
@@ -139,7 +140,16 @@ const config::TableSelection* ObjectSelector::FindSpec(const TableRef& table) co
   return nullptr;
 }
 
+bool IsSystemSchema(absl::string_view schema) {
+  for (absl::string_view s : {"mysql", "information_schema", "performance_schema", "sys",
+                              "duosync", "oceanbase"}) {
+    if (absl::EqualsIgnoreCase(schema, s)) return true;
+  }
+  return false;
+}
+
 std::optional<SelectedTable> ObjectSelector::Select(const TableRef& table) const {
+  if (IsSystemSchema(table.schema)) return std::nullopt;  // never synced, whatever the rules say
   const config::TableSelection* spec = FindSpec(table);
   SelectedTable out;
   out.source = table;

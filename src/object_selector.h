@@ -28,6 +28,9 @@ struct SelectedTable {
   std::vector<std::string> columns;  // empty = all columns
 };
 
+// Schemas of the server or of duosync itself (its checkpoint lives in `duosync`): never synced.
+bool IsSystemSchema(absl::string_view schema);
+
 // '*' matches any run of characters, '?' exactly one.
 bool WildcardMatch(absl::string_view pattern, absl::string_view text, bool case_insensitive);
 

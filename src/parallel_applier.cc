@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers + 1);  // last: the watermark
   std::vector<std::thread> connecting;
   for (int i = 0; i <= workers; ++i) {
-    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id); });
+    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin);
+    });
   }
   for (auto& t : connecting) t.join();
   for (auto& sink : sinks) {

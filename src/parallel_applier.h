@@ -37,6 +37,7 @@ namespace duosync {
 struct ApplierOptions {
   ConnectOptions destination;
   std::string link_id;
+  uint32_t origin = 0;  // session origin tag (loop prevention); 0 = none
   int workers = 16;
   size_t window = 4096;        // transactions held at once (back-pressure beyond)
   int batch_transactions = 100;

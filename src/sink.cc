@@ -220,7 +220,7 @@ Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
 }
 
 absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destination,
-                                                    std::string link_id) {
+                                                    std::string link_id, uint32_t origin) {
   auto conn = SqlConnection::Connect(destination);
   if (!conn.ok()) return conn.status();
   // Strict mode: a value that does not fit the destination is an error, never silently cut.
@@ -229,6 +229,14 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
       "sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
       "foreign_key_checks=0, autocommit=1");
   if (!s.ok()) return s;
+  if (origin != 0) {
+    s = (*conn)->Execute(absl::StrCat("SET SESSION server_id=", origin, ", gtid_domain_id=", origin));
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot tag the destination session with origin ", origin, " (", s.message(),
+          "): grant the user SUPER (MariaDB) or use loop_prevention MARKER_TABLE"));
+    }
+  }
   return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id)));
 }
 

@@ -26,9 +26,11 @@ inline constexpr const char* kMetaSchema = "duosync";
 
 class Sink {
  public:
-  // Connects and prepares the session (UTC time zone, strict SQL mode, utf8mb4).
+  // Connects and prepares the session (UTC time zone, strict SQL mode, utf8mb4). A non-zero
+  // `origin` tags everything the session writes with that server_id and gtid_domain_id (loop
+  // prevention by session origin).
   static absl::StatusOr<std::unique_ptr<Sink>> Connect(const ConnectOptions& destination,
-                                                       std::string link_id);
+                                                       std::string link_id, uint32_t origin = 0);
 
   // Creates duosync.checkpoint if missing.
   absl::Status EnsureCheckpointTable();
