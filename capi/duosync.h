@@ -119,6 +119,11 @@ DUO_EXPORT int duo_project_wait(duo_project_t* project, int64_t timeout_ms, char
  * (transactions_applied, rows_applied) are JSON strings, as protobuf's JSON mapping writes them. */
 DUO_EXPORT int duo_project_status(duo_project_t* project, char** status_json, char** errptr);
 
+/* Conflicts met by an active-active project's links (the latest 1000 per link):
+ * {"forward": {"total": N, "conflicts": [{"link","table","key","operation","incoming_before",
+ * "incoming_after","destination","policy","outcome","time"}]}, "reverse": {...}}. */
+DUO_EXPORT int duo_project_conflicts(duo_project_t* project, char** conflicts_json, char** errptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -159,4 +159,13 @@ int duo_project_status(duo_project_t* project, char** status_json, char** errptr
   });
 }
 
+int duo_project_conflicts(duo_project_t* project, char** conflicts_json, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    if (conflicts_json == nullptr) return NullArgument(errptr, "conflicts_json");
+    *conflicts_json = CopyString(project->rep->ConflictsJson());
+    return DUO_OK;
+  });
+}
+
 }  // extern "C"

@@ -13,6 +13,7 @@
 #include "binlog_reader.h"
 #include "glog/logging.h"
 #include "gtid_position.h"
+#include "conflict.h"
 #include "loop_prevention.h"
 #include "object_selector.h"
 #include "precheck.h"
@@ -45,6 +46,10 @@ class LinkImpl : public Link {
     objects_ = EffectiveObjects(project, !forward);
     link_id_ = LinkId(project, direction);
     guard_ = LoopGuardFor(project, direction);
+    if (project.scenario() == config::ACTIVE_ACTIVE) {
+      resolver_ = std::make_unique<ConflictResolver>(project.active_active().conflicts(),
+                                                     LinkName(direction), forward, &conflicts_);
+    }
     status_.set_name(LinkName(direction));
     status_.set_source(forward ? "a" : "b");
     status_.set_destination(forward ? "b" : "a");
@@ -143,8 +148,11 @@ class LinkImpl : public Link {
     s.set_lag_seconds(lag);
     for (const auto& t : filtered_) s.add_filtered_tables(t);
     s.set_echoes_dropped(echoes_);
+    s.set_conflicts(conflicts_.total());
     return s;
   }
+
+  std::string ConflictsJson() const override { return conflicts_.ToJson(); }
 
  private:
   void Run() {
@@ -242,6 +250,7 @@ class LinkImpl : public Link {
     a.destination = destination_;
     a.link_id = link_id_;
     a.origin = guard_.own_origin;
+    a.resolver = resolver_.get();
     a.workers = o.apply_workers() > 0 ? o.apply_workers() : 16;
     a.batch_transactions = o.apply_batch_transactions() > 0 ? o.apply_batch_transactions() : 100;
     a.batch_rows = o.apply_batch_rows() > 0 ? o.apply_batch_rows() : 5000;
@@ -313,6 +322,8 @@ class LinkImpl : public Link {
   ConnectOptions source_, destination_;
   std::string link_id_;
   LoopGuard guard_;
+  ConflictLog conflicts_;
+  std::unique_ptr<ConflictResolver> resolver_;  // active-active links only
 
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -31,6 +31,8 @@ class Link {
   virtual absl::Status Wait(absl::Duration timeout) = 0;
   // A snapshot of progress; thread-safe.
   virtual report::LinkStatus Status() const = 0;
+  // The latest conflicts as JSON ({"total", "conflicts": [...]}); thread-safe.
+  virtual std::string ConflictsJson() const = 0;
 };
 
 // "forward" / "reverse".

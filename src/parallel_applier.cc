@@ -129,7 +129,10 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       // held_ entries stay in place until done, so these pointers outlive the apply.
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
     }
-    absl::Status s = sink->ApplyBatch(tasks);
+    // A retried transaction of an active-active link meets its conflicts through the resolver.
+    absl::Status s = ordered && options_.resolver != nullptr
+                         ? sink->ApplyResolving(*tasks[0], options_.resolver)
+                         : sink->ApplyBatch(tasks, options_.resolver != nullptr);
     if (s.ok()) {
       Complete(batch);
       continue;

@@ -38,6 +38,9 @@ struct ApplierOptions {
   ConnectOptions destination;
   std::string link_id;
   uint32_t origin = 0;  // session origin tag (loop prevention); 0 = none
+  // Active-active: UPDATE/DELETE must match the before image, and a conflicting transaction is
+  // applied (alone, in order) through the resolver. Null: a mismatch is an error.
+  ConflictResolver* resolver = nullptr;
   int workers = 16;
   size_t window = 4096;        // transactions held at once (back-pressure beyond)
   int batch_transactions = 100;

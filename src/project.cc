@@ -129,6 +129,16 @@ absl::Status Project::Wait(absl::Duration timeout) {
   return first;
 }
 
+std::string Project::ConflictsJson() const {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  std::string out = "{";
+  for (size_t i = 0; i < rep_->links.size(); ++i) {
+    absl::StrAppend(&out, i ? "," : "", "\"", rep_->links[i]->Status().name(), "\":",
+                    rep_->links[i]->ConflictsJson());
+  }
+  return out + "}";
+}
+
 std::string Project::StatusJson() const {
   report::ProjectStatus status;
   std::lock_guard<std::mutex> lock(rep_->mu);

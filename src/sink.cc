@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "names.h"
+#include "row_sql.h"
 #include "sql_literal.h"
 
 namespace duosync {
@@ -13,16 +14,6 @@ namespace {
 
 // A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
 constexpr size_t kFlushBytes = 4 << 20;
-
-std::string DescribeKey(const RoutedChange& c) {
-  std::string out;
-  const Row& row = c.before != nullptr ? *c.before : *c.after;
-  for (int k : c.route->key_columns) {
-    absl::StrAppend(&out, out.empty() ? "" : ", ", c.route->schema->columns[k].name, "=");
-    AppendLiteral(row[k], c.route->schema->columns[k], &out);
-  }
-  return out;
-}
 
 const char* OpName(RowOp op) {
   return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
@@ -41,64 +32,61 @@ class Sink::Batch {
     statements_.push_back(Statement{});
   }
 
-  absl::Status Add(const RoutedChange& c) {
+  // `match_image`: an UPDATE/DELETE must find the row exactly as its before image (conflict
+  // detection of active-active links), not only its key.
+  absl::Status Add(const RoutedChange& c, bool match_image) {
     const Route& r = *c.route;
-    const auto& cols = r.schema->columns;
-    if (c.op != RowOp::kUpdate && last_route_ == c.route && last_op_ == c.op) {
+    const bool mergeable = c.op == RowOp::kInsert || (c.op == RowOp::kDelete && !match_image);
+    if (mergeable && last_route_ == c.route && last_op_ == c.op) {
       sql_.pop_back();  // ';'
       if (c.op == RowOp::kInsert) {
-        sql_.append(",(");
-        AppendValues(c);
-        sql_.append(");");
+        sql_.push_back(',');
+        AppendValueTuple(r, *c.after, &sql_);
+        sql_.push_back(';');
       } else {
         sql_.pop_back();  // ')' closing the IN list
         sql_.push_back(',');
-        AppendKeyTuple(c);
+        AppendKeyTuple(r, *c.before, &sql_);
         sql_.append(");");
         ++statements_.back().expected_rows;
       }
       return MaybeFlush();
     }
-    const std::string table = QuoteTable(r.destination.schema, r.destination.table);
     switch (c.op) {
       case RowOp::kInsert:
-        absl::StrAppend(&sql_, "INSERT INTO ", table, " (");
-        for (size_t i = 0; i < r.columns.size(); ++i) {
-          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.columns[i]].name));
-        }
-        sql_.append(") VALUES (");
-        AppendValues(c);
-        sql_.append(");");
+        absl::StrAppend(&sql_, "INSERT INTO ", DestinationTable(r), " ");
+        AppendColumnList(r, &sql_);
+        sql_.append(" VALUES ");
+        AppendValueTuple(r, *c.after, &sql_);
+        sql_.push_back(';');
         statements_.push_back(Statement{&c, -1});
         break;
-      case RowOp::kUpdate: {
-        absl::StrAppend(&sql_, "UPDATE ", table, " SET ");
-        for (size_t i = 0; i < r.columns.size(); ++i) {
-          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.columns[i]].name), "=");
-          AppendLiteral((*c.after)[r.columns[i]], cols[r.columns[i]], &sql_);
-        }
+      case RowOp::kUpdate:
+        absl::StrAppend(&sql_, "UPDATE ", DestinationTable(r), " SET ");
+        AppendSetList(r, *c.after, &sql_);
         sql_.append(" WHERE ");
-        for (size_t i = 0; i < r.key_columns.size(); ++i) {
-          const int k = r.key_columns[i];
-          absl::StrAppend(&sql_, i ? " AND " : "", QuoteIdent(cols[k].name), "=");
-          AppendLiteral((*c.before)[k], cols[k], &sql_);
+        match_image ? AppendImageCondition(r, *c.before, &sql_) : AppendKeyCondition(r, *c.before, &sql_);
+        sql_.push_back(';');
+        statements_.push_back(Statement{&c, 1});
+        break;
+      case RowOp::kDelete:
+        absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
+        if (match_image) {
+          AppendImageCondition(r, *c.before, &sql_);
+        } else {
+          sql_.push_back('(');
+          for (size_t i = 0; i < r.key_columns.size(); ++i) {
+            absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(r.schema->columns[r.key_columns[i]].name));
+          }
+          sql_.append(") IN (");
+          AppendKeyTuple(r, *c.before, &sql_);
+          sql_.push_back(')');
         }
         sql_.push_back(';');
         statements_.push_back(Statement{&c, 1});
         break;
-      }
-      case RowOp::kDelete:
-        absl::StrAppend(&sql_, "DELETE FROM ", table, " WHERE (");
-        for (size_t i = 0; i < r.key_columns.size(); ++i) {
-          absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(cols[r.key_columns[i]].name));
-        }
-        sql_.append(") IN (");
-        AppendKeyTuple(c);
-        sql_.append(");");
-        statements_.push_back(Statement{&c, 1});
-        break;
     }
-    last_route_ = c.route;
+    last_route_ = mergeable ? c.route : nullptr;
     last_op_ = c.op;
     return MaybeFlush();
   }
@@ -124,24 +112,6 @@ class Sink::Batch {
     const RoutedChange* change = nullptr;  // the (first) change it writes; null for bookkeeping
     int expected_rows = -1;                // rows an UPDATE/DELETE must match; -1 = not checked
   };
-
-  void AppendValues(const RoutedChange& c) {
-    const Route& r = *c.route;
-    for (size_t i = 0; i < r.columns.size(); ++i) {
-      if (i) sql_.push_back(',');
-      AppendLiteral((*c.after)[r.columns[i]], r.schema->columns[r.columns[i]], &sql_);
-    }
-  }
-
-  void AppendKeyTuple(const RoutedChange& c) {
-    const Route& r = *c.route;
-    sql_.push_back('(');
-    for (size_t i = 0; i < r.key_columns.size(); ++i) {
-      if (i) sql_.push_back(',');
-      AppendLiteral((*c.before)[r.key_columns[i]], r.schema->columns[r.key_columns[i]], &sql_);
-    }
-    sql_.push_back(')');
-  }
 
   absl::Status MaybeFlush() {
     if (sql_.size() < kFlushBytes) return absl::OkStatus();
@@ -191,8 +161,9 @@ class Sink::Batch {
     if (!absl::IsUnavailable(failure)) (void)conn_->Execute("ROLLBACK");
     const RoutedChange* c = failed < statements_.size() ? statements_[failed].change : nullptr;
     if (c == nullptr) return missing_row ? absl::InternalError("unexpected row count") : failure;
-    const std::string where = absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(),
-                                           " row (", DescribeKey(*c), ")");
+    const std::string where =
+        absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(), " row (",
+                     DescribeKey(*c->route, c->before != nullptr ? *c->before : *c->after), ")");
     if (missing_row) {
       const int n = statements_[failed].expected_rows;
       return absl::FailedPreconditionError(absl::StrCat(
@@ -294,12 +265,12 @@ absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
   return out;
 }
 
-absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks) {
+absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
   Batch batch(conn_.get());
   std::string record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
-      absl::Status s = batch.Add(c);
+      absl::Status s = batch.Add(c, match_image);
       if (!s.ok()) return s;
     }
     if (!task->record) continue;
@@ -312,6 +283,22 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks) {
                               ".applied (link_id, domain_id, server_id, seq) VALUES ", record, ";"));
   }
   return batch.Commit();
+}
+
+absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resolver) {
+  absl::Status s = conn_->Execute("START TRANSACTION");
+  for (const RoutedChange& c : task.changes) {
+    if (s.ok()) s = resolver->Apply(conn_.get(), c);
+  }
+  if (s.ok() && task.record) {
+    s = conn_->Execute(absl::StrCat("INSERT INTO ", kMetaSchema,
+                                    ".applied (link_id, domain_id, server_id, seq) VALUES (",
+                                    quoted_link_id_, ",", task.txn.gtid.domain, ",",
+                                    task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+  }
+  if (s.ok()) return conn_->Execute("COMMIT");
+  if (!absl::IsUnavailable(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
 }
 
 absl::Status Sink::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "apply_task.h"
+#include "conflict.h"
 #include "gtid_position.h"
 #include "router.h"
 #include "sql_connection.h"
@@ -44,7 +45,12 @@ class Sink {
 
   // Applies the tasks (REQUIRES: mutually independent) in one destination transaction and records
   // their GTIDs. On failure nothing of them is committed; the error names the table and key.
-  absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks);
+  // With `match_image`, UPDATE/DELETE must find the row as its before image (active-active).
+  absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false);
+
+  // Applies one task change by change, resolving each conflict by the resolver's policy, in one
+  // destination transaction with its GTID record.
+  absl::Status ApplyResolving(const ApplyTask& task, ConflictResolver* resolver);
 
   // Sets the checkpoint (low watermark) to `position` and forgets the applied GTIDs it covers,
   // atomically.

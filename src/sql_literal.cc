@@ -28,8 +28,9 @@ void AppendLiteral(const Value& v, const ColumnSchema& column, std::string* out)
     case Value::Kind::kInt: absl::StrAppend(out, v.i); return;
     case Value::Kind::kUInt: absl::StrAppend(out, v.u); return;
     case Value::Kind::kDouble:
-      // Enough digits to round-trip: 9 for FLOAT, 17 for DOUBLE.
-      absl::StrAppend(out, absl::StrFormat(column.type == coltype::kFloat ? "%.9g" : "%.17g", v.d));
+      // 17 digits: exact for DOUBLE, and for FLOAT (widened exactly) so that comparisons with the
+      // stored value hold too.
+      absl::StrAppend(out, absl::StrFormat("%.17g", v.d));
       return;
     case Value::Kind::kString: AppendQuoted(v.s, out); return;
     case Value::Kind::kBytes:

@@ -57,6 +57,11 @@ class Project {
   // Passwords never appear.
   std::string StatusJson() const;
 
+  // Conflicts met by the links (active-active), latest first kept up to 1000 per link:
+  // {"forward": {"total": N, "conflicts": [{link, table, key, operation, incoming_before,
+  //  incoming_after, destination, policy, outcome, time}]}, "reverse": {...}}.
+  std::string ConflictsJson() const;
+
   struct Rep;
 
  private:

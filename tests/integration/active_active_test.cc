@@ -123,3 +123,153 @@ INSTANTIATE_TEST_SUITE_P(LoopPrevention, ActiveActiveTest,
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Conflict policies on rows written in both regions while the links were down.
+class ConflictPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = Connect(ServerPair::A());
+    b_ = Connect(ServerPair::B());
+    db_ = absl::StrCat("cp_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_, "; USE ", db_, ";"
+                           "CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
+                           "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)"));
+    }
+  }
+  void TearDown() override {
+    if (project_) (void)project_->Stop();
+  }
+
+  void Start(const std::string& conflicts) {
+    const std::string config = absl::StrCat(
+        R"({"name": ")", db_, R"(", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )",
+        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
+        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"rules": {"whitelist": [")",
+        db_, R"(.*"]}}}, "reverse": {"migration_types": ["INCREMENTAL"]},
+        "active_active": {"conflicts": )", conflicts, "}}");
+    project_ = std::move(*Project::Create(config));
+    ASSERT_TRUE(project_->Start().ok());
+  }
+
+  // Both regions change row 1 while the links are down, then the links start.
+  void ConflictOnRowOne(const std::string& conflicts) {
+    Start(conflicts);
+    ASSERT_TRUE(project_->Stop().ok());
+    Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from A', ver = 5 WHERE id = 1"));
+    Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from B', ver = 7 WHERE id = 1"));
+    Start(conflicts);
+  }
+
+  std::string Row(SqlConnection* c, int id) {
+    return Rows(c, absl::StrCat("SELECT v, ver FROM ", db_, ".hot WHERE id = ", id))[0];
+  }
+
+  void WaitForConflicts(uint64_t n) {
+    for (int i = 0; i < 400; ++i) {
+      const auto s = StatusOf(*project_);
+      uint64_t total = 0;
+      for (const auto& l : s.links()) total += l.conflicts();
+      if (total >= n) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "expected " << n << " conflicts: " << project_->StatusJson();
+  }
+
+  std::unique_ptr<SqlConnection> a_, b_;
+  std::string db_;
+  std::unique_ptr<Project> project_;
+};
+
+TEST_F(ConflictPolicyTest, OverwriteAppliesTheIncomingChangeOnEachSide) {
+  ConflictOnRowOne(R"({"policy": "OVERWRITE"})");
+  WaitForConflicts(2);
+  for (int i = 0; i < 200 && (Row(a_.get(), 1) != "from B|7" || Row(b_.get(), 1) != "from A|5"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(Row(a_.get(), 1), "from B|7");
+  EXPECT_EQ(Row(b_.get(), 1), "from A|5");
+  const std::string log = project_->ConflictsJson();
+  EXPECT_NE(log.find("\"outcome\":\"applied the incoming row\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"key\":\"id=1\""), std::string::npos) << log;
+  EXPECT_NE(log.find("v='from A'"), std::string::npos) << log;
+}
+
+TEST_F(ConflictPolicyTest, IgnoreKeepsEachDestinationsRow) {
+  ConflictOnRowOne(R"({"policy": "IGNORE"})");
+  WaitForConflicts(2);
+  EXPECT_EQ(Row(a_.get(), 1), "from A|5");
+  EXPECT_EQ(Row(b_.get(), 1), "from B|7");
+  EXPECT_NE(project_->ConflictsJson().find("kept the destination's row"), std::string::npos);
+}
+
+TEST_F(ConflictPolicyTest, LastWriterWinsConvergesOnBothSides) {
+  ConflictOnRowOne(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
+  WaitForConflicts(2);
+  for (int i = 0; i < 200 && Row(a_.get(), 1) != "from B|7"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(Row(a_.get(), 1), "from B|7");
+  EXPECT_EQ(Row(b_.get(), 1), "from B|7");
+}
+
+TEST_F(ConflictPolicyTest, LastWriterWinsBreaksTiesTowardRegionA) {
+  Start(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
+  ASSERT_TRUE(project_->Stop().ok());
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'tie A', ver = 9 WHERE id = 2"));
+  Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'tie B', ver = 9 WHERE id = 2"));
+  Start(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
+  WaitForConflicts(2);
+  for (int i = 0; i < 200 && Row(b_.get(), 2) != "tie A|9"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(Row(a_.get(), 2), "tie A|9");
+  EXPECT_EQ(Row(b_.get(), 2), "tie A|9");
+}
+
+TEST_F(ConflictPolicyTest, StopHaltsBeforeTheConflictNamingTheKey) {
+  Start(R"({"policy": "STOP"})");
+  ASSERT_TRUE(project_->Stop().ok());
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from A', ver = 5 WHERE id = 1"));
+  Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from B', ver = 7 WHERE id = 1"));
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'after', ver = 8 WHERE id = 3"));
+  Start(R"({"policy": "STOP"})");
+  absl::Status s = project_->Wait(absl::Seconds(30));
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(absl::IsDeadlineExceeded(s));
+  EXPECT_NE(std::string(s.message()).find("id=1"), std::string::npos) << s;
+  EXPECT_NE(std::string(s.message()).find("STOP"), std::string::npos) << s;
+  EXPECT_EQ(Row(b_.get(), 1), "from B|7");
+  EXPECT_EQ(Row(b_.get(), 3), "base|0") << "nothing after the conflict may be applied";
+}
+
+// Both regions hammer the same rows at once; versions are unique across regions.
+TEST_F(ConflictPolicyTest, HotRowsUnderLastWriterWinsConverge) {
+  Start(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
+  auto write = [this](const harness::MariaDbServer& server, int region) {
+    auto c = Connect(server, db_);
+    std::mt19937 rng(region);
+    for (int i = 1; i <= 400; ++i) {
+      const int64_t ver = i * 2 + region;  // A even, B odd: never equal
+      Exec(c.get(), absl::StrCat("UPDATE hot SET v = 'r", region, " #", i, "', ver = ", ver,
+                                 " WHERE id = ", 1 + rng() % 3, " AND ver < ", ver));
+    }
+  };
+  std::thread wa([&] { write(ServerPair::A(), 0); });
+  std::thread wb([&] { write(ServerPair::B(), 1); });
+  wa.join();
+  wb.join();
+  const std::string q = absl::StrCat("SELECT * FROM ", db_, ".hot ORDER BY id");
+  for (int i = 0; i < 400 && Rows(a_.get(), q) != Rows(b_.get(), q); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q));
+  const report::ProjectStatus status = StatusOf(*project_);
+  for (const auto& l : status.links()) EXPECT_EQ(l.stage(), "incremental") << l.last_error();
+}
+
+}  // namespace
+}  // namespace duosync
