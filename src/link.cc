@@ -7,7 +7,6 @@
 #include <set>
 #include <thread>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "binlog_reader.h"
@@ -15,6 +14,7 @@
 #include "gtid_position.h"
 #include "conflict.h"
 #include "loop_prevention.h"
+#include "names.h"
 #include "object_selector.h"
 #include "precheck.h"
 #include "router.h"
@@ -32,7 +32,7 @@ bool Retryable(const absl::Status& s) {
 // A replica server id of our own for the link's binlog dump: stable across restarts (a restarted
 // link replaces its old dump connection) and away from the small ids real servers use.
 uint32_t ReplicaServerId(const std::string& link_id) {
-  return 1000000000u + static_cast<uint32_t>(absl::HashOf(link_id) % 2000000000u);
+  return 1000000000u + static_cast<uint32_t>(StableHash(link_id) % 2000000000u);
 }
 
 class LinkImpl : public Link {

@@ -1,8 +1,8 @@
 #include "loop_prevention.h"
 
-#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "names.h"
 #include "table_schema.h"
 
 namespace duosync {
@@ -11,7 +11,7 @@ std::pair<uint32_t, uint32_t> OriginIds(const config::Project& project) {
   const auto& aa = project.active_active();
   // Stable per project name, even and odd, away from the small ids servers use and from the ids
   // of the links' binlog dumps (1,000,000,000..3,000,000,000).
-  const uint32_t base = 3000000000u + static_cast<uint32_t>(absl::HashOf(project.name()) % 500000000u) * 2;
+  const uint32_t base = 3000000000u + static_cast<uint32_t>(StableHash(project.name()) % 500000000u) * 2;
   return {aa.forward_origin_id() ? aa.forward_origin_id() : base,
           aa.reverse_origin_id() ? aa.reverse_origin_id() : base + 1};
 }

@@ -82,6 +82,15 @@ std::string QuoteTable(absl::string_view schema, absl::string_view table) {
   return absl::StrCat(QuoteIdent(schema), ".", QuoteIdent(table));
 }
 
+uint64_t StableHash(absl::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 bool NamesEqual(absl::string_view a, absl::string_view b, bool case_insensitive) {
   return case_insensitive ? absl::EqualsIgnoreCase(a, b) : a == b;
 }

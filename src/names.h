@@ -2,6 +2,7 @@
 #ifndef DUOSYNC_SRC_NAMES_H_
 #define DUOSYNC_SRC_NAMES_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -25,6 +26,10 @@ std::string QuoteTable(absl::string_view schema, absl::string_view table);
 // MySQL-mode names compare case-insensitively (OceanBase MySQL tenants and
 // lower_case_table_names=1); Oracle-mode names compare exactly.
 bool NamesEqual(absl::string_view a, absl::string_view b, bool case_insensitive);
+
+// A hash that is the same in every process and build (FNV-1a, 64 bits), for ids derived from
+// names that must survive restarts. (absl::Hash is seeded per process.)
+uint64_t StableHash(absl::string_view s);
 
 }  // namespace duosync
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "loop_prevention.h"
 #include "names.h"
 #include "row_filter.h"
 #include "validation.h"
@@ -76,6 +77,7 @@ class Prechecker {
     Connect("b", p_.endpoints().b());
     CheckLink("forward", p_.forward(), "a", "b");
     if (p_.has_reverse()) CheckLink("reverse", p_.reverse(), "b", "a");
+    if (p_.scenario() == config::ACTIVE_ACTIVE) CheckActiveActive();
     bool ok = true;
     for (const auto& c : report_.checks()) ok = ok && c.status() != report::FAILED;
     report_.set_ok(ok);
@@ -190,6 +192,79 @@ class Prechecker {
     CheckKeys(link_name, src, source, selected);
     CheckColumns(link_name, src, source, selected);
     if (!HasMigrationType(link, config::SCHEMA)) CheckDestinationTables(link_name, dst, dest, selected);
+  }
+
+  // Active-active needs: no triggers on synced tables, auto-increment keys that cannot collide,
+  // origins that are not real server ids, and destinations where a session may set its origin.
+  void CheckActiveActive() {
+    if (!conns_.count("a") || !conns_.count("b")) return;
+    const bool ci = p_.tenant_mode() != config::ORACLE;
+    ObjectSelector selector(EffectiveObjects(p_, false), ci);
+    auto tables = ListTables(conns_["a"].get());
+    if (!tables.ok()) return;
+    std::vector<SelectedTable> selected;
+    for (const auto& t : *tables) {
+      if (auto sel = selector.Select(t)) selected.push_back(*sel);
+    }
+    // Triggers: on either side they would fire again for every applied change.
+    std::vector<std::string> triggered;
+    bool auto_increment = false;
+    for (const auto& [id, side] : {std::pair<std::string, bool>{"a", true}, {"b", false}}) {
+      SqlConnection* c = conns_[id].get();
+      for (const auto& t : selected) {
+        const TableRef& name = side ? t.source : t.destination;
+        auto n = c->QueryValue(absl::StrCat(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA=",
+            c->Quote(name.schema), " AND EVENT_OBJECT_TABLE=", c->Quote(name.table)));
+        if (n.ok() && n->value_or("0") != "0") triggered.push_back(absl::StrCat(id, ":", name.ToString()));
+        auto ai = c->QueryValue(absl::StrCat(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", c->Quote(name.schema),
+            " AND TABLE_NAME=", c->Quote(name.table), " AND EXTRA LIKE '%auto_increment%'"));
+        auto_increment = auto_increment || (ai.ok() && ai->value_or("0") != "0");
+      }
+    }
+    Add("triggers", "", "", triggered.empty() ? report::PASSED : report::FAILED,
+        triggered.empty() ? "no synced table has triggers"
+                          : absl::StrCat("synced tables with triggers (they would fire again for "
+                                         "applied changes): ", absl::StrJoin(triggered, ", ")),
+        triggered.empty() ? "" : "drop the triggers, or leave these tables out of the project")
+        ->mutable_objects()->Assign(triggered.begin(), triggered.end());
+    // Auto-increment: both regions generating keys must interleave them.
+    auto settings = [&](const std::string& id) {
+      auto rows = conns_[id]->Query("SELECT @@auto_increment_increment, @@auto_increment_offset, @@server_id");
+      std::vector<long> v = {1, 1, 0};
+      if (rows.ok() && !rows->empty()) {
+        for (int i = 0; i < 3; ++i) (void)absl::SimpleAtoi((*rows)[0][i].value_or("0"), &v[i]);
+      }
+      return v;
+    };
+    const auto sa = settings("a"), sb = settings("b");
+    const bool interleaved = sa[0] >= 2 && sa[0] == sb[0] && sa[1] % sa[0] != sb[1] % sb[0];
+    Add("auto_increment", "", "", !auto_increment || interleaved ? report::PASSED : report::FAILED,
+        !auto_increment ? "no synced table uses auto-increment keys"
+        : interleaved   ? "auto-increment keys interleave across the regions"
+                        : absl::StrCat("synced tables use auto-increment keys, but both regions can "
+                                       "generate the same key (increment/offset ", sa[0], "/", sa[1],
+                                       " on a, ", sb[0], "/", sb[1], " on b)"),
+        !auto_increment || interleaved
+            ? ""
+            : "SET GLOBAL auto_increment_increment=2 on both servers, auto_increment_offset=1 on a "
+              "and 2 on b (and in their configs)");
+    if (p_.active_active().loop_prevention() == config::MARKER_TABLE) return;
+    const auto [fwd, rev] = OriginIds(p_);
+    const bool clash = fwd == rev || fwd == static_cast<uint32_t>(sa[2]) || fwd == static_cast<uint32_t>(sb[2]) ||
+                       rev == static_cast<uint32_t>(sa[2]) || rev == static_cast<uint32_t>(sb[2]);
+    Add("origin_ids", "", "", clash ? report::FAILED : report::PASSED,
+        absl::StrCat("forward link writes as origin ", fwd, ", reverse link as ", rev, "; servers are ",
+                     sa[2], " (a) and ", sb[2], " (b)", clash ? ": they must all differ" : ""),
+        clash ? "set active_active.forward_origin_id / reverse_origin_id to unused ids" : "");
+    for (const auto& [id, origin] : {std::pair<std::string, uint32_t>{"b", fwd}, {"a", rev}}) {
+      absl::Status s = conns_[id]->Execute("SET SESSION server_id=@@global.server_id");
+      Add("session_origin", id, "", s.ok() ? report::PASSED : report::FAILED,
+          s.ok() ? "the destination user may set its session origin (server_id)"
+                 : absl::StrCat("the destination user cannot set its session server_id: ", s.message()),
+          s.ok() ? "" : "grant the user SUPER, or use loop_prevention MARKER_TABLE");
+    }
   }
 
   void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source) {

@@ -148,3 +148,93 @@ TEST(CrashTest, KillNineLosesAndDoublesNothingWithSixteenWorkers) { KillNineAtRa
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Two-way traffic in an active-active project while the process running both links is killed
+// with SIGKILL at random points and restarted.
+TEST(CrashTest, KillNineDuringTwoWayTrafficLosesAndDoublesNothing) {
+  auto a = Connect(ServerPair::A());
+  auto b = Connect(ServerPair::B());
+  const std::string db = "crash_aa";
+  for (SqlConnection* c : {a.get(), b.get()}) {
+    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
+                         "CREATE TABLE counter (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
+                         "CREATE TABLE log (seq INT PRIMARY KEY, region CHAR(1), at DATETIME(6));"
+                         "INSERT INTO counter VALUES ('A', 0), ('B', 0)"));
+  }
+  char dir_template[] = "/tmp/duosync-crash-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string config_path = dir + "/project.json";
+  {
+    std::ofstream out(config_path);
+    out << R"({"name": ")" << db << R"(", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )"
+        << ServerPair::A().EndpointJson() << R"(, "b": )" << ServerPair::B().EndpointJson()
+        << R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": 8},
+              "objects": {"rules": {"whitelist": [")" << db << R"(.*"]}}},
+              "reverse": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": 8}}})";
+  }
+  const std::string log_path = dir + "/link.log";
+  pid_t link = StartLinkProcess(config_path, log_path);
+  auto recorded = [&](SqlConnection* c, const char* which) {
+    auto rows = c->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db, "/", which, "'"));
+    return rows.ok() && !rows->empty();
+  };
+  for (int i = 0; i < 400 && !(recorded(b.get(), "forward") && recorded(a.get(), "reverse")); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_TRUE(recorded(b.get(), "forward") && recorded(a.get(), "reverse"));
+
+  constexpr int kPerRegion = 3000;
+  std::atomic<int> writers_done{0};
+  auto write = [&](const harness::MariaDbServer& server, const std::string& region, int base) {
+    auto w = Connect(server, db);
+    for (int i = 1; i <= kPerRegion; ++i) {
+      Exec(w.get(), absl::StrCat("BEGIN; UPDATE counter SET n = n + 1 WHERE region = '", region,
+                                 "'; INSERT INTO log VALUES (", base + i, ", '", region, "', NOW(6)); COMMIT"));
+    }
+    ++writers_done;
+  };
+  std::thread wa([&] { write(ServerPair::A(), "A", 0); });
+  std::thread wb([&] { write(ServerPair::B(), "B", 1000000); });
+  std::mt19937 rng(11);
+  int kills = 0, kills_while_writing = 0;
+  while (writers_done < 2 || kills < 8) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
+    kills_while_writing += writers_done < 2 ? 1 : 0;
+    kill(link, SIGKILL);
+    waitpid(link, nullptr, 0);
+    ++kills;
+    link = StartLinkProcess(config_path, log_path);
+    if (kills >= 40) break;
+  }
+  wa.join();
+  wb.join();
+  bool same = false;
+  for (int i = 0; i < 1200 && !same; ++i) {
+    same = true;
+    for (const char* t : {"counter", "log"}) {
+      const std::string q = absl::StrCat("SELECT * FROM ", db, ".", t, " ORDER BY 1");
+      same = same && Rows(a.get(), q) == Rows(b.get(), q);
+    }
+    if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(link, SIGTERM);
+  waitpid(link, nullptr, 0);
+  std::ifstream log(log_path);
+  std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(same) << "the regions differ after " << kills << " kills; log:\n"
+                    << log_text.substr(log_text.size() > 4000 ? log_text.size() - 4000 : 0);
+  EXPECT_GE(kills_while_writing, 3);
+  EXPECT_EQ(Rows(b.get(), absl::StrCat("SELECT n FROM ", db, ".counter ORDER BY region")),
+            (std::vector<std::string>{std::to_string(kPerRegion), std::to_string(kPerRegion)}));
+  EXPECT_EQ(Rows(a.get(), absl::StrCat("SELECT COUNT(*) FROM ", db, ".log"))[0],
+            std::to_string(2 * kPerRegion));
+  EXPECT_EQ(log_text.find("failed:"), std::string::npos) << log_text;
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
+}
+
+}  // namespace
+}  // namespace duosync

@@ -1,6 +1,7 @@
 #include "precheck.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "support/test_support.h"
 #include "validation.h"
 
@@ -153,6 +154,61 @@ TEST_F(PrecheckTest, FailsWhenDestinationTableIsMissingWithoutSchemaMigration) {
   EXPECT_EQ(Find(r, "destination_tables")->status(), report::FAILED);
   auto with_schema = Run(Config(R"({"import": "pc.only_a"})", "", R"("SCHEMA", "INCREMENTAL")"));
   EXPECT_EQ(Find(with_schema, "destination_tables"), nullptr);
+}
+
+}  // namespace
+}  // namespace duosync
+
+namespace duosync {
+namespace {
+
+class ActiveActivePrecheckTest : public PrecheckTest {
+ protected:
+  std::string AaConfig(const std::string& extra = "") {
+    return absl::StrCat(R"({"name": "pcaa", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )",
+                        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
+                        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "pc.orders|pc.by_code"}},
+                        "reverse": {"migration_types": ["INCREMENTAL"]})", extra, "}");
+  }
+  void TearDown() override {
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, "SET GLOBAL auto_increment_increment=1, auto_increment_offset=1");
+    }
+    PrecheckTest::TearDown();
+  }
+};
+
+TEST_F(ActiveActivePrecheckTest, PassesWithoutTriggersOrAutoIncrement) {
+  auto r = Run(AaConfig());
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+  EXPECT_EQ(Find(r, "triggers")->status(), report::PASSED);
+  EXPECT_EQ(Find(r, "origin_ids")->status(), report::PASSED);
+}
+
+TEST_F(ActiveActivePrecheckTest, FailsOnTriggersOfSyncedTables) {
+  Exec(b_.get(), "CREATE TRIGGER pc.t1 AFTER INSERT ON pc.orders FOR EACH ROW SET @x = 1");
+  auto r = Run(AaConfig());
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Find(r, "triggers")->status(), report::FAILED);
+  EXPECT_EQ(Find(r, "triggers")->objects(0), "b:pc.orders");
+}
+
+TEST_F(ActiveActivePrecheckTest, AutoIncrementMustInterleave) {
+  Exec(a_.get(), "CREATE TABLE pc.seq (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+  Exec(b_.get(), "CREATE TABLE pc.seq (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+  const std::string config = absl::StrReplaceAll(AaConfig(), {{"pc.orders|pc.by_code", "pc.seq"}});
+  auto bad = Run(config);
+  EXPECT_EQ(Find(bad, "auto_increment")->status(), report::FAILED);
+  EXPECT_NE(Find(bad, "auto_increment")->fix().find("auto_increment_offset"), std::string::npos);
+  Exec(a_.get(), "SET GLOBAL auto_increment_increment=2, auto_increment_offset=1");
+  Exec(b_.get(), "SET GLOBAL auto_increment_increment=2, auto_increment_offset=2");
+  EXPECT_EQ(Find(Run(config), "auto_increment")->status(), report::PASSED);
+}
+
+TEST_F(ActiveActivePrecheckTest, OriginIdsMustNotBeRealServerIds) {
+  auto r = Run(AaConfig(R"(, "active_active": {"forward_origin_id": 1})"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(Find(r, "origin_ids")->status(), report::FAILED);
 }
 
 }  // namespace
