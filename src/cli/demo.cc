@@ -21,10 +21,12 @@ absl::Status Exec(SqlConnection* c, const std::string& sql) { return c->Execute(
 constexpr const char* kSchema = R"(
   CREATE DATABASE shop;
   CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL,
-                               country CHAR(2) NOT NULL, balance DECIMAL(12,2) NOT NULL);
+                               country CHAR(2) NOT NULL, balance DECIMAL(12,2) NOT NULL,
+                               version BIGINT NOT NULL DEFAULT 0);
   CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, customer_id INT NOT NULL,
                             total DECIMAL(12,2) NOT NULL, status ENUM('new','paid','shipped'),
-                            created_at DATETIME(6) NOT NULL, note TEXT);
+                            created_at DATETIME(6) NOT NULL, note TEXT,
+                            version BIGINT NOT NULL DEFAULT 0);
   CREATE TABLE shop.audit_scratch (id INT PRIMARY KEY, v INT);
 )";
 
@@ -45,10 +47,11 @@ void PrintStatus(const Project& project) {
   o.ignore_unknown_fields = true;
   (void)google::protobuf::util::JsonStringToMessage(project.StatusJson(), &s, o);
   for (const auto& l : s.links()) {
-    std::cout << absl::StrFormat("  %-7s %-11s txns=%-6d rows=%-7d %6.0f rows/s  lag=%.1fs  pos=%s%s\n",
-                                 l.name(), l.stage(), l.transactions_applied(), l.rows_applied(),
-                                 l.rows_per_second(), l.lag_seconds(), l.position(),
-                                 l.last_error().empty() ? "" : "  error: " + l.last_error());
+    std::cout << absl::StrFormat(
+        "  %-7s %-11s txns=%-6d rows=%-7d %6.0f rows/s  lag=%.1fs  echoes dropped=%d  conflicts=%d%s\n",
+        l.name(), l.stage(), l.transactions_applied(), l.rows_applied(), l.rows_per_second(),
+        l.lag_seconds(), l.echoes_dropped(), l.conflicts(),
+        l.last_error().empty() ? "" : "  error: " + l.last_error());
   }
 }
 
@@ -78,11 +81,14 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
     }
   }
   const std::string config = absl::StrCat(R"({
-    "name": "demo-shop", "tags": ["demo"], "scenario": "DATA_MIGRATION",
+    "name": "demo-shop", "tags": ["demo"], "scenario": "ACTIVE_ACTIVE",
     "endpoints": {"a": )", a.EndpointJson(), R"(, "b": )", b.EndpointJson(), R"(},
     "forward": {
       "migration_types": ["INCREMENTAL"], "dml": ["INSERT", "UPDATE", "DELETE"],
-      "objects": {"rules": {"whitelist": ["shop.*"], "blacklist": ["shop.audit_*"]}}}})");
+      "objects": {"rules": {"whitelist": ["shop.*"], "blacklist": ["shop.audit_*"]}}},
+    "reverse": {"migration_types": ["INCREMENTAL"]},
+    "active_active": {"loop_prevention": "SESSION_ORIGIN",
+                      "conflicts": {"policy": "LAST_WRITER_WINS", "column": "version"}}})");
   std::cout << "\nproject config:\n" << config << "\n\n";
   auto project = Project::Create(config);
   if (!project.ok()) {
@@ -104,41 +110,53 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
     std::cerr << "demo: " << started.message() << "\n";
     return 1;
   }
-  std::cout << "\nwriting orders into A for " << seconds << " s; the forward link applies them to B:\n";
-  std::mt19937 rng(1);
+  std::cout << "\nwriting orders into both regions for " << seconds
+            << " s (each region owns its customers and orders; the links carry them across):\n";
+  // Region `r` (0 = A, 1 = B) owns customers and orders with id % 2 == r.
+  auto writer = [&](SqlConnection* c, int r) {
+    std::mt19937 rng(r + 1);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    int64_t n = 0;
+    int customers = 0;
+    while (std::chrono::steady_clock::now() < end && !*stop) {
+      ++n;
+      std::string sql = "BEGIN;";
+      if (customers < 250) {
+        ++customers;
+        const int id = customers * 2 + r;
+        absl::StrAppend(&sql, "INSERT INTO shop.customers VALUES (", id, ", 'customer ", id, "', '",
+                        r == 0 ? "CN" : "DE", "', 0, 0);");
+      }
+      for (int i = 0; i < 3; ++i) {
+        const int64_t order = (n * 3 + i) * 2 + r;
+        const int customer = (1 + rng() % customers) * 2 + r;
+        absl::StrAppend(&sql, "INSERT INTO shop.orders VALUES (", order, ", ", customer, ", ",
+                        rng() % 100000 / 100.0, ", 'new', NOW(6), 'order of customer ", customer,
+                        "', 0);UPDATE shop.customers SET balance = balance + 1, version = version + 1 "
+                        "WHERE id = ", customer, ";");
+      }
+      absl::StrAppend(&sql, "UPDATE shop.orders SET status = 'paid', version = version + 1 WHERE id = ",
+                      (1 + rng() % (n * 3)) * 2 + r, ";");
+      if (n % 10 == 0) absl::StrAppend(&sql, "DELETE FROM shop.orders WHERE id = ", (n * 3 - 5) * 2 + r, ";");
+      absl::StrAppend(&sql, "REPLACE INTO shop.audit_scratch VALUES (", r, ", ", n, ");COMMIT");
+      absl::Status s = c->Execute(sql);
+      if (!s.ok()) {
+        std::cerr << "demo writer: " << s.message() << "\n";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  std::thread writer_a([&] { writer(ca->get(), 0); });
+  std::thread writer_b([&] { writer(cb->get(), 1); });
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  auto next_report = std::chrono::steady_clock::now();
-  int64_t order_id = 0;
-  int customers = 0;
   while (std::chrono::steady_clock::now() < end && !*stop) {
-    std::string sql = "BEGIN;";
-    if (customers < 500) {
-      ++customers;
-      absl::StrAppend(&sql, "INSERT INTO shop.customers VALUES (", customers, ", 'customer ",
-                      customers, "', '", customers % 2 ? "CN" : "DE", "', 0);");
-    }
-    for (int i = 0; i < 3; ++i) {
-      ++order_id;
-      const int customer = 1 + rng() % customers;
-      absl::StrAppend(&sql, "INSERT INTO shop.orders VALUES (", order_id, ", ", customer, ", ",
-                      rng() % 100000 / 100.0, ", 'new', NOW(6), 'order of customer ", customer,
-                      "');UPDATE shop.customers SET balance = balance + 1 WHERE id = ", customer, ";");
-    }
-    absl::StrAppend(&sql, "UPDATE shop.orders SET status = 'paid' WHERE id = ", 1 + rng() % order_id, ";");
-    if (order_id % 10 == 0) absl::StrAppend(&sql, "DELETE FROM shop.orders WHERE id = ", order_id - 5, ";");
-    absl::StrAppend(&sql, "REPLACE INTO shop.audit_scratch VALUES (1, ", order_id, ");COMMIT");
-    absl::Status s = (*ca)->Execute(sql);
-    if (!s.ok()) {
-      std::cerr << "demo writer: " << s.message() << "\n";
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= next_report) {
-      PrintStatus(**project);
-      next_report += std::chrono::seconds(2);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    PrintStatus(**project);
+    std::this_thread::sleep_for(std::chrono::seconds(2));
   }
-  std::cout << "\nwriter stopped; waiting for B to catch up...\n";
+  writer_a.join();
+  writer_b.join();
+  std::cout << "\nwriters stopped; waiting for the regions to converge...\n";
   bool same = false;
   for (int i = 0; i < 600 && !same; ++i) {
     same = Checksum(ca->get(), "shop.orders") == Checksum(cb->get(), "shop.orders") &&
@@ -153,7 +171,7 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
                                  t, Count(ca->get(), t), Checksum(ca->get(), t), Count(cb->get(), t),
                                  Checksum(cb->get(), t));
   }
-  std::cout << "  (shop.audit_* is blacklisted, so B's copy stays empty)\n\n"
+  std::cout << "  (shop.audit_* is blacklisted: each region keeps its own)\n\n"
             << (same ? "A and B are identical for every synced table." : "A and B DIFFER.") << "\n";
   return same ? 0 : 1;
 }
