@@ -124,6 +124,14 @@ DUO_EXPORT int duo_project_status(duo_project_t* project, char** status_json, ch
  * "incoming_after","destination","policy","outcome","time"}]}, "reverse": {...}}. */
 DUO_EXPORT int duo_project_conflicts(duo_project_t* project, char** conflicts_json, char** errptr);
 
+/* Swaps the roles of a running one-way (DATA_MIGRATION) project: if make_source_read_only is
+ * non-zero, sets A read-only first; waits up to timeout_ms until the forward link has applied
+ * everything A wrote; stops it; starts the reverse link B -> A from B's current position.
+ * DUO_FAILED_PRECONDITION for an active-active or stopped project; DUO_DEADLINE_EXCEEDED when the
+ * forward link did not catch up in time (it keeps running). */
+DUO_EXPORT int duo_project_switchover(duo_project_t* project, int make_source_read_only,
+                                      int64_t timeout_ms, char** errptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

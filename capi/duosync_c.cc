@@ -168,4 +168,13 @@ int duo_project_conflicts(duo_project_t* project, char** conflicts_json, char** 
   });
 }
 
+int duo_project_switchover(duo_project_t* project, int make_source_read_only, int64_t timeout_ms,
+                           char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Switchover(make_source_read_only != 0, absl::Milliseconds(timeout_ms)),
+                  errptr);
+  });
+}
+
 }  // extern "C"

@@ -58,6 +58,15 @@ class LinkImpl : public Link {
 
   ~LinkImpl() override { Stop(); }
 
+  absl::Status StartAt(const std::string& position) override {
+    if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
+    auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);
+    if (!sink.ok()) return sink.status();
+    DUO_RETURN_IF_ERROR((*sink)->EnsureCheckpointTable());
+    DUO_RETURN_IF_ERROR((*sink)->ResetCheckpoint(position));
+    return Start();
+  }
+
   absl::Status Start() override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
     auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);

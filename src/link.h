@@ -25,6 +25,8 @@ class Link {
 
   // Connects, records the start position durably, then runs in a background thread.
   virtual absl::Status Start() = 0;
+  // Like Start, but from `position` whatever the link recorded before (a switchover).
+  virtual absl::Status StartAt(const std::string& position) = 0;
   // Asks the thread to stop and joins it. Idempotent.
   virtual void Stop() = 0;
   // Waits until the thread has ended by itself; DeadlineExceeded on timeout; else its result.

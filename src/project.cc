@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "gtid_position.h"
 #include "link.h"
 #include "precheck.h"
 #include "validation.h"
@@ -127,6 +128,63 @@ absl::Status Project::Wait(absl::Duration timeout) {
     if (first.ok()) first = s;
   }
   return first;
+}
+
+absl::Status Project::Switchover(bool make_source_read_only, absl::Duration timeout) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  const config::Project& cfg = rep_->config;
+  if (cfg.scenario() != config::DATA_MIGRATION) {
+    return absl::FailedPreconditionError(
+        "switchover swaps a one-way project's roles; an ACTIVE_ACTIVE project already writes both ways");
+  }
+  if (rep_->state != "running" || rep_->links.size() != 1) {
+    return absl::FailedPreconditionError("switchover needs the project running with its forward link only");
+  }
+  Link* forward = rep_->links[0].get();
+  auto a = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  if (!a.ok()) return a.status();
+  if (make_source_read_only) {
+    absl::Status s = (*a)->Execute("SET GLOBAL read_only=ON");
+    if (!s.ok()) return s;
+  }
+  auto end_text = (*a)->QueryValue("SELECT @@gtid_binlog_pos");
+  if (!end_text.ok()) return end_text.status();
+  auto end = GtidPosition::Parse(end_text->value_or(""));
+  if (!end.ok()) return end.status();
+  // Everything A wrote must be on B before the roles swap.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const report::LinkStatus s = forward->Status();
+    if (s.stage() == "failed") {
+      return absl::FailedPreconditionError(absl::StrCat("the forward link failed: ", s.last_error()));
+    }
+    auto have = GtidPosition::Parse(s.position());
+    bool covered = have.ok();
+    for (const auto& [domain, gtid] : end->domains()) covered = covered && have->Covers(gtid);
+    if (covered) break;
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the forward link has not applied up to ", end->ToString(), " yet (at ", s.position(), ")"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  forward->Stop();
+  auto b = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().b()));
+  if (!b.ok()) return b.status();
+  auto b_end = (*b)->QueryValue("SELECT @@gtid_binlog_pos");
+  if (!b_end.ok()) return b_end.status();
+  // The reverse link mirrors the forward link's objects, DML choice and options.
+  config::Project reversed = cfg;
+  config::Link* reverse = reversed.mutable_reverse();
+  reverse->add_migration_types(config::INCREMENTAL);
+  *reverse->mutable_dml() = cfg.forward().dml();
+  *reverse->mutable_options() = cfg.forward().options();
+  auto link = Link::Create(reversed, LinkDirection::kReverse);
+  if (!link.ok()) return link.status();
+  absl::Status started = (*link)->StartAt(b_end->value_or(""));
+  if (!started.ok()) return started;
+  rep_->links.push_back(std::move(*link));
+  return absl::OkStatus();
 }
 
 std::string Project::ConflictsJson() const {

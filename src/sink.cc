@@ -248,6 +248,15 @@ absl::StatusOr<std::string> Sink::InitCheckpoint(const std::string& position) {
   return recorded->value_or(position);
 }
 
+absl::Status Sink::ResetCheckpoint(const std::string& position) {
+  std::string sql = absl::StrCat("START TRANSACTION; REPLACE INTO ", kMetaSchema,
+                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
+  AppendQuoted(position, &sql);
+  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                  "; COMMIT");
+  return conn_->Execute(sql);
+}
+
 absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
   auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
                                         ".applied WHERE link_id=", quoted_link_id_));

@@ -40,6 +40,9 @@ class Sink {
   // Records `position` as the start unless one is recorded already; returns the recorded one.
   absl::StatusOr<std::string> InitCheckpoint(const std::string& position);
 
+  // Records `position` as the link's start whatever was recorded before (a switchover).
+  absl::Status ResetCheckpoint(const std::string& position);
+
   // GTIDs recorded in duosync.applied for this link (applied above the checkpoint).
   absl::StatusOr<std::vector<Gtid>> ReadApplied();
 

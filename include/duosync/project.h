@@ -57,6 +57,13 @@ class Project {
   // Passwords never appear.
   std::string StatusJson() const;
 
+  // Swaps the roles of a running one-way (DATA_MIGRATION) project: optionally makes the source
+  // read-only, waits until the forward link has applied everything the source wrote, stops it,
+  // and starts the reverse link (B -> A) from B's current position — nothing lost either way.
+  // FailedPrecondition for an active-active or stopped project; DeadlineExceeded when the forward
+  // link does not catch up within `timeout` (it keeps running then).
+  absl::Status Switchover(bool make_source_read_only, absl::Duration timeout);
+
   // Conflicts met by the links (active-active), latest first kept up to 1000 per link:
   // {"forward": {"total": N, "conflicts": [{link, table, key, operation, incoming_before,
   //  incoming_after, destination, policy, outcome, time}]}, "reverse": {...}}.

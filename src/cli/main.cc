@@ -43,6 +43,10 @@ commands:
                                 run a project until Ctrl-C (or N seconds), showing progress
   status [NAME] [--json]        show the status of projects running on this machine
   demo [--seconds N]            start two local MariaDB servers and run an active-active demo
+  switchover FILE [--read-only] [--seconds N]
+                                swap a one-way project's roles: catch the forward link up
+                                (optionally making A read-only first), stop it, then run the
+                                reverse link B -> A from B's current position
   servers [--count N]           start N MariaDB test servers, print their endpoints as JSON,
                                 keep them until stdin closes or SIGTERM
   version                       print the version
@@ -59,6 +63,7 @@ int Usage(const std::string& problem) {
 struct Args {
   std::vector<std::string> positional;
   bool json = false;
+  bool read_only = false;
   int seconds = 0;
   int count = 2;
 };
@@ -68,6 +73,8 @@ bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
     std::string a = argv[i];
     if (a == "--json") {
       out->json = true;
+    } else if (a == "--read-only") {
+      out->read_only = true;
     } else if (a == "--seconds" || a == "--count") {
       int v = 0;
       if (i + 1 >= argc || !absl::SimpleAtoi(argv[i + 1], &v) || v < 0) {
@@ -262,6 +269,32 @@ int Run(const Args& args) {
   return Follow(project.get(), args);
 }
 
+int Switchover(const Args& args) {
+  if (args.positional.size() != 1) return Usage("switchover needs exactly one FILE");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  bool ok = false;
+  std::string report = project->Precheck(&ok);
+  if (!ok) {
+    PrintPrecheck(report);
+    return kExitPrecheckFailed;
+  }
+  absl::Status s = project->Start();
+  if (s.ok()) {
+    std::cout << "catching the forward link up" << (args.read_only ? " (A is now read-only)" : "")
+              << "...\n";
+    s = project->Switchover(args.read_only, absl::Minutes(10));
+  }
+  if (!s.ok()) {
+    std::cerr << "duosync: switchover failed: " << s.message() << "\n";
+    (void)project->Stop();
+    return kExitFailure;
+  }
+  std::cout << "switched over: B is the source now; the reverse link applies B's changes to A\n";
+  return Follow(project.get(), args);
+}
+
 int Status(const Args& args) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
@@ -341,6 +374,7 @@ int main(int argc, char** argv) {
   if (command == "run") return Run(args);
   if (command == "status") return Status(args);
   if (command == "servers") return Servers(args);
+  if (command == "switchover") return Switchover(args);
   if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
   return Usage("unknown command '" + command + "'");
 }

@@ -27,6 +27,7 @@ class IncrementalTest : public ::testing::Test {
   }
   void TearDown() override {
     if (project_) (void)project_->Stop();
+    Exec(a_.get(), "SET GLOBAL read_only=OFF");  // a switchover test may leave A read-only
   }
 
   // Creates the same table on both sides.
@@ -330,6 +331,40 @@ TEST_F(IncrementalTest, RowsFromBeforeADdlWithoutNamesStopTheLinkClearly) {
   StartProject(config);
   std::string status = WaitForFailure();
   EXPECT_NE(status.find("binlog_row_metadata=FULL"), std::string::npos) << status;
+}
+
+}  // namespace
+}  // namespace duosync
+
+namespace duosync {
+namespace {
+
+TEST_F(IncrementalTest, SwitchoverSwapsTheRolesWithNothingLost) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, side CHAR(1))");
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  for (int i = 1; i <= 200; ++i) {
+    Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (", i, ", 'A')"));
+  }
+  // No wait for the link: the switchover itself must bring everything across first.
+  absl::Status s = project_->Switchover(/*make_source_read_only=*/true, absl::Seconds(30));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "200");
+  EXPECT_EQ(Rows(a_.get(), "SELECT @@global.read_only")[0], "1");
+  Exec(a_.get(), "SET GLOBAL read_only=OFF");
+  for (int i = 201; i <= 300; ++i) {
+    Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (", i, ", 'B')"));
+  }
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"));
+  EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "300");
+  const std::string status = project_->StatusJson();
+  EXPECT_NE(status.find("\"name\":\"reverse\",\"stage\":\"incremental\""), std::string::npos) << status;
+}
+
+TEST_F(IncrementalTest, SwitchoverIsRefusedForActiveActiveAndStoppedProjects) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
+  auto p = Project::Create(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition((*p)->Switchover(false, absl::Seconds(1))));
 }
 
 }  // namespace
