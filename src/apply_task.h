@@ -16,6 +16,8 @@ struct ApplyTask {
   std::string position;               // the source position just after this transaction
   bool barrier = false;               // must apply alone, after everything before it
   bool record = true;                 // record its GTID in duosync.applied (false: a no-op)
+  // Applied idempotently (upsert, delete-if-exists): the full copy may already hold its effect.
+  bool idempotent = false;
 };
 
 }  // namespace duosync

@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "binlog_reader.h"
 #include "glog/logging.h"
+#include "full_migration.h"
 #include "gtid_position.h"
+#include "validation.h"
 #include "conflict.h"
 #include "loop_prevention.h"
 #include "names.h"
@@ -88,15 +90,23 @@ class LinkImpl : public Link {
         if (!end.ok()) return end.status();
         position = end->value_or("");
       }
+      // A link that migrates schema or data first records that stage before its start position:
+      // a crash between the two then redoes the (not yet begun) migration.
+      if (HasMigrationType(link_, config::SCHEMA) || HasMigrationType(link_, config::FULL)) {
+        DUO_RETURN_IF_ERROR((*sink)->WriteStage(
+            HasMigrationType(link_, config::FULL) ? "full" : "schema", ""));
+      }
       // Durable before Start returns: a crash from now on resumes here, losing nothing.
       auto init = (*sink)->InitCheckpoint(position);
       if (!init.ok()) return init.status();
       position = *init;
       LOG(INFO) << link_id_ << ": starting at " << (position.empty() ? "the binlog's start" : position);
     }
+    auto stage = (*sink)->ReadStage();
+    if (!stage.ok()) return stage.status();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      status_.set_stage("incremental");
+      status_.set_stage(stage->first);  // "schema" / "full" until the migration is done
       status_.set_position(position);
       status_.clear_last_error();
       finished_ = false;
@@ -210,6 +220,16 @@ class LinkImpl : public Link {
     if (!position.ok()) {
       return absl::DataLossError(absl::StrCat("corrupt checkpoint: ", position.status().message()));
     }
+    auto stage = (*sink)->ReadStage();
+    if (!stage.ok()) return stage.status();
+    if (stage->first != "incremental") {
+      DUO_RETURN_IF_ERROR(Migrate(sink->get()));
+      stage = (*sink)->ReadStage();
+      if (!stage.ok()) return stage.status();
+    }
+    auto copy_end = GtidPosition::Parse(stage->second);
+    if (!copy_end.ok()) return copy_end.status();
+    copy_end_ = *copy_end;
     sink->reset();
     auto applier = ParallelApplier::Start(ApplierOptionsFor(), *position);
     if (!applier.ok()) return applier.status();
@@ -251,6 +271,53 @@ class LinkImpl : public Link {
     // The applier's error is the cause when it cancelled the reader.
     absl::Status applier_error = (*applier)->error();
     return applier_error.ok() ? s : applier_error;
+  }
+
+  // Schema migration and full copy (resumable), then the stage moves to incremental with the
+  // source position at the end of the copy.
+  absl::Status Migrate(Sink* sink) {
+    const bool copy = HasMigrationType(link_, config::FULL);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.set_stage(copy ? "full" : "schema");
+    }
+    auto source = SqlConnection::Connect(source_);
+    if (!source.ok()) return source.status();
+    auto tables = ListTables(source->get());
+    if (!tables.ok()) return tables.status();
+    FullMigrationOptions o;
+    o.source = source_;
+    o.destination = destination_;
+    o.link_id = link_id_;
+    o.schema = HasMigrationType(link_, config::SCHEMA);
+    o.copy = copy;
+    o.post_indexing = link_.options().post_indexing();
+    o.allow_nonempty_destination = link_.options().allow_nonempty_destination();
+    o.origin = guard_.own_origin;
+    o.stop = &stop_;
+    ApplyConcurrency(link_.options().full_concurrency(), &o);
+    ObjectSelector selector(objects_, project_.tenant_mode() != config::ORACLE);
+    for (const TableRef& t : *tables) {
+      if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
+    }
+    absl::Status s = RunFullMigration(o, [this](const FullMigrationProgress& p) {
+      std::lock_guard<std::mutex> lock(mu_);
+      status_.set_full_rows_copied(p.rows_copied);
+      status_.set_full_rows_estimated(p.rows_estimated);
+      status_.set_full_tables_done(p.tables_done);
+      status_.set_full_tables_total(p.tables_total);
+    });
+    if (!s.ok()) return s;
+    std::string copy_end;
+    if (copy) {
+      auto end = (*source)->QueryValue("SELECT @@gtid_binlog_pos");
+      if (!end.ok()) return end.status();
+      copy_end = end->value_or("");
+    }
+    DUO_RETURN_IF_ERROR(sink->WriteStage("incremental", copy_end));
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.set_stage("incremental");
+    return absl::OkStatus();
   }
 
   ApplierOptions ApplierOptionsFor() {
@@ -311,6 +378,8 @@ class LinkImpl : public Link {
         if (!routed.ok()) return routed.status();
         task.changes = std::move(*routed);
         task.barrier = IsBarrier(task.txn, task.changes);
+        // Up to where the full copy ended, the copy may already hold the change.
+        task.idempotent = copy_end_.Covers(task.txn.gtid);
       }
       for (const auto& t : router->FilteredTables()) NoteFiltered(t);
       if (!task.changes.empty()) session_made_progress_ = true;
@@ -331,6 +400,7 @@ class LinkImpl : public Link {
   ConnectOptions source_, destination_;
   std::string link_id_;
   LoopGuard guard_;
+  GtidPosition copy_end_;  // where the full copy ended (thread-confined to the link thread)
   ConflictLog conflicts_;
   std::unique_ptr<ConflictResolver> resolver_;  // active-active links only
 
@@ -372,8 +442,8 @@ absl::StatusOr<std::unique_ptr<Link>> Link::Create(const config::Project& projec
   for (int t : link.migration_types()) incremental = incremental || t == config::INCREMENTAL;
   if (!incremental) {
     return absl::UnimplementedError(absl::StrCat(
-        "the ", LinkName(direction), " link has no INCREMENTAL stage; schema, full migration and "
-        "verification stages are not built yet"));
+        "the ", LinkName(direction), " link has no INCREMENTAL stage; links that only migrate "
+        "schema or data once are not supported yet: add INCREMENTAL"));
   }
   return std::unique_ptr<Link>(new LinkImpl(project, direction));
 }

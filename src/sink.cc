@@ -34,10 +34,11 @@ class Sink::Batch {
 
   // `match_image`: an UPDATE/DELETE must find the row exactly as its before image (conflict
   // detection of active-active links), not only its key.
-  absl::Status Add(const RoutedChange& c, bool match_image) {
+  absl::Status Add(const RoutedChange& c, bool match_image, bool idempotent) {
     const Route& r = *c.route;
+    if (idempotent) return AddIdempotent(c);
     const bool mergeable = c.op == RowOp::kInsert || (c.op == RowOp::kDelete && !match_image);
-    if (mergeable && last_route_ == c.route && last_op_ == c.op) {
+    if (mergeable && last_route_ == c.route && last_op_ == c.op && !last_idempotent_) {
       sql_.pop_back();  // ';'
       if (c.op == RowOp::kInsert) {
         sql_.push_back(',');
@@ -52,6 +53,7 @@ class Sink::Batch {
       }
       return MaybeFlush();
     }
+    last_idempotent_ = false;
     switch (c.op) {
       case RowOp::kInsert:
         absl::StrAppend(&sql_, "INSERT INTO ", DestinationTable(r), " ");
@@ -88,6 +90,29 @@ class Sink::Batch {
     }
     last_route_ = mergeable ? c.route : nullptr;
     last_op_ = c.op;
+    return MaybeFlush();
+  }
+
+  // Changes the full copy may already hold: the row ends as the after image (or absent) whatever
+  // was there; nothing is counted.
+  absl::Status AddIdempotent(const RoutedChange& c) {
+    const Route& r = *c.route;
+    if (c.op != RowOp::kInsert) {
+      absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
+      AppendKeyCondition(r, *c.before, &sql_);
+      sql_.push_back(';');
+      statements_.push_back(Statement{&c, -1});
+    }
+    if (c.op != RowOp::kDelete) {
+      absl::StrAppend(&sql_, "REPLACE INTO ", DestinationTable(r), " ");
+      AppendColumnList(r, &sql_);
+      sql_.append(" VALUES ");
+      AppendValueTuple(r, *c.after, &sql_);
+      sql_.push_back(';');
+      statements_.push_back(Statement{&c, -1});
+    }
+    last_route_ = nullptr;
+    last_idempotent_ = true;
     return MaybeFlush();
   }
 
@@ -183,6 +208,7 @@ class Sink::Batch {
   std::vector<Statement> statements_;  // per buffered statement
   const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
   RowOp last_op_ = RowOp::kInsert;
+  bool last_idempotent_ = false;
 };
 
 Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
@@ -225,7 +251,29 @@ absl::Status Sink::EnsureCheckpointTable() {
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
-      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB"));
+      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB;"
+      // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
+      // the source position when the copy finished (apply idempotently up to it).
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
+      "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
+}
+
+absl::Status Sink::WriteStage(const std::string& stage, const std::string& copy_end) {
+  std::string sql = absl::StrCat("REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",");
+  AppendQuoted(stage, &sql);
+  sql += ",";
+  AppendQuoted(copy_end, &sql);
+  sql += ")";
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> Sink::ReadStage() {
+  auto rows = conn_->Query(absl::StrCat("SELECT stage, copy_end FROM ", kMetaSchema,
+                                        ".stage WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::make_pair(std::string("incremental"), std::string());
+  return std::make_pair((*rows)[0][0].value_or(""), (*rows)[0][1].value_or(""));
 }
 
 absl::StatusOr<std::optional<std::string>> Sink::ReadCheckpoint() {
@@ -279,7 +327,7 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
   std::string record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
-      absl::Status s = batch.Add(c, match_image);
+      absl::Status s = batch.Add(c, match_image, task->idempotent);
       if (!s.ok()) return s;
     }
     if (!task->record) continue;

@@ -40,6 +40,11 @@ class Sink {
   // Records `position` as the start unless one is recorded already; returns the recorded one.
   absl::StatusOr<std::string> InitCheckpoint(const std::string& position);
 
+  // The link's stage and the position where its full copy ended ("incremental", "" when the link
+  // has no stage row: links without schema/full migration).
+  absl::Status WriteStage(const std::string& stage, const std::string& copy_end);
+  absl::StatusOr<std::pair<std::string, std::string>> ReadStage();
+
   // Records `position` as the link's start whatever was recorded before (a switchover).
   absl::Status ResetCheckpoint(const std::string& position);
 

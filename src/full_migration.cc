@@ -1,0 +1,390 @@
+#include "full_migration.h"
+
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "names.h"
+#include "schema_loader.h"
+#include "sink.h"
+#include "sql_literal.h"
+#include "status_macros.h"
+
+namespace duosync {
+namespace {
+
+// How a column's text-protocol value becomes a literal again.
+enum class Form { kNumber, kText, kBinary };
+
+struct CopyColumn {
+  std::string name;
+  std::string select_expr;  // exact text for the value (FLOAT widened, BIT as a number)
+  Form form = Form::kText;
+  std::string charset;
+};
+
+Form FormOf(const std::string& data_type) {
+  static const char* kNumbers[] = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
+                                   "float", "double", "year", "bit"};
+  static const char* kBinary[] = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
+                                  "geometry", "point", "linestring", "polygon", "multipoint",
+                                  "multilinestring", "multipolygon", "geometrycollection"};
+  for (const char* t : kNumbers) if (data_type == t) return Form::kNumber;
+  for (const char* t : kBinary) if (data_type == t) return Form::kBinary;
+  return Form::kText;
+}
+
+void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out) {
+  if (!v.has_value()) {
+    out->append("NULL");
+    return;
+  }
+  switch (c.form) {
+    case Form::kNumber: out->append(*v); return;
+    case Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out); return;
+    case Form::kText: {
+      ColumnSchema col;
+      col.charset = c.charset;
+      AppendLiteral(c.charset.empty() ? Value::String(*v) : Value::Bytes(*v), col, out);
+      return;
+    }
+  }
+}
+
+class Migrator {
+ public:
+  Migrator(const FullMigrationOptions& o,
+           const std::function<void(const FullMigrationProgress&)>& progress)
+      : o_(o), progress_cb_(progress) {}
+
+  absl::Status Run() {
+    auto dst = Sink::Connect(o_.destination, o_.link_id);
+    if (!dst.ok()) return dst.status();
+    DUO_RETURN_IF_ERROR((*dst)->connection()->Execute(absl::StrCat(
+        "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".full_progress ("
+        "link_id VARCHAR(191) NOT NULL, table_name VARCHAR(400) NOT NULL, last_key MEDIUMTEXT,"
+        "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
+        "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB")));
+    progress_.tables_total = static_cast<int>(o_.tables.size());
+    std::vector<size_t> order(o_.tables.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    next_ = 0;
+    std::vector<std::thread> threads;
+    const int n = std::max(1, std::min<int>(o_.threads, static_cast<int>(o_.tables.size())));
+    for (int i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
+    for (auto& t : threads) t.join();
+    return first_error_;
+  }
+
+ private:
+  void Worker() {
+    auto src = SqlConnection::Connect(o_.source);
+    auto dst = Sink::Connect(o_.destination, o_.link_id, o_.origin);
+    if (!src.ok() || !dst.ok()) {
+      Fail(!src.ok() ? src.status() : dst.status());
+      return;
+    }
+    // TIMESTAMP values as UTC text, like the sink writes them.
+    absl::Status s = (*src)->Execute("SET SESSION time_zone='+00:00'");
+    if (!s.ok()) return Fail(s);
+    while (true) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!first_error_.ok() || next_ >= o_.tables.size()) return;
+        i = next_++;
+      }
+      s = MigrateTable(src->get(), (*dst)->connection(), o_.tables[i]);
+      if (!s.ok()) return Fail(s);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++progress_.tables_done;
+      if (progress_cb_) progress_cb_(progress_);
+    }
+  }
+
+  void Fail(const absl::Status& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (first_error_.ok()) first_error_ = s;
+  }
+
+  bool Stopping() const { return o_.stop != nullptr && o_.stop->load(); }
+
+  absl::StatusOr<std::vector<CopyColumn>> Columns(SqlConnection* src, const SelectedTable& t) {
+    auto rows = src->Query(absl::StrCat(
+        "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=",
+        src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
+    if (!rows.ok()) return rows.status();
+    std::vector<CopyColumn> out;
+    for (const auto& r : *rows) {
+      CopyColumn c;
+      c.name = r[0].value_or("");
+      if (!t.columns.empty()) {
+        bool chosen = false;
+        for (const auto& name : t.columns) chosen = chosen || absl::EqualsIgnoreCase(name, c.name);
+        if (!chosen) continue;
+      }
+      const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
+      c.form = FormOf(type);
+      c.charset = r[2].value_or("");
+      c.select_expr = type == "float"  ? absl::StrCat("CAST(", QuoteIdent(c.name), " AS DOUBLE)")
+                      : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
+                                      : QuoteIdent(c.name);
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  absl::Status MigrateSchema(SqlConnection* src, SqlConnection* dst, const SelectedTable& t,
+                             const std::vector<CopyColumn>& cols) {
+    const std::string dst_table = QuoteTable(t.destination.schema, t.destination.table);
+    auto existing = dst->Query(absl::StrCat(
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+        "TABLE_SCHEMA=", dst->Quote(t.destination.schema), " AND TABLE_NAME=",
+        dst->Quote(t.destination.table)));
+    if (!existing.ok()) return existing.status();
+    auto src_cols = src->Query(absl::StrCat(
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+        "TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table)));
+    if (!src_cols.ok()) return src_cols.status();
+    if (!existing->empty()) {
+      // An existing table passes when it has every synced column with the same type.
+      for (const CopyColumn& c : cols) {
+        std::optional<std::string> src_type, dst_type;
+        for (const auto& r : *src_cols) if (absl::EqualsIgnoreCase(r[0].value_or(""), c.name)) src_type = r[1];
+        for (const auto& r : *existing) if (absl::EqualsIgnoreCase(r[0].value_or(""), c.name)) dst_type = r[1];
+        if (!dst_type.has_value()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "destination table ", t.destination.ToString(), " exists but lacks column '", c.name,
+              "'; add it or drop the table so that schema migration creates it"));
+        }
+        if (!absl::EqualsIgnoreCase(src_type.value_or(""), *dst_type)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "destination table ", t.destination.ToString(), " exists with column '", c.name,
+              "' of type ", *dst_type, " but the source has ", src_type.value_or("?"),
+              "; make the types equal or drop the destination table"));
+        }
+      }
+      return AddMissingIndexes(src, dst, t);
+    }
+    auto create = src->Query(absl::StrCat("SHOW CREATE TABLE ", QuoteTable(t.source.schema, t.source.table)));
+    if (!create.ok()) return create.status();
+    std::string ddl = (*create)[0][1].value_or("");
+    const size_t paren = ddl.find('(');
+    if (!absl::StartsWith(ddl, "CREATE TABLE") || paren == std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat("cannot read the definition of ", t.source.ToString()));
+    }
+    ddl = absl::StrCat("CREATE TABLE IF NOT EXISTS ", dst_table, " ", ddl.substr(paren));
+    auto db = src->QueryValue(absl::StrCat(
+        "SELECT CONCAT(DEFAULT_CHARACTER_SET_NAME, ' COLLATE ', DEFAULT_COLLATION_NAME) FROM "
+        "information_schema.SCHEMATA WHERE SCHEMA_NAME=", src->Quote(t.source.schema)));
+    DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat(
+        "CREATE DATABASE IF NOT EXISTS ", QuoteIdent(t.destination.schema),
+        db.ok() && db->has_value() ? absl::StrCat(" CHARACTER SET ", **db) : "")));
+    DUO_RETURN_IF_ERROR(dst->Execute(ddl));
+    // Columns left out of the sync are not created.
+    for (const auto& r : *src_cols) {
+      bool chosen = false;
+      for (const CopyColumn& c : cols) chosen = chosen || absl::EqualsIgnoreCase(c.name, r[0].value_or(""));
+      if (!chosen) {
+        DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat("ALTER TABLE ", dst_table, " DROP COLUMN ",
+                                                      QuoteIdent(r[0].value_or("")))));
+      }
+    }
+    if (o_.post_indexing && o_.copy) {
+      auto idx = dst->Query(absl::StrCat(
+          "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=",
+          dst->Quote(t.destination.schema), " AND TABLE_NAME=", dst->Quote(t.destination.table),
+          " AND INDEX_NAME <> 'PRIMARY'"));
+      if (!idx.ok()) return idx.status();
+      for (const auto& r : *idx) {
+        DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat("ALTER TABLE ", dst_table, " DROP INDEX ",
+                                                      QuoteIdent(r[0].value_or("")))));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Adds the source's secondary indexes that the destination lacks (after a post-indexed load).
+  absl::Status AddMissingIndexes(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
+    const std::string stats =
+        "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE FROM "
+        "information_schema.STATISTICS WHERE INDEX_NAME <> 'PRIMARY' AND TABLE_SCHEMA=";
+    auto want = src->Query(absl::StrCat(stats, src->Quote(t.source.schema), " AND TABLE_NAME=",
+                                        src->Quote(t.source.table), " ORDER BY INDEX_NAME, SEQ_IN_INDEX"));
+    auto have = dst->Query(absl::StrCat(stats, dst->Quote(t.destination.schema), " AND TABLE_NAME=",
+                                        dst->Quote(t.destination.table)));
+    if (!want.ok()) return want.status();
+    if (!have.ok()) return have.status();
+    std::vector<std::string> adds;
+    std::string current, parts;
+    bool unique = false;
+    auto flush = [&] {
+      if (current.empty()) return;
+      bool exists = false;
+      for (const auto& r : *have) exists = exists || r[0].value_or("") == current;
+      if (!exists) {
+        adds.push_back(absl::StrCat("ADD ", unique ? "UNIQUE " : "", "INDEX ", QuoteIdent(current),
+                                    " (", parts, ")"));
+      }
+    };
+    for (const auto& r : *want) {
+      if (r[0].value_or("") != current) {
+        flush();
+        current = r[0].value_or("");
+        parts.clear();
+        unique = r[1].value_or("1") == "0";
+      }
+      absl::StrAppend(&parts, parts.empty() ? "" : ",", QuoteIdent(r[2].value_or("")),
+                      r[3].has_value() ? absl::StrCat("(", *r[3], ")") : "");
+    }
+    flush();
+    if (adds.empty()) return absl::OkStatus();
+    return dst->Execute(absl::StrCat("ALTER TABLE ", QuoteTable(t.destination.schema, t.destination.table),
+                                     " ", absl::StrJoin(adds, ", ")));
+  }
+
+  absl::Status MigrateTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
+    auto cols = Columns(src, t);
+    if (!cols.ok()) return cols.status();
+    if (o_.schema) DUO_RETURN_IF_ERROR(MigrateSchema(src, dst, t, *cols));
+    if (!o_.copy) return absl::OkStatus();
+    auto schema = LoadTableSchema(src, t.source);
+    if (!schema.ok()) return schema.status();
+    if (schema->key_columns.empty()) return absl::OkStatus();  // filtered out (reported by precheck)
+    std::vector<int> key;  // positions of the key columns among `cols`
+    for (int k : schema->key_columns) {
+      for (size_t i = 0; i < cols->size(); ++i) {
+        if (absl::EqualsIgnoreCase((*cols)[i].name, schema->columns[k].name)) key.push_back(i);
+      }
+    }
+    if (key.size() != schema->key_columns.size()) {
+      return absl::FailedPreconditionError(absl::StrCat("the chosen columns of ", t.source.ToString(),
+                                                        " leave out a key column"));
+    }
+    const std::string name = t.source.ToString();
+    std::string quoted_link, quoted_name;
+    AppendQuoted(o_.link_id, &quoted_link);
+    AppendQuoted(name, &quoted_name);
+    auto saved = dst->Query(absl::StrCat("SELECT last_key, rows_copied, done FROM ", kMetaSchema,
+                                         ".full_progress WHERE link_id=", quoted_link,
+                                         " AND table_name=", quoted_name));
+    if (!saved.ok()) return saved.status();
+    std::vector<std::string> last;  // literals of the last copied key
+    uint64_t copied = 0;
+    if (!saved->empty()) {
+      if ((*saved)[0][2].value_or("0") == "1") {
+        if (o_.post_indexing) return AddMissingIndexes(src, dst, t);
+        return absl::OkStatus();
+      }
+      if ((*saved)[0][0].has_value() && !(*saved)[0][0]->empty()) last = absl::StrSplit(*(*saved)[0][0], '\x1f');
+      (void)absl::SimpleAtoi((*saved)[0][1].value_or("0"), &copied);
+    } else if (!o_.allow_nonempty_destination) {
+      auto any = dst->Query(absl::StrCat("SELECT 1 FROM ", QuoteTable(t.destination.schema, t.destination.table),
+                                         " LIMIT 1"));
+      if (!any.ok()) return any.status();
+      if (!any->empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "destination table ", t.destination.ToString(), " is not empty; empty it or set "
+            "options.allow_nonempty_destination"));
+      }
+    }
+    auto estimate = src->QueryValue(absl::StrCat(
+        "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA=",
+        src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table)));
+    uint64_t est = 0;
+    if (estimate.ok()) (void)absl::SimpleAtoi(estimate->value_or("0"), &est);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      progress_.rows_estimated += est;
+      progress_.rows_copied += copied;
+    }
+    std::string select = "SELECT ";
+    for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&select, i ? "," : "", (*cols)[i].select_expr);
+    absl::StrAppend(&select, " FROM ", QuoteTable(t.source.schema, t.source.table), " WHERE (",
+                    t.where.empty() ? "1" : t.where, ")");
+    std::string order = " ORDER BY ";
+    for (size_t i = 0; i < key.size(); ++i) absl::StrAppend(&order, i ? "," : "", QuoteIdent((*cols)[key[i]].name));
+    std::string insert = absl::StrCat(o_.allow_nonempty_destination ? "REPLACE" : "INSERT", " INTO ",
+                                      QuoteTable(t.destination.schema, t.destination.table), " (");
+    for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&insert, i ? "," : "", QuoteIdent((*cols)[i].name));
+    insert += ") VALUES ";
+    while (!Stopping()) {
+      std::string query = select;
+      if (!last.empty()) {
+        // Keyset pagination: rows after the last copied key, (k1 > v1) OR (k1 = v1 AND k2 > v2)...
+        query += " AND (";
+        for (size_t i = 0; i < key.size(); ++i) {
+          absl::StrAppend(&query, i ? " OR (" : "(");
+          for (size_t j = 0; j < i; ++j) absl::StrAppend(&query, QuoteIdent((*cols)[key[j]].name), "=", last[j], " AND ");
+          absl::StrAppend(&query, QuoteIdent((*cols)[key[i]].name), ">", last[i], ")");
+        }
+        query += ")";
+      }
+      absl::StrAppend(&query, order, " LIMIT ", o_.chunk_rows);
+      auto rows = src->Query(query);
+      if (!rows.ok()) return rows.status();
+      if (rows->empty()) break;
+      std::string sql = "START TRANSACTION;" + insert;
+      for (size_t r = 0; r < rows->size(); ++r) {
+        sql += r ? ",(" : "(";
+        for (size_t i = 0; i < cols->size(); ++i) {
+          if (i) sql.push_back(',');
+          AppendValue((*rows)[r][i], (*cols)[i], &sql);
+        }
+        sql.push_back(')');
+      }
+      last.clear();
+      for (int k : key) {
+        std::string lit;
+        AppendValue(rows->back()[k], (*cols)[k], &lit);
+        last.push_back(lit);
+      }
+      copied += rows->size();
+      std::string saved_key;
+      AppendQuoted(absl::StrJoin(last, "\x1f"), &saved_key);
+      absl::StrAppend(&sql, ";REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link, ",",
+                      quoted_name, ",", saved_key, ",", copied, ",0);COMMIT");
+      DUO_RETURN_IF_ERROR(dst->Execute(sql));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        progress_.rows_copied += rows->size();
+        if (progress_cb_) progress_cb_(progress_);
+      }
+      if (rows->size() < static_cast<size_t>(o_.chunk_rows)) break;
+    }
+    if (Stopping()) return absl::CancelledError("stopped during the full copy");
+    if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
+    return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1 WHERE link_id=",
+                                     quoted_link, " AND table_name=", quoted_name));
+  }
+
+  const FullMigrationOptions& o_;
+  const std::function<void(const FullMigrationProgress&)>& progress_cb_;
+  std::mutex mu_;
+  size_t next_ = 0;
+  absl::Status first_error_;
+  FullMigrationProgress progress_;
+};
+
+}  // namespace
+
+void ApplyConcurrency(config::Concurrency level, FullMigrationOptions* o) {
+  switch (level) {
+    case config::SMOOTH: o->threads = 1; o->chunk_rows = 1000; break;
+    case config::FAST: o->threads = 8; o->chunk_rows = 10000; break;
+    default: o->threads = 4; o->chunk_rows = 5000; break;  // NORMAL
+  }
+}
+
+absl::Status RunFullMigration(const FullMigrationOptions& options,
+                              const std::function<void(const FullMigrationProgress&)>& progress) {
+  return Migrator(options, progress).Run();
+}
+
+}  // namespace duosync

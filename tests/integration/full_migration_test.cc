@@ -1,0 +1,177 @@
+// Schema migration, full migration and the gap-free handoff to incremental migration.
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "duosync/project.h"
+#include "duosync/report.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+using testing::Connect;
+using testing::Exec;
+using testing::Rows;
+using testing::ServerPair;
+
+class FullMigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = Connect(ServerPair::A());
+    b_ = Connect(ServerPair::B());
+    db_ = absl::StrCat("fm_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    Exec(a_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_,
+                                " CHARACTER SET latin1 COLLATE latin1_swedish_ci"));
+    Exec(b_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_));
+    Exec(a_.get(), absl::StrCat("USE ", db_, ";"
+        "CREATE TABLE big (id INT PRIMARY KEY, k INT NOT NULL, name VARCHAR(40) CHARACTER SET utf8mb4,"
+        "  price DECIMAL(10,2), f FLOAT, d DOUBLE, bits BIT(10), at DATETIME(6), ts TIMESTAMP(3) NULL,"
+        "  blob_col BLOB, e ENUM('x','y'), secret VARCHAR(10), KEY by_k (k), UNIQUE KEY by_name (name));"
+        "CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b))"));
+    // Enough rows for several chunks, with every type in play.
+    Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO big SELECT seq, seq % 97, CONCAT('n', seq, '✓'),"
+        " seq / 7, seq / 3.0, seq / 11.0, seq % 1024, '2024-01-01 00:00:00' + INTERVAL seq SECOND,"
+        " FROM_UNIXTIME(1700000000 + seq), UNHEX(MD5(seq)), IF(seq % 2, 'x', 'y'), 's'"
+        " FROM seq_1_to_30000;"
+        "INSERT INTO pairs SELECT seq % 50, CONCAT('b', seq), seq FROM seq_1_to_2000"));
+  }
+  void TearDown() override {
+    if (project_) (void)project_->Stop();
+  }
+
+  std::string Config(const std::string& objects, const std::string& options = "",
+                     const std::string& concurrency = "FAST") {
+    return absl::StrCat(R"({"name": ")", db_, R"(", "endpoints": {"a": )", ServerPair::A().EndpointJson(),
+                        R"(, "b": )", ServerPair::B().EndpointJson(),
+                        R"(}, "forward": {"migration_types": ["SCHEMA", "FULL", "INCREMENTAL"],
+                        "options": {"full_concurrency": ")", concurrency, R"(")", options,
+                        R"(}, "objects": )", objects, "}}");
+  }
+
+  void StartProject(const std::string& config) {
+    auto p = Project::Create(config);
+    ASSERT_TRUE(p.ok()) << p.status();
+    project_ = std::move(*p);
+    absl::Status s = project_->Start();
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  report::LinkStatus Forward() {
+    report::ProjectStatus s;
+    (void)google::protobuf::util::JsonStringToMessage(project_->StatusJson(), &s);
+    return s.links_size() ? s.links(0) : report::LinkStatus();
+  }
+
+  void ExpectEventuallySame(const std::string& query, int seconds = 60) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      auto ra = a_->Query(query);
+      auto rb = b_->Query(query);
+      if (ra.ok() && rb.ok() && *ra == *rb) return;
+      if (Forward().stage() == "failed") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(Rows(a_.get(), query), Rows(b_.get(), query)) << project_->StatusJson();
+  }
+
+  std::unique_ptr<SqlConnection> a_, b_;
+  std::string db_;
+  std::unique_ptr<Project> project_;
+};
+
+TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHandsOver) {
+  std::atomic<bool> stop{false};
+  // The writer runs before, during and after the copy: the handoff must lose nothing.
+  std::thread writer([&] {
+    auto w = Connect(ServerPair::A(), db_);
+    std::mt19937 rng(3);
+    int next = 100000;
+    while (!stop) {
+      const int id = 1 + rng() % 30000;
+      Exec(w.get(), absl::StrCat("BEGIN; UPDATE big SET price = price + 1, name = CONCAT('u', ", next,
+                                 ") WHERE id = ", id, "; DELETE FROM big WHERE id = ", 1 + rng() % 30000,
+                                 "; INSERT INTO big (id, k, name) VALUES (", next, ", 1, 'new", next,
+                                 "'); UPDATE pairs SET v = v + 1 WHERE a = ", rng() % 50, "; COMMIT"));
+      ++next;
+    }
+  });
+  StartProject(Config(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
+  for (int i = 0; i < 600 && Forward().stage() != "incremental"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+  EXPECT_GE(Forward().full_rows_copied(), 30000u);
+  EXPECT_EQ(Forward().full_tables_done(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  writer.join();
+  ExpectEventuallySame(absl::StrCat("SELECT id, k, name, price, HEX(f), d, bits + 0, at, ts, MD5(blob_col), e, secret "
+                                    "FROM ", db_, ".big ORDER BY id"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"));
+  // The schema came across: charset, indexes.
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
+                                        "WHERE SCHEMA_NAME='", db_, "'"))[0], "latin1");
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS "
+                                        "WHERE TABLE_SCHEMA='", db_, "' AND TABLE_NAME='big'"))[0], "3");
+}
+
+TEST_F(FullMigrationTest, PostIndexingAddsTheSecondaryIndexesAfterTheLoad) {
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), R"(, "post_indexing": true)"));
+  for (int i = 0; i < 600 && Forward().stage() != "incremental"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
+                                        "WHERE TABLE_SCHEMA='", db_, "' AND TABLE_NAME='big' ORDER BY 1")),
+            (std::vector<std::string>{"by_k|1|k", "by_name|0|name", "PRIMARY|0|id"}));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".big"))[0], "30000");
+}
+
+TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
+  // SMOOTH: one thread, small chunks, so the stop lands in the middle of the copy.
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), "", "SMOOTH"));
+  // Stop as soon as some chunks are in.
+  for (int i = 0; i < 2000 && Forward().full_rows_copied() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(project_->Stop().ok());
+  const auto progress = Rows(b_.get(), absl::StrCat("SELECT rows_copied, done FROM duosync.full_progress WHERE link_id='",
+                                                    db_, "/forward'"));
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0].substr(progress[0].find('|')), "|0") << "stopped before the copy ended";
+  project_.reset();
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})")));
+  ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), SUM(id), MD5(GROUP_CONCAT(name ORDER BY id)) FROM ", db_, ".big"));
+  EXPECT_EQ(Forward().stage(), "incremental");
+}
+
+TEST_F(FullMigrationTest, RefusesANonEmptyDestinationUnlessAllowed) {
+  Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".pairs (a INT NOT NULL, "
+                              "b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b)); INSERT INTO ", db_,
+                              ".pairs VALUES (1, 'b1', 100)"));
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})")));
+  absl::Status s = project_->Wait(absl::Seconds(60));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("not empty"), std::string::npos) << s;
+  (void)project_->Stop();
+  project_.reset();
+  Exec(b_.get(), "DELETE FROM duosync.checkpoint; DELETE FROM duosync.stage");
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})"), R"(, "allow_nonempty_destination": true)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"));
+}
+
+TEST_F(FullMigrationTest, ADifferentExistingTableIsNamed) {
+  Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".pairs (a INT NOT NULL, "
+                              "b VARCHAR(99) NOT NULL, v INT, PRIMARY KEY (a, b))"));
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})")));
+  absl::Status s = project_->Wait(absl::Seconds(60));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("varchar(99)"), std::string::npos) << s;
+  EXPECT_NE(std::string(s.message()).find("'b'"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace duosync
