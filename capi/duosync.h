@@ -132,6 +132,15 @@ DUO_EXPORT int duo_project_conflicts(duo_project_t* project, char** conflicts_js
 DUO_EXPORT int duo_project_switchover(duo_project_t* project, int make_source_read_only,
                                       int64_t timeout_ms, char** errptr);
 
+/* Full verification of the forward link's tables (A against B), while both may be live: per-chunk
+ * checksums inside each database, drilled down to rows, differing rows re-checked before they are
+ * reported. *report_json receives {"equal","rows_checked","seconds","repaired","tables":[{"table",
+ * "rows_checked","chunks","missing":[keys],"extra":[keys],"different":[keys]}],"repair":[SQL]}.
+ * With repair non-zero the repair statements are applied to B. Returns DUO_OK when the sides are
+ * equal, DUO_DATA_LOSS when rows differ (the report is filled in both cases). */
+DUO_EXPORT int duo_project_verify(duo_project_t* project, int repair, char** report_json,
+                                  char** errptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -177,4 +177,16 @@ int duo_project_switchover(duo_project_t* project, int make_source_read_only, in
   });
 }
 
+int duo_project_verify(duo_project_t* project, int repair, char** report_json, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    bool equal = false;
+    auto report = project->rep->Verify(repair != 0, &equal);
+    if (!report.ok()) return Report(report.status(), errptr);
+    if (report_json != nullptr) *report_json = CopyString(*report);
+    if (equal) return DUO_OK;
+    return SetError(errptr, DUO_DATA_LOSS, "the sides differ; see the report");
+  });
+}
+
 }  // extern "C"

@@ -12,49 +12,12 @@
 #include "names.h"
 #include "schema_loader.h"
 #include "sink.h"
+#include "table_columns.h"
 #include "sql_literal.h"
 #include "status_macros.h"
 
 namespace duosync {
 namespace {
-
-// How a column's text-protocol value becomes a literal again.
-enum class Form { kNumber, kText, kBinary };
-
-struct CopyColumn {
-  std::string name;
-  std::string select_expr;  // exact text for the value (FLOAT widened, BIT as a number)
-  Form form = Form::kText;
-  std::string charset;
-};
-
-Form FormOf(const std::string& data_type) {
-  static const char* kNumbers[] = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
-                                   "float", "double", "year", "bit"};
-  static const char* kBinary[] = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
-                                  "geometry", "point", "linestring", "polygon", "multipoint",
-                                  "multilinestring", "multipolygon", "geometrycollection"};
-  for (const char* t : kNumbers) if (data_type == t) return Form::kNumber;
-  for (const char* t : kBinary) if (data_type == t) return Form::kBinary;
-  return Form::kText;
-}
-
-void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out) {
-  if (!v.has_value()) {
-    out->append("NULL");
-    return;
-  }
-  switch (c.form) {
-    case Form::kNumber: out->append(*v); return;
-    case Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out); return;
-    case Form::kText: {
-      ColumnSchema col;
-      col.charset = c.charset;
-      AppendLiteral(c.charset.empty() ? Value::String(*v) : Value::Bytes(*v), col, out);
-      return;
-    }
-  }
-}
 
 class Migrator {
  public:
@@ -113,32 +76,6 @@ class Migrator {
   }
 
   bool Stopping() const { return o_.stop != nullptr && o_.stop->load(); }
-
-  absl::StatusOr<std::vector<CopyColumn>> Columns(SqlConnection* src, const SelectedTable& t) {
-    auto rows = src->Query(absl::StrCat(
-        "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
-        "WHERE TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=",
-        src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
-    if (!rows.ok()) return rows.status();
-    std::vector<CopyColumn> out;
-    for (const auto& r : *rows) {
-      CopyColumn c;
-      c.name = r[0].value_or("");
-      if (!t.columns.empty()) {
-        bool chosen = false;
-        for (const auto& name : t.columns) chosen = chosen || absl::EqualsIgnoreCase(name, c.name);
-        if (!chosen) continue;
-      }
-      const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
-      c.form = FormOf(type);
-      c.charset = r[2].value_or("");
-      c.select_expr = type == "float"  ? absl::StrCat("CAST(", QuoteIdent(c.name), " AS DOUBLE)")
-                      : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
-                                      : QuoteIdent(c.name);
-      out.push_back(std::move(c));
-    }
-    return out;
-  }
 
   absl::Status MigrateSchema(SqlConnection* src, SqlConnection* dst, const SelectedTable& t,
                              const std::vector<CopyColumn>& cols) {
@@ -250,7 +187,7 @@ class Migrator {
   }
 
   absl::Status MigrateTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
-    auto cols = Columns(src, t);
+    auto cols = ReadCopyColumns(src, t);
     if (!cols.ok()) return cols.status();
     if (o_.schema) DUO_RETURN_IF_ERROR(MigrateSchema(src, dst, t, *cols));
     if (!o_.copy) return absl::OkStatus();

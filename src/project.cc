@@ -6,7 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtid_position.h"
+#include "full_migration.h"
 #include "link.h"
+#include "loop_prevention.h"
+#include "verifier.h"
 #include "precheck.h"
 #include "validation.h"
 
@@ -185,6 +188,31 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
   if (!started.ok()) return started;
   rep_->links.push_back(std::move(*link));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
+  const config::Project& cfg = rep_->config;
+  auto source = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  if (!source.ok()) return source.status();
+  auto tables = ListTables(source->get());
+  if (!tables.ok()) return tables.status();
+  VerifyOptions o;
+  o.source = ConnectOptionsFor(cfg.endpoints().a());
+  o.destination = ConnectOptionsFor(cfg.endpoints().b());
+  o.repair = repair;
+  o.origin = LoopGuardFor(cfg, LinkDirection::kForward).own_origin;
+  FullMigrationOptions levels;
+  ApplyConcurrency(cfg.forward().options().verify_concurrency(), &levels);
+  o.threads = levels.threads;
+  o.chunk_rows = levels.chunk_rows;
+  ObjectSelector selector(EffectiveObjects(cfg, false), cfg.tenant_mode() != config::ORACLE);
+  for (const TableRef& t : *tables) {
+    if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
+  }
+  auto report = RunVerification(o);
+  if (!report.ok()) return report.status();
+  if (equal != nullptr) *equal = report->equal;
+  return VerifyReportJson(*report);
 }
 
 std::string Project::ConflictsJson() const {

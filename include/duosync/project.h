@@ -64,6 +64,13 @@ class Project {
   // link does not catch up within `timeout` (it keeps running then).
   absl::Status Switchover(bool make_source_read_only, absl::Duration timeout);
 
+  // Full verification of the forward link's tables (source A against destination B): per-chunk
+  // checksums inside each database, drilled down to rows; differing rows are re-checked before
+  // they are reported. With `repair`, the repair statements are applied to B (under the forward
+  // link's origin in an active-active project). Returns the report JSON; `*equal` tells whether
+  // no difference was found (before any repair).
+  absl::StatusOr<std::string> Verify(bool repair, bool* equal);
+
   // Conflicts met by the links (active-active), latest first kept up to 1000 per link:
   // {"forward": {"total": N, "conflicts": [{link, table, key, operation, incoming_before,
   //  incoming_after, destination, policy, outcome, time}]}, "reverse": {...}}.

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "harness/mariadb_server.h"
 #include "demo.h"
@@ -29,7 +30,7 @@
 namespace {
 
 constexpr int kExitOk = 0, kExitFailure = 1, kExitUsage = 2, kExitInvalidConfig = 3,
-              kExitPrecheckFailed = 4;
+              kExitPrecheckFailed = 4, kExitDifferent = 5;
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -43,6 +44,9 @@ commands:
                                 run a project until Ctrl-C (or N seconds), showing progress
   status [NAME] [--json]        show the status of projects running on this machine
   demo [--seconds N]            start two local MariaDB servers and run an active-active demo
+  verify FILE [--repair] [--json]
+                                compare the forward link's tables row by row (exit 5 when they
+                                differ); --repair applies the repair statements to B
   switchover FILE [--read-only] [--seconds N]
                                 swap a one-way project's roles: catch the forward link up
                                 (optionally making A read-only first), stop it, then run the
@@ -51,7 +55,8 @@ commands:
                                 keep them until stdin closes or SIGTERM
   version                       print the version
 
-exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed
+exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed,
+            5 verification found differences
 )";
 
 int Usage(const std::string& problem) {
@@ -64,6 +69,7 @@ struct Args {
   std::vector<std::string> positional;
   bool json = false;
   bool read_only = false;
+  bool repair = false;
   int seconds = 0;
   int count = 2;
 };
@@ -75,6 +81,8 @@ bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
       out->json = true;
     } else if (a == "--read-only") {
       out->read_only = true;
+    } else if (a == "--repair") {
+      out->repair = true;
     } else if (a == "--seconds" || a == "--count") {
       int v = 0;
       if (i + 1 >= argc || !absl::SimpleAtoi(argv[i + 1], &v) || v < 0) {
@@ -269,6 +277,44 @@ int Run(const Args& args) {
   return Follow(project.get(), args);
 }
 
+int Verify(const Args& args) {
+  if (args.positional.size() != 1) return Usage("verify needs exactly one FILE");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  bool equal = false;
+  auto report = project->Verify(args.repair, &equal);
+  if (!report.ok()) {
+    std::cerr << "duosync: verification failed: " << report.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (args.json) {
+    std::cout << *report << "\n";
+  } else {
+    google::protobuf::Struct r;
+    google::protobuf::util::JsonParseOptions o;
+    (void)google::protobuf::util::JsonStringToMessage(*report, &r, o);
+    const auto& f = r.fields();
+    for (const auto& t : f.at("tables").list_value().values()) {
+      const auto& tf = t.struct_value().fields();
+      std::cout << absl::StrFormat("%-40s %8.0f rows", tf.at("table").string_value(),
+                                   tf.at("rows_checked").number_value());
+      for (const char* kind : {"missing", "extra", "different"}) {
+        const auto& keys = tf.at(kind).list_value().values();
+        if (keys.empty()) continue;
+        std::cout << "  " << keys.size() << " " << kind << " (";
+        for (int i = 0; i < keys.size() && i < 5; ++i) std::cout << (i ? "; " : "") << keys[i].string_value();
+        std::cout << (keys.size() > 5 ? "; ..." : "") << ")";
+      }
+      std::cout << "\n";
+    }
+    std::cout << absl::StrFormat("%.0f rows in %.1f s: %s%s\n", f.at("rows_checked").number_value(),
+                                 f.at("seconds").number_value(), equal ? "equal" : "DIFFERENT",
+                                 f.at("repaired").bool_value() ? " (repaired)" : "");
+  }
+  return equal ? kExitOk : kExitDifferent;
+}
+
 int Switchover(const Args& args) {
   if (args.positional.size() != 1) return Usage("switchover needs exactly one FILE");
   int code = 0;
@@ -375,6 +421,7 @@ int main(int argc, char** argv) {
   if (command == "status") return Status(args);
   if (command == "servers") return Servers(args);
   if (command == "switchover") return Switchover(args);
+  if (command == "verify") return Verify(args);
   if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
   return Usage("unknown command '" + command + "'");
 }
