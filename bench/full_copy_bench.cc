@@ -1,0 +1,178 @@
+// Full migration and verification beside their usual tools, on the same data in the same run:
+//   copy:   duosync (schema + full, N threads)  vs  mariadb-dump | mariadb  vs  mydumper + myloader
+//   verify: duosync verify (N threads)  vs  pt-table-sync --print  vs  CHECKSUM TABLE on both sides
+// (mydumper and percona-toolkit are Debian packages: apt-get install mydumper percona-toolkit.)
+//
+//   build/bench/full_copy_bench [--rows 1000000] [--tables 4] [--threads 4]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "duosync/project.h"
+#include "duosync/report.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "harness/mariadb_server.h"
+
+namespace {
+
+using duosync::harness::MariaDbServer;
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  int rows = 1000000, tables = 4, threads = 4;
+};
+
+int Sh(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) std::cerr << "command failed (" << rc << "): " << cmd << "\n";
+  return rc;
+}
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+void Must(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) {
+    std::cerr << what << ": " << s << "\n";
+    std::exit(1);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--rows") f.rows = std::atoi(argv[i + 1]);
+    else if (k == "--tables") f.tables = std::atoi(argv[i + 1]);
+    else if (k == "--threads") f.threads = std::atoi(argv[i + 1]);
+  }
+  auto servers = duosync::harness::StartServers(2);
+  Must(servers.status(), "servers");
+  MariaDbServer& a = *(*servers)[0];
+  MariaDbServer& b = *(*servers)[1];
+  auto ca = *a.Connect();
+  auto cb = *b.Connect();
+  const std::string auth = absl::StrCat(" -h127.0.0.1 -u", MariaDbServer::kUser, " -p", MariaDbServer::kPassword, " ");
+  std::cerr << "loading " << f.tables << " tables x " << f.rows / f.tables << " rows into A...\n";
+  Must(ca->Execute("CREATE DATABASE bench"), "db");
+  for (int t = 1; t <= f.tables; ++t) {
+    Must(ca->Execute(absl::StrCat(
+             "CREATE TABLE bench.t", t, " (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL,"
+             " pad CHAR(60) NOT NULL, amount DECIMAL(12,2), at DATETIME(6), KEY k_idx (k));"
+             "INSERT INTO bench.t", t, " SELECT seq, seq % 10007, REPEAT(CHAR(65 + seq % 26), 120),"
+             " MD5(seq), seq / 100, '2024-01-01' + INTERVAL seq SECOND FROM bench.seq_1_to_", f.rows / f.tables)),
+         "load");
+  }
+  const uint64_t rows = static_cast<uint64_t>(f.rows / f.tables) * f.tables;
+  auto reset_b = [&] {
+    Must(cb->Execute("DROP DATABASE IF EXISTS bench; DROP DATABASE IF EXISTS duosync"), "reset B");
+  };
+  const std::string config = absl::StrCat(
+      R"({"name": "bench", "endpoints": {"a": )", a.EndpointJson(), R"(, "b": )", b.EndpointJson(),
+      R"(}, "forward": {"migration_types": ["SCHEMA", "FULL", "INCREMENTAL", "FULL_VERIFICATION"],
+      "options": {"full_concurrency": ")", f.threads >= 8 ? "FAST" : f.threads <= 1 ? "SMOOTH" : "NORMAL",
+      R"(", "post_indexing": true, "verify_concurrency": ")", f.threads >= 8 ? "FAST" : f.threads <= 1 ? "SMOOTH" : "NORMAL",
+      R"("}, "objects": {"rules": {"whitelist": ["bench.*"]}}}})");
+
+  // Copy: duosync.
+  reset_b();
+  std::cerr << "copy: duosync...\n";
+  auto project = duosync::Project::Create(config);
+  Must(project.status(), "project");
+  auto t0 = Clock::now();
+  Must((*project)->Start(), "start");
+  while (true) {
+    duosync::report::ProjectStatus s;
+    (void)google::protobuf::util::JsonStringToMessage((*project)->StatusJson(), &s);
+    if (s.links(0).stage() == "incremental") break;
+    if (s.links(0).stage() == "failed") {
+      std::cerr << s.links(0).last_error() << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double duosync_copy = Seconds(t0);
+  (void)(*project)->Stop();
+
+  // Verify: duosync (B now equals A), CHECKSUM TABLE, pt-table-sync.
+  std::cerr << "verify: duosync...\n";
+  bool equal = false;
+  t0 = Clock::now();
+  auto report = (*project)->Verify(false, &equal);
+  const double duosync_verify = Seconds(t0);
+  Must(report.status(), "verify");
+  if (!equal) std::cerr << "duosync verify found differences: " << report->substr(0, 500) << "\n";
+  std::cerr << "verify: CHECKSUM TABLE on both sides...\n";
+  std::string tables;
+  for (int t = 1; t <= f.tables; ++t) absl::StrAppend(&tables, t > 1 ? "," : "", "bench.t", t);
+  t0 = Clock::now();
+  std::thread ta([&] { (void)ca->Query("CHECKSUM TABLE " + tables + " EXTENDED"); });
+  std::thread tb([&] { (void)cb->Query("CHECKSUM TABLE " + tables + " EXTENDED"); });
+  ta.join();
+  tb.join();
+  const double checksum = Seconds(t0);
+  double pt_sync = -1;
+  if (Sh("command -v pt-table-sync >/dev/null") == 0) {
+    std::cerr << "verify: pt-table-sync --print...\n";
+    t0 = Clock::now();
+    Sh(absl::StrCat("pt-table-sync --print --databases bench h=127.0.0.1,P=", a.port(), ",u=", MariaDbServer::kUser,
+                    ",p=", MariaDbServer::kPassword, " h=127.0.0.1,P=", b.port(), " > /dev/null 2>&1"));
+    pt_sync = Seconds(t0);
+  }
+
+  // Copy: mariadb-dump | mariadb.
+  reset_b();
+  std::cerr << "copy: mariadb-dump | mariadb...\n";
+  Must(cb->Execute("CREATE DATABASE bench"), "db");
+  t0 = Clock::now();
+  Sh(absl::StrCat("mariadb-dump", auth, "-P", a.port(), " --single-transaction --quick bench | mariadb", auth,
+                  "-P", b.port(), " bench"));
+  const double dump = Seconds(t0);
+
+  // Copy: mydumper + myloader.
+  double mydumper = -1;
+  if (Sh("command -v mydumper >/dev/null && command -v myloader >/dev/null") == 0) {
+    reset_b();
+    std::cerr << "copy: mydumper + myloader...\n";
+    const std::string dir = "/tmp/duosync-bench-mydumper";
+    Sh("rm -rf " + dir);
+    t0 = Clock::now();
+    Sh(absl::StrCat("mydumper -h 127.0.0.1 -P ", a.port(), " -u ", MariaDbServer::kUser, " -p ",
+                    MariaDbServer::kPassword, " -B bench -t ", f.threads, " -o ", dir, " > /dev/null 2>&1"));
+    Sh(absl::StrCat("myloader -h 127.0.0.1 -P ", b.port(), " -u ", MariaDbServer::kUser, " -p ",
+                    MariaDbServer::kPassword, " -B bench -t ", f.threads, " -d ", dir, " > /dev/null 2>&1"));
+    mydumper = Seconds(t0);
+    Sh("rm -rf " + dir);
+  }
+
+  std::cout << absl::StrFormat(
+      "\nfull_copy_bench: %d tables, %llu rows in all, %d threads\n\n"
+      "| full copy | time | rows/s | duosync vs it |\n|---|---|---|---|\n"
+      "| duosync (schema + chunked copy) | %.1f s | %.0f | 1.00x |\n"
+      "| mariadb-dump \\| mariadb | %.1f s | %.0f | %.2fx |\n",
+      f.tables, static_cast<unsigned long long>(rows), f.threads, duosync_copy, rows / duosync_copy, dump,
+      rows / dump, dump / duosync_copy);
+  if (mydumper > 0) {
+    std::cout << absl::StrFormat("| mydumper + myloader | %.1f s | %.0f | %.2fx |\n", mydumper, rows / mydumper,
+                                 mydumper / duosync_copy);
+  }
+  std::cout << absl::StrFormat(
+      "\n| verification | time | rows/s | duosync vs it | row-level detail |\n|---|---|---|---|---|\n"
+      "| duosync verify | %.1f s | %.0f | 1.00x | yes (%s) |\n"
+      "| CHECKSUM TABLE on both sides (floor) | %.1f s | %.0f | %.2fx | no |\n",
+      duosync_verify, rows / duosync_verify, equal ? "equal" : "DIFFERENT", checksum, rows / checksum,
+      checksum / duosync_verify);
+  if (pt_sync > 0) {
+    std::cout << absl::StrFormat("| pt-table-sync --print | %.1f s | %.0f | %.2fx | yes |\n", pt_sync,
+                                 rows / pt_sync, pt_sync / duosync_verify);
+  }
+  return 0;
+}
