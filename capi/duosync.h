@@ -141,6 +141,22 @@ DUO_EXPORT int duo_project_switchover(duo_project_t* project, int make_source_re
 DUO_EXPORT int duo_project_verify(duo_project_t* project, int repair, char** report_json,
                                   char** errptr);
 
+/* Events (duo_event_fn's `event`). */
+#define DUO_EVENT_STAGE 1    /* {"link","stage"}: a link changed stage */
+#define DUO_EVENT_PROGRESS 2 /* the status JSON (see duo_project_status), every second while running */
+#define DUO_EVENT_CONFLICT 3 /* a conflict record (see duo_project_conflicts) */
+#define DUO_EVENT_ERROR 4    /* {"link","code","error"}: a link stopped with an error */
+
+/* An event callback. `json` is borrowed for the duration of the call. Called from a thread of the
+ * library (one per project, never inside its locks; events arrive in order). A non-zero return
+ * unsubscribes: no further events. */
+typedef int (*duo_event_fn)(int event, const char* json, void* user_data);
+
+/* Sets (or with fn NULL, clears) the project's event callback; replaces an earlier one. No call is
+ * made after duo_project_destroy returns. */
+DUO_EXPORT int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn,
+                                              void* user_data, char** errptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

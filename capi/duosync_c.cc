@@ -189,4 +189,23 @@ int duo_project_verify(duo_project_t* project, int repair, char** report_json, c
   });
 }
 
+int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn, void* user_data,
+                                   char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    if (fn == nullptr) {
+      project->rep->SetEventCallback(nullptr);
+      return DUO_OK;
+    }
+    project->rep->SetEventCallback([fn, user_data](int event, const std::string& json) {
+      try {
+        return fn(event, json.c_str(), user_data);
+      } catch (...) {
+        return 1;  // a callback that throws (C++ host) is unsubscribed
+      }
+    });
+    return DUO_OK;
+  });
+}
+
 }  // extern "C"

@@ -53,11 +53,34 @@ void JsonString(const std::string& s, std::string* out) {
 
 }  // namespace
 
+namespace {
+
+std::string RecordJson(const ConflictRecord& r) {
+  std::string out = "{";
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"link", &r.link}, {"table", &r.table}, {"key", &r.key}, {"operation", &r.operation},
+      {"incoming_before", &r.incoming_before}, {"incoming_after", &r.incoming_after},
+      {"destination", &r.destination}, {"policy", &r.policy}, {"outcome", &r.outcome}};
+  for (const auto& [name, value] : fields) {
+    absl::StrAppend(&out, "\"", name, "\":");
+    JsonString(*value, &out);
+    out.push_back(',');
+  }
+  absl::StrAppend(&out, "\"time\":", r.time, "}");
+  return out;
+}
+
+}  // namespace
+
 void ConflictLog::Add(ConflictRecord record) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++total_;
-  records_.push_back(std::move(record));
-  if (records_.size() > capacity_) records_.pop_front();
+  const std::string json = RecordJson(record);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++total_;
+    records_.push_back(std::move(record));
+    if (records_.size() > capacity_) records_.pop_front();
+  }
+  if (listener_) listener_(json);
 }
 
 std::vector<ConflictRecord> ConflictLog::Latest() const {
@@ -75,18 +98,9 @@ std::string ConflictLog::ToJson() const {
   std::string out = absl::StrCat("{\"total\":", total_, ",\"conflicts\":[");
   bool first = true;
   for (const auto& r : records_) {
-    out += first ? "{" : ",{";
+    if (!first) out.push_back(',');
     first = false;
-    const std::pair<const char*, const std::string*> fields[] = {
-        {"link", &r.link}, {"table", &r.table}, {"key", &r.key}, {"operation", &r.operation},
-        {"incoming_before", &r.incoming_before}, {"incoming_after", &r.incoming_after},
-        {"destination", &r.destination}, {"policy", &r.policy}, {"outcome", &r.outcome}};
-    for (const auto& [name, value] : fields) {
-      absl::StrAppend(&out, "\"", name, "\":");
-      JsonString(*value, &out);
-      out.push_back(',');
-    }
-    absl::StrAppend(&out, "\"time\":", r.time, "}");
+    out += RecordJson(r);
   }
   out += "]}";
   return out;

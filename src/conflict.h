@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class ConflictLog {
  public:
   explicit ConflictLog(size_t capacity = 1000) : capacity_(capacity) {}
   void Add(ConflictRecord record);
+  // Called with each new record's JSON, after it is logged. REQUIRES: set before use.
+  void SetListener(std::function<void(const std::string& json)> listener) { listener_ = std::move(listener); }
   std::vector<ConflictRecord> Latest() const;
   uint64_t total() const;
   // {"total": N, "conflicts": [{...}]} (JSON).
@@ -45,6 +48,7 @@ class ConflictLog {
   mutable std::mutex mu_;
   std::deque<ConflictRecord> records_;
   uint64_t total_ = 0;
+  std::function<void(const std::string&)> listener_;
 };
 
 // Decides and applies conflicts of one link.

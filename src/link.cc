@@ -60,6 +60,13 @@ class LinkImpl : public Link {
 
   ~LinkImpl() override { Stop(); }
 
+  void SetEventHandler(LinkEventHandler handler) override {
+    events_ = std::move(handler);
+    conflicts_.SetListener([this](const std::string& json) {
+      if (events_) events_(kEventConflict, json);
+    });
+  }
+
   absl::Status StartAt(const std::string& position) override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
     auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);
@@ -106,7 +113,7 @@ class LinkImpl : public Link {
     if (!stage.ok()) return stage.status();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      status_.set_stage(stage->first);  // "schema" / "full" until the migration is done
+      SetStage(stage->first);  // "schema" / "full" until the migration is done
       status_.set_position(position);
       status_.clear_last_error();
       finished_ = false;
@@ -127,7 +134,7 @@ class LinkImpl : public Link {
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
     std::lock_guard<std::mutex> lock(mu_);
-    if (status_.stage() != "failed" && status_.stage() != "created") status_.set_stage("stopped");
+    if (status_.stage() != "failed" && status_.stage() != "created") SetStage("stopped");
   }
 
   absl::Status Wait(absl::Duration timeout) override {
@@ -174,6 +181,25 @@ class LinkImpl : public Link {
   std::string ConflictsJson() const override { return conflicts_.ToJson(); }
 
  private:
+  // REQUIRES: mu_ held.
+  void SetStage(const std::string& stage) {
+    if (status_.stage() == stage) return;
+    status_.set_stage(stage);
+    if (events_) {
+      events_(kEventStage, absl::StrCat("{\"link\":\"", LinkName(direction_), "\",\"stage\":\"", stage, "\"}"));
+    }
+  }
+
+  static std::string JsonQuote(absl::string_view text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      if (c < 0x20) c = ' ';
+      out.push_back(c);
+    }
+    return out + "\"";
+  }
+
   void Run() {
     auto backoff = std::chrono::milliseconds(200);
     while (!stop_) {
@@ -193,8 +219,12 @@ class LinkImpl : public Link {
       }
       LOG(ERROR) << link_id_ << " failed: " << s;
       std::lock_guard<std::mutex> lock(mu_);
-      status_.set_stage("failed");
       status_.set_last_error(std::string(s.message()));
+      SetStage("failed");
+      if (events_) {
+        events_(kEventError, absl::StrCat("{\"link\":\"", LinkName(direction_), "\",\"code\":",
+                                          static_cast<int>(s.code()), ",\"error\":", JsonQuote(s.message()), "}"));
+      }
       result_ = s;
       break;
     }
@@ -279,7 +309,7 @@ class LinkImpl : public Link {
     const bool copy = HasMigrationType(link_, config::FULL);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      status_.set_stage(copy ? "full" : "schema");
+      SetStage(copy ? "full" : "schema");
     }
     auto source = SqlConnection::Connect(source_);
     if (!source.ok()) return source.status();
@@ -316,7 +346,7 @@ class LinkImpl : public Link {
     }
     DUO_RETURN_IF_ERROR(sink->WriteStage("incremental", copy_end));
     std::lock_guard<std::mutex> lock(mu_);
-    status_.set_stage("incremental");
+    SetStage("incremental");
     return absl::OkStatus();
   }
 
@@ -400,6 +430,7 @@ class LinkImpl : public Link {
   ConnectOptions source_, destination_;
   std::string link_id_;
   LoopGuard guard_;
+  LinkEventHandler events_;  // set before Start
   GtidPosition copy_end_;  // where the full copy ended (thread-confined to the link thread)
   ConflictLog conflicts_;
   std::unique_ptr<ConflictResolver> resolver_;  // active-active links only

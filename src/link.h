@@ -3,6 +3,7 @@
 #ifndef DUOSYNC_SRC_LINK_H_
 #define DUOSYNC_SRC_LINK_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,12 +17,20 @@ namespace duosync {
 
 enum class LinkDirection { kForward, kReverse };
 
+// Events a link reports (numbered as DUO_EVENT_* in capi/duosync.h), with a JSON payload.
+enum LinkEvent { kEventStage = 1, kEventProgress = 2, kEventConflict = 3, kEventError = 4 };
+using LinkEventHandler = std::function<void(int event, const std::string& json)>;
+
 class Link {
  public:
   // REQUIRES: `project` validated, defaults applied; the link exists in it.
   static absl::StatusOr<std::unique_ptr<Link>> Create(const config::Project& project,
                                                       LinkDirection direction);
   virtual ~Link() = default;
+
+  // Receives stage changes, conflicts and errors; called from the link's threads, must be quick.
+  // REQUIRES: set before Start.
+  virtual void SetEventHandler(LinkEventHandler handler) = 0;
 
   // Connects, records the start position durably, then runs in a background thread.
   virtual absl::Status Start() = 0;

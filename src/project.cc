@@ -1,6 +1,11 @@
 #include "duosync/project.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,12 +20,85 @@
 
 namespace duosync {
 
+// Hands events to the host's callback from one thread of its own, so that user code never runs
+// inside a link's locks, and adds a progress event (the status) every second while running.
+class EventDispatcher {
+ public:
+  using Callback = std::function<int(int event, const std::string& json)>;
+  explicit EventDispatcher(std::function<std::string()> status) : status_(std::move(status)) {}
+  ~EventDispatcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void SetCallback(Callback cb) {
+    std::lock_guard<std::mutex> lock(mu_);
+    callback_ = std::move(cb);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  }
+
+  void Post(int event, std::string json) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!callback_) return;
+    queue_.emplace_back(event, std::move(json));
+    cv_.notify_all();
+  }
+
+  void SetRunning(bool running) {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = running;
+  }
+
+ private:
+  void Loop() {
+    auto next_progress = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      cv_.wait_until(lock, next_progress, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) break;
+      if (queue_.empty() && running_ && callback_) {
+        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        lock.unlock();
+        const std::string status = status_();
+        lock.lock();
+        queue_.emplace_back(kEventProgress, status);
+      } else if (queue_.empty()) {
+        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
+      while (!queue_.empty() && callback_) {
+        auto [event, json] = std::move(queue_.front());
+        queue_.pop_front();
+        Callback cb = callback_;
+        lock.unlock();
+        const int rc = cb(event, json);  // a non-zero return unsubscribes
+        lock.lock();
+        if (rc != 0) callback_ = nullptr;
+      }
+      queue_.clear();
+    }
+  }
+
+  std::function<std::string()> status_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<int, std::string>> queue_;
+  Callback callback_;
+  bool running_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 struct Project::Rep {
   config::Project config;
   report::ValidationReport validation;
   mutable std::mutex mu;
   std::vector<std::unique_ptr<Link>> links;  // guarded by mu
   std::string state = "created";             // guarded by mu
+  std::unique_ptr<EventDispatcher> events;
 };
 
 namespace {
@@ -40,9 +118,18 @@ std::string DescribeEndpoint(const config::Endpoint& e) {
 
 }  // namespace
 
-Project::Project(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Project::Project(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
+  rep_->events = std::make_unique<EventDispatcher>([this] { return StatusJson(); });
+}
 
-Project::~Project() { (void)Stop(); }
+Project::~Project() {
+  (void)Stop();
+  rep_->events.reset();  // no callback after destruction
+}
+
+void Project::SetEventCallback(std::function<int(int event, const std::string& json)> callback) {
+  rep_->events->SetCallback(std::move(callback));
+}
 
 std::string Project::Validate(absl::string_view config_json, bool* ok) {
   auto parsed = ParseProjectJson(config_json);
@@ -96,6 +183,9 @@ absl::Status Project::Start() {
   for (LinkDirection d : directions) {
     auto link = Link::Create(rep_->config, d);
     if (!link.ok()) return link.status();
+    (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
+      events->Post(e, json);
+    });
     rep_->links.push_back(std::move(*link));
   }
   for (auto& link : rep_->links) {
@@ -107,6 +197,7 @@ absl::Status Project::Start() {
     }
   }
   rep_->state = "running";
+  rep_->events->SetRunning(true);
   return absl::OkStatus();
 }
 
@@ -114,6 +205,7 @@ absl::Status Project::Stop() {
   std::lock_guard<std::mutex> lock(rep_->mu);
   for (auto& link : rep_->links) link->Stop();
   if (rep_->state == "running") rep_->state = "stopped";
+  rep_->events->SetRunning(false);
   return absl::OkStatus();
 }
 
@@ -184,6 +276,9 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
   *reverse->mutable_options() = cfg.forward().options();
   auto link = Link::Create(reversed, LinkDirection::kReverse);
   if (!link.ok()) return link.status();
+  (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
+    events->Post(e, json);
+  });
   absl::Status started = (*link)->StartAt(b_end->value_or(""));
   if (!started.ok()) return started;
   rep_->links.push_back(std::move(*link));

@@ -1,7 +1,9 @@
+#define _POSIX_C_SOURCE 199309L
 /* Plain C99 test of the C ABI (capi/duosync.h). Needs two servers: run through with_servers.sh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "duosync.h"
 
@@ -68,7 +70,27 @@ static void test_invalid_config(void) {
   duo_free(err);
 }
 
+struct events {
+  int stage, progress, other;
+};
+
+static int on_event(int event, const char* json, void* user_data) {
+  struct events* e = (struct events*)user_data;
+  if (event == DUO_EVENT_STAGE && strstr(json, "\"stage\"") != NULL) ++e->stage;
+  else if (event == DUO_EVENT_PROGRESS && strstr(json, "\"links\"") != NULL) ++e->progress;
+  else ++e->other;
+  return 0;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
 static void test_project_lifecycle(void) {
+  struct events events = {0, 0, 0};
   char* json = project_json();
   char* err = NULL;
   char* report = NULL;
@@ -88,6 +110,7 @@ static void test_project_lifecycle(void) {
   if (rc != DUO_OK) fprintf(stderr, "precheck: %s\n%s\n", err, report);
   duo_free(report);
 
+  CHECK(duo_project_set_event_callback(p, on_event, &events, &err) == DUO_OK);
   rc = duo_project_start(p, &err);
   CHECK(rc == DUO_OK);
   if (rc != DUO_OK) fprintf(stderr, "start: %s\n", err);
@@ -98,6 +121,10 @@ static void test_project_lifecycle(void) {
   CHECK(status != NULL && strstr(status, env("DUO_TEST_PASSWORD")) == NULL);
   duo_free(status);
   CHECK(duo_project_wait(p, 100, &err) == DUO_DEADLINE_EXCEEDED);
+  sleep_ms(1500);
+  CHECK(events.stage >= 2); /* both links reached "incremental" */
+  CHECK(events.progress >= 1);
+  CHECK(events.other == 0);
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   duo_free(err);

@@ -6,6 +6,7 @@
 #ifndef DUOSYNC_PROJECT_H_
 #define DUOSYNC_PROJECT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -70,6 +71,12 @@ class Project {
   // link's origin in an active-active project). Returns the report JSON; `*equal` tells whether
   // no difference was found (before any repair).
   absl::StatusOr<std::string> Verify(bool repair, bool* equal);
+
+  // Receives events: 1 stage change {"link","stage"}, 2 progress (the status JSON, every second
+  // while running), 3 conflict (a conflict record), 4 link error {"link","code","error"}. Called
+  // from a thread of the project's own, never inside its locks; a non-zero return unsubscribes.
+  // Replaces an earlier callback; none is called after the project is destroyed.
+  void SetEventCallback(std::function<int(int event, const std::string& json)> callback);
 
   // Conflicts met by the links (active-active), latest first kept up to 1000 per link:
   // {"forward": {"total": N, "conflicts": [{link, table, key, operation, incoming_before,
