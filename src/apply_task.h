@@ -18,6 +18,10 @@ struct ApplyTask {
   bool record = true;                 // record its GTID in duosync.applied (false: a no-op)
   // Applied idempotently (upsert, delete-if-exists): the full copy may already hold its effect.
   bool idempotent = false;
+  // A DDL to run on the destination (rewritten to destination names, IF [NOT] EXISTS added);
+  // always a barrier.
+  std::string ddl_sql;
+  bool ddl_is_rename = false;
 };
 
 }  // namespace duosync

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "binlog_reader.h"
 #include "glog/logging.h"
+#include "ddl.h"
 #include "full_migration.h"
 #include "gtid_position.h"
 #include "validation.h"
@@ -368,6 +369,66 @@ class LinkImpl : public Link {
     return a;
   }
 
+  // Decides a DDL of the source: ignored (DDL sync off, or no synced table named), refused (an
+  // unsupported statement on a synced table: the link stops before it), or rewritten for the
+  // destination and applied as a barrier.
+  absl::Status PrepareDdl(Router* router, ApplyTask* task) {
+    const Transaction& txn = task->txn;
+    if (!link_.ddl()) return absl::OkStatus();
+    ParsedDdl ddl = ParseDdl(txn.ddl, txn.ddl_schema);
+    if (!ddl.is_table_ddl) return absl::OkStatus();
+    std::vector<bool> synced;
+    bool any = false;
+    for (const TableRef& t : ddl.tables) {
+      synced.push_back(router->Wants(t));
+      any = any || synced.back();
+    }
+    if (!any) return absl::OkStatus();
+    const std::string where = absl::StrCat("DDL ", txn.gtid.ToString(), " (", txn.ddl.substr(0, 200), ")");
+    if (ddl.is_rename) {
+      for (size_t i = 0; i + 1 < synced.size(); i += 2) {
+        if (synced[i] != synced[i + 1]) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              where, " renames between a synced and an unsynced name (", ddl.tables[i].ToString(), " -> ",
+              ddl.tables[i + 1].ToString(), "); both names must be synced or neither. The link stops "
+              "before it: apply it on the destination as fits, then restart the link after it"));
+        }
+      }
+    }
+    if (!ddl.supported) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, " is not supported on synced tables: ", ddl.reason, ". The link stops before it with "
+          "its checkpoint just before; apply the change on the destination yourself, then restart the "
+          "link with start_gtid after ", txn.gtid.ToString()));
+    }
+    const bool ci = project_.tenant_mode() != config::ORACLE;
+    ObjectSelector selector(objects_, ci);
+    auto rename = [&selector](const TableRef& t) {
+      auto s = selector.Select(t);
+      return s ? s->destination : t;
+    };
+    for (const auto& m : ddl.modifies) {
+      auto dest = SqlConnection::Connect(destination_);
+      if (!dest.ok()) return dest.status();
+      const TableRef d = rename(m.table);
+      auto type = (*dest)->QueryValue(absl::StrCat(
+          "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", (*dest)->Quote(d.schema),
+          " AND TABLE_NAME=", (*dest)->Quote(d.table), " AND COLUMN_NAME=", (*dest)->Quote(m.column)));
+      if (!type.ok()) return type.status();
+      const std::string why = CheckLengthOnlyChange(type->value_or(""), m.type);
+      if (!why.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            where, " is not supported: MODIFY of ", m.column, ": ", why, ". The link stops before it; "
+            "apply the change on the destination yourself, then restart the link after ", txn.gtid.ToString()));
+      }
+    }
+    task->ddl_sql = ddl.rewrite(rename);
+    task->ddl_is_rename = ddl.is_rename;
+    task->barrier = true;
+    LOG(INFO) << link_id_ << ": applying " << task->ddl_sql;
+    return absl::OkStatus();
+  }
+
   // Transactions that must apply alone and in order.
   bool IsBarrier(const Transaction& txn, const std::vector<RoutedChange>& changes) const {
     if (!txn.ddl.empty()) return true;
@@ -408,6 +469,14 @@ class LinkImpl : public Link {
         if (!routed.ok()) return routed.status();
         task.changes = std::move(*routed);
         task.barrier = IsBarrier(task.txn, task.changes);
+        if (!task.txn.ddl.empty()) {
+          absl::Status refused = PrepareDdl(router, &task);
+          if (!refused.ok()) {
+            // Stop right before the refused DDL: everything before it is applied and checkpointed.
+            absl::Status drained = applier->Drain();
+            return drained.ok() ? refused : drained;
+          }
+        }
         // Up to where the full copy ended, the copy may already hold the change.
         task.idempotent = copy_end_.Covers(task.txn.gtid);
       }

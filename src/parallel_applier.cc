@@ -73,7 +73,7 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
   if (stopping_) return absl::CancelledError("the applier is stopping");
   const uint64_t seq = next_seq_++;
   last_submit_ = std::chrono::steady_clock::now();
-  const bool noop = task.changes.empty();
+  const bool noop = task.changes.empty() && task.ddl_sql.empty();
   if (noop) task.record = false;
   held_.push_back(Held{std::move(task)});
   if (noop) {

@@ -322,7 +322,22 @@ absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
   return out;
 }
 
+absl::Status Sink::ApplyDdl(const ApplyTask& task) {
+  absl::Status s = conn_->Execute(task.ddl_sql);
+  // A RENAME repeated after a crash finds its table renamed already.
+  if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
+    return absl::Status(s.code(), absl::StrCat("DDL ", task.ddl_sql, ": ", s.message()));
+  }
+  // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
+  // which IF [NOT] EXISTS makes harmless.
+  return conn_->Execute(absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
+                                     ".applied (link_id, domain_id, server_id, seq) VALUES (",
+                                     quoted_link_id_, ",", task.txn.gtid.domain, ",",
+                                     task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+}
+
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
+  if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
   Batch batch(conn_.get());
   std::string record;
   for (const ApplyTask* task : tasks) {

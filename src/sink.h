@@ -56,6 +56,9 @@ class Sink {
   // With `match_image`, UPDATE/DELETE must find the row as its before image (active-active).
   absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false);
 
+  // Runs a task's DDL, then records its GTID.
+  absl::Status ApplyDdl(const ApplyTask& task);
+
   // Applies one task change by change, resolving each conflict by the resolver's policy, in one
   // destination transaction with its GTID record.
   absl::Status ApplyResolving(const ApplyTask& task, ConflictResolver* resolver);
