@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "names.h"
 #include "schema_loader.h"
@@ -41,7 +42,27 @@ class Migrator {
     const int n = std::max(1, std::min<int>(o_.threads, static_cast<int>(o_.tables.size())));
     for (int i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
     for (auto& t : threads) t.join();
-    return first_error_;
+    if (!first_error_.ok() || !o_.schema) return first_error_;
+    // Views last: they read from the tables. A view that reads from another view may need the
+    // latter first: retry the failed ones while each round makes progress.
+    auto src = SqlConnection::Connect(o_.source);
+    if (!src.ok()) return src.status();
+    std::vector<const SelectedTable*> pending;
+    for (const auto& v : o_.views) pending.push_back(&v);
+    while (!pending.empty()) {
+      std::vector<const SelectedTable*> failed;
+      absl::Status last;
+      for (const SelectedTable* v : pending) {
+        absl::Status s = CreateView(src->get(), (*dst)->connection(), *v);
+        if (!s.ok()) {
+          failed.push_back(v);
+          last = s;
+        }
+      }
+      if (failed.size() == pending.size()) return last;
+      pending.swap(failed);
+    }
+    return absl::OkStatus();
   }
 
  private:
@@ -145,6 +166,22 @@ class Migrator {
       }
     }
     return absl::OkStatus();
+  }
+
+  // Creates (or replaces) a view on the destination from the source's definition: the definer is
+  // left out (the destination user owns it) and schemas renamed by the link are renamed in its body.
+  absl::Status CreateView(SqlConnection* src, SqlConnection* dst, const SelectedTable& v) {
+    auto def = src->Query(absl::StrCat("SHOW CREATE VIEW ", QuoteTable(v.source.schema, v.source.table)));
+    if (!def.ok()) return def.status();
+    std::string ddl = (*def)[0][1].value_or("");
+    const size_t as = ddl.find(" AS ");
+    if (as == std::string::npos) return absl::FailedPreconditionError("cannot read the view " + v.source.ToString());
+    std::string body = ddl.substr(as + 4);
+    if (v.source.schema != v.destination.schema) {
+      body = absl::StrReplaceAll(body, {{QuoteIdent(v.source.schema) + ".", QuoteIdent(v.destination.schema) + "."}});
+    }
+    return dst->Execute(absl::StrCat("CREATE OR REPLACE SQL SECURITY INVOKER VIEW ",
+                                     QuoteTable(v.destination.schema, v.destination.table), " AS ", body));
   }
 
   // Adds the source's secondary indexes that the destination lacks (after a post-indexed load).

@@ -29,6 +29,7 @@ struct FullMigrationOptions {
   ConnectOptions source, destination;
   std::string link_id;
   std::vector<SelectedTable> tables;
+  std::vector<SelectedTable> views;  // created after the tables (schema migration)
   bool schema = false;  // run schema migration first
   bool copy = false;    // run the full copy
   bool post_indexing = false;

@@ -331,6 +331,11 @@ class LinkImpl : public Link {
     for (const TableRef& t : *tables) {
       if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
     }
+    auto views = ListViews(source->get());
+    if (!views.ok()) return views.status();
+    for (const TableRef& v : *views) {
+      if (auto selected = selector.Select(v)) o.views.push_back(*selected);
+    }
     absl::Status s = RunFullMigration(o, [this](const FullMigrationProgress& p) {
       std::lock_guard<std::mutex> lock(mu_);
       status_.set_full_rows_copied(p.rows_copied);

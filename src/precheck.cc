@@ -455,6 +455,16 @@ absl::StatusOr<std::vector<TableRef>> ListTables(SqlConnection* conn) {
   return out;
 }
 
+absl::StatusOr<std::vector<TableRef>> ListViews(SqlConnection* conn) {
+  auto rows = conn->Query(absl::StrCat(
+      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='VIEW' "
+      "AND TABLE_SCHEMA NOT IN ", kSystemSchemas, " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
+  if (!rows.ok()) return rows.status();
+  std::vector<TableRef> out;
+  for (auto& r : *rows) out.push_back(TableRef{r[0].value_or(""), r[1].value_or("")});
+  return out;
+}
+
 absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,
                                                       const std::vector<TableRef>& tables) {
   // One query for all unique indexes of the server; the join to COLUMNS tells NOT NULL.

@@ -26,6 +26,8 @@ struct TableKeyInfo {
 
 // Lists the base tables of `conn`'s server, outside the system schemas.
 absl::StatusOr<std::vector<TableRef>> ListTables(SqlConnection* conn);
+// Lists the views of `conn`'s server, outside the system schemas.
+absl::StatusOr<std::vector<TableRef>> ListViews(SqlConnection* conn);
 
 // Key facts of `tables` on `conn`'s server.
 absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,

@@ -37,7 +37,9 @@ class FullMigrationTest : public ::testing::Test {
         " seq / 7, seq / 3.0, seq / 11.0, seq % 1024, '2024-01-01 00:00:00' + INTERVAL seq SECOND,"
         " FROM_UNIXTIME(1700000000 + seq), UNHEX(MD5(seq)), IF(seq % 2, 'x', 'y'), 's'"
         " FROM seq_1_to_30000;"
-        "INSERT INTO pairs SELECT seq % 50, CONCAT('b', seq), seq FROM seq_1_to_2000"));
+        "INSERT INTO pairs SELECT seq % 50, CONCAT('b', seq), seq FROM seq_1_to_2000;"
+        "CREATE VIEW cheap AS SELECT id, name FROM big WHERE price < 10;"
+        "CREATE VIEW cheap_count AS SELECT COUNT(*) AS n FROM cheap"));
   }
   void TearDown() override {
     if (project_) (void)project_->Stop();
@@ -111,6 +113,13 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
   ExpectEventuallySame(absl::StrCat("SELECT id, k, name, price, HEX(f), d, bits + 0, at, ts, MD5(blob_col), e, secret "
                                     "FROM ", db_, ".big ORDER BY id"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"));
+  // Our verification agrees with the independent full compare above.
+  bool equal = false;
+  auto report = project_->Verify(false, &equal);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(equal) << *report;
+  // Views came across after their tables, and read the same.
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".cheap_count"));
   // The schema came across: charset, indexes.
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
                                         "WHERE SCHEMA_NAME='", db_, "'"))[0], "latin1");
