@@ -157,6 +157,12 @@ typedef int (*duo_event_fn)(int event, const char* json, void* user_data);
 DUO_EXPORT int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn,
                                               void* user_data, char** errptr);
 
+/* Pauses a running project's link ("forward" / "reverse"; NULL = every link): it stops after its
+ * current work, stage "paused". duo_project_resume restarts it from its checkpoint. DUO_NOT_FOUND
+ * for an unknown link, DUO_FAILED_PRECONDITION when the project does not run. */
+DUO_EXPORT int duo_project_pause(duo_project_t* project, const char* link, char** errptr);
+DUO_EXPORT int duo_project_resume(duo_project_t* project, const char* link, char** errptr);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

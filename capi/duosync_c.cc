@@ -208,4 +208,18 @@ int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn, void
   });
 }
 
+int duo_project_pause(duo_project_t* project, const char* link, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Pause(link == nullptr ? "" : link), errptr);
+  });
+}
+
+int duo_project_resume(duo_project_t* project, const char* link, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    return Report(project->rep->Resume(link == nullptr ? "" : link), errptr);
+  });
+}
+
 }  // extern "C"

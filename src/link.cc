@@ -138,6 +138,12 @@ class LinkImpl : public Link {
     if (status_.stage() != "failed" && status_.stage() != "created") SetStage("stopped");
   }
 
+  void Pause() override {
+    Stop();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.stage() == "stopped") SetStage("paused");
+  }
+
   absl::Status Wait(absl::Duration timeout) override {
     std::unique_lock<std::mutex> lock(mu_);
     const bool done = done_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),

@@ -38,6 +38,8 @@ class Link {
   virtual absl::Status StartAt(const std::string& position) = 0;
   // Asks the thread to stop and joins it. Idempotent.
   virtual void Stop() = 0;
+  // Stops like Stop, reporting stage "paused"; Start resumes from the checkpoint.
+  virtual void Pause() = 0;
   // Waits until the thread has ended by itself; DeadlineExceeded on timeout; else its result.
   virtual absl::Status Wait(absl::Duration timeout) = 0;
   // A snapshot of progress; thread-safe.

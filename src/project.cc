@@ -209,6 +209,33 @@ absl::Status Project::Stop() {
   return absl::OkStatus();
 }
 
+absl::Status Project::Pause(absl::string_view link) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  bool found = false;
+  for (auto& l : rep_->links) {
+    if (link.empty() || l->Status().name() == link) {
+      l->Pause();
+      found = true;
+    }
+  }
+  return found ? absl::OkStatus() : absl::NotFoundError(absl::StrCat("no link '", link, "' (forward, reverse)"));
+}
+
+absl::Status Project::Resume(absl::string_view link) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  bool found = false;
+  for (auto& l : rep_->links) {
+    if (!link.empty() && l->Status().name() != link) continue;
+    found = true;
+    if (l->Status().stage() != "paused") continue;
+    absl::Status s = l->Start();
+    if (!s.ok()) return s;
+  }
+  return found ? absl::OkStatus() : absl::NotFoundError(absl::StrCat("no link '", link, "' (forward, reverse)"));
+}
+
 absl::Status Project::Wait(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::Status first;

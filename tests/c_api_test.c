@@ -121,6 +121,12 @@ static void test_project_lifecycle(void) {
   CHECK(status != NULL && strstr(status, env("DUO_TEST_PASSWORD")) == NULL);
   duo_free(status);
   CHECK(duo_project_wait(p, 100, &err) == DUO_DEADLINE_EXCEEDED);
+  CHECK(duo_project_pause(p, "reverse", &err) == DUO_OK);
+  CHECK(duo_project_pause(p, "sideways", &err) == DUO_NOT_FOUND);
+  CHECK(duo_project_status(p, &status, &err) == DUO_OK);
+  CHECK(status != NULL && strstr(status, "\"stage\":\"paused\"") != NULL);
+  duo_free(status);
+  CHECK(duo_project_resume(p, NULL, &err) == DUO_OK);
   sleep_ms(1500);
   CHECK(events.stage >= 2); /* both links reached "incremental" */
   CHECK(events.progress >= 1);
