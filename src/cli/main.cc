@@ -196,12 +196,27 @@ int Precheck(const Args& args) {
   return ok ? kExitOk : kExitPrecheckFailed;
 }
 
-std::string ProgressLine(const duosync::report::ProjectStatus& s) {
+// One line per project: each link's stage and figures; a bar while a full copy runs (`tty`).
+std::string ProgressLine(const duosync::report::ProjectStatus& s, bool tty = false) {
   std::string line = s.name() + " " + s.state();
   for (const auto& l : s.links()) {
-    line += absl::StrFormat(" | %s %s pos=%s lag=%.1fs %.0f rows/s txns=%d rows=%d", l.name(),
-                            l.stage(), l.position().empty() ? "-" : l.position(), l.lag_seconds(),
-                            l.rows_per_second(), l.transactions_applied(), l.rows_applied());
+    line += absl::StrFormat(" | %s %s", l.name(), l.stage());
+    if (l.stage() == "full" || l.stage() == "schema") {
+      const double total = std::max<double>(1, l.full_rows_estimated());
+      const double done = std::min(1.0, l.full_rows_copied() / total);
+      if (tty) {
+        const int width = 20, filled = static_cast<int>(done * width);
+        line += " [" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+      }
+      line += absl::StrFormat(" %.0f%% %d/~%d rows, tables %d/%d", done * 100, l.full_rows_copied(),
+                              l.full_rows_estimated(), l.full_tables_done(), l.full_tables_total());
+    } else {
+      line += absl::StrFormat(" lag=%.1fs %.0f rows/s txns=%d rows=%d", l.lag_seconds(),
+                              l.rows_per_second(), l.transactions_applied(), l.rows_applied());
+      if (l.conflicts() > 0) line += absl::StrFormat(" conflicts=%d", l.conflicts());
+      if (l.echoes_dropped() > 0) line += absl::StrFormat(" echoes=%d", l.echoes_dropped());
+      if (!tty) line += " pos=" + (l.position().empty() ? std::string("-") : l.position());
+    }
     if (!l.last_error().empty()) line += " error: " + l.last_error();
   }
   return line;
@@ -236,7 +251,7 @@ int Follow(duosync::Project* project, const Args& args) {
         last_line = now;
       }
     } else if (tty) {
-      std::cout << "\r\033[K" << ProgressLine(status) << std::flush;
+      std::cout << "\r\033[K" << ProgressLine(status, /*tty=*/true) << std::flush;
     } else if (now - last_line >= std::chrono::seconds(5)) {
       std::cout << ProgressLine(status) << std::endl;
       last_line = now;
