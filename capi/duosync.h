@@ -153,7 +153,8 @@ DUO_EXPORT int duo_project_verify(duo_project_t* project, int repair, char** rep
 typedef int (*duo_event_fn)(int event, const char* json, void* user_data);
 
 /* Sets (or with fn NULL, clears) the project's event callback; replaces an earlier one. No call is
- * made after duo_project_destroy returns. */
+ * made after duo_project_destroy returns. The callback may call the other duo_project_* functions
+ * (status, stop, ...) but must not destroy the project it is called for. */
 DUO_EXPORT int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn,
                                               void* user_data, char** errptr);
 

@@ -218,7 +218,11 @@ Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
 
 absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destination,
                                                     std::string link_id, uint32_t origin) {
-  auto conn = SqlConnection::Connect(destination);
+  ConnectOptions options = destination;
+  // A destination that stops answering must not hold a worker (and Stop) forever; long enough for
+  // a big batch or an ALTER on a large table.
+  if (options.read_timeout_s == 0) options.read_timeout_s = 600;
+  auto conn = SqlConnection::Connect(options);
   if (!conn.ok()) return conn.status();
   // Strict mode: a value that does not fit the destination is an error, never silently cut.
   absl::Status s = (*conn)->Execute(
