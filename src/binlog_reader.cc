@@ -90,6 +90,13 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   auto cur = current_.find(qualified);
   if (cur == current_.end()) {
     auto loaded = LoadTableSchema(source_.get(), TableRef{map.schema, map.table});
+    if (absl::IsNotFound(loaded.status()) && !map.names.empty()) {
+      auto alone = FromMapAlone(map);
+      if (alone.ok()) {
+        by_map_[key] = *alone;
+        return std::shared_ptr<const TableSchema>(*alone);
+      }
+    }
     if (!loaded.ok()) {
       return absl::Status(loaded.status().code(), absl::StrCat("cannot resolve the schema of ",
                                                                qualified, ": ", loaded.status().message()));
@@ -152,6 +159,48 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   if (!schema->unique_keys.empty()) schema->key_columns = schema->unique_keys.front();
   by_map_[key] = schema;
   return std::shared_ptr<const TableSchema>(schema);
+}
+
+absl::StatusOr<std::shared_ptr<TableSchema>> SchemaResolver::FromMapAlone(const TableMapInfo& map) {
+  if (map.primary_key.empty()) {
+    return absl::NotFoundError(absl::StrCat(map.schema, ".", map.table, " no longer exists and its binlog "
+                                            "rows carry no primary key"));
+  }
+  auto types = ParseColumnTypes(map.types, map.metadata);
+  if (!types.ok()) return types.status();
+  std::string charset = "utf8mb4", collation = "utf8mb4_general_ci";
+  if (map.default_collation != 0) {
+    auto row = source_->Query(absl::StrCat(
+        "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS WHERE ID=",
+        map.default_collation));
+    if (row.ok() && !row->empty()) {
+      charset = (*row)[0][0].value_or(charset);
+      collation = (*row)[0][1].value_or(collation);
+    }
+  }
+  auto schema = std::make_shared<TableSchema>();
+  schema->schema = map.schema;
+  schema->table = map.table;
+  for (size_t i = 0; i < types->size(); ++i) {
+    ColumnSchema c;
+    c.name = map.names[i];
+    c.type = (*types)[i].type;
+    c.meta = (*types)[i].meta;
+    c.is_unsigned = i < map.is_unsigned.size() && map.is_unsigned[i];
+    const bool text = c.type == coltype::kVarchar || c.type == coltype::kVarString ||
+                      c.type == coltype::kString || c.type == coltype::kBlob;
+    if (text) {  // BLOB and TEXT share a type code: without the column charset, text is the guess
+      c.charset = charset;
+      c.collation = collation;
+    }
+    schema->columns.push_back(std::move(c));
+  }
+  for (int k : map.primary_key) {
+    if (k < 0 || k >= static_cast<int>(schema->columns.size())) return absl::DataLossError("bad primary key in table map");
+  }
+  schema->unique_keys.push_back(map.primary_key);
+  schema->key_columns = map.primary_key;
+  return schema;
 }
 
 BinlogReader::BinlogReader(const ReaderOptions& options, std::unique_ptr<Rpl> rpl,
@@ -252,6 +301,12 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           }
           if (info.names.size() != info.types.size()) info.names.clear();
         }
+        if (tm.simple_primary_keys.length > 0) {
+          const unsigned char* p = tm.simple_primary_keys.data;
+          const unsigned char* end = p + tm.simple_primary_keys.length;
+          while (p < end) info.primary_key.push_back(static_cast<int>(ReadPackedLength(p, end)));
+        }
+        info.default_collation = tm.default_charset;
         if (tm.signed_indicator != nullptr) {
           // One bit per numeric column, most significant first; set = unsigned.
           int numeric = 0;

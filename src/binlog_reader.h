@@ -40,6 +40,8 @@ struct TableMapInfo {
   std::string types, metadata;     // raw bytes
   std::vector<std::string> names;  // with binlog_row_metadata=FULL, else empty
   std::vector<bool> is_unsigned;   // per column, when the server sent signedness
+  std::vector<int> primary_key;    // column positions, with binlog_row_metadata=FULL
+  uint32_t default_collation = 0;  // collation id of text columns (FULL metadata), 0 = unknown
 };
 
 // Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)
@@ -53,6 +55,10 @@ class SchemaResolver {
   void Invalidate() { current_.clear(); }
 
  private:
+  // A table that no longer exists (renamed or dropped since the row was written): its schema from
+  // the table map alone. NotFound when the map lacks names or the primary key.
+  absl::StatusOr<std::shared_ptr<TableSchema>> FromMapAlone(const TableMapInfo& map);
+
   std::unique_ptr<SqlConnection> source_;
   std::map<std::string, std::shared_ptr<const TableSchema>> by_map_;
   std::map<std::string, TableSchema> current_;

@@ -31,6 +31,7 @@ class DdlSyncTest : public ::testing::Test {
         ServerPair::B().EndpointJson(), R"(}, "forward": {"migration_types": ["INCREMENTAL"], "ddl": true,
         "objects": {"rules": {"whitelist": [")", db_, R"(.*"], "schema_renames": {")", db_, R"(": ")", db_,
         R"(_b"}}}}})");
+    config_ = config;
     project_ = std::move(*Project::Create(config));
     ASSERT_TRUE(project_->Start().ok());
   }
@@ -43,7 +44,7 @@ class DdlSyncTest : public ::testing::Test {
   }
 
   std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_;
+  std::string db_, config_;
   std::unique_ptr<Project> project_;
 };
 
@@ -96,6 +97,23 @@ TEST_F(DdlSyncTest, EverySupportedDdlAppliesInOrderUnderConcurrentDml) {
                                         "TABLE_SCHEMA='", db_, "_b' AND TABLE_NAME='t' ORDER BY 1")),
             (std::vector<std::string>{"by_n", "PRIMARY"}));
   EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
+}
+
+// Rows read after their table was renamed away decode from the binlog's own metadata.
+TEST_F(DdlSyncTest, RowsOfATableRenamedSinceDecodeFromTheBinlog) {
+  ASSERT_TRUE(project_->Stop().ok());
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; CREATE TABLE t2 (id INT PRIMARY KEY, v VARCHAR(10));"
+                              "INSERT INTO t2 VALUES (1, 'one'), (2, 'two'); RENAME TABLE t2 TO t3;"
+                              "INSERT INTO t3 VALUES (3, 'three')"));
+  project_ = std::move(*Project::Create(config_));
+  ASSERT_TRUE(project_->Start().ok());
+  for (int i = 0; i < 300; ++i) {
+    auto r = b_->Query(absl::StrCat("SELECT * FROM ", db_, "_b.t3 ORDER BY id"));
+    if (r.ok() && r->size() == 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT * FROM ", db_, "_b.t3 ORDER BY id")),
+            (std::vector<std::string>{"1|one", "2|two", "3|three"})) << project_->StatusJson();
 }
 
 TEST_F(DdlSyncTest, UnsupportedDdlOnASyncedTableStopsBeforeIt) {
