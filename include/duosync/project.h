@@ -50,6 +50,12 @@ class Project {
   // Stops every link; returns when their threads have ended. Idempotent.
   absl::Status Stop();
 
+  // Pauses a running link ("forward" / "reverse"), or every link when `link` is empty; Resume
+  // restarts it from its checkpoint. NotFound for an unknown link, FailedPrecondition when the
+  // project is not running.
+  absl::Status Pause(absl::string_view link);
+  absl::Status Resume(absl::string_view link);
+
   // Waits until every link has ended by itself (failed or finished), or `timeout` passed.
   // Returns the first link error, DeadlineExceeded on timeout.
   absl::Status Wait(absl::Duration timeout);
