@@ -33,10 +33,11 @@ extern "C" {
 #endif
 
 #define DUO_VERSION_MAJOR 0
-#define DUO_VERSION_MINOR 1
+#define DUO_VERSION_MINOR 2
 #define DUO_VERSION_PATCH 0
-/* MAJOR * 1000000 + MINOR * 1000 + PATCH */
-#define DUO_VERSION_NUMBER 1000
+/* MAJOR * 1000000 + MINOR * 1000 + PATCH. 0.2.0 added pause/resume, events, conflicts, verify,
+ * switchover and the log level to 0.1.0. */
+#define DUO_VERSION_NUMBER 2000
 
 /* Status codes (the numbers of absl::StatusCode). */
 #define DUO_OK 0
@@ -152,8 +153,9 @@ DUO_EXPORT int duo_project_verify(duo_project_t* project, int repair, char** rep
  * unsubscribes: no further events. */
 typedef int (*duo_event_fn)(int event, const char* json, void* user_data);
 
-/* Sets (or with fn NULL, clears) the project's event callback; replaces an earlier one. No call is
- * made after duo_project_destroy returns. The callback may call the other duo_project_* functions
+/* Sets (or with fn NULL, clears) the project's event callback; replaces an earlier one. A call of
+ * the earlier callback may still be running when this returns: keep its user_data alive until
+ * duo_project_destroy. No call is made after duo_project_destroy returns. The callback may call the other duo_project_* functions
  * (status, stop, ...) but must not destroy the project it is called for. */
 DUO_EXPORT int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn,
                                               void* user_data, char** errptr);

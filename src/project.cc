@@ -38,6 +38,7 @@ class EventDispatcher {
   void SetCallback(Callback cb) {
     std::lock_guard<std::mutex> lock(mu_);
     callback_ = std::move(cb);
+    ++generation_;
     if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   }
 
@@ -73,10 +74,12 @@ class EventDispatcher {
         auto [event, json] = std::move(queue_.front());
         queue_.pop_front();
         Callback cb = callback_;
+        const uint64_t generation = generation_;
         lock.unlock();
         const int rc = cb(event, json);  // a non-zero return unsubscribes
         lock.lock();
-        if (rc != 0) callback_ = nullptr;
+        // Only that callback: one set meanwhile stays subscribed.
+        if (rc != 0 && generation == generation_) callback_ = nullptr;
       }
       queue_.clear();
     }
@@ -87,6 +90,7 @@ class EventDispatcher {
   std::condition_variable cv_;
   std::deque<std::pair<int, std::string>> queue_;
   Callback callback_;
+  uint64_t generation_ = 0;  // counts SetCallback calls
   bool running_ = false;
   bool stop_ = false;
   std::thread thread_;
@@ -343,6 +347,10 @@ std::string Project::ConflictsJson() const {
   for (size_t i = 0; i < rep_->links.size(); ++i) {
     absl::StrAppend(&out, i ? "," : "", "\"", rep_->links[i]->Status().name(), "\":",
                     rep_->links[i]->ConflictsJson());
+  }
+  if (rep_->links.empty()) {  // not started yet: the same shape, empty
+    out += "\"forward\":{\"total\":0,\"conflicts\":[]}";
+    if (rep_->config.has_reverse()) out += ",\"reverse\":{\"total\":0,\"conflicts\":[]}";
   }
   return out + "}";
 }

@@ -19,6 +19,11 @@
 //	CGO_CFLAGS=-I/usr/local/include CGO_LDFLAGS=-L/usr/local/lib go build ./...
 //
 // (at run time LD_LIBRARY_PATH, which the loader searches before the rpath, picks the library).
+//
+// # Threads
+//
+// A Project's methods may be called from several goroutines at once. The library runs the links,
+// and calls an event callback (see Project.OnEvent), on threads of its own.
 package duosync
 
 // #include <stdlib.h>
@@ -39,11 +44,31 @@ import (
 // waitSlice bounds each blocking C wait, so that Wait notices its context ending.
 const waitSlice = 250 * time.Millisecond
 
-// Version returns the loaded library's version, e.g. "0.1.0".
+// defaultSwitchoverTimeout bounds Switchover when its context has no deadline.
+const defaultSwitchoverTimeout = 60 * time.Second
+
+// Version returns the loaded library's version, e.g. "0.2.0".
 func Version() string { return C.GoString(C.duo_version()) }
 
 // VersionNumber returns the loaded library's MAJOR*1000000 + MINOR*1000 + PATCH.
 func VersionNumber() int { return int(C.duo_version_number()) }
+
+// LogLevel is the least severe level the library logs (the DUO_LOG_* numbers).
+type LogLevel int
+
+// The log levels, equal to their C counterparts.
+const (
+	LogInfo    LogLevel = C.DUO_LOG_INFO
+	LogWarning LogLevel = C.DUO_LOG_WARNING // the default
+	LogError   LogLevel = C.DUO_LOG_ERROR
+	LogNone    LogLevel = C.DUO_LOG_NONE
+)
+
+// SetLogLevel sets the least severe level the library logs, for the whole process. The library
+// writes its logs to the process's stderr (glog), not through Go's log package; if the host
+// initialized glog itself, its settings stay in charge of where they go. Passwords never appear
+// in them. Levels below LogInfo count as LogInfo, above LogError as LogNone.
+func SetLogLevel(level LogLevel) { C.duo_set_log_level(C.int(level)) }
 
 // checkVersion refuses a library whose major version differs from the header's.
 func checkVersion() error {
@@ -83,6 +108,11 @@ type Project struct {
 	// Write-locked only by Close: duo_project_destroy must not race with other calls.
 	mu     sync.RWMutex
 	handle *C.duo_project_t
+
+	// evMu serializes OnEvent and guards events and closing.
+	evMu    sync.Mutex
+	events  *eventSink // set by the first OnEvent, released by Close
+	closing bool       // Close has begun: OnEvent refuses
 }
 
 // Open parses and validates a config and creates a project in state "created". An invalid
@@ -161,6 +191,27 @@ func (p *Project) Stop() error {
 	return p.do(func(h *C.duo_project_t, e **C.char) C.int { return C.duo_project_stop(h, e) })
 }
 
+// Pause pauses a running link ("forward" / "reverse"), or every link when link is "": it stops
+// after its current work and reports stage "paused". ErrNotFound for an unknown link,
+// ErrFailedPrecondition when the project does not run.
+func (p *Project) Pause(link string) error {
+	return p.linkCall(link, func(h *C.duo_project_t, l *C.char, e **C.char) C.int { return C.duo_project_pause(h, l, e) })
+}
+
+// Resume restarts a paused link (or every paused link when link is "") from its checkpoint.
+func (p *Project) Resume(link string) error {
+	return p.linkCall(link, func(h *C.duo_project_t, l *C.char, e **C.char) C.int { return C.duo_project_resume(h, l, e) })
+}
+
+func (p *Project) linkCall(link string, fn func(*C.duo_project_t, *C.char, **C.char) C.int) error {
+	var cl *C.char
+	if link != "" {
+		cl = C.CString(link)
+		defer C.free(unsafe.Pointer(cl))
+	}
+	return p.do(func(h *C.duo_project_t, e **C.char) C.int { return fn(h, cl, e) })
+}
+
 // Wait waits for the links to end by themselves (a failure, or a finished data migration) or for
 // ctx to end. It returns nil when they ended well, the first link's error, or ctx.Err().
 func (p *Project) Wait(ctx context.Context) error {
@@ -193,22 +244,129 @@ func (p *Project) Status() (map[string]any, error) {
 	return decode(text)
 }
 
+// Conflicts returns the conflicts met by the links (active-active projects meet them), the
+// latest 1000 per link: {"forward": {"total": N, "conflicts": [{"link", "table", "key",
+// "operation", "incoming_before", "incoming_after", "destination", "policy", "outcome",
+// "time"}]}, "reverse": {...}}, one entry per link the project started ("total" counts them all,
+// also those no longer listed).
+func (p *Project) Conflicts() (map[string]any, error) {
+	var conflicts *C.char
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_conflicts(h, &conflicts, e)
+	})
+	text, _ := takeString(conflicts)
+	if err != nil {
+		return nil, err
+	}
+	return decode(text)
+}
+
+// Switchover swaps the roles of a running one-way (DATA_MIGRATION) project, making B the source.
+// With readOnly, A is made read-only first (SET GLOBAL read_only=ON; it stays so afterwards).
+// Then it waits until the forward link has applied everything A wrote, stops it, and starts the
+// reverse link B -> A from B's current position.
+//
+// The wait lasts until ctx's deadline, or 60 s when ctx has none; an error of code
+// DeadlineExceeded says the forward link did not catch up in time (it keeps running, and A stays
+// read-only if it was made so). An error of code FailedPrecondition means an active-active or
+// stopped project. The C call cannot be interrupted: ctx is looked at before it begins (an ended
+// ctx returns ctx.Err()), and a cancellation afterwards is not seen, because abandoning a
+// switchover half-way would leave the roles unknown to the caller.
+func (p *Project) Switchover(ctx context.Context, readOnly bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	timeout := defaultSwitchoverTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		if timeout = time.Until(deadline); timeout <= 0 {
+			return context.DeadlineExceeded
+		}
+	}
+	ro := C.int(0)
+	if readOnly {
+		ro = 1
+	}
+	return p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_switchover(h, ro, C.int64_t(timeout.Milliseconds()), e)
+	})
+}
+
+// Verify compares the forward link's tables row by row, A against B, while both may be live
+// (chunk checksums inside each database, drilled down to rows, differing rows re-checked). It
+// blocks for the duration and returns the report {"equal", "rows_checked", "seconds", "repaired",
+// "tables": [{"table", "rows_checked", "chunks", "missing": [keys], "extra": [keys],
+// "different": [keys]}], "repair": [SQL]}, keys written like "id=2"; JSON numbers are float64.
+//
+// Differences are not an error: report["equal"] is false then, and describes the sides before
+// any repair. With repair, the repair statements are applied to B. The error is set only when the
+// verification could not run (e.g. Unavailable).
+func (p *Project) Verify(repair bool) (map[string]any, error) {
+	r := C.int(0)
+	if repair {
+		r = 1
+	}
+	var report *C.char
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_verify(h, r, &report, e)
+	})
+	text, ok := takeString(report)
+	if err != nil && !(ok && errors.Is(err, ErrDataLoss)) {
+		return nil, err
+	}
+	return decode(text)
+}
+
 // Close stops the project if it runs, waits for calls in flight on other goroutines and frees
 // it. Closing again is a no-op; other methods of a closed project return FailedPrecondition.
+//
+// The event callback is cleared first: once Close has begun, it is not called again, and Close
+// waits for a call in progress to return. Called from inside the event callback, Close returns
+// before the project is freed: freeing waits for the library's event thread, the one running the
+// callback, so it happens on another goroutine once the callback has returned.
 func (p *Project) Close() error {
+	p.evMu.Lock()
+	p.closing = true
+	sink := p.events
+	p.evMu.Unlock()
+	onEventThread := false
+	if sink != nil {
+		sink.close()
+		onEventThread = sink.onThisThread()
+	}
+
 	// Stop under the read lock: it may run alongside other calls, and makes a Wait return sooner.
 	p.mu.RLock()
 	if p.handle != nil {
+		if sink != nil {
+			C.duo_project_set_event_callback(p.handle, nil, nil, nil)
+		}
 		C.duo_project_stop(p.handle, nil)
 	}
 	p.mu.RUnlock()
+	if sink != nil && !onEventThread {
+		// A callback in progress may call the project's methods: they need the read lock.
+		sink.wait()
+	}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.handle != nil {
-		C.duo_project_destroy(p.handle)
-		p.handle = nil
-		runtime.SetFinalizer(p, nil)
+	if p.handle == nil {
+		return nil
+	}
+	handle := p.handle
+	p.handle = nil
+	runtime.SetFinalizer(p, nil)
+	if onEventThread {
+		// duo_project_destroy joins the thread this callback runs on.
+		go func() {
+			C.duo_project_destroy(handle)
+			sink.release()
+		}()
+		return nil
+	}
+	C.duo_project_destroy(handle)
+	if sink != nil {
+		sink.release() // no call comes after duo_project_destroy
 	}
 	return nil
 }

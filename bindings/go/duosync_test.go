@@ -21,6 +21,9 @@ import (
 var cluster *duosynctest.Cluster
 
 func TestMain(m *testing.M) {
+	if level := os.Getenv(logLevelChildEnv); level != "" {
+		os.Exit(logLevelChild(level)) // a child process of TestLogLevel: no servers of its own
+	}
 	var err error
 	cluster, err = duosynctest.Start(2)
 	if err != nil {
@@ -99,7 +102,7 @@ func open(t *testing.T, configJSON string) *duosync.Project {
 }
 
 func TestVersion(t *testing.T) {
-	if got := duosync.Version(); got != "0.1.0" {
+	if got := duosync.Version(); got != "0.2.0" {
 		t.Errorf("Version() = %q", got)
 	}
 	if got := duosync.VersionNumber(); got/1000000 != 0 {

@@ -17,7 +17,7 @@
 
 namespace duosync {
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = "0.2.0";
 
 class Project {
  public:

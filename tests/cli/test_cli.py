@@ -1,5 +1,6 @@
 """The duosync command-line tool: commands, output and exit codes
-(0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed)."""
+(0 ok, 1 runtime failure, 2 usage error, 3 invalid config, 4 precheck failed, 5 verification found
+differences)."""
 
 import json
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 from duosync import testing
 
-OK, FAILURE, USAGE, INVALID_CONFIG, PRECHECK_FAILED = 0, 1, 2, 3, 4
+OK, FAILURE, USAGE, INVALID_CONFIG, PRECHECK_FAILED, DIFFERENT = 0, 1, 2, 3, 4, 5
 
 # Valid without servers: validate never connects.
 VALID = {
@@ -35,6 +36,9 @@ INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b m
     ["validate"],
     ["validate", "a.json", "b.json"],
     ["validate", "/nonexistent/project.json"],
+    ["verify"],
+    ["verify", "a.json", "b.json"],
+    ["switchover"],
 ])
 def test_usage_errors_exit_2(cli, args):
     done = cli(*args)
@@ -47,7 +51,7 @@ def test_help_and_version(cli):
     assert done.returncode == OK and "usage: duosync" in done.stdout
     done = cli("version")
     assert done.returncode == OK
-    assert done.stdout.strip() == "duosync 0.1.0"
+    assert done.stdout.strip() == "duosync 0.2.0"
 
 
 def test_validate_good_file(cli, write_config):
@@ -172,3 +176,57 @@ def test_run_with_an_invalid_config_exits_3(cli, write_config):
     done = cli("run", write_config(INVALID), "--seconds", "1")
     assert done.returncode == INVALID_CONFIG
     assert "endpoints.b" in done.stdout
+
+
+def test_verify_exit_codes_report_and_repair(servers, cli, write_config, project_config, table):
+    a, b = servers
+    for s in servers:
+        s.sql(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+    path = write_config(project_config(table))
+    done = cli("verify", path)
+    assert done.returncode == OK, done
+    assert table in done.stdout and "equal" in done.stdout
+
+    b.sql(f"DELETE FROM {table} WHERE id = 2")
+    done = cli("verify", path, "--json")
+    assert done.returncode == DIFFERENT, done
+    report = json.loads(done.stdout)
+    assert report["equal"] is False and report["tables"][0]["missing"] == ["id=2"]
+    assert b.sql(f"SELECT count(*) FROM {table}") == [("2",)]  # no --repair: B untouched
+
+    done = cli("verify", path, "--repair")
+    assert done.returncode == DIFFERENT, done  # what it found, before the repair
+    assert "1 missing (id=2)" in done.stdout and "DIFFERENT (repaired)" in done.stdout
+    assert b.sql(f"SELECT v FROM {table} WHERE id = 2") == [("two",)]
+    assert cli("verify", path).returncode == OK
+
+
+def test_verify_of_an_invalid_config_exits_3(cli, write_config):
+    done = cli("verify", write_config(INVALID))
+    assert done.returncode == INVALID_CONFIG
+    assert "endpoints.b" in done.stdout
+
+
+def test_switchover_runs_the_reverse_link(servers, cli_env, write_config, project_config, table):
+    a, b = servers
+    proc = subprocess.Popen(
+        [testing.cli_path(), "switchover", write_config(project_config(table)), "--seconds", "3"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env)
+    try:
+        lines = []
+        while not any(line.startswith("switched over") for line in lines):
+            line = proc.stdout.readline()
+            assert line, (lines, proc.stderr.read())
+            lines.append(line)
+        b.sql(f"INSERT INTO {table} VALUES (2, 'from b')")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == OK, err
+    assert "catching the forward link up" in lines[0]
+    # The reverse link brought B's write to A.
+    assert a.sql(f"SELECT id, v FROM {table}") == [("2", "from b")]
+    assert a["password"] not in "".join(lines) + out + err

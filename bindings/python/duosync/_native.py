@@ -10,12 +10,13 @@ from .errors import LibraryError, error_for
 
 # The C ABI version this package was written against (DUO_VERSION_NUMBER = MAJOR*1e6 + MINOR*1e3
 # + PATCH). Only the major number must match: the ABI only ever gains functions.
-EXPECTED_VERSION_NUMBER = 1000
+EXPECTED_VERSION_NUMBER = 2000
 
 _REPO_BUILD = pathlib.Path(__file__).resolve().parents[3] / "build" / "libduosync.so"
 
 _lock = threading.Lock()
 _lib = None
+_later = {}  # name: declared function, see function()
 
 
 class ProjectHandle(ctypes.Structure):
@@ -25,6 +26,12 @@ class ProjectHandle(ctypes.Structure):
 ProjectPtr = ctypes.POINTER(ProjectHandle)
 # Out-strings the caller frees: c_void_p, so ctypes does not copy them and lose the pointer.
 _ErrPtr = ctypes.POINTER(ctypes.c_void_p)
+
+# typedef int (*duo_event_fn)(int event, const char* json, void* user_data). The json is borrowed
+# for the call only: c_char_p makes ctypes copy it into bytes before the Python code runs.
+EventFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+# A NULL duo_event_fn (ctypes refuses None for a CFUNCTYPE argument).
+NO_EVENT_FN = EventFn()
 
 # name: (restype, argtypes)
 _SIGNATURES = {
@@ -40,6 +47,20 @@ _SIGNATURES = {
     "duo_project_stop": (ctypes.c_int, [ProjectPtr, _ErrPtr]),
     "duo_project_wait": (ctypes.c_int, [ProjectPtr, ctypes.c_int64, _ErrPtr]),
     "duo_project_status": (ctypes.c_int, [ProjectPtr, _ErrPtr, _ErrPtr]),
+}
+
+# Functions added in 0.2.0 (0.1.0 first shipped them without a change of its version
+# number: a library may lack them, so they are looked up when first called, not at load time
+# (an older library still serves everything else). name: (restype, argtypes)
+_LATER_SIGNATURES = {
+    "duo_set_log_level": (None, [ctypes.c_int]),
+    "duo_project_conflicts": (ctypes.c_int, [ProjectPtr, _ErrPtr, _ErrPtr]),
+    "duo_project_switchover": (ctypes.c_int, [ProjectPtr, ctypes.c_int, ctypes.c_int64, _ErrPtr]),
+    "duo_project_verify": (ctypes.c_int, [ProjectPtr, ctypes.c_int, _ErrPtr, _ErrPtr]),
+    "duo_project_pause": (ctypes.c_int, [ProjectPtr, ctypes.c_char_p, _ErrPtr]),
+    "duo_project_resume": (ctypes.c_int, [ProjectPtr, ctypes.c_char_p, _ErrPtr]),
+    "duo_project_set_event_callback": (
+        ctypes.c_int, [ProjectPtr, EventFn, ctypes.c_void_p, _ErrPtr]),
 }
 
 
@@ -99,6 +120,25 @@ def lib():
         if _lib is None:
             _lib = _open()
         return _lib
+
+
+def function(name):
+    """A function of _LATER_SIGNATURES, declared; LibraryError when the loaded library lacks it."""
+    loaded = lib()
+    with _lock:
+        fn = _later.get(name)
+        if fn is None:
+            restype, argtypes = _LATER_SIGNATURES[name]
+            try:
+                fn = getattr(loaded, name)
+            except AttributeError:
+                raise LibraryError(
+                    f"the loaded libduosync ({loaded.duo_version().decode()}) lacks {name}; "
+                    "install a newer library") from None
+            fn.restype = restype
+            fn.argtypes = argtypes
+            _later[name] = fn
+        return fn
 
 
 def take_string(ptr):

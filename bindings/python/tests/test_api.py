@@ -27,7 +27,7 @@ VALID = {
 
 
 def test_version():
-    assert duosync.version() == "0.1.0"
+    assert duosync.version() == "0.2.0"
     assert duosync.version_number() // 1000000 == 0
 
 
@@ -135,3 +135,50 @@ def test_major_version_mismatch_is_a_clear_error():
         "except duosync.LibraryError as e:\n    print('LibraryError', e)\n")
     assert done.returncode == 0, done.stderr
     assert "LibraryError" in done.stdout and "major version 1" in done.stdout
+
+
+def test_set_log_level_takes_levels_numbers_and_names():
+    for level in (duosync.LogLevel.ERROR, 3, "info", "NONE", "Warning"):
+        duosync.set_log_level(level)
+    with pytest.raises(ValueError, match="LogLevel"):
+        duosync.set_log_level(20)  # logging.INFO is not a duosync level
+    with pytest.raises(ValueError, match="verbose"):
+        duosync.set_log_level("verbose")
+    with pytest.raises(TypeError):
+        duosync.set_log_level(1.0)
+    with pytest.raises(TypeError):
+        duosync.set_log_level(True)
+    assert duosync.LogLevel.WARNING == 1 and duosync.LogLevel.NONE == 3
+
+
+def test_on_event_checks_its_argument_and_the_project():
+    with duosync.Project(VALID) as p:
+        with pytest.raises(TypeError, match="callable"):
+            p.on_event("print")
+        p.on_event(None)  # clearing without a callback is fine
+        p.on_event(lambda event, data: None)
+        p.on_event(lambda event, data: None)  # replaces
+        p.on_event(None)
+    with pytest.raises(duosync.FailedPrecondition, match="closed"):
+        p.on_event(print)
+
+
+def test_switchover_needs_a_running_one_way_project():
+    with duosync.Project(VALID) as p:
+        with pytest.raises(duosync.FailedPrecondition, match="running"):
+            p.switchover(timeout=1)
+    two_way = json.loads(json.dumps(VALID))
+    two_way["endpoints"]["b"]["region"] = "region-2"
+    two_way.update(scenario="ACTIVE_ACTIVE", reverse={"migration_types": ["INCREMENTAL"]})
+    with duosync.Project(two_way) as p:
+        with pytest.raises(duosync.FailedPrecondition, match="ACTIVE_ACTIVE"):
+            p.switchover()
+
+
+def test_verify_that_cannot_connect_raises():
+    unreachable = json.loads(json.dumps(VALID))
+    unreachable["endpoints"]["a"]["port"] = 1
+    with duosync.Project(unreachable) as p:
+        with pytest.raises(duosync.Error) as info:
+            p.verify()
+    assert info.value.code != duosync.Code.DATA_LOSS
