@@ -346,6 +346,20 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
                                                   " has ", rows.column_count, " columns, its table map ",
                                                   cols.size()));
         }
+        // A session with binlog_row_image=MINIMAL/NOBLOB logs partial images: applying them
+        // would turn the missing columns into NULLs. Refuse rather than guess.
+        for (size_t c = 0; c < cols.size(); ++c) {
+          const bool before_has = (rows.column_bitmap[c / 8] >> (c % 8)) & 1;
+          const bool after_has = rows.column_update_bitmap == nullptr ||
+                                 ((rows.column_update_bitmap[c / 8] >> (c % 8)) & 1);
+          if (!before_has || !after_has) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "transaction ", r.current.gtid.ToString(), " logged a partial row image of ",
+                mapped.schema->QualifiedName(), " (column '", cols[c].name, "' missing): the "
+                "writing session had binlog_row_image other than FULL; duosync needs FULL images. "
+                "Set it FULL for every session, then restart the link after this transaction"));
+          }
+        }
         absl::string_view data(static_cast<const char*>(rows.row_data), rows.row_data_size);
         size_t pos = 0;
         while (pos < data.size()) {
@@ -391,12 +405,11 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           break;
         }
         if (r.in_transaction && !r.standalone) {
-          // DML logged as a statement: its rows are not in the binlog, so it cannot be applied
-          // exactly. Stop before it rather than skip it.
-          return absl::FailedPreconditionError(absl::StrCat(
-              "transaction ", r.current.gtid.ToString(), " was logged as a statement (",
-              trimmed.substr(0, 120), "); duosync needs binlog_format=ROW on the source: set it, "
-              "then re-initialize the link from a position after this transaction"));
+          // DML logged as a statement: its rows are not in the binlog. The link decides whether
+          // it concerns synced tables (then it stops before it) or can be passed over.
+          r.current.statement.assign(trimmed.data(), std::min<size_t>(trimmed.size(), 200));
+          r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);
+          break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
         resolver_->Invalidate();

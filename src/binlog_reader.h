@@ -52,7 +52,10 @@ class SchemaResolver {
   explicit SchemaResolver(std::unique_ptr<SqlConnection> source) : source_(std::move(source)) {}
   absl::StatusOr<std::shared_ptr<const TableSchema>> Resolve(const TableMapInfo& map);
   // Forgets what information_schema said (after a DDL).
-  void Invalidate() { current_.clear(); }
+  void Invalidate() {
+    current_.clear();
+    by_map_.clear();  // a DDL may change keys or collations without changing the table map
+  }
 
  private:
   // A table that no longer exists (renamed or dropped since the row was written): its schema from

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "names.h"
 #include "row_sql.h"
@@ -24,13 +25,18 @@ std::string PlainText(const Value& v) {
     case Value::Kind::kNull: return "";
     case Value::Kind::kInt: return absl::StrCat(v.i);
     case Value::Kind::kUInt: return absl::StrCat(v.u);
-    case Value::Kind::kDouble: return absl::StrCat(v.d);
+    case Value::Kind::kDouble: return absl::StrFormat("%.17g", v.d);
     default: return v.s;
   }
 }
 
-// -1, 0, 1: numbers compare as numbers, anything else as text (timestamps print sortably).
+// -1, 0, 1: integers compare exactly as integers, other numbers as doubles, anything else as
+// text (timestamps print sortably).
 int CompareText(const std::string& a, const std::string& b) {
+  int64_t i, j;
+  if (absl::SimpleAtoi(a, &i) && absl::SimpleAtoi(b, &j)) return i < j ? -1 : i > j ? 1 : 0;
+  uint64_t u, w;
+  if (absl::SimpleAtoi(a, &u) && absl::SimpleAtoi(b, &w)) return u < w ? -1 : u > w ? 1 : 0;
   double x, y;
   if (absl::SimpleAtod(a, &x) && absl::SimpleAtod(b, &y)) return x < y ? -1 : x > y ? 1 : 0;
   return a < b ? -1 : a > b ? 1 : 0;

@@ -492,6 +492,16 @@ class LinkImpl : public Link {
         task.idempotent = copy_end_.Covers(task.txn.gtid);
       }
       for (const auto& t : router->FilteredTables()) NoteFiltered(t);
+      if (!task.txn.statement.empty() &&
+          (!task.changes.empty() || task.txn.ddl_schema.empty() ||
+           router->MayHoldSchema(task.txn.ddl_schema))) {
+        absl::Status drained = applier->Drain();  // stop right before it
+        if (!drained.ok()) return drained;
+        return absl::FailedPreconditionError(absl::StrCat(
+            "transaction ", task.txn.gtid.ToString(), " was logged as a statement (", task.txn.statement,
+            ") in a synced schema; duosync needs binlog_format=ROW on the source: set it, then "
+            "restart the link with start_gtid after this transaction"));
+      }
       if (!task.changes.empty()) session_made_progress_ = true;
       DUO_RETURN_IF_ERROR(applier->Submit(std::move(task)));
     }

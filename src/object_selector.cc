@@ -130,6 +130,21 @@ ObjectSelector::ObjectSelector(const config::ObjectSelection& objects, bool case
   for (const auto& spec : specs_) named_.push_back(TableRef{spec.schema(), spec.table()});
 }
 
+bool ObjectSelector::MayHoldSchema(absl::string_view schema) const {
+  if (IsSystemSchema(schema)) return false;
+  if (uses_rules_) {
+    for (const auto& pattern : objects_.rules().whitelist()) {
+      auto ref = SplitQualifiedName(pattern);
+      if (ref.ok() && WildcardMatch(ref->schema, schema, case_insensitive_)) return true;
+    }
+    return false;
+  }
+  for (const TableRef& t : named_) {
+    if (NamesEqual(t.schema, schema, case_insensitive_)) return true;
+  }
+  return false;
+}
+
 const config::TableSelection* ObjectSelector::FindSpec(const TableRef& table) const {
   for (const auto& spec : specs_) {
     if (NamesEqual(spec.schema(), table.schema, case_insensitive_) &&

@@ -56,6 +56,9 @@ class ObjectSelector {
   // How `table` is synced, or nothing when the link leaves it out.
   std::optional<SelectedTable> Select(const TableRef& table) const;
 
+  // Whether some table of `schema` could be synced (rules or named tables).
+  bool MayHoldSchema(absl::string_view schema) const;
+
   // Tables named one by one (specified objects); empty with matching rules.
   const std::vector<TableRef>& named_tables() const { return named_; }
   bool uses_rules() const { return uses_rules_; }

@@ -130,9 +130,12 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
     }
     // A retried transaction of an active-active link meets its conflicts through the resolver.
-    absl::Status s = ordered && options_.resolver != nullptr
-                         ? sink->ApplyResolving(*tasks[0], options_.resolver)
-                         : sink->ApplyBatch(tasks, options_.resolver != nullptr);
+    const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty() &&
+                         !tasks[0]->idempotent;
+    absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
+                             : sink->ApplyBatch(tasks, options_.resolver != nullptr);
+    // A commit whose reply an earlier session lost: the transaction is in already.
+    if (IsAlreadyApplied(s) && batch.size() == 1) s = absl::OkStatus();
     if (s.ok()) {
       Complete(batch);
       continue;
@@ -206,19 +209,23 @@ absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
 }
 
 void ParallelApplier::WatermarkLoop(Sink* sink) {
+  int failures = 0;
   while (true) {
-    bool stop;
+    bool last;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
-      stop = stopping_;
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return workers_stopped_; });
+      last = workers_stopped_;  // the workers are done: this write is the final one
     }
     absl::Status s = WriteWatermark(sink);
+    // A deadlock or lock wait with the workers' inserts into duosync.applied: try again later.
+    if (absl::IsAborted(s) && ++failures <= 10 && !last) continue;
     if (!s.ok()) {
       Fail(s);
       return;
     }
-    if (stop) return;
+    failures = 0;
+    if (last) return;
   }
 }
 
@@ -234,9 +241,16 @@ void ParallelApplier::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
+  // Workers first (they finish their batch), then the watermark thread writes the final position.
+  for (size_t i = 0; i + 1 < threads_.size(); ++i) {
+    if (threads_[i].joinable()) threads_[i].join();
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_stopped_ = true;
+    cv_.notify_all();
+  }
+  if (!threads_.empty() && threads_.back().joinable()) threads_.back().join();
 }
 
 ApplierProgress ParallelApplier::progress() const {

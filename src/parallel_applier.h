@@ -110,6 +110,7 @@ class ParallelApplier {
   std::map<uint64_t, int> attempts_;      // ordered retries per transaction
   std::chrono::steady_clock::time_point last_submit_;
   bool stopping_ = false;
+  bool workers_stopped_ = false;  // set by Stop once the workers have ended
   absl::Status error_;
   ApplierProgress progress_;
   std::string watermark_position_;  // last position written to the checkpoint

@@ -46,6 +46,8 @@ class Router {
 
   // Whether rows of this table can be synced at all (cheap; decided by name only).
   bool Wants(const TableRef& table) const;
+  // Whether some synced table could live in `schema`.
+  bool MayHoldSchema(absl::string_view schema) const { return selector_.MayHoldSchema(schema); }
 
   // Routes the changes of `txn`. The result points into `txn` and into routes owned by the
   // router; valid while both live. FailedPrecondition when a selected table cannot be synced

@@ -309,6 +309,12 @@ absl::StatusOr<Row> DecodeRow(const std::vector<ColumnSchema>& columns, const ui
         const size_t len = LittleEndian(v, prefix);
         if (!need(prefix + len)) return Truncated(c);
         row[i] = Value::Bytes(std::string(reinterpret_cast<const char*>(v + prefix), len));
+        if (c.type == coltype::kString && (c.charset.empty() || c.charset == "binary")) {
+          // The binlog strips BINARY(n)'s trailing zero bytes; the stored value has them, and
+          // comparisons (WHERE on a key, before images) need them.
+          const size_t n = (((c.meta >> 4) & 0x300) ^ 0x300) + (c.meta & 0xff);
+          if (row[i].s.size() < n) row[i].s.resize(n, '\0');
+        }
         used = prefix + len;
         break;
       }

@@ -3,6 +3,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "names.h"
@@ -15,11 +16,21 @@ namespace {
 // A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
 constexpr size_t kFlushBytes = 4 << 20;
 
+constexpr absl::string_view kAlreadyApplied = "already applied: ";
+
 const char* OpName(RowOp op) {
   return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
 }
 
 }  // namespace
+
+absl::Status AlreadyAppliedError(const std::string& detail) {
+  return absl::AlreadyExistsError(absl::StrCat(kAlreadyApplied, detail));
+}
+
+bool IsAlreadyApplied(const absl::Status& s) {
+  return absl::IsAlreadyExists(s) && absl::StartsWith(s.message(), kAlreadyApplied);
+}
 
 // Builds and sends one destination transaction. Statements are buffered and sent in pieces; the
 // rows each UPDATE/DELETE matched are checked as its result arrives, and COMMIT goes out only after
@@ -151,7 +162,7 @@ class Sink::Batch {
     bool ok = false;
     bool missing_row = false;
     if (mysql_real_query(m, sql_.data(), sql_.size()) == 0) {
-      int status;
+      int status = 1;
       do {
         MYSQL_RES* res = mysql_store_result(m);
         if (res != nullptr) mysql_free_result(res);
@@ -185,6 +196,8 @@ class Sink::Batch {
     absl::Status failure = missing_row ? absl::OkStatus() : conn_->ErrorStatus("applying a transaction");
     if (!absl::IsUnavailable(failure)) (void)conn_->Execute("ROLLBACK");
     const RoutedChange* c = failed < statements_.size() ? statements_[failed].change : nullptr;
+    // The only bookkeeping statement that can hit a duplicate is the GTID record.
+    if (c == nullptr && err == ER_DUP_ENTRY) return AlreadyAppliedError(std::string(failure.message()));
     if (c == nullptr) return missing_row ? absl::InternalError("unexpected row count") : failure;
     const std::string where =
         absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(), " row (",

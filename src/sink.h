@@ -25,6 +25,11 @@ namespace duosync {
 
 inline constexpr const char* kMetaSchema = "duosync";
 
+// The error of a transaction whose GTID duosync.applied already holds: it was applied before
+// (by a session whose COMMIT reply was lost), and must not be applied again.
+absl::Status AlreadyAppliedError(const std::string& detail);
+bool IsAlreadyApplied(const absl::Status& s);
+
 class Sink {
  public:
   // Connects and prepares the session (UTC time zone, strict SQL mode, utf8mb4). A non-zero

@@ -59,7 +59,8 @@ struct Transaction {
   uint32_t commit_time = 0;       // source commit time, seconds since epoch
   std::vector<RowChange> changes;
   std::string ddl;                // a DDL statement instead of row changes (later issue)
-  std::string ddl_schema;         // its default database
+  std::string ddl_schema;         // its default database (also of `statement`)
+  std::string statement;          // DML logged as a statement (binlog_format != ROW), if any
   size_t row_count() const { return changes.size(); }
 };
 

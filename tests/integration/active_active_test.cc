@@ -246,6 +246,23 @@ TEST_F(ConflictPolicyTest, StopHaltsBeforeTheConflictNamingTheKey) {
   EXPECT_EQ(Row(b_.get(), 3), "base|0") << "nothing after the conflict may be applied";
 }
 
+TEST_F(ConflictPolicyTest, LastWriterWinsComparesVersionsExactly) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("ALTER TABLE ", db_, ".hot ADD COLUMN dver DOUBLE NOT NULL DEFAULT 0"));
+  }
+  Start(R"({"policy": "LAST_WRITER_WINS", "column": "dver"})");
+  ASSERT_TRUE(project_->Stop().ok());
+  // Equal in six significant digits, different in full precision: B's is later.
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'A', dver = 1700000000.5 WHERE id = 3"));
+  Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'B', dver = 1700000001.0 WHERE id = 3"));
+  Start(R"({"policy": "LAST_WRITER_WINS", "column": "dver"})");
+  WaitForConflicts(2);
+  const std::string q = absl::StrCat("SELECT v FROM ", db_, ".hot WHERE id = 3");
+  for (int i = 0; i < 200 && Rows(a_.get(), q)[0] != "B"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(Rows(a_.get(), q)[0], "B");
+  EXPECT_EQ(Rows(b_.get(), q)[0], "B");
+}
+
 // Both regions hammer the same rows at once; versions are unique across regions.
 TEST_F(ConflictPolicyTest, HotRowsUnderLastWriterWinsConverge) {
   Start(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");

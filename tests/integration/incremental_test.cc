@@ -369,3 +369,44 @@ TEST_F(IncrementalTest, SwitchoverIsRefusedForActiveActiveAndStoppedProjects) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// The binlog strips BINARY(n)'s trailing zero bytes; keys must still match.
+TEST_F(IncrementalTest, BinaryKeysEndingInZeroBytesUpdateAndDelete) {
+  CreateBoth("CREATE TABLE t (k BINARY(4) PRIMARY KEY, v INT, b BINARY(3))");
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t VALUES (0x61620000, 1, 0x0100), (0x00000000, 2, NULL);"
+                              "UPDATE t SET v = 10, b = 0x000000 WHERE k = 0x61620000;"
+                              "DELETE FROM t WHERE k = 0x00000000"));
+  ExpectEventuallySame(absl::StrCat("SELECT HEX(k), v, HEX(b) FROM ", db_, ".t ORDER BY k"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT HEX(k), v, HEX(b) FROM ", db_, ".t")),
+            std::vector<std::string>{"61620000|10|000000"});
+}
+
+TEST_F(IncrementalTest, PartialRowImagesStopTheLinkInsteadOfWritingNulls) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(10))");
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 1, 'keep')"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  Exec(a_.get(), absl::StrCat("SET SESSION binlog_row_image=MINIMAL; UPDATE ", db_,
+                              ".t SET a = 2 WHERE id = 1; SET SESSION binlog_row_image=FULL"));
+  std::string status = WaitForFailure();
+  EXPECT_NE(status.find("partial row image"), std::string::npos) << status;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT * FROM ", db_, ".t")), std::vector<std::string>{"1|1|keep"});
+}
+
+TEST_F(IncrementalTest, StatementFormatOutsideTheSyncedSchemasIsPassedOver) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
+  Exec(a_.get(), "CREATE DATABASE IF NOT EXISTS unsynced_scratch; CREATE TABLE IF NOT EXISTS unsynced_scratch.x (a INT)");
+  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  Exec(a_.get(), "USE unsynced_scratch; SET SESSION binlog_format=STATEMENT; INSERT INTO x VALUES (1);"
+                 "SET SESSION binlog_format=ROW");
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
+}
+
+}  // namespace
+}  // namespace duosync
