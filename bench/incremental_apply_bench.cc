@@ -1,4 +1,4 @@
-// Serial incremental apply under a sysbench oltp_write_only load, beside the rate at which the same
+// Incremental apply (the link's defaults) under a sysbench oltp_write_only load, beside the rate at which the same
 // load was written to the source, on two real MariaDB servers started by the harness.
 //
 //   build/bench/incremental_apply_bench [--seconds N] [--threads N] [--tables N] [--table-size N]
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   const double rows_per_txn = live_txns > 0 ? static_cast<double>(live_rows) / live_txns : 0;
   std::cout << absl::StrFormat(
       "\nincremental_apply_bench: sysbench oltp_write_only, %d tables x %d rows, %d threads, %d s\n\n"
-      "| phase | source write rate (sysbench) | duosync serial apply | ratio apply/source | lag |\n"
+      "| phase | source write rate (sysbench) | duosync apply (defaults: 16 workers, merging) | ratio apply/source | lag |\n"
       "|---|---|---|---|---|\n"
       "| live | %.0f txn/s = %.0f rows/s | %.0f rows/s | %.2f | max %.1f s, caught up %.1f s after the load |\n"
       "| backlog catch-up | %.0f txn/s = %.0f rows/s | %.0f rows/s (%llu rows in %.1f s) | %.2f | - |\n",
