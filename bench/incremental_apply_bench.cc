@@ -1,5 +1,6 @@
-// Incremental apply (the link's defaults) under a sysbench oltp_write_only load, beside the rate at which the same
-// load was written to the source, on two real MariaDB servers started by the harness.
+// Incremental apply (the link's defaults) under a sysbench oltp_write_only load, beside the rate
+// at which the same load was written to the source, on two real MariaDB servers started by the
+// harness.
 //
 //   build/bench/incremental_apply_bench [--seconds N] [--threads N] [--tables N] [--table-size N]
 //
