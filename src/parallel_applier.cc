@@ -79,14 +79,7 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
   if (noop) {
     held_.back().done = true;
     tracker_.AddDone(seq);
-    // Its place in order still moves the watermark once everything before it is applied.
-    while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
-      progress_.position = held_.front().task.position;
-      if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
-      held_.pop_front();
-      ++first_held_;
-      watermark_dirty_ = true;
-    }
+    AdvancePrefix();  // its place in order still moves the watermark
   } else {
     tracker_.Add(seq, std::move(keys), held_.back().task.barrier);
   }
@@ -167,6 +160,11 @@ void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
     if (h.task.record) ++progress_.transactions;
     progress_.rows += h.task.changes.size();
   }
+  AdvancePrefix();
+  cv_.notify_all();
+}
+
+void ParallelApplier::AdvancePrefix() {
   while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
     progress_.position = held_.front().task.position;
     if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
@@ -174,7 +172,6 @@ void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
     ++first_held_;
     watermark_dirty_ = true;
   }
-  cv_.notify_all();
 }
 
 void ParallelApplier::Fail(const absl::Status& s) {

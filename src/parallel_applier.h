@@ -91,6 +91,8 @@ class ParallelApplier {
   void WorkerLoop(Sink* sink);
   void WatermarkLoop(Sink* sink);
   void Complete(const std::vector<uint64_t>& seqs);
+  // Drops the transactions of the completed prefix, moving the watermark. REQUIRES: mu_ held.
+  void AdvancePrefix();
   void Fail(const absl::Status& s);
   absl::Status WriteWatermark(Sink* sink);
   Held& held(uint64_t seq) { return held_[seq - first_held_]; }

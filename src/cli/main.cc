@@ -272,18 +272,31 @@ int Follow(duosync::Project* project, const Args& args) {
   return exit_code;
 }
 
-int Run(const Args& args) {
-  if (args.positional.size() != 1) return Usage("run needs exactly one FILE");
-  int code = 0;
-  auto project = Load(args.positional[0], &code);
-  if (!project) return code;
+// Loads FILE (the one positional argument of `command`) and prechecks it; null with *exit_code
+// set when that fails.
+std::unique_ptr<duosync::Project> LoadChecked(const Args& args, const std::string& command,
+                                              int* exit_code) {
+  if (args.positional.size() != 1) {
+    *exit_code = Usage(command + " needs exactly one FILE");
+    return nullptr;
+  }
+  auto project = Load(args.positional[0], exit_code);
+  if (!project) return nullptr;
   bool ok = false;
   std::string report = project->Precheck(&ok);
   if (!ok) {
     if (args.json) std::cout << report << "\n";
     else PrintPrecheck(report);
-    return kExitPrecheckFailed;
+    *exit_code = kExitPrecheckFailed;
+    return nullptr;
   }
+  return project;
+}
+
+int Run(const Args& args) {
+  int code = 0;
+  auto project = LoadChecked(args, "run", &code);
+  if (!project) return code;
   absl::Status started = project->Start();
   if (!started.ok()) {
     std::cerr << "duosync: cannot start: " << started.message() << "\n";
@@ -331,16 +344,9 @@ int Verify(const Args& args) {
 }
 
 int Switchover(const Args& args) {
-  if (args.positional.size() != 1) return Usage("switchover needs exactly one FILE");
   int code = 0;
-  auto project = Load(args.positional[0], &code);
+  auto project = LoadChecked(args, "switchover", &code);
   if (!project) return code;
-  bool ok = false;
-  std::string report = project->Precheck(&ok);
-  if (!ok) {
-    PrintPrecheck(report);
-    return kExitPrecheckFailed;
-  }
   absl::Status s = project->Start();
   if (s.ok()) {
     std::cout << "catching the forward link up" << (args.read_only ? " (A is now read-only)" : "")

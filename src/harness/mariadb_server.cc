@@ -55,18 +55,21 @@ std::string Tail(const std::string& path, size_t bytes) {
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 
+// In a forked child: output to `log`, then exec `argv`. Never returns.
+[[noreturn]] void ExecLogged(const std::vector<std::string>& argv, const std::string& log) {
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
 // Runs a program to completion, output to `log`; returns its exit status.
 int RunProgram(const std::vector<std::string>& argv, const std::string& log) {
   pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  if (pid == 0) ExecLogged(argv, log);
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
@@ -132,13 +135,7 @@ absl::Status MariaDbServer::Launch() {
     // The server must not outlive the test or demo that started it.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     setpgid(0, 0);
-    int fd = open((dir_ + "/stdout.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+    ExecLogged(argv, dir_ + "/stdout.log");
   }
   pid_ = pid;
   return absl::OkStatus();
