@@ -35,6 +35,21 @@ void AppendSetList(const Route& route, const Row& row, std::string* sql) {
   }
 }
 
+void AppendChangedSetList(const Route& route, const Row& before, const Row& after, std::string* sql) {
+  bool any = false;
+  for (int c : route.columns) {
+    if (before[c] == after[c]) continue;
+    const ColumnSchema& col = route.schema->columns[c];
+    absl::StrAppend(sql, any ? "," : "", QuoteIdent(col.name), "=");
+    AppendLiteral(after[c], col, sql);
+    any = true;
+  }
+  if (!any) {
+    const std::string k = QuoteIdent(route.schema->columns[route.key_columns[0]].name);
+    absl::StrAppend(sql, k, "=", k);
+  }
+}
+
 namespace {
 void AppendCondition(const Route& route, const Row& row, const std::vector<int>& columns,
                      const char* op, std::string* sql) {

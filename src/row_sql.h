@@ -16,6 +16,10 @@ void AppendColumnList(const Route& route, std::string* sql);
 void AppendValueTuple(const Route& route, const Row& row, std::string* sql);
 // "`a`=v1,`b`=v2" of the written columns of `row`.
 void AppendSetList(const Route& route, const Row& row, std::string* sql);
+// "`a`=v1" for the written columns whose value differs between `before` and `after` (less for the
+// server to parse and write); "`k`=`k`" on the first key column when none does, so the row is
+// still matched and counted.
+void AppendChangedSetList(const Route& route, const Row& before, const Row& after, std::string* sql);
 // "`k1`=v1 AND `k2`=v2" of the key columns of `row`.
 void AppendKeyCondition(const Route& route, const Row& row, std::string* sql);
 // "`a`<=>v1 AND `b`<=>v2": the row is exactly this image (NULL-safe) in the written columns.

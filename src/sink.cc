@@ -76,7 +76,7 @@ class Sink::Batch {
         break;
       case RowOp::kUpdate:
         absl::StrAppend(&sql_, "UPDATE ", DestinationTable(r), " SET ");
-        AppendSetList(r, *c.after, &sql_);
+        AppendChangedSetList(r, *c.before, *c.after, &sql_);
         sql_.append(" WHERE ");
         match_image ? AppendImageCondition(r, *c.before, &sql_) : AppendKeyCondition(r, *c.before, &sql_);
         sql_.push_back(';');
