@@ -147,6 +147,7 @@ DUO_EXPORT int duo_project_verify(duo_project_t* project, int repair, char** rep
 #define DUO_EVENT_PROGRESS 2 /* the status JSON (see duo_project_status), every second while running */
 #define DUO_EVENT_CONFLICT 3 /* a conflict record (see duo_project_conflicts) */
 #define DUO_EVENT_ERROR 4    /* {"link","code","error"}: a link stopped with an error */
+#define DUO_EVENT_VERIFY 5   /* {"tables_done","tables_total","rows_checked"}: verification progress */
 
 /* An event callback. `json` is borrowed for the duration of the call. Called from a thread of the
  * library (one per project, never inside its locks; events arrive in order). A non-zero return

@@ -18,7 +18,9 @@ namespace duosync {
 enum class LinkDirection { kForward, kReverse };
 
 // Events a link reports (numbered as DUO_EVENT_* in capi/duosync.h), with a JSON payload.
-enum LinkEvent { kEventStage = 1, kEventProgress = 2, kEventConflict = 3, kEventError = 4 };
+enum LinkEvent {
+  kEventStage = 1, kEventProgress = 2, kEventConflict = 3, kEventError = 4, kEventVerify = 5
+};
 using LinkEventHandler = std::function<void(int event, const std::string& json)>;
 
 class Link {

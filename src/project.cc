@@ -335,6 +335,10 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   for (const TableRef& t : *tables) {
     if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
   }
+  o.progress = [events = rep_->events.get()](int done, int total, uint64_t rows) {
+    events->Post(kEventVerify, absl::StrCat("{\"tables_done\":", done, ",\"tables_total\":", total,
+                                           ",\"rows_checked\":", rows, "}"));
+  };
   auto report = RunVerification(o);
   if (!report.ok()) return report.status();
   if (equal != nullptr) *equal = report->equal;

@@ -111,12 +111,20 @@ class Verifier {
       }
       absl::Status s = VerifyTable(src->get(), dst->get(), o_.tables[i], &report_.tables[i]);
       if (!s.ok()) return Fail(s);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++tables_done_;
+      Progress();
     }
   }
 
   void Fail(const absl::Status& s) {
     std::lock_guard<std::mutex> lock(mu_);
     if (error_.ok()) error_ = s;
+  }
+
+  // REQUIRES: mu_ held.
+  void Progress() {
+    if (o_.progress) o_.progress(tables_done_, static_cast<int>(o_.tables.size()), rows_checked_);
   }
 
   absl::Status VerifyTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t, TableDiff* diff) {
@@ -171,6 +179,11 @@ class Verifier {
       uint64_t rows = 0;
       (void)absl::SimpleAtoi((*a)[0][0].value_or("0"), &rows);
       diff->rows_checked += rows;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        rows_checked_ += rows;
+        Progress();
+      }
       if ((*a)[0] != (*b)[0]) DUO_RETURN_IF_ERROR(DrillDown(src, dst, p, filter, range, &suspects));
       if (upper.empty()) break;
       last = upper;
@@ -250,6 +263,8 @@ class Verifier {
   const VerifyOptions& o_;
   std::mutex mu_;
   size_t next_ = 0;
+  int tables_done_ = 0;
+  uint64_t rows_checked_ = 0;
   absl::Status error_;
   VerifyReport report_;
 };

@@ -9,6 +9,7 @@
 #define DUOSYNC_SRC_VERIFIER_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct VerifyOptions {
   absl::Duration recheck_delay = absl::Seconds(1);
   bool repair = false;  // apply the repair statements to the destination
   uint32_t origin = 0;  // session origin of repair writes (active-active: they must not echo)
+  // Called (from worker threads, serialized) after each chunk with tables done/total and rows
+  // checked so far.
+  std::function<void(int tables_done, int tables_total, uint64_t rows_checked)> progress;
 };
 
 struct TableDiff {

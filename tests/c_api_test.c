@@ -71,13 +71,14 @@ static void test_invalid_config(void) {
 }
 
 struct events {
-  int stage, progress, other;
+  int stage, progress, verify, other;
 };
 
 static int on_event(int event, const char* json, void* user_data) {
   struct events* e = (struct events*)user_data;
   if (event == DUO_EVENT_STAGE && strstr(json, "\"stage\"") != NULL) ++e->stage;
   else if (event == DUO_EVENT_PROGRESS && strstr(json, "\"links\"") != NULL) ++e->progress;
+  else if (event == DUO_EVENT_VERIFY && strstr(json, "\"rows_checked\"") != NULL) ++e->verify;
   else ++e->other;
   return 0;
 }
@@ -90,7 +91,7 @@ static void sleep_ms(int ms) {
 }
 
 static void test_project_lifecycle(void) {
-  struct events events = {0, 0, 0};
+  struct events events = {0, 0, 0, 0};
   char* json = project_json();
   char* err = NULL;
   char* report = NULL;
@@ -131,6 +132,13 @@ static void test_project_lifecycle(void) {
   CHECK(events.stage >= 2); /* both links reached "incremental" */
   CHECK(events.progress >= 1);
   CHECK(events.other == 0);
+  /* Verification: capi.t is equal (empty) on both sides; progress arrives as events. */
+  rc = duo_project_verify(p, 0, &report, &err);
+  CHECK(rc == DUO_OK);
+  CHECK(report != NULL && strstr(report, "\"equal\":true") != NULL);
+  duo_free(report);
+  sleep_ms(300);
+  CHECK(events.verify >= 1);
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   duo_free(err);

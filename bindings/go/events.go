@@ -43,6 +43,7 @@ const (
 	EventProgress = C.DUO_EVENT_PROGRESS // JSON: the status (see Status), every second while running
 	EventConflict = C.DUO_EVENT_CONFLICT // JSON: a conflict record (see Conflicts)
 	EventError    = C.DUO_EVENT_ERROR    // JSON {"link", "code", "error"}: a link stopped with an error
+	EventVerify   = C.DUO_EVENT_VERIFY   // JSON {"tables_done", "tables_total", "rows_checked"} during Verify
 )
 
 // Event is one event of a project, as OnEvent's callback receives it.

@@ -79,7 +79,8 @@ class Project {
   absl::StatusOr<std::string> Verify(bool repair, bool* equal);
 
   // Receives events: 1 stage change {"link","stage"}, 2 progress (the status JSON, every second
-  // while running), 3 conflict (a conflict record), 4 link error {"link","code","error"}. Called
+  // while running), 3 conflict (a conflict record), 4 link error {"link","code","error"},
+  // 5 verification progress {"tables_done","tables_total","rows_checked"} during Verify. Called
   // from a thread of the project's own, never inside its locks; a non-zero return unsubscribes.
   // Replaces an earlier callback; none is called after the project is destroyed.
   void SetEventCallback(std::function<int(int event, const std::string& json)> callback);

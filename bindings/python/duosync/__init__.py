@@ -53,7 +53,7 @@ _EXIT_CALLBACK_WAIT_S = 1.0
 _log = logging.getLogger("duosync")
 
 # Event numbers (DUO_EVENT_*) to the names Project.on_event's callable receives.
-EVENT_NAMES = {1: "stage", 2: "progress", 3: "conflict", 4: "error"}
+EVENT_NAMES = {1: "stage", 2: "progress", 3: "conflict", 4: "error", 5: "verify"}
 
 
 class LogLevel(enum.IntEnum):
@@ -353,8 +353,9 @@ class Project:
 
         `event` is "stage" (data {"link", "stage"}: a link changed stage, e.g. to
         "incremental"), "progress" (data: the status, as status() returns it, every second while
-        the project runs), "conflict" (data: a conflict record, as in conflicts()) or "error"
-        (data {"link", "code", "error"}: a link stopped with an error); an event number this
+        the project runs), "conflict" (data: a conflict record, as in conflicts()), "error"
+        (data {"link", "code", "error"}: a link stopped with an error) or "verify" (data
+        {"tables_done", "tables_total", "rows_checked"} while verify() runs); an event number this
         package does not know comes as an int. Subscribe before start() to see the first stages.
 
         Threads: the callable runs on a thread of the library (one per project), never on the
