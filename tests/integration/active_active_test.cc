@@ -73,16 +73,9 @@ class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
   }
 
   void ExpectIdentical() {
-    const std::vector<std::string> queries = {
-        absl::StrCat("SELECT * FROM ", db_, ".counters ORDER BY region"),
-        absl::StrCat("SELECT * FROM ", db_, ".orders ORDER BY id")};
-    bool same = false;
-    for (int i = 0; i < 600 && !same; ++i) {
-      same = true;
-      for (const auto& q : queries) same = same && Rows(a_.get(), q) == Rows(b_.get(), q);
-      if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    for (const auto& q : queries) EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q)) << q;
+    testing::ExpectSameEventually(a_.get(), b_.get(),
+                                  {absl::StrCat("SELECT * FROM ", db_, ".counters ORDER BY region"),
+                                   absl::StrCat("SELECT * FROM ", db_, ".orders ORDER BY id")});
   }
 
   std::unique_ptr<SqlConnection> a_, b_;

@@ -54,17 +54,10 @@ class ParallelApplyTest : public ::testing::TestWithParam<std::pair<int, int>> {
   }
 
   void ExpectSameEventually() {
-    const std::vector<std::string> queries = {
-        absl::StrCat("SELECT * FROM ", db_, ".hot ORDER BY id"),
-        absl::StrCat("SELECT id, email, name FROM ", db_, ".users ORDER BY id"),
-        absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY id")};
-    bool same = false;
-    for (int i = 0; i < 600 && !same; ++i) {
-      same = true;
-      for (const auto& q : queries) same = same && Rows(a_.get(), q) == Rows(b_.get(), q);
-      if (!same) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    for (const auto& q : queries) EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q)) << q;
+    testing::ExpectSameEventually(a_.get(), b_.get(),
+                                  {absl::StrCat("SELECT * FROM ", db_, ".hot ORDER BY id"),
+                                   absl::StrCat("SELECT id, email, name FROM ", db_, ".users ORDER BY id"),
+                                   absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY id")});
     EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
   }
 

@@ -1,5 +1,8 @@
 #include "support/test_support.h"
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_join.h"
 
 namespace duosync::testing {
@@ -44,6 +47,18 @@ std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql) {
     out.push_back(absl::StrJoin(cols, "|"));
   }
   return out;
+}
+
+void ExpectSameEventually(SqlConnection* a, SqlConnection* b, const std::vector<std::string>& queries,
+                          int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool same = true;
+    for (const auto& q : queries) same = same && Rows(a, q) == Rows(b, q);
+    if (same) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (const auto& q : queries) EXPECT_EQ(Rows(a, q), Rows(b, q)) << q;
 }
 
 std::string EndpointJson(const harness::MariaDbServer& server) { return server.EndpointJson(); }

@@ -35,6 +35,11 @@ void Exec(SqlConnection* conn, const std::string& sql);
 // All rows of a query, each row's columns joined by '|' (NULL shown as "NULL").
 std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql);
 
+// Waits up to `seconds` until every query gives the same rows on `a` and on `b`, then expects it
+// (failing the test with the differing rows otherwise).
+void ExpectSameEventually(SqlConnection* a, SqlConnection* b, const std::vector<std::string>& queries,
+                          int seconds = 30);
+
 // An endpoint block for a config: {"region","host","port","user","password"}.
 std::string EndpointJson(const harness::MariaDbServer& server);
 
