@@ -13,17 +13,7 @@ from duosync import testing
 OK, FAILURE, USAGE, INVALID_CONFIG, PRECHECK_FAILED, DIFFERENT = 0, 1, 2, 3, 4, 5
 
 # Valid without servers: validate never connects.
-VALID = {
-    "name": "offline",
-    "scenario": "DATA_MIGRATION",
-    "endpoints": {
-        "a": {"region": "region-1", "host": "127.0.0.1", "port": 3306, "user": "u",
-              "password": "offline-secret"},
-        "b": {"region": "region-1", "host": "127.0.0.1", "port": 3307, "user": "u",
-              "password": "offline-secret"},
-    },
-    "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "db1.t1"}},
-}
+VALID = testing.OFFLINE_CONFIG
 INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b missing
 
 

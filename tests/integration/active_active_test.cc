@@ -126,7 +126,7 @@ class ConflictPolicyTest : public ::testing::Test {
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("cp_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = testing::TestDatabase("cp_");
     for (SqlConnection* c : {a_.get(), b_.get()}) {
       Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_, "; USE ", db_, ";"
                            "CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
@@ -162,14 +162,15 @@ class ConflictPolicyTest : public ::testing::Test {
   }
 
   void WaitForConflicts(uint64_t n) {
-    for (int i = 0; i < 400; ++i) {
+    auto total = [this] {
       const auto s = StatusOf(*project_);
-      uint64_t total = 0;
-      for (const auto& l : s.links()) total += l.conflicts();
-      if (total >= n) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      uint64_t t = 0;
+      for (const auto& l : s.links()) t += l.conflicts();
+      return t;
+    };
+    if (!testing::WaitFor([&] { return total() >= n; }, absl::Seconds(10))) {
+      ADD_FAILURE() << "expected " << n << " conflicts: " << project_->StatusJson();
     }
-    ADD_FAILURE() << "expected " << n << " conflicts: " << project_->StatusJson();
   }
 
   std::unique_ptr<SqlConnection> a_, b_;
@@ -180,9 +181,8 @@ class ConflictPolicyTest : public ::testing::Test {
 TEST_F(ConflictPolicyTest, OverwriteAppliesTheIncomingChangeOnEachSide) {
   ConflictOnRowOne(R"({"policy": "OVERWRITE"})");
   WaitForConflicts(2);
-  for (int i = 0; i < 200 && (Row(a_.get(), 1) != "from B|7" || Row(b_.get(), 1) != "from A|5"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  testing::WaitFor([&] { return Row(a_.get(), 1) == "from B|7" && Row(b_.get(), 1) == "from A|5"; },
+                   absl::Seconds(5));
   EXPECT_EQ(Row(a_.get(), 1), "from B|7");
   EXPECT_EQ(Row(b_.get(), 1), "from A|5");
   const std::string log = project_->ConflictsJson();
@@ -202,9 +202,7 @@ TEST_F(ConflictPolicyTest, IgnoreKeepsEachDestinationsRow) {
 TEST_F(ConflictPolicyTest, LastWriterWinsConvergesOnBothSides) {
   ConflictOnRowOne(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
   WaitForConflicts(2);
-  for (int i = 0; i < 200 && Row(a_.get(), 1) != "from B|7"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  testing::WaitFor([&] { return Row(a_.get(), 1) == "from B|7"; }, absl::Seconds(5));
   EXPECT_EQ(Row(a_.get(), 1), "from B|7");
   EXPECT_EQ(Row(b_.get(), 1), "from B|7");
 }
@@ -216,9 +214,7 @@ TEST_F(ConflictPolicyTest, LastWriterWinsBreaksTiesTowardRegionA) {
   Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'tie B', ver = 9 WHERE id = 2"));
   Start(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})");
   WaitForConflicts(2);
-  for (int i = 0; i < 200 && Row(b_.get(), 2) != "tie A|9"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  testing::WaitFor([&] { return Row(b_.get(), 2) == "tie A|9"; }, absl::Seconds(5));
   EXPECT_EQ(Row(a_.get(), 2), "tie A|9");
   EXPECT_EQ(Row(b_.get(), 2), "tie A|9");
 }
@@ -251,7 +247,7 @@ TEST_F(ConflictPolicyTest, LastWriterWinsComparesVersionsExactly) {
   Start(R"({"policy": "LAST_WRITER_WINS", "column": "dver"})");
   WaitForConflicts(2);
   const std::string q = absl::StrCat("SELECT v FROM ", db_, ".hot WHERE id = 3");
-  for (int i = 0; i < 200 && Rows(a_.get(), q)[0] != "B"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  testing::WaitFor([&] { return Rows(a_.get(), q)[0] == "B"; }, absl::Seconds(5));
   EXPECT_EQ(Rows(a_.get(), q)[0], "B");
   EXPECT_EQ(Rows(b_.get(), q)[0], "B");
 }
@@ -273,10 +269,7 @@ TEST_F(ConflictPolicyTest, HotRowsUnderLastWriterWinsConverge) {
   wa.join();
   wb.join();
   const std::string q = absl::StrCat("SELECT * FROM ", db_, ".hot ORDER BY id");
-  for (int i = 0; i < 400 && Rows(a_.get(), q) != Rows(b_.get(), q); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q));
+  testing::ExpectSameEventually(a_.get(), b_.get(), {q}, 20);
   const report::ProjectStatus status = StatusOf(*project_);
   for (const auto& l : status.links()) EXPECT_EQ(l.stage(), "incremental") << l.last_error();
 }

@@ -74,9 +74,7 @@ void KillNineAtRandomPoints(int workers) {
     auto rows = b->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db, "/forward'"));
     return rows.ok() && !rows->empty();
   };
-  for (int i = 0; i < 400 && !recorded(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  testing::WaitFor(recorded, absl::Seconds(10));
   ASSERT_TRUE(recorded()) << "the link did not record its start";
 
   // The writer goes on until it has written kMinTransactions and seen at least kKillsWhileWriting
@@ -187,9 +185,8 @@ TEST(CrashTest, KillNineDuringTwoWayTrafficLosesAndDoublesNothing) {
     auto rows = c->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db, "/", which, "'"));
     return rows.ok() && !rows->empty();
   };
-  for (int i = 0; i < 400 && !(recorded(b.get(), "forward") && recorded(a.get(), "reverse")); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  testing::WaitFor([&] { return recorded(b.get(), "forward") && recorded(a.get(), "reverse"); },
+                   absl::Seconds(10));
   ASSERT_TRUE(recorded(b.get(), "forward") && recorded(a.get(), "reverse"));
 
   constexpr int kMinPerRegion = 3000, kKillsWhileWriting = 4;

@@ -20,7 +20,7 @@ class DdlSyncTest : public ::testing::Test {
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("ddl_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = testing::TestDatabase("ddl_");
     Exec(a_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
     Exec(b_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "_b; CREATE DATABASE ", db_, "_b"));
     const std::string t = "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10), n INT NOT NULL DEFAULT 0)";

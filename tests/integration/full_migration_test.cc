@@ -23,7 +23,7 @@ class FullMigrationTest : public ::testing::Test {
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("fm_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = testing::TestDatabase("fm_");
     Exec(a_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_,
                                 " CHARACTER SET latin1 COLLATE latin1_swedish_ci"));
     Exec(b_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_));
@@ -101,9 +101,7 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
     }
   });
   StartProject(Config(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
-  for (int i = 0; i < 600 && Forward().stage() != "incremental"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(60));
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
   EXPECT_GE(Forward().full_rows_copied(), 30000u);
   EXPECT_EQ(Forward().full_tables_done(), 2u);
@@ -129,9 +127,7 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
 
 TEST_F(FullMigrationTest, PostIndexingAddsTheSecondaryIndexesAfterTheLoad) {
   StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), R"(, "post_indexing": true)"));
-  for (int i = 0; i < 600 && Forward().stage() != "incremental"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(60));
   ASSERT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
                                         "WHERE TABLE_SCHEMA='", db_, "' AND TABLE_NAME='big' ORDER BY 1")),
@@ -143,9 +139,8 @@ TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
   // SMOOTH: one thread, small chunks, so the stop lands in the middle of the copy.
   StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), "", "SMOOTH"));
   // Stop as soon as some chunks are in.
-  for (int i = 0; i < 2000 && Forward().full_rows_copied() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  testing::WaitFor([&] { return Forward().full_rows_copied() > 0; }, absl::Seconds(10),
+                   absl::Milliseconds(5));
   ASSERT_TRUE(project_->Stop().ok());
   const auto progress = Rows(b_.get(), absl::StrCat("SELECT rows_copied, done FROM duosync.full_progress WHERE link_id='",
                                                     db_, "/forward'"));

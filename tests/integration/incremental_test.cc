@@ -20,7 +20,7 @@ class IncrementalTest : public ::testing::Test {
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("inc_", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    db_ = testing::TestDatabase("inc_");
     for (SqlConnection* c : {a_.get(), b_.get()}) {
       Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
     }
@@ -77,9 +77,7 @@ class IncrementalTest : public ::testing::Test {
   // Waits until the checkpoint (written asynchronously) reaches A's binlog end.
   void WaitCheckpointAtSourceEnd() {
     const std::string end = Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0];
-    for (int i = 0; i < 200 && Checkpoint() != end; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    testing::WaitFor([&] { return Checkpoint() == end; }, absl::Seconds(5));
     ASSERT_EQ(Checkpoint(), end);
   }
 

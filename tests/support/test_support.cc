@@ -49,6 +49,19 @@ std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql) {
   return out;
 }
 
+std::string TestDatabase(const std::string& prefix) {
+  return prefix + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout, absl::Duration poll) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(poll);
+  }
+  return true;
+}
+
 void ExpectSameEventually(SqlConnection* a, SqlConnection* b, const std::vector<std::string>& queries,
                           int seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);

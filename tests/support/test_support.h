@@ -3,12 +3,14 @@
 #ifndef DUOSYNC_TESTS_SUPPORT_TEST_SUPPORT_H_
 #define DUOSYNC_TESTS_SUPPORT_TEST_SUPPORT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/mariadb_server.h"
@@ -34,6 +36,13 @@ void Exec(SqlConnection* conn, const std::string& sql);
 
 // All rows of a query, each row's columns joined by '|' (NULL shown as "NULL").
 std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql);
+
+// The current test's name prefixed, for a database of its own.
+std::string TestDatabase(const std::string& prefix);
+
+// Polls `condition` every `poll` until it holds (true) or `timeout` passes (false).
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout,
+             absl::Duration poll = absl::Milliseconds(25));
 
 // Waits up to `seconds` until every query gives the same rows on `a` and on `b`, then expects it
 // (failing the test with the differing rows otherwise).

@@ -100,6 +100,45 @@ def servers(count=2, timeout=120):
             _shut_down(proc)
 
 
+# A valid config that needs no server (validation never connects).
+OFFLINE_CONFIG = {
+    "name": "offline",
+    "scenario": "DATA_MIGRATION",
+    "endpoints": {
+        "a": {"region": "region-1", "host": "127.0.0.1", "port": 3306, "user": "u",
+              "password": "offline-secret"},
+        "b": {"region": "region-1", "host": "127.0.0.1", "port": 3307, "user": "u",
+              "password": "offline-secret"},
+    },
+    "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "db1.t1"}},
+}
+
+
+@contextlib.contextmanager
+def fresh_table(servers, database):
+    """Creates `database` with table t (id INT PRIMARY KEY, v VARCHAR(32)) on every server,
+    yields "database.t", and drops the database afterwards."""
+    for s in servers:
+        s.sql(f"CREATE DATABASE {database}; CREATE TABLE {database}.t "
+              "(id INT PRIMARY KEY, v VARCHAR(32))")
+    try:
+        yield f"{database}.t"
+    finally:
+        for s in servers:
+            s.sql(f"DROP DATABASE IF EXISTS {database}")
+
+
+def poll(fn, timeout_s=20, interval_s=0.05):
+    """Calls fn() until it returns something truthy; returns that, or the last falsy result once
+    timeout_s passed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = fn()
+        if got or time.monotonic() > deadline:
+            return got
+        time.sleep(interval_s)
+
+
 def _read_line(proc, timeout):
     """The first stdout line of proc, or "" if it ended first; raises TimeoutError after timeout."""
     deadline = time.monotonic() + timeout

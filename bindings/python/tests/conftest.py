@@ -23,12 +23,8 @@ def servers():
 def table(servers):
     """A fresh database with table t (id INT PRIMARY KEY, v VARCHAR(32)) on both servers; yields
     "db.t"."""
-    db = f"py{next(_ids)}"
-    for s in servers:
-        s.sql(f"CREATE DATABASE {db}; CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(32))")
-    yield f"{db}.t"
-    for s in servers:
-        s.sql(f"DROP DATABASE IF EXISTS {db}")
+    with testing.fresh_table(servers, f"py{next(_ids)}") as name:
+        yield name
 
 
 @pytest.fixture

@@ -9,21 +9,11 @@ import sys
 import pytest
 
 import duosync
-from duosync import errors
+from duosync import errors, testing
 
 PACKAGE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-VALID = {
-    "name": "offline",
-    "scenario": "DATA_MIGRATION",
-    "endpoints": {
-        "a": {"region": "region-1", "host": "127.0.0.1", "port": 3306, "user": "u",
-              "password": "offline-secret"},
-        "b": {"region": "region-1", "host": "127.0.0.1", "port": 3307, "user": "u",
-              "password": "offline-secret"},
-    },
-    "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "db1.t1"}},
-}
+VALID = testing.OFFLINE_CONFIG
 
 
 def test_version():

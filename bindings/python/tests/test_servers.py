@@ -7,18 +7,7 @@ import time
 import pytest
 
 import duosync
-
-REPLICATION_TIMEOUT_S = 20
-
-
-def poll(fn, timeout_s=REPLICATION_TIMEOUT_S):
-    """fn() until it returns something truthy, or None after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = fn()
-        if got or time.monotonic() > deadline:
-            return got
-        time.sleep(0.2)
+from duosync.testing import poll
 
 
 def test_precheck_passes_for_an_existing_table(project_config, table):
