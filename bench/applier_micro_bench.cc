@@ -18,8 +18,8 @@ std::shared_ptr<TableSchema> SysbenchTable() {
   auto t = std::make_shared<TableSchema>();
   t->schema = "sbtest";
   t->table = "sbtest1";
-  ColumnSchema id{"id", coltype::kLong};
-  ColumnSchema k{"k", coltype::kLong};
+  ColumnSchema id{"id", coltype::kLong, 0, false, "", ""};
+  ColumnSchema k{"k", coltype::kLong, 0, false, "", ""};
   ColumnSchema c{"c", coltype::kString, 0, false, "utf8mb4", "utf8mb4_general_ci"};
   ColumnSchema pad{"pad", coltype::kString, 0, false, "utf8mb4", "utf8mb4_general_ci"};
   t->columns = {id, k, c, pad};

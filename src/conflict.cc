@@ -8,16 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "json_text.h"
 #include "names.h"
 #include "row_sql.h"
 #include "sql_literal.h"
 
 namespace duosync {
 namespace {
-
-const char* OpName(RowOp op) {
-  return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
-}
 
 // Text of a decoded value as the server would print it (for comparisons with a fetched row).
 std::string PlainText(const Value& v) {
@@ -42,21 +39,6 @@ int CompareText(const std::string& a, const std::string& b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-void JsonString(const std::string& s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      default:
-        if (c < 0x20) absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        else out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
-
 }  // namespace
 
 namespace {
@@ -69,7 +51,7 @@ std::string RecordJson(const ConflictRecord& r) {
       {"destination", &r.destination}, {"policy", &r.policy}, {"outcome", &r.outcome}};
   for (const auto& [name, value] : fields) {
     absl::StrAppend(&out, "\"", name, "\":");
-    JsonString(*value, &out);
+    AppendJsonString(*value, &out);
     out.push_back(',');
   }
   absl::StrAppend(&out, "\"time\":", r.time, "}");
@@ -192,7 +174,7 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
   record.link = link_name_;
   record.table = r.destination.ToString();
   record.key = DescribeKey(r, addressed);
-  record.operation = OpName(c.op);
+  record.operation = RowOpName(c.op);
   if (c.before != nullptr) record.incoming_before = DescribeRow(r, *c.before);
   if (c.after != nullptr) record.incoming_after = DescribeRow(r, *c.after);
   record.destination = destination;

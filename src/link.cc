@@ -14,6 +14,7 @@
 #include "ddl.h"
 #include "full_migration.h"
 #include "gtid_position.h"
+#include "json_text.h"
 #include "validation.h"
 #include "conflict.h"
 #include "loop_prevention.h"
@@ -197,16 +198,6 @@ class LinkImpl : public Link {
     }
   }
 
-  static std::string JsonQuote(absl::string_view text) {
-    std::string out = "\"";
-    for (unsigned char c : text) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (c < 0x20) c = ' ';
-      out.push_back(c);
-    }
-    return out + "\"";
-  }
-
   void Run() {
     auto backoff = std::chrono::milliseconds(200);
     while (!stop_) {
@@ -229,8 +220,10 @@ class LinkImpl : public Link {
       status_.set_last_error(std::string(s.message()));
       SetStage("failed");
       if (events_) {
-        events_(kEventError, absl::StrCat("{\"link\":\"", LinkName(direction_), "\",\"code\":",
-                                          static_cast<int>(s.code()), ",\"error\":", JsonQuote(s.message()), "}"));
+        std::string json = absl::StrCat("{\"link\":\"", LinkName(direction_), "\",\"code\":",
+                                        static_cast<int>(s.code()), ",\"error\":");
+        AppendJsonString(s.message(), &json);
+        events_(kEventError, json + "}");
       }
       result_ = s;
       break;

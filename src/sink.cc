@@ -18,9 +18,6 @@ constexpr size_t kFlushBytes = 4 << 20;
 
 constexpr absl::string_view kAlreadyApplied = "already applied: ";
 
-const char* OpName(RowOp op) {
-  return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
-}
 
 }  // namespace
 
@@ -200,7 +197,7 @@ class Sink::Batch {
     if (c == nullptr && err == ER_DUP_ENTRY) return AlreadyAppliedError(std::string(failure.message()));
     if (c == nullptr) return missing_row ? absl::InternalError("unexpected row count") : failure;
     const std::string where =
-        absl::StrCat(OpName(c->op), " of ", c->route->destination.ToString(), " row (",
+        absl::StrCat(RowOpName(c->op), " of ", c->route->destination.ToString(), " row (",
                      DescribeKey(*c->route, c->before != nullptr ? *c->before : *c->after), ")");
     if (missing_row) {
       const int n = statements_[failed].expected_rows;

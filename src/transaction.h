@@ -33,6 +33,10 @@ struct Value {
 
 enum class RowOp : uint8_t { kInsert, kUpdate, kDelete };
 
+inline const char* RowOpName(RowOp op) {
+  return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
+}
+
 // A row image: values by column position of the table's schema at the time of the change.
 using Row = std::vector<Value>;
 

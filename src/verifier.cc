@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "json_text.h"
 #include "names.h"
 #include "schema_loader.h"
 #include "sink.h"
@@ -269,24 +270,6 @@ class Verifier {
   VerifyReport report_;
 };
 
-void JsonList(const std::vector<std::string>& items, std::string* out) {
-  out->push_back('[');
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out->push_back(',');
-    out->push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out->push_back('\\');
-      if (static_cast<unsigned char>(c) < 0x20) {
-        absl::StrAppend(out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        continue;
-      }
-      out->push_back(c);
-    }
-    out->push_back('"');
-  }
-  out->push_back(']');
-}
-
 }  // namespace
 
 absl::StatusOr<VerifyReport> RunVerification(const VerifyOptions& options) {
@@ -299,17 +282,19 @@ std::string VerifyReportJson(const VerifyReport& r) {
                                  ",\"tables\":[");
   for (size_t i = 0; i < r.tables.size(); ++i) {
     const TableDiff& t = r.tables[i];
-    absl::StrAppend(&out, i ? "," : "", "{\"table\":\"", t.table, "\",\"rows_checked\":", t.rows_checked,
+    absl::StrAppend(&out, i ? "," : "", "{\"table\":");
+    AppendJsonString(t.table, &out);
+    absl::StrAppend(&out, ",\"rows_checked\":", t.rows_checked,
                     ",\"chunks\":", t.chunks, ",\"missing\":");
-    JsonList(t.missing, &out);
+    AppendJsonStringList(t.missing, &out);
     out += ",\"extra\":";
-    JsonList(t.extra, &out);
+    AppendJsonStringList(t.extra, &out);
     out += ",\"different\":";
-    JsonList(t.different, &out);
+    AppendJsonStringList(t.different, &out);
     out += "}";
   }
   out += "],\"repair\":";
-  JsonList(r.repair, &out);
+  AppendJsonStringList(r.repair, &out);
   return out + "}";
 }
 
