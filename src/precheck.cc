@@ -445,25 +445,26 @@ ConnectOptions ConnectOptionsFor(const config::Endpoint& e) {
   return o;
 }
 
-absl::StatusOr<std::vector<TableRef>> ListTables(SqlConnection* conn) {
+namespace {
+
+// Objects of one TABLE_TYPE ("BASE TABLE", "VIEW") outside the system schemas.
+absl::StatusOr<std::vector<TableRef>> ListOfType(SqlConnection* conn, absl::string_view type) {
   auto rows = conn->Query(absl::StrCat(
-      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE' "
-      "AND TABLE_SCHEMA NOT IN ", kSystemSchemas, " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
+      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='", type,
+      "' AND TABLE_SCHEMA NOT IN ", kSystemSchemas, " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
   if (!rows.ok()) return rows.status();
   std::vector<TableRef> out;
   for (auto& r : *rows) out.push_back(TableRef{r[0].value_or(""), r[1].value_or("")});
   return out;
 }
 
-absl::StatusOr<std::vector<TableRef>> ListViews(SqlConnection* conn) {
-  auto rows = conn->Query(absl::StrCat(
-      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='VIEW' "
-      "AND TABLE_SCHEMA NOT IN ", kSystemSchemas, " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
-  if (!rows.ok()) return rows.status();
-  std::vector<TableRef> out;
-  for (auto& r : *rows) out.push_back(TableRef{r[0].value_or(""), r[1].value_or("")});
-  return out;
+}  // namespace
+
+absl::StatusOr<std::vector<TableRef>> ListTables(SqlConnection* conn) {
+  return ListOfType(conn, "BASE TABLE");
 }
+
+absl::StatusOr<std::vector<TableRef>> ListViews(SqlConnection* conn) { return ListOfType(conn, "VIEW"); }
 
 absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,
                                                       const std::vector<TableRef>& tables) {
