@@ -31,6 +31,13 @@ bool GtidPosition::Covers(const Gtid& gtid) const {
   return it != domains_.end() && gtid.sequence <= it->second.sequence;
 }
 
+bool GtidPosition::CoversAll(const GtidPosition& other) const {
+  for (const auto& [domain, gtid] : other.domains_) {
+    if (!Covers(gtid)) return false;
+  }
+  return true;
+}
+
 std::string GtidPosition::ToString() const {
   std::string out;
   for (const auto& [domain, g] : domains_) absl::StrAppend(&out, out.empty() ? "" : ",", g.ToString());

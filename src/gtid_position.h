@@ -22,6 +22,8 @@ class GtidPosition {
   void Advance(const Gtid& gtid) { domains_[gtid.domain] = gtid; }
   // True when `gtid` is at or before this position in its domain.
   bool Covers(const Gtid& gtid) const;
+  // True when this position is at or after `other` in every domain `other` names.
+  bool CoversAll(const GtidPosition& other) const;
   bool empty() const { return domains_.empty(); }
   std::string ToString() const;
   const std::map<uint32_t, Gtid>& domains() const { return domains_; }

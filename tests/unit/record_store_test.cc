@@ -1,0 +1,406 @@
+#include "record_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "record_file.h"
+
+namespace duosync {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RecordStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/duosync-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    schema_ = std::make_shared<TableSchema>();
+    schema_->schema = "shop";
+    schema_->table = "orders";
+    schema_->columns = {{"id", 8, 0, false, "", ""}, {"note", 15, 400, false, "utf8mb4", "utf8mb4_general_ci"},
+                        {"price", 246, 0x0a02, false, "", ""}, {"blob", 252, 2, false, "", ""},
+                        {"ratio", 5, 8, false, "", ""}, {"big", 8, 0, true, "", ""}};
+    schema_->key_columns = {0};
+    schema_->unique_keys = {{0}, {1}};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  StoreOptions Options(uint64_t segment_bytes = 64 << 20) {
+    StoreOptions o;
+    o.dir = dir_;
+    o.segment_bytes = segment_bytes;
+    return o;
+  }
+
+  // Transaction number `n` (GTID 0-1-n), committed at 1000+n, one UPDATE with every value kind.
+  Transaction Txn(uint64_t n) {
+    Transaction t;
+    t.gtid = Gtid{0, 1, n};
+    t.origin_server_id = 1;
+    t.commit_time = static_cast<uint32_t>(1000 + n);
+    RowChange c;
+    c.op = RowOp::kUpdate;
+    c.table = schema_;
+    c.before = {Value::Int(static_cast<int64_t>(n)), Value::String("before"), Value::String("1.50"),
+                Value::Bytes(std::string("\0\x01\xff", 3)), Value::Double(0.25), Value::UInt(UINT64_MAX)};
+    c.after = c.before;
+    c.after[1] = Value::String("after " + std::to_string(n));
+    c.after[3] = Value::Null();
+    t.changes.push_back(c);
+    return t;
+  }
+
+  static GtidPosition At(uint64_t n) {
+    GtidPosition p;
+    if (n > 0) p.Advance(Gtid{0, 1, n});
+    return p;
+  }
+
+  std::vector<std::string> Segments() {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      if (e.path().extension() == ".seg") out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Reads every transaction after `after` that is there now; fails the test on an error.
+  std::vector<uint64_t> ReadAll(RecordStore* store, const GtidPosition& after) {
+    std::vector<uint64_t> seqs;
+    auto cursor = store->NewCursor(after);
+    EXPECT_TRUE(cursor.ok()) << cursor.status();
+    if (!cursor.ok()) return seqs;
+    while (true) {
+      auto next = (*cursor)->Next(absl::ZeroDuration());
+      EXPECT_TRUE(next.ok()) << next.status();
+      if (!next.ok() || !next->has_value()) break;
+      seqs.push_back((*next)->gtid.sequence);
+    }
+    return seqs;
+  }
+
+  static std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
+    std::vector<uint64_t> out;
+    for (uint64_t i = from; i <= to; ++i) out.push_back(i);
+    return out;
+  }
+
+  std::string dir_;
+  std::shared_ptr<TableSchema> schema_;
+};
+
+TEST_F(RecordStoreTest, TransactionsComeBackExactlyAsAppended) {
+  auto store = RecordStore::Open(Options());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  Transaction ddl;
+  ddl.gtid = Gtid{0, 1, 2};
+  ddl.commit_time = 1002;
+  ddl.ddl = "ALTER TABLE orders ADD COLUMN x INT";
+  ddl.ddl_schema = "shop";
+  ASSERT_TRUE((*store)->Append(Txn(1)).ok());
+  ASSERT_TRUE((*store)->Append(ddl).ok());
+  ASSERT_TRUE((*store)->Append(Txn(3)).ok());
+
+  auto cursor = (*store)->NewCursor(At(0));
+  ASSERT_TRUE(cursor.ok());
+  auto first = (*cursor)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(first.ok() && first->has_value());
+  const Transaction want = Txn(1);
+  EXPECT_EQ((*first)->gtid.ToString(), "0-1-1");
+  EXPECT_EQ((*first)->commit_time, want.commit_time);
+  EXPECT_EQ((*first)->origin_server_id, 1u);
+  ASSERT_EQ((*first)->changes.size(), 1u);
+  const RowChange& c = (*first)->changes[0];
+  EXPECT_EQ(c.op, RowOp::kUpdate);
+  EXPECT_EQ(c.before, want.changes[0].before);
+  EXPECT_EQ(c.after, want.changes[0].after);
+  EXPECT_EQ(c.table->QualifiedName(), "shop.orders");
+  EXPECT_EQ(c.table->columns[1].collation, "utf8mb4_general_ci");
+  EXPECT_TRUE(c.table->columns[5].is_unsigned);
+  EXPECT_EQ(c.table->unique_keys, schema_->unique_keys);
+  EXPECT_EQ((*cursor)->position().ToString(), "0-1-1");
+
+  auto second = (*cursor)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->ddl, ddl.ddl);
+  EXPECT_EQ((*second)->ddl_schema, "shop");
+  auto third = (*cursor)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(third.ok() && third->has_value());
+  // The same schema decodes to the same object (the router keys its routes by it).
+  EXPECT_EQ((*third)->changes[0].table.get(), c.table.get());
+  auto none = (*cursor)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_EQ((*store)->end().ToString(), "0-1-3");
+}
+
+TEST_F(RecordStoreTest, CursorStartsAfterAPositionAcrossManySegments) {
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  EXPECT_GT(Segments().size(), 10u);
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 200));
+  EXPECT_EQ(ReadAll(store->get(), At(137)), Range(138, 200));
+  EXPECT_TRUE(ReadAll(store->get(), At(200)).empty());
+  const StoreStats s = (*store)->stats();
+  EXPECT_EQ(s.transactions, 200u);
+  EXPECT_EQ(s.segments, Segments().size());
+  EXPECT_EQ(s.oldest_commit_time, 1001u);
+  EXPECT_EQ(s.newest_commit_time, 1200u);
+  EXPECT_EQ(s.end_position, "0-1-200");
+  uint64_t on_disk = 0;
+  for (const auto& p : Segments()) on_disk += fs::file_size(p);
+  EXPECT_EQ(s.bytes, on_disk);
+}
+
+TEST_F(RecordStoreTest, CursorWaitsForTheWriter) {
+  auto store = RecordStore::Open(Options(4096));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  auto cursor = (*store)->NewCursor(At(0));
+  ASSERT_TRUE(cursor.ok());
+  std::thread writer([&] {
+    for (uint64_t i = 1; i <= 300; ++i) {
+      ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+      if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::vector<uint64_t> seen;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (seen.size() < 300 && absl::Now() < deadline) {
+    auto next = (*cursor)->Next(absl::Milliseconds(100));
+    ASSERT_TRUE(next.ok()) << next.status();
+    if (next->has_value()) seen.push_back((*next)->gtid.sequence);
+  }
+  writer.join();
+  EXPECT_EQ(seen, Range(1, 300));
+}
+
+TEST_F(RecordStoreTest, ReopenedStoreContinuesWhereItEnded) {
+  {
+    auto store = RecordStore::Open(Options(2048));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 50; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  }
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->initialized());
+  EXPECT_EQ((*store)->end().ToString(), "0-1-50");
+  EXPECT_TRUE((*store)->Holds(At(0)));
+  for (uint64_t i = 51; i <= 80; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 80));
+}
+
+TEST_F(RecordStoreTest, ASecondOpenOfTheSameStoreIsRefused) {
+  auto store = RecordStore::Open(Options());
+  ASSERT_TRUE(store.ok());
+  auto second = RecordStore::Open(Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(std::string(second.status().message()), ::testing::HasSubstr("in use by another process"));
+}
+
+TEST_F(RecordStoreTest, TornTailIsCutOnOpenAndNeverRead) {
+  {
+    auto store = RecordStore::Open(Options());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 10; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  }
+  // A kill -9 in the middle of writing record 10: part of it reached the file.
+  const std::string seg = Segments().back();
+  fs::resize_file(seg, fs::file_size(seg) - 7);
+  {
+    auto store = RecordStore::Open(Options());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->end().ToString(), "0-1-9");
+    EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 9));
+    // The link reads transaction 10 from the source again and appends it.
+    ASSERT_TRUE((*store)->Append(Txn(10)).ok());
+  }
+  // A zero-filled tail (a file extended but never written) is no record either.
+  {
+    std::ofstream out(seg, std::ios::app | std::ios::binary);
+    out << std::string(4096, '\0');
+  }
+  auto store = RecordStore::Open(Options());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 10));
+}
+
+TEST_F(RecordStoreTest, FlippedByteInTheActiveSegmentIsCutOnOpen) {
+  {
+    auto store = RecordStore::Open(Options());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 20; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  }
+  const std::string seg = Segments().back();
+  const uint64_t size = fs::file_size(seg);
+  {
+    std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size * 3 / 4));
+    f.put('\x5a');
+  }
+  auto store = RecordStore::Open(Options());
+  ASSERT_TRUE(store.ok());
+  const std::vector<uint64_t> left = ReadAll(store->get(), At(0));
+  ASSERT_FALSE(left.empty());
+  EXPECT_LT(left.size(), 20u);
+  EXPECT_EQ(left, Range(1, left.size()));  // a clean prefix, nothing after the damage
+  EXPECT_EQ((*store)->end().ToString(), At(left.size()).ToString());
+}
+
+TEST_F(RecordStoreTest, CorruptRecordInASealedSegmentIsReportedWithItsLocationAndTruncated) {
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  const std::vector<std::string> segs = Segments();
+  ASSERT_GT(segs.size(), 4u);
+  // Flip a byte in the middle of the third segment; its footer stays intact, so only reading
+  // the records finds it.
+  const std::string victim = segs[2];
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(fs::file_size(victim) / 2));
+    f.put(static_cast<char>(c ^ 0x10));
+  }
+  auto cursor = (*store)->NewCursor(At(0));
+  ASSERT_TRUE(cursor.ok());
+  uint64_t last = 0;
+  absl::Status error;
+  while (true) {
+    auto next = (*cursor)->Next(absl::ZeroDuration());
+    if (!next.ok()) {
+      error = next.status();
+      break;
+    }
+    ASSERT_TRUE(next->has_value()) << "the corrupt record was not found";
+    last = (*next)->gtid.sequence;
+  }
+  EXPECT_TRUE(absl::IsDataLoss(error)) << error;
+  EXPECT_EQ((*cursor)->location().segment, 3u);
+  EXPECT_EQ((*cursor)->position().ToString(), At(last).ToString());
+  const RecordLocation at = (*cursor)->location();
+  cursor->reset();
+  ASSERT_TRUE((*store)->TruncateAt(at).ok());
+  EXPECT_EQ((*store)->end().ToString(), At(last).ToString());
+  EXPECT_EQ(Segments().size(), 3u);
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, last));
+  // Appending goes on from there (the source is read again from the truncation point).
+  for (uint64_t i = last + 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 100));
+}
+
+TEST_F(RecordStoreTest, RetentionDeletesOnlyOldSegmentsTheApplierNoLongerNeeds) {
+  StoreOptions o = Options(2048);
+  o.retention = absl::ZeroDuration();
+  auto store = RecordStore::Open(o);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  const size_t before = Segments().size();
+  // Nothing applied: nothing may go, however old.
+  auto none = (*store)->ApplyRetention(At(0));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  // Applied up to 50: the segments wholly at or before 50 go, the one holding 51 stays.
+  auto some = (*store)->ApplyRetention(At(50));
+  ASSERT_TRUE(some.ok());
+  EXPECT_GT(*some, 0);
+  EXPECT_EQ(Segments().size(), before - *some);
+  EXPECT_TRUE((*store)->Holds(At(50)));
+  EXPECT_FALSE((*store)->Holds(At(0)));
+  EXPECT_FALSE((*store)->NewCursor(At(0)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(50)), Range(51, 100));
+  // Everything applied: all but the newest segment go (it names the store's end).
+  auto all = (*store)->ApplyRetention(At(100));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_EQ((*store)->end().ToString(), "0-1-100");
+
+  // Within retention nothing goes, applied or not.
+  StoreOptions keep = Options(2048);
+  keep.dir = dir_ + "/keep";
+  keep.retention = absl::Hours(1);
+  auto kept = RecordStore::Open(keep);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE((*kept)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*kept)->Append(Txn(i)).ok());
+  auto zero = (*kept)->ApplyRetention(At(100));
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(*zero, 0);
+}
+
+TEST_F(RecordStoreTest, PositionAtTimeFindsTheFirstTransactionCommittedThen) {
+  StoreOptions o = Options(2048);
+  o.retention = absl::ZeroDuration();
+  auto store = RecordStore::Open(o);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto at = (*store)->PositionAtTime(1042);  // transaction 42 committed at 1042
+  ASSERT_TRUE(at.ok()) << at.status();
+  EXPECT_EQ(at->ToString(), "0-1-41");
+  auto first = (*store)->PositionAtTime(1001);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->ToString(), "");  // from the very start
+  // Earlier than anything stored: what the source committed before the store began is not here.
+  EXPECT_TRUE(absl::IsOutOfRange((*store)->PositionAtTime(10).status()));
+  auto future = (*store)->PositionAtTime(5000);
+  ASSERT_TRUE(future.ok());
+  EXPECT_EQ(future->ToString(), "0-1-100");
+  ASSERT_TRUE((*store)->ApplyRetention(At(60)).ok());
+  auto gone = (*store)->PositionAtTime(1010);
+  EXPECT_TRUE(absl::IsOutOfRange(gone.status())) << gone.status();
+  EXPECT_THAT(std::string(gone.status().message()), ::testing::HasSubstr("retention"));
+}
+
+TEST_F(RecordStoreTest, ResetDropsEverythingAndStartsANewRange) {
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok());
+  EXPECT_FALSE((*store)->initialized());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 50; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  ASSERT_TRUE((*store)->Reset(At(500)).ok());
+  EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_FALSE((*store)->Holds(At(10)));
+  EXPECT_TRUE((*store)->Holds(At(500)));
+  ASSERT_TRUE((*store)->Append(Txn(501)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(500)), std::vector<uint64_t>{501});
+}
+
+TEST(RecordFileTest, FramesRejectBadLengthsAndChecksums) {
+  std::string framed;
+  AppendFrame("hello", &framed);
+  Frame ok = ParseFrame(framed);
+  ASSERT_EQ(ok.status, FrameStatus::kOk);
+  EXPECT_EQ(ok.payload, "hello");
+  EXPECT_EQ(ParseFrame(framed.substr(0, 10)).status, FrameStatus::kIncomplete);
+  std::string flipped = framed;
+  flipped[9] ^= 1;
+  EXPECT_EQ(ParseFrame(flipped).status, FrameStatus::kCorrupt);
+  EXPECT_EQ(ParseFrame(std::string(16, '\0')).status, FrameStatus::kCorrupt);
+  std::string huge = framed;
+  huge[3] = '\x7f';  // length > 1 GiB
+  EXPECT_EQ(ParseFrame(huge).status, FrameStatus::kCorrupt);
+}
+
+}  // namespace
+}  // namespace duosync
