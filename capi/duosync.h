@@ -33,11 +33,11 @@ extern "C" {
 #endif
 
 #define DUO_VERSION_MAJOR 0
-#define DUO_VERSION_MINOR 2
+#define DUO_VERSION_MINOR 3
 #define DUO_VERSION_PATCH 0
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. 0.2.0 added pause/resume, events, conflicts, verify,
- * switchover and the log level to 0.1.0. */
-#define DUO_VERSION_NUMBER 2000
+ * switchover and the log level to 0.1.0; 0.3.0 added duo_project_replay. */
+#define DUO_VERSION_NUMBER 3000
 
 /* Status codes (the numbers of absl::StatusCode). */
 #define DUO_OK 0
@@ -166,6 +166,19 @@ DUO_EXPORT int duo_project_set_event_callback(duo_project_t* project, duo_event_
  * for an unknown link, DUO_FAILED_PRECONDITION when the project does not run. */
 DUO_EXPORT int duo_project_pause(duo_project_t* project, const char* link, char** errptr);
 DUO_EXPORT int duo_project_resume(duo_project_t* project, const char* link, char** errptr);
+
+/* Replays a link ("forward" / "reverse") from its record store (the link's
+ * options.retention_hours > 0 and the project's data_dir): rewinds it to `from` — a source commit
+ * time ("2026-11-24 10:00:00" in UTC, RFC 3339, or "@<Unix seconds>") or a GTID position
+ * ("0-1-100") — and applies every stored transaction after it again, idempotently up to where the
+ * link had got. A running link is stopped and restarted; a stopped project's next start replays.
+ * On DUO_OK, *position (if position is not NULL) receives the GTID position rewound to; free it
+ * with duo_free. DUO_OUT_OF_RANGE when the store no longer holds `from` (the error names the range
+ * it holds); DUO_FAILED_PRECONDITION when the link keeps no records or has not reached incremental
+ * migration, or its store is open in another process; DUO_INVALID_ARGUMENT for a `from` that is
+ * neither a time nor a position; DUO_NOT_FOUND for an unknown link. (Since 0.3.0.) */
+DUO_EXPORT int duo_project_replay(duo_project_t* project, const char* link, const char* from,
+                                  char** position, char** errptr);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -189,6 +189,19 @@ int duo_project_verify(duo_project_t* project, int repair, char** report_json, c
   });
 }
 
+int duo_project_replay(duo_project_t* project, const char* link, const char* from, char** position,
+                       char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    if (link == nullptr) return NullArgument(errptr, "link");
+    if (from == nullptr) return NullArgument(errptr, "from");
+    auto rewound = project->rep->Replay(link, from);
+    if (!rewound.ok()) return Report(rewound.status(), errptr);
+    if (position != nullptr) *position = CopyString(*rewound);
+    return DUO_OK;
+  });
+}
+
 int duo_project_set_event_callback(duo_project_t* project, duo_event_fn fn, void* user_data,
                                    char** errptr) {
   return Guard(errptr, [&] {

@@ -21,6 +21,7 @@
 #include "sql_connection.h"
 #include "table_schema.h"
 #include "transaction.h"
+#include "transaction_feed.h"
 
 namespace duosync {
 
@@ -67,20 +68,20 @@ class SchemaResolver {
   std::map<std::string, TableSchema> current_;
 };
 
-class BinlogReader {
+class BinlogReader : public TransactionFeed {
  public:
   static absl::StatusOr<std::unique_ptr<BinlogReader>> Open(const ReaderOptions& options);
-  ~BinlogReader();
+  ~BinlogReader() override;
 
   // The next complete transaction; nullopt after a heartbeat. Unavailable when the connection is
   // lost (open a new reader at position()), FailedPrecondition when the source cannot serve the
   // position (binlog purged), DataLoss for a malformed event.
-  absl::StatusOr<std::optional<Transaction>> Next();
+  absl::StatusOr<std::optional<Transaction>> Next() override;
 
   // Makes a Next() blocked in another thread return (with an error) soon. Thread-safe.
-  void Cancel();
+  void Cancel() override;
 
-  const GtidPosition& position() const { return position_; }
+  const GtidPosition& position() const override { return position_; }
   // Timestamp (source clock) of the last event seen, heartbeats included.
   uint32_t last_event_time() const { return last_event_time_; }
 

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_cat.h"
 #include "binlog_reader.h"
 #include "glog/logging.h"
@@ -23,11 +25,26 @@
 #include "precheck.h"
 #include "router.h"
 #include "parallel_applier.h"
+#include "record_store.h"
+#include "store_pump.h"
 #include "sink.h"
 #include "status_macros.h"
 
 namespace duosync {
 namespace {
+
+// A replay's "from" as a time: "YYYY-MM-DD HH:MM:SS" (UTC), RFC 3339, or "@<Unix seconds>".
+bool ParseReplayTime(const std::string& text, absl::Time* time) {
+  std::string err;
+  if (absl::StartsWith(text, "@")) {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(text.substr(1), &seconds)) return false;
+    *time = absl::FromUnixSeconds(seconds);
+    return true;
+  }
+  return absl::ParseTime("%Y-%m-%d %H:%M:%S", text, absl::UTCTimeZone(), time, &err) ||
+         absl::ParseTime(absl::RFC3339_full, text, time, &err);
+}
 
 bool Retryable(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
@@ -75,6 +92,12 @@ class LinkImpl : public Link {
     if (!sink.ok()) return sink.status();
     DUO_RETURN_IF_ERROR((*sink)->EnsureCheckpointTable());
     DUO_RETURN_IF_ERROR((*sink)->ResetCheckpoint(position));
+    if (KeepsRecords()) {
+      DUO_RETURN_IF_ERROR(OpenStore());
+      auto start = GtidPosition::Parse(position);
+      if (!start.ok()) return start.status();
+      DUO_RETURN_IF_ERROR(store_->Reset(*start));
+    }
     return Start();
   }
 
@@ -113,6 +136,7 @@ class LinkImpl : public Link {
     }
     auto stage = (*sink)->ReadStage();
     if (!stage.ok()) return stage.status();
+    if (KeepsRecords()) DUO_RETURN_IF_ERROR(StartPump(position));
     {
       std::lock_guard<std::mutex> lock(mu_);
       SetStage(stage->first);  // "schema" / "full" until the migration is done
@@ -131,12 +155,86 @@ class LinkImpl : public Link {
     stop_ = true;
     {
       std::lock_guard<std::mutex> lock(reader_mu_);
-      if (reader_ != nullptr) reader_->Cancel();
+      if (feed_ != nullptr) feed_->Cancel();
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    StopPump();
     std::lock_guard<std::mutex> lock(mu_);
+    store_.reset();  // releases the store's directory lock
     if (status_.stage() != "failed" && status_.stage() != "created") SetStage("stopped");
+  }
+
+  absl::StatusOr<std::string> Replay(const std::string& from) override {
+    if (thread_.joinable()) return absl::FailedPreconditionError("stop the link before a replay");
+    if (!KeepsRecords()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the ", LinkName(direction_), " link keeps no record store to replay from: set its "
+          "options.retention_hours and the project's data_dir"));
+    }
+    DUO_RETURN_IF_ERROR(OpenStore());
+    // The store is closed again when this returns; Start reopens it.
+    struct Close {
+      LinkImpl* link;
+      ~Close() {
+        std::lock_guard<std::mutex> lock(link->mu_);
+        link->store_.reset();
+      }
+    } close{this};
+    if (!store_->initialized()) return absl::FailedPreconditionError("the record store is empty");
+    GtidPosition target;
+    absl::Time time;
+    if (ParseReplayTime(from, &time)) {
+      auto at = store_->PositionAtTime(static_cast<uint32_t>(absl::ToUnixSeconds(time)));
+      if (!at.ok()) return at.status();
+      target = *at;
+    } else {
+      auto parsed = GtidPosition::Parse(from);
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "replay from '", from, "': neither a time (\"2026-11-24 10:00:00\" UTC, RFC 3339 or "
+            "\"@<Unix seconds>\") nor a GTID position (\"0-1-100\")"));
+      }
+      if (!store_->Holds(*parsed)) {
+        return absl::OutOfRangeError(absl::StrCat(
+            "the record store holds the transactions after ", store_->start().ToString(), " up to ",
+            store_->end().ToString(), ", not from ", from));
+      }
+      target = *parsed;
+    }
+    auto sink = Sink::Connect(destination_, link_id_);
+    if (!sink.ok()) return sink.status();
+    DUO_RETURN_IF_ERROR((*sink)->EnsureCheckpointTable());
+    auto recorded = (*sink)->ReadCheckpoint();
+    if (!recorded.ok()) return recorded.status();
+    auto stage = (*sink)->ReadStage();
+    if (!stage.ok()) return stage.status();
+    if (!recorded->has_value() || stage->first != "incremental") {
+      return absl::FailedPreconditionError("replay rewinds incremental migration; this link has not reached it");
+    }
+    auto checkpoint = GtidPosition::Parse(**recorded);
+    auto copy_end = GtidPosition::Parse(stage->second);
+    if (!checkpoint.ok() || !copy_end.ok()) return absl::DataLossError("corrupt checkpoint or stage row");
+    if (!checkpoint->CoversAll(target)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "replay goes back, not forward: the link has applied up to ", checkpoint->ToString(),
+          ", before ", target.ToString()));
+    }
+    // Up to where the link (and its store) had got, the destination may hold a change already.
+    GtidPosition idempotent_until = *copy_end;
+    GtidPosition store_end = store_->end();
+    for (const GtidPosition* p : {&*checkpoint, &store_end}) {
+      for (const auto& [domain, gtid] : p->domains()) {
+        if (!idempotent_until.Covers(gtid)) idempotent_until.Advance(gtid);
+      }
+    }
+    DUO_RETURN_IF_ERROR((*sink)->WriteStage("incremental", idempotent_until.ToString()));
+    DUO_RETURN_IF_ERROR((*sink)->ResetCheckpoint(target.ToString()));
+    LOG(INFO) << link_id_ << ": rewound from " << checkpoint->ToString() << " to " << target.ToString()
+              << " for a replay (idempotent up to " << idempotent_until.ToString() << ")";
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.set_position(target.ToString());
+    return target.ToString();
   }
 
   void Pause() override {
@@ -183,6 +281,18 @@ class LinkImpl : public Link {
     for (const auto& t : filtered_) s.add_filtered_tables(t);
     s.set_echoes_dropped(echoes_);
     s.set_conflicts(conflicts_.total());
+    if (store_ != nullptr) {
+      const StoreStats st = store_->stats();
+      report::StoreStatus* out = s.mutable_store();
+      out->set_dir(store_->dir());
+      out->set_bytes(st.bytes);
+      out->set_segments(st.segments);
+      out->set_transactions(st.transactions);
+      out->set_oldest_commit_time(st.oldest_commit_time);
+      out->set_newest_commit_time(st.newest_commit_time);
+      out->set_start_position(st.start_position);
+      out->set_end_position(st.end_position);
+    }
     return s;
   }
 
@@ -203,6 +313,7 @@ class LinkImpl : public Link {
     while (!stop_) {
       absl::Status s = RunSession();
       if (stop_) break;
+      if (corrupt_at_.has_value()) s = TruncateStore(s);
       if (Retryable(s)) {
         LOG(WARNING) << link_id_ << ": " << s << "; reconnecting in " << backoff.count() << " ms";
         {
@@ -264,27 +375,31 @@ class LinkImpl : public Link {
     auto applier = ParallelApplier::Start(ApplierOptionsFor(), *position);
     if (!applier.ok()) return applier.status();
     Router router(link_, objects_, project_.tenant_mode() != config::ORACLE);
-    ReaderOptions options;
-    options.source = source_;
-    options.replica_server_id = ReplicaServerId(link_id_);
-    options.start = *position;
-    const bool markers = !guard_.drop_marker_link_id.empty();
-    options.wants = [&router, markers](const TableRef& t) {
-      return router.Wants(t) || (markers && absl::EqualsIgnoreCase(t.schema, kMetaSchema) &&
-                                 absl::EqualsIgnoreCase(t.table, "applied"));
-    };
-    options.skip_rows_of_origin = guard_.drop_origin;
-    auto reader = BinlogReader::Open(options);
-    if (!reader.ok()) return reader.status();
+    std::unique_ptr<TransactionFeed> feed;
+    StoreFeed* store_feed = nullptr;
+    if (pump_ != nullptr) {
+      // The reader runs on its own (the pump); the applier reads the store from the checkpoint.
+      auto cursor = store_->NewCursor(*position);
+      if (!cursor.ok()) return cursor.status();
+      feed = std::make_unique<StoreFeed>(std::move(*cursor), pump_.get());
+      store_feed = static_cast<StoreFeed*>(feed.get());
+    } else {
+      ReaderOptions options = ReaderOptionsFor(&router);
+      options.start = *position;
+      auto reader = BinlogReader::Open(options);
+      if (!reader.ok()) return reader.status();
+      feed = std::move(*reader);
+    }
     {
       std::lock_guard<std::mutex> lock(reader_mu_);
-      reader_ = reader->get();
+      feed_ = feed.get();
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       applier_ = applier->get();
     }
-    absl::Status s = Follow(reader->get(), applier->get(), &router);
+    absl::Status s = Follow(feed.get(), applier->get(), &router);
+    if (store_feed != nullptr && store_feed->corrupt_at().has_value()) corrupt_at_ = store_feed->corrupt_at();
     (*applier)->Stop();  // before the router goes: tasks point into its routes
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -296,7 +411,7 @@ class LinkImpl : public Link {
     }
     {
       std::lock_guard<std::mutex> lock(reader_mu_);
-      reader_ = nullptr;
+      feed_ = nullptr;
     }
     // The applier's error is the cause when it cancelled the reader.
     absl::Status applier_error = (*applier)->error();
@@ -368,7 +483,7 @@ class LinkImpl : public Link {
     // A failed apply ends the session at once, not at the reader's next event.
     a.on_failure = [this] {
       std::lock_guard<std::mutex> lock(reader_mu_);
-      if (reader_ != nullptr) reader_->Cancel();
+      if (feed_ != nullptr) feed_->Cancel();
     };
     return a;
   }
@@ -433,6 +548,95 @@ class LinkImpl : public Link {
     return absl::OkStatus();
   }
 
+  bool KeepsRecords() const { return link_.options().retention_hours() > 0; }
+
+  ReaderOptions ReaderOptionsFor(const Router* router) const {
+    ReaderOptions options;
+    options.source = source_;
+    options.replica_server_id = ReplicaServerId(link_id_);
+    const bool markers = !guard_.drop_marker_link_id.empty();
+    options.wants = [router, markers](const TableRef& t) {
+      return router->Wants(t) || (markers && absl::EqualsIgnoreCase(t.schema, kMetaSchema) &&
+                                  absl::EqualsIgnoreCase(t.table, "applied"));
+    };
+    options.skip_rows_of_origin = guard_.drop_origin;
+    return options;
+  }
+
+  absl::Status OpenStore() {
+    if (store_ != nullptr) return absl::OkStatus();
+    StoreOptions o;
+    o.dir = absl::StrCat(project_.data_dir(), "/", link_id_);
+    o.retention = absl::Hours(link_.options().retention_hours());
+    if (link_.options().store_segment_mb() > 0) o.segment_bytes = uint64_t{link_.options().store_segment_mb()} << 20;
+    auto store = RecordStore::Open(o);
+    if (!store.ok()) return store.status();
+    std::lock_guard<std::mutex> lock(mu_);  // Status() reads it
+    store_ = std::move(*store);
+    return absl::OkStatus();
+  }
+
+  // Opens the store so that it holds what comes after the checkpoint `position`, and starts the
+  // pump at the store's end (which may be past the checkpoint: the destination was behind).
+  absl::Status StartPump(const std::string& position) {
+    DUO_RETURN_IF_ERROR(OpenStore());
+    auto checkpoint = GtidPosition::Parse(position);
+    if (!checkpoint.ok()) return checkpoint.status();
+    if (!store_->Holds(*checkpoint)) {
+      if (store_->initialized()) {
+        LOG(WARNING) << link_id_ << ": the record store starts at " << store_->start().ToString()
+                     << ", after the checkpoint " << position << "; it starts afresh there";
+      }
+      DUO_RETURN_IF_ERROR(store_->Reset(*checkpoint));
+    }
+    pump_router_ = std::make_unique<Router>(link_, objects_, project_.tenant_mode() != config::ORACLE);
+    PumpOptions o;
+    o.reader = ReaderOptionsFor(pump_router_.get());
+    o.applied = [this] { return AppliedPosition(); };
+    pump_ = std::make_unique<StorePump>(store_.get(), std::move(o));
+    pump_->Start();
+    LOG(INFO) << link_id_ << ": record store " << store_->dir() << " holds " << store_->start().ToString()
+              << " .. " << store_->end().ToString() << "; reading the source from there";
+    return absl::OkStatus();
+  }
+
+  void StopPump() {
+    if (pump_ != nullptr) pump_->Stop();
+    pump_.reset();
+    pump_router_.reset();
+  }
+
+  // What the destination has durably applied (the watermark), for the store's retention.
+  GtidPosition AppliedPosition() const {
+    std::string text;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      text = applier_ != nullptr ? applier_->progress().position : status_.position();
+    }
+    auto parsed = GtidPosition::Parse(text);
+    return parsed.ok() ? *parsed : GtidPosition();
+  }
+
+  // A session met a corrupt record in the store: cut the store there and read the rest from the
+  // source again. Returns the status the run loop goes on with.
+  absl::Status TruncateStore(const absl::Status& cause) {
+    const RecordLocation at = *corrupt_at_;
+    corrupt_at_.reset();
+    LOG(ERROR) << link_id_ << ": " << cause << "; truncating the record store there";
+    StopPump();
+    absl::Status s = store_->TruncateAt(at);
+    if (!s.ok()) return s;
+    std::string position;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      position = status_.position();
+    }
+    s = StartPump(position);
+    if (!s.ok()) return s;
+    return absl::UnavailableError(absl::StrCat(cause.message(), " (the store was truncated there; "
+                                               "reading the rest from the source again)"));
+  }
+
   // Transactions that must apply alone and in order.
   bool IsBarrier(const Transaction& txn, const std::vector<RoutedChange>& changes) const {
     if (!txn.ddl.empty()) return true;
@@ -447,14 +651,14 @@ class LinkImpl : public Link {
     return false;
   }
 
-  absl::Status Follow(BinlogReader* reader, ParallelApplier* applier, Router* router) {
+  absl::Status Follow(TransactionFeed* reader, ParallelApplier* applier, Router* router) {
     while (!stop_) {
       DUO_RETURN_IF_ERROR(applier->error());
       auto next = reader->Next();
       if (!next.ok()) return stop_ ? absl::OkStatus() : next.status();
-      if (!next->has_value()) {  // heartbeat: the reader is at the source's end
+      if (!next->has_value()) {  // the reader is at the source's end (or the store's)
         std::lock_guard<std::mutex> lock(mu_);
-        reader_idle_position_ = reader->position().ToString();
+        reader_idle_position_ = pump_ != nullptr ? pump_->idle_position() : reader->position().ToString();
         if (!status_.last_error().empty() && session_made_progress_) status_.clear_last_error();
         continue;
       }
@@ -525,7 +729,14 @@ class LinkImpl : public Link {
   bool session_made_progress_ = false;  // thread-confined
 
   std::mutex reader_mu_;
-  BinlogReader* reader_ = nullptr;  // guarded by reader_mu_
+  TransactionFeed* feed_ = nullptr;  // guarded by reader_mu_
+
+  // The record store (links with retention_hours > 0): open while the link runs, filled by the
+  // pump, read by the sessions. Set and reset under mu_ (Status reads it) while no session runs.
+  std::unique_ptr<RecordStore> store_;
+  std::unique_ptr<Router> pump_router_;  // the pump's view of which tables to decode
+  std::unique_ptr<StorePump> pump_;
+  std::optional<RecordLocation> corrupt_at_;  // a corrupt record a session met (link thread)
 
   mutable std::mutex mu_;
   std::condition_variable done_cv_;

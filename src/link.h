@@ -44,6 +44,13 @@ class Link {
   virtual void Pause() = 0;
   // Waits until the thread has ended by itself; DeadlineExceeded on timeout; else its result.
   virtual absl::Status Wait(absl::Duration timeout) = 0;
+  // Rewinds a stopped link to `from`, read back from its record store: a source commit time
+  // ("2026-11-24 10:00:00" in UTC, RFC 3339, or "@<Unix seconds>") or a GTID position. The next
+  // Start applies every stored transaction after that point again, idempotently up to where the
+  // link had got (so rows changed since are brought back to the source's state). Returns the
+  // position it rewound to. FailedPrecondition while the link runs, when it keeps no records, or
+  // before its incremental stage; OutOfRange when the store no longer holds `from`.
+  virtual absl::StatusOr<std::string> Replay(const std::string& from) = 0;
   // A snapshot of progress; thread-safe.
   virtual report::LinkStatus Status() const = 0;
   // The latest conflicts as JSON ({"total", "conflicts": [...]}); thread-safe.

@@ -316,6 +316,35 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string_view from) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  LinkDirection direction;
+  if (link == "forward") {
+    direction = LinkDirection::kForward;
+  } else if (link == "reverse" && rep_->config.has_reverse()) {
+    direction = LinkDirection::kReverse;
+  } else {
+    return absl::NotFoundError(absl::StrCat("no link '", link, "' in this project (forward",
+                                            rep_->config.has_reverse() ? ", reverse)" : ")"));
+  }
+  for (auto& l : rep_->links) {
+    if (l->Status().name() != link) continue;
+    const std::string stage = l->Status().stage();
+    const bool was_running = rep_->state == "running" && stage != "failed" && stage != "paused";
+    l->Stop();
+    auto rewound = l->Replay(std::string(from));
+    if (was_running) {
+      absl::Status restarted = l->Start();
+      if (rewound.ok() && !restarted.ok()) return restarted;
+    }
+    return rewound;
+  }
+  // Not started in this process: a link object just for the rewind.
+  auto l = Link::Create(rep_->config, direction);
+  if (!l.ok()) return l.status();
+  return (*l)->Replay(std::string(from));
+}
+
 absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   const config::Project& cfg = rep_->config;
   auto source = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));

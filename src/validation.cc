@@ -195,6 +195,12 @@ class Validator {
     }
     if (!link.start_gtid().empty()) CheckGtid(path + ".start_gtid", link.start_gtid());
     CheckOptions(path + ".options", link.options());
+    if (link.options().retention_hours() > 0 && p_.data_dir().empty()) {
+      Error("data_dir", absl::StrCat(path, ".options.retention_hours keeps incremental records on "
+            "disk, but the project has no data_dir"),
+            "set \"data_dir\" to a directory of this machine for the record store, or set "
+            "retention_hours to 0");
+    }
     const bool mirror_allowed = path == "reverse";
     CheckObjects(path + ".objects", link.objects(), mirror_allowed);
   }

@@ -45,7 +45,7 @@ static char* project_json(void) {
 static void test_version(void) {
   duo_set_log_level(DUO_LOG_ERROR);
   CHECK(duo_version_number() == DUO_VERSION_NUMBER);
-  CHECK(strcmp(duo_version(), "0.2.0") == 0);
+  CHECK(strcmp(duo_version(), "0.3.0") == 0);
   duo_free(NULL);
   duo_project_destroy(NULL);
 }

@@ -47,7 +47,7 @@ const waitSlice = 250 * time.Millisecond
 // defaultSwitchoverTimeout bounds Switchover when its context has no deadline.
 const defaultSwitchoverTimeout = 60 * time.Second
 
-// Version returns the loaded library's version, e.g. "0.2.0".
+// Version returns the loaded library's version, e.g. "0.3.0".
 func Version() string { return C.GoString(C.duo_version()) }
 
 // VersionNumber returns the loaded library's MAJOR*1000000 + MINOR*1000 + PATCH.

@@ -102,7 +102,7 @@ func open(t *testing.T, configJSON string) *duosync.Project {
 }
 
 func TestVersion(t *testing.T) {
-	if got := duosync.Version(); got != "0.2.0" {
+	if got := duosync.Version(); got != "0.3.0" {
 		t.Errorf("Version() = %q", got)
 	}
 	if got := duosync.VersionNumber(); got/1000000 != 0 {

@@ -71,6 +71,16 @@ class Project {
   // link does not catch up within `timeout` (it keeps running then).
   absl::Status Switchover(bool make_source_read_only, absl::Duration timeout);
 
+  // Replays a link ("forward" / "reverse") from its record store (options.retention_hours > 0):
+  // rewinds it to `from` — a source commit time ("2026-11-24 10:00:00" in UTC, RFC 3339 or
+  // "@<Unix seconds>") or a GTID position — and applies every stored transaction after it again,
+  // idempotently up to where the link had got, so rows changed on the destination since are
+  // brought back to the source's state. A running link is stopped and restarted; a stopped
+  // project stays stopped (its next Start replays). Returns the GTID position rewound to.
+  // OutOfRange when the store no longer holds `from`; FailedPrecondition when the link keeps
+  // no records or has not reached incremental migration; NotFound for an unknown link.
+  absl::StatusOr<std::string> Replay(absl::string_view link, absl::string_view from);
+
   // Full verification of the forward link's tables (source A against destination B): per-chunk
   // checksums inside each database, drilled down to rows; differing rows are re-checked before
   // they are reported. With `repair`, the repair statements are applied to B (under the forward

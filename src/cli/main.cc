@@ -51,6 +51,10 @@ commands:
                                 swap a one-way project's roles: catch the forward link up
                                 (optionally making A read-only first), stop it, then run the
                                 reverse link B -> A from B's current position
+  replay FILE --from WHEN [--link forward|reverse]
+                                rewind a link to WHEN (a source time "2026-11-24 10:00:00" UTC,
+                                RFC 3339, "@<Unix seconds>", or a GTID position) in its record
+                                store; the project's next run applies everything after it again
   servers [--count N]           start N MariaDB test servers, print their endpoints as JSON,
                                 keep them until stdin closes or SIGTERM
   version                       print the version
@@ -72,6 +76,8 @@ struct Args {
   bool repair = false;
   int seconds = 0;
   int count = 2;
+  std::string from;
+  std::string link = "forward";
 };
 
 bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
@@ -91,6 +97,12 @@ bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
       }
       (a == "--seconds" ? out->seconds : out->count) = v;
       ++i;
+    } else if (a == "--from" || a == "--link") {
+      if (i + 1 >= argc) {
+        *problem = a + " needs a value";
+        return false;
+      }
+      (a == "--from" ? out->from : out->link) = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       *problem = "unknown option " + a;
       return false;
@@ -215,6 +227,9 @@ std::string ProgressLine(const duosync::report::ProjectStatus& s, bool tty = fal
                               l.rows_per_second(), l.transactions_applied(), l.rows_applied());
       if (l.conflicts() > 0) line += absl::StrFormat(" conflicts=%d", l.conflicts());
       if (l.echoes_dropped() > 0) line += absl::StrFormat(" echoes=%d", l.echoes_dropped());
+      if (l.has_store()) {
+        line += absl::StrFormat(" store=%.1fMB/%d txns", l.store().bytes() / 1e6, l.store().transactions());
+      }
       if (!tty) line += " pos=" + (l.position().empty() ? std::string("-") : l.position());
     }
     if (!l.last_error().empty()) line += " error: " + l.last_error();
@@ -343,6 +358,23 @@ int Verify(const Args& args) {
   return equal ? kExitOk : kExitDifferent;
 }
 
+int Replay(const Args& args) {
+  if (args.positional.size() != 1) return Usage("replay needs exactly one FILE");
+  if (args.from.empty()) return Usage("replay needs --from WHEN");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  auto rewound = project->Replay(args.link, args.from);
+  if (!rewound.ok()) {
+    std::cerr << "duosync: replay failed: " << rewound.status().message() << "\n";
+    return absl::IsInvalidArgument(rewound.status()) || absl::IsNotFound(rewound.status()) ? kExitUsage
+                                                                                           : kExitFailure;
+  }
+  std::cout << "the " << args.link << " link is rewound to " << (rewound->empty() ? "its store's start" : *rewound)
+            << "; `duosync run " << args.positional[0] << "` applies everything after it again\n";
+  return kExitOk;
+}
+
 int Switchover(const Args& args) {
   int code = 0;
   auto project = LoadChecked(args, "switchover", &code);
@@ -442,6 +474,7 @@ int main(int argc, char** argv) {
   if (command == "status") return Status(args);
   if (command == "servers") return Servers(args);
   if (command == "switchover") return Switchover(args);
+  if (command == "replay") return Replay(args);
   if (command == "verify") return Verify(args);
   if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
   return Usage("unknown command '" + command + "'");

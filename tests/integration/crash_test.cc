@@ -35,11 +35,12 @@ pid_t StartLinkProcess(const std::string& config_path, const std::string& log_pa
   return pid;
 }
 
-// Runs the crash scenario with `workers` apply workers.
-void KillNineAtRandomPoints(int workers) {
+// Runs the crash scenario with `workers` apply workers, with or without a record store (whose
+// torn tails the kills leave behind).
+void KillNineAtRandomPoints(int workers, bool store = false) {
   auto a = Connect(ServerPair::A());
   auto b = Connect(ServerPair::B());
-  const std::string db = absl::StrCat("crash", workers);
+  const std::string db = absl::StrCat("crash", workers, store ? "s" : "");
   for (SqlConnection* c : {a.get(), b.get()}) {
     Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
                          "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
@@ -60,10 +61,13 @@ void KillNineAtRandomPoints(int workers) {
   const std::string config_path = dir + "/project.json";
   {
     std::ofstream out(config_path);
-    out << R"({"name": ")" << db << R"(", "endpoints": {"a": )" << ServerPair::A().EndpointJson()
+    out << R"({"name": ")" << db << R"(", )"
+        << (store ? R"("data_dir": ")" + dir + R"(/data", )" : std::string())
+        << R"("endpoints": {"a": )" << ServerPair::A().EndpointJson()
         << R"(, "b": )" << ServerPair::B().EndpointJson()
         << R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": )"
-        << workers << R"(}, "objects": {"import": ")" << db << ".counter|" << db << ".items|" << db
+        << workers << (store ? R"(, "retention_hours": 1, "store_segment_mb": 1)" : "")
+        << R"(}, "objects": {"import": ")" << db << ".counter|" << db << ".items|" << db
         << R"(.log"}}})";
   }
   const std::string log_path = dir + "/link.log";
@@ -148,6 +152,10 @@ void KillNineAtRandomPoints(int workers) {
 TEST(CrashTest, KillNineLosesAndDoublesNothingWithOneWorker) { KillNineAtRandomPoints(1); }
 
 TEST(CrashTest, KillNineLosesAndDoublesNothingWithSixteenWorkers) { KillNineAtRandomPoints(16); }
+
+TEST(CrashTest, KillNineLosesAndDoublesNothingWithTheRecordStore) {
+  KillNineAtRandomPoints(16, /*store=*/true);
+}
 
 }  // namespace
 }  // namespace duosync

@@ -16,6 +16,7 @@ using ::testing::HasSubstr;
 std::string GoodActiveActive() {
   return R"({
     "name": "orders-sync", "tags": ["prod"], "scenario": "ACTIVE_ACTIVE", "tenant_mode": "MYSQL",
+    "data_dir": "/var/lib/duosync",
     "endpoints": {
       "a": {"region": "hangzhou", "host": "10.0.0.1", "port": 2881, "user": "u", "password": "p"},
       "b": {"region": "shanghai", "host": "10.0.0.2", "port": 2881, "user": "u", "password": "p"}},
@@ -63,6 +64,14 @@ TEST(ValidationTest, GoodConfigsPass) {
   EXPECT_TRUE(Check(GoodMigration(R"({"import": "s.t1|s.t2|"})")).ok());
   EXPECT_TRUE(Check(GoodMigration(R"j({"tables": [{"schema": "s", "table": "t", "rename": "x.y",
       "where": "id > 10 AND status IN ('a','b')", "columns": ["id", "status"]}]})j")).ok());
+}
+
+TEST(ValidationTest, RecordRetentionNeedsADataDir) {
+  const report::Problem p =
+      OnlyError(Replace(GoodActiveActive(), R"("data_dir": "/var/lib/duosync",)", ""));
+  EXPECT_EQ(p.field(), "data_dir");
+  EXPECT_THAT(p.message(), HasSubstr("forward.options.retention_hours"));
+  EXPECT_THAT(p.fix(), HasSubstr("data_dir"));
 }
 
 TEST(ValidationTest, UnknownJsonFieldIsAnError) {

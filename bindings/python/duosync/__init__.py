@@ -66,7 +66,7 @@ class LogLevel(enum.IntEnum):
 
 
 def version():
-    """The loaded library's version, e.g. "0.2.0"."""
+    """The loaded library's version, e.g. "0.3.0"."""
     return _native.lib().duo_version().decode()
 
 
