@@ -291,6 +291,30 @@ func (p *Project) Switchover(ctx context.Context, readOnly bool) error {
 	})
 }
 
+// Replay replays a link ("forward" / "reverse") from its record store: it rewinds the link to
+// `since` and applies every stored transaction after it again, idempotently up to where the link
+// had got, so rows changed on the destination since come back to the source's state. `since` is
+// a GTID position ("0-1-100") or a source commit time: "2026-11-24 10:00:00" (UTC), RFC 3339 or
+// "@<Unix seconds>" (see ReplaySince for a time.Time). A running link is stopped and restarted.
+// It returns the GTID position rewound to; errors wrap ErrOutOfRange when the store no longer
+// holds `since` and ErrFailedPrecondition when the link keeps no records.
+func (p *Project) Replay(link, since string) (string, error) {
+	cl, cs := C.CString(link), C.CString(since)
+	defer C.free(unsafe.Pointer(cl))
+	defer C.free(unsafe.Pointer(cs))
+	var position *C.char
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_replay(h, cl, cs, &position, e)
+	})
+	text, _ := takeString(position)
+	return text, err
+}
+
+// ReplaySince is Replay from a source commit time.
+func (p *Project) ReplaySince(link string, t time.Time) (string, error) {
+	return p.Replay(link, fmt.Sprintf("@%d", t.Unix()))
+}
+
 // Verify compares the forward link's tables row by row, A against B, while both may be live
 // (chunk checksums inside each database, drilled down to rows, differing rows re-checked). It
 // blocks for the duration and returns the report {"equal", "rows_checked", "seconds", "repaired",

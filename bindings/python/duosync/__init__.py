@@ -23,6 +23,7 @@ import atexit
 import collections.abc
 import contextlib
 import ctypes
+import datetime
 import enum
 import json
 import logging
@@ -329,6 +330,30 @@ class Project:
         with self._use() as h:
             _native.call(_native.function("duo_project_switchover"), h, 1 if read_only else 0,
                          timeout_ms)
+
+    def replay(self, link, since):
+        """Replays a link ("forward" / "reverse") from its record store: rewinds it to `since`
+        and applies every stored transaction after it again, idempotently up to where the link had
+        got (rows changed on the destination since come back to the source's state).
+
+        `since` is a source commit time — a datetime (naive = UTC), a Unix timestamp (int/float),
+        or a string "2026-11-24 10:00:00" (UTC) / RFC 3339 / "@<Unix seconds>" — or a GTID
+        position string ("0-1-100"). A running link is stopped and restarted. Returns the GTID
+        position rewound to. Raises OutOfRange when the store no longer holds `since`,
+        FailedPrecondition when the link keeps no records (options.retention_hours and data_dir),
+        InvalidArgument for an unreadable `since`, NotFound for an unknown link. Needs a library
+        of 0.3.0 or later.
+        """
+        if isinstance(since, datetime.datetime):
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=datetime.timezone.utc)
+            since = "@%d" % int(since.timestamp())
+        elif isinstance(since, (int, float)) and not isinstance(since, bool):
+            since = "@%d" % int(since)
+        with self._use() as h:
+            _, position = _native.call(_native.function("duo_project_replay"), h, link.encode(),
+                                       str(since).encode(), with_out=True)
+        return position
 
     def verify(self, repair=False):
         """Compares the forward link's tables row by row, A against B (both may be live: chunk

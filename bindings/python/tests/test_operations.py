@@ -241,3 +241,31 @@ def test_interpreter_exit_with_a_subscribed_open_project(project_config, table):
                           env=dict(os.environ, PYTHONPATH=package))
     assert done.returncode == 0, done.stderr
     assert "progress" in done.stdout and "Fatal" not in done.stderr
+
+
+def test_replay_from_the_record_store(servers, project_config, table, tmp_path):
+    a, b = servers
+    config = project_config(table)
+    config["data_dir"] = str(tmp_path)
+    config["forward"]["options"] = {"retention_hours": 1}
+    with duosync.Project(config) as p:
+        p.start()
+        a.sql(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
+        assert poll(lambda: b.sql(f"SELECT count(*) FROM {table}") == [("2",)])
+        position = a.sql("SELECT @@gtid_binlog_pos")[0][0]
+        a.sql(f"UPDATE {table} SET v = 'uno' WHERE id = 1")
+        assert poll(lambda: b.sql(f"SELECT v FROM {table} WHERE id = 1") == [("uno",)])
+        store = p.status()["links"][0]["store"]
+        assert int(store["bytes"]) > 0 and store["end_position"]
+
+        b.sql(f"DELETE FROM {table}")  # a mistake on the destination
+        assert p.replay("forward", position) == position
+        # The row changed after the position comes back; the other was not changed since.
+        assert poll(lambda: b.sql(f"SELECT id, v FROM {table}") == [("1", "uno")])
+
+        with pytest.raises(duosync.OutOfRange):
+            p.replay("forward", 1)  # 1970: long before anything stored
+        with pytest.raises(duosync.InvalidArgument):
+            p.replay("forward", "yesterday")
+        with pytest.raises(duosync.NotFound):
+            p.replay("sideways", position)
