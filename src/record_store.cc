@@ -171,6 +171,7 @@ absl::Status RecordStore::Recover() {
     seg.start = start;
     seg.end = start;
     seg.bytes = header->bytes;
+    seg.created_time = header->header.created_time();
     // A sealed segment is indexed by its footer, without reading its records.
     bool indexed = false;
     if (size >= header->bytes + kTrailerTailBytes) {
@@ -332,7 +333,8 @@ absl::Status RecordStore::StartSegment(const GtidPosition& start) {
   store::SegmentHeader header;
   header.set_number(seg.number);
   header.set_start_position(start.ToString());
-  header.set_created_time(static_cast<uint32_t>(absl::ToUnixSeconds(absl::Now())));
+  seg.created_time = static_cast<uint32_t>(absl::ToUnixSeconds(absl::Now()));
+  header.set_created_time(seg.created_time);
   std::string bytes(kSegmentMagic);
   AppendFrame(header.SerializeAsString(), &bytes);
   const int fd = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
@@ -516,7 +518,20 @@ absl::StatusOr<GtidPosition> RecordStore::PositionAtTime(uint32_t time) const {
         break;
       }
     }
-    if (found == nullptr) return segments_.empty() ? start_ : segments_.back().end;
+    if (found == nullptr) {
+      // Nothing committed at or after `time` is stored; that is "up to date" only if the store
+      // already existed then.
+      const uint32_t since = oldest != nullptr ? oldest->first_commit_time
+                                               : segments_.empty() ? 0 : segments_.front().created_time;
+      if (since > time) {
+        return absl::OutOfRangeError(absl::StrCat(
+            "the record store holds transactions committed from ",
+            absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(since), absl::UTCTimeZone()),
+            " on, not from ",
+            absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(time), absl::UTCTimeZone())));
+      }
+      return segments_.empty() ? start_ : segments_.back().end;
+    }
     if (found == oldest && oldest->first_commit_time > time) {
       return absl::OutOfRangeError(absl::StrCat(
           "the record store holds transactions committed from ",

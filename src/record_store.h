@@ -127,6 +127,7 @@ class RecordStore {
     uint64_t bytes = 0;  // readable (whole records)
     uint64_t transactions = 0;
     uint32_t first_commit_time = 0, last_commit_time = 0;
+    uint32_t created_time = 0;  // local clock: the segment holds nothing committed before it
     bool sealed = false;
   };
   // What a cursor needs to read a segment: a snapshot of it.

@@ -29,6 +29,8 @@ INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b m
     ["verify"],
     ["verify", "a.json", "b.json"],
     ["switchover"],
+    ["replay", "x.json"],
+    ["replay", "x.json", "--from"],
 ])
 def test_usage_errors_exit_2(cli, args):
     done = cli(*args)
@@ -195,6 +197,27 @@ def test_verify_of_an_invalid_config_exits_3(cli, write_config):
     done = cli("verify", write_config(INVALID))
     assert done.returncode == INVALID_CONFIG
     assert "endpoints.b" in done.stdout
+
+
+def test_replay_rewinds_a_stopped_project(servers, cli, write_config, project_config, table,
+                                          tmp_path):
+    a, b = servers
+    config = project_config(table)
+    path = write_config(config)
+    done = cli("replay", path, "--from", "0-1-1")
+    assert done.returncode == FAILURE and "retention_hours" in done.stderr, done
+
+    config["data_dir"] = str(tmp_path)
+    config["forward"]["options"] = {"retention_hours": 1}
+    path = write_config(config)
+    done = cli("run", path, "--seconds", "3")  # records the start, fills the store
+    assert done.returncode == OK, done
+    done = cli("replay", path, "--from", "yesterday")
+    assert done.returncode == USAGE and "neither a time" in done.stderr, done
+    done = cli("replay", path, "--from", "@1", "--link", "forward")
+    assert done.returncode == FAILURE and "holds" in done.stderr, done
+    done = cli("replay", path, "--from", "@1", "--link", "sideways")
+    assert done.returncode == USAGE, done
 
 
 def test_switchover_runs_the_reverse_link(servers, cli_env, write_config, project_config, table):

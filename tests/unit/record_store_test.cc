@@ -380,6 +380,11 @@ TEST_F(RecordStoreTest, ResetDropsEverythingAndStartsANewRange) {
   for (uint64_t i = 1; i <= 50; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
   ASSERT_TRUE((*store)->Reset(At(500)).ok());
   EXPECT_EQ(Segments().size(), 1u);
+  // An empty store is up to date from its creation on, and knows nothing older.
+  EXPECT_TRUE(absl::IsOutOfRange((*store)->PositionAtTime(10).status()));
+  auto now = (*store)->PositionAtTime(static_cast<uint32_t>(absl::ToUnixSeconds(absl::Now())) + 5);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(now->ToString(), "0-1-500");
   EXPECT_FALSE((*store)->Holds(At(10)));
   EXPECT_TRUE((*store)->Holds(At(500)));
   ASSERT_TRUE((*store)->Append(Txn(501)).ok());
