@@ -12,6 +12,7 @@
 // link it costs a few round trips per connection, once). Every full local catch-up is checked: B
 // must equal A table by table (CHECKSUM TABLE) afterwards.
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -87,6 +88,7 @@ struct Result {
   double seconds = 0;     // from the first applied transaction to the end
   uint64_t rows = 0;      // rows applied in that time
   uint64_t total_rows = 0;
+  uint64_t store_bytes = 0;
   double rate() const { return rows / seconds; }
 };
 
@@ -130,16 +132,21 @@ class Bench {
     Run(absl::StrCat("mariadb", Auth(), "-P", b_->port(), " sbtest < ", dump_));
   }
 
+  // With `store`, the link keeps a record store: the reader fills it, the applier reads it.
   Result Duosync(const std::string& name, int workers, int batch, unsigned dest_port,
-                 const GtidPosition& until) {
+                 const GtidPosition& until, bool store = false) {
     ResetB();
+    const std::string data_dir = "/tmp/duosync-catchup-store";
+    std::filesystem::remove_all(data_dir);
     std::string b_endpoint = b_->EndpointJson();
     b_endpoint.replace(b_endpoint.find(absl::StrCat("\"port\":", b_->port())),
                        absl::StrCat("\"port\":", b_->port()).size(), absl::StrCat("\"port\":", dest_port));
     const std::string config = absl::StrCat(
-        R"({"name": ")", name, R"(", "endpoints": {"a": )", a_->EndpointJson(), R"(, "b": )", b_endpoint,
+        R"({"name": ")", name, R"(", "data_dir": ")", data_dir, R"(", "endpoints": {"a": )",
+        a_->EndpointJson(), R"(, "b": )", b_endpoint,
         R"(}, "forward": {"migration_types": ["INCREMENTAL"], "start_gtid": ")", start_.ToString(),
         R"(", "options": {"apply_workers": )", workers, R"(, "apply_batch_transactions": )", batch,
+        store ? R"(, "retention_hours": 1)" : "",
         R"(}, "objects": {"rules": {"whitelist": ["sbtest.*"]}}}})");
     auto project = duosync::Project::Create(config);
     Must(project.status(), "create project");
@@ -163,7 +170,9 @@ class Bench {
     r.seconds = std::chrono::duration<double>(Clock::now() - first).count();
     r.rows = LinkStatus(**project).rows_applied() - first_rows;
     r.total_rows = LinkStatus(**project).rows_applied();
+    r.store_bytes = LinkStatus(**project).store().bytes();
     (void)(*project)->Stop();
+    std::filesystem::remove_all(data_dir);
     return r;
   }
 
@@ -262,6 +271,9 @@ int main(int argc, char** argv) {
                    bench.Duosync("serial", 1, 1, b_port, bench.end()), check()});
   std::cerr << "local: merging...\n";
   local.push_back({"duosync 1 worker + merging", bench.Duosync("merging", 1, 100, b_port, bench.end()), check()});
+  std::cerr << "local: merging with the record store...\n";
+  const Result stored = bench.Duosync("stored", 1, 100, b_port, bench.end(), /*store=*/true);
+  const std::string stored_same = check();
   std::cerr << "local: " << f.workers << " workers...\n";
   local.push_back({absl::StrCat("duosync ", f.workers, " workers + merging"),
                    bench.Duosync("parallel", f.workers, 100, b_port, bench.end()), check()});
@@ -300,6 +312,12 @@ int main(int argc, char** argv) {
                                  row.r.rate(), row.r.rate() / local[0].r.rate(),
                                  row.r.rate() / local.back().r.rate(), row.same);
   }
+  std::cout << absl::StrFormat(
+      "\n| record store (1 worker + merging) | time | rows/s | on / off | store size | B equals A |\n"
+      "|---|---|---|---|---|---|\n| off | %.1f s | %.0f | 1.00x | - | %s |\n"
+      "| on: reader -> store -> applier | %.1f s | %.0f | %.2fx | %.1f MB | %s |\n",
+      local[1].r.seconds, local[1].r.rate(), local[1].same, stored.seconds, stored.rate(),
+      stored.rate() / local[1].r.rate(), stored.store_bytes / 1e6, stored_same);
   std::cout << absl::StrFormat(
       "\n| applier, %d ms round trip to the destination | time | rows/s | vs serial |\n|---|---|---|---|\n",
       2 * f.wan_delay_ms);
