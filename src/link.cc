@@ -1,6 +1,7 @@
 #include "link.h"
 
 #include <atomic>
+#include <fstream>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -582,12 +583,33 @@ class LinkImpl : public Link {
     DUO_RETURN_IF_ERROR(OpenStore());
     auto checkpoint = GtidPosition::Parse(position);
     if (!checkpoint.ok()) return checkpoint.status();
-    if (!store_->Holds(*checkpoint)) {
+    // The store holds only what the reader decoded for the tables synced then: after a change
+    // of the object selection it cannot serve this link any more.
+    const std::string selection_path = store_->dir() + "/SELECTION";
+    const std::string selection = absl::StrCat(
+        objects_.ShortDebugString(), " origin:", guard_.drop_origin, " marker:", guard_.drop_marker_link_id);
+    std::string stored_selection;
+    {
+      std::ifstream in(selection_path);
+      std::getline(in, stored_selection, '\0');
+    }
+    const bool reselected = store_->initialized() && stored_selection != selection;
+    if (!store_->Holds(*checkpoint) || reselected) {
       if (store_->initialized()) {
-        LOG(WARNING) << link_id_ << ": the record store starts at " << store_->start().ToString()
-                     << ", after the checkpoint " << position << "; it starts afresh there";
+        LOG(WARNING) << link_id_ << ": the record store "
+                     << (reselected ? "was filled for another object selection"
+                                    : absl::StrCat("starts at ", store_->start().ToString(),
+                                                   ", after the checkpoint ", position))
+                     << "; it starts afresh at " << position;
       }
       DUO_RETURN_IF_ERROR(store_->Reset(*checkpoint));
+    }
+    if (stored_selection != selection) {
+      std::ofstream out(selection_path, std::ios::trunc);
+      out << selection;
+      if (!out.flush()) {
+        return absl::InternalError(absl::StrCat("record store: cannot write ", selection_path));
+      }
     }
     pump_router_ = std::make_unique<Router>(link_, objects_, project_.tenant_mode() != config::ORACLE);
     PumpOptions o;
