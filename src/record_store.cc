@@ -495,6 +495,14 @@ absl::Status RecordStore::TruncateAt(const RecordLocation& at) {
   seg.first_commit_time = seg.last_commit_time = 0;
   bool cut = false;
   DUO_RETURN_IF_ERROR(ScanSegment(&seg, &cut));
+  if (seg.bytes == 0) {
+    // The segment's own header was damaged: the segment goes (its start position is known from
+    // when it was opened, so the store stays one range: it now ends there).
+    DUO_RETURN_IF_ERROR(DeleteSegmentsFrom(index));
+    encoder_.Reset();
+    broken_ = absl::OkStatus();
+    return absl::OkStatus();  // the next Append starts a segment after the last one
+  }
   DUO_RETURN_IF_ERROR(DeleteSegmentsFrom(index + 1));
   active_fd_ = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (active_fd_ < 0) return ErrnoError("cannot open", seg.path);

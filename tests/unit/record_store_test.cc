@@ -308,6 +308,34 @@ TEST_F(RecordStoreTest, CorruptRecordInASealedSegmentIsReportedWithItsLocationAn
   EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 100));
 }
 
+TEST_F(RecordStoreTest, DamagedSegmentHeaderFoundByACursorDropsTheSegment) {
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Reset(At(0)).ok());
+  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  const std::vector<std::string> segs = Segments();
+  {
+    std::fstream f(segs[2], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);  // inside the header frame
+    f.put('\x7e');
+  }
+  auto cursor = (*store)->NewCursor(At(0));
+  ASSERT_TRUE(cursor.ok());
+  absl::StatusOr<std::optional<Transaction>> next;
+  uint64_t last = 0;
+  while ((next = (*cursor)->Next(absl::ZeroDuration())).ok() && next->has_value()) last = (*next)->gtid.sequence;
+  EXPECT_TRUE(absl::IsDataLoss(next.status())) << next.status();
+  EXPECT_EQ((*cursor)->location().segment, 3u);
+  EXPECT_EQ((*cursor)->location().offset, 0u);
+  const RecordLocation at = (*cursor)->location();
+  cursor->reset();
+  ASSERT_TRUE((*store)->TruncateAt(at).ok());
+  EXPECT_EQ((*store)->end().ToString(), At(last).ToString());
+  EXPECT_EQ(Segments().size(), 2u);
+  for (uint64_t i = last + 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 100));
+}
+
 TEST_F(RecordStoreTest, RetentionDeletesOnlyOldSegmentsTheApplierNoLongerNeeds) {
   StoreOptions o = Options(2048);
   o.retention = absl::ZeroDuration();
