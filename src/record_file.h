@@ -6,7 +6,9 @@
 //
 // A frame is valid only when its length is in range and its CRC matches, so a torn write (a kill
 // -9 mid-record), zero-filled or flipped bytes are found before anything is decoded. The trailer
-// is written when a segment is sealed and lets the store index a segment without reading it.
+// is written when a segment is sealed; a copy of it is the segment's index file (<number>.idx),
+// which lets the store index the segment without reading it. The trailer inside the segment is
+// never trusted alone: an unsealed segment ends with row values, which can hold any bytes.
 #ifndef DUOSYNC_SRC_RECORD_FILE_H_
 #define DUOSYNC_SRC_RECORD_FILE_H_
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -32,6 +33,35 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
 
 std::string SegmentPath(const std::string& dir, uint64_t number) {
   return absl::StrFormat("%s/%020d.seg", dir, number);
+}
+
+// The index file of a sealed segment: a copy of its trailer (footer frame + tail). The segment's
+// own trailer is not trusted alone: the last bytes of an unsealed segment are row values, which
+// anyone may have written to look like a trailer. Only the store writes index files.
+std::string IndexPath(const std::string& segment_path) {
+  return segment_path.substr(0, segment_path.size() - 4) + ".idx";
+}
+
+// The footer an index file holds, when it is one and matches a segment of `segment_bytes`.
+std::optional<store::SegmentFooter> ParseIndex(absl::string_view index, uint64_t segment_bytes) {
+  if (index.size() <= kTrailerTailBytes) return std::nullopt;
+  const uint32_t n = ParseTrailerTail(index.substr(index.size() - kTrailerTailBytes));
+  if (n != index.size() - kTrailerTailBytes) return std::nullopt;
+  const Frame f = ParseFrame(index.substr(0, n));
+  store::Record record;
+  if (f.status != FrameStatus::kOk || f.size != n ||
+      !record.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size())) || !record.has_footer() ||
+      record.footer().segment_bytes() != segment_bytes) {
+    return std::nullopt;
+  }
+  return record.footer();
+}
+
+// Removes a segment file and its index.
+absl::Status RemoveSegment(const std::string& path) {
+  if (::unlink(IndexPath(path).c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", IndexPath(path));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", path);
+  return absl::OkStatus();
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
@@ -165,41 +195,39 @@ absl::Status RecordStore::Recover() {
       LOG(WARNING) << "record store " << options_.dir << ": segment " << seg.number << " "
                    << (header.ok() ? "does not continue the one before" : header.status().message())
                    << "; it and later segments are dropped and read from the source again";
-      for (size_t j = i; j < numbers.size(); ++j) ::unlink(SegmentPath(options_.dir, numbers[j]).c_str());
+      for (size_t j = i; j < numbers.size(); ++j) (void)RemoveSegment(SegmentPath(options_.dir, numbers[j]));
       break;
     }
     seg.start = start;
     seg.end = start;
     seg.bytes = header->bytes;
     seg.created_time = header->header.created_time();
-    // A sealed segment is indexed by its footer, without reading its records.
+    ::close(fd);
+    // A sealed segment is known by its index file, without reading its records.
     bool indexed = false;
-    if (size >= header->bytes + kTrailerTailBytes) {
-      auto tail = ReadRange(fd, size - kTrailerTailBytes, kTrailerTailBytes, seg.path);
-      const uint32_t n = tail.ok() ? ParseTrailerTail(*tail) : 0;
-      if (n > 0 && n <= size - kTrailerTailBytes - header->bytes) {
-        auto frame_bytes = ReadRange(fd, size - kTrailerTailBytes - n, n, seg.path);
-        store::Record footer;
-        if (frame_bytes.ok()) {
-          const Frame f = ParseFrame(*frame_bytes);
-          if (f.status == FrameStatus::kOk &&
-              footer.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size())) &&
-              footer.has_footer()) {
-            auto end_pos = GtidPosition::Parse(footer.footer().end_position());
-            if (end_pos.ok()) {
-              seg.end = *end_pos;
-              seg.transactions = footer.footer().transactions();
-              seg.first_commit_time = footer.footer().first_commit_time();
-              seg.last_commit_time = footer.footer().last_commit_time();
-              seg.bytes = size;
-              seg.sealed = true;
-              indexed = true;
-            }
-          }
-        }
+    const std::string index_path = IndexPath(seg.path);
+    const int index_fd = ::open(index_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (index_fd >= 0) {
+      auto index = ReadRange(index_fd, 0, 64 << 10, index_path);
+      ::close(index_fd);
+      std::optional<store::SegmentFooter> footer;
+      if (index.ok()) footer = ParseIndex(*index, size);
+      absl::StatusOr<GtidPosition> end = footer ? GtidPosition::Parse(footer->end_position())
+                                                : absl::StatusOr<GtidPosition>(absl::DataLossError(""));
+      if (end.ok()) {
+        seg.end = *end;
+        seg.transactions = footer->transactions();
+        seg.first_commit_time = footer->first_commit_time();
+        seg.last_commit_time = footer->last_commit_time();
+        seg.bytes = size;
+        seg.sealed = true;
+        indexed = true;
+      } else {
+        LOG(WARNING) << "record store " << options_.dir << ": index of segment " << seg.number
+                     << " does not match it; reading the segment instead";
+        ::unlink(index_path.c_str());
       }
     }
-    ::close(fd);
     if (!indexed) {
       bool cut = false;
       DUO_RETURN_IF_ERROR(ScanSegment(&seg, &cut));
@@ -208,7 +236,7 @@ absl::Status RecordStore::Recover() {
         for (size_t j = i + 1; j < numbers.size(); ++j) {
           LOG(WARNING) << "record store " << options_.dir << ": dropping segment " << numbers[j]
                        << " after the cut; it is read from the source again";
-          ::unlink(SegmentPath(options_.dir, numbers[j]).c_str());
+          (void)RemoveSegment(SegmentPath(options_.dir, numbers[j]));
         }
         segments_.push_back(std::move(seg));
         break;
@@ -312,9 +340,7 @@ absl::Status RecordStore::Reset(const GtidPosition& start) {
 
 absl::Status RecordStore::DeleteSegmentsFrom(size_t index) {
   for (size_t i = index; i < segments_.size(); ++i) {
-    if (::unlink(segments_[i].path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoError("cannot delete", segments_[i].path);
-    }
+    DUO_RETURN_IF_ERROR(RemoveSegment(segments_[i].path));
   }
   if (index == 0 && !segments_.empty()) start_ = segments_.front().start;
   segments_.resize(std::min(index, segments_.size()));
@@ -368,12 +394,30 @@ absl::Status RecordStore::SealActive() {
   footer->set_transactions(snapshot.transactions);
   footer->set_first_commit_time(snapshot.first_commit_time);
   footer->set_last_commit_time(snapshot.last_commit_time);
+  // Fixed width, so the frame's size does not depend on the value (but proto3 omits a zero).
+  footer->set_segment_bytes(1);
+  std::string frame;
+  AppendFrame(record.SerializeAsString(), &frame);
+  const uint64_t sealed_bytes = snapshot.bytes + frame.size() + kTrailerTailBytes;
+  footer->set_segment_bytes(sealed_bytes);
   std::string bytes;
   AppendFrame(record.SerializeAsString(), &bytes);
-  const uint32_t frame_bytes = static_cast<uint32_t>(bytes.size());
-  bytes += TrailerTail(frame_bytes);
+  bytes += TrailerTail(static_cast<uint32_t>(bytes.size()));
   absl::Status s = WriteAll(active_fd_, bytes, snapshot.path);
   if (s.ok() && ::fdatasync(active_fd_) != 0) s = ErrnoError("cannot fsync", snapshot.path);
+  // Then the index file (a crash before it leaves a segment that recovery reads through and
+  // continues unsealed).
+  const std::string index_path = IndexPath(snapshot.path);
+  const std::string tmp_path = index_path + ".tmp";
+  if (s.ok()) {
+    const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) s = ErrnoError("cannot create", tmp_path);
+    if (s.ok()) s = WriteAll(fd, bytes, tmp_path);
+    if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoError("cannot fsync", tmp_path);
+    if (fd >= 0) ::close(fd);
+    if (s.ok() && ::rename(tmp_path.c_str(), index_path.c_str()) != 0) s = ErrnoError("cannot rename", tmp_path);
+    if (s.ok()) s = SyncDir(options_.dir);
+  }
   if (!s.ok()) {
     broken_ = s;
     return s;
@@ -464,7 +508,7 @@ absl::StatusOr<int> RecordStore::ApplyRetention(const GtidPosition& applied) {
     struct stat st;
     if (::stat(oldest.path.c_str(), &st) != 0) return ErrnoError("cannot stat", oldest.path);
     if (absl::FromTimeT(st.st_mtime) > cutoff || !applied.CoversAll(oldest.end)) break;
-    if (::unlink(oldest.path.c_str()) != 0) return ErrnoError("cannot delete", oldest.path);
+    DUO_RETURN_IF_ERROR(RemoveSegment(oldest.path));
     LOG(INFO) << "record store " << options_.dir << ": retention deleted segment " << oldest.number
               << " (" << oldest.transactions << " transactions up to " << oldest.end.ToString() << ")";
     segments_.erase(segments_.begin());
@@ -487,6 +531,9 @@ absl::Status RecordStore::TruncateAt(const RecordLocation& at) {
   Segment& seg = segments_[index];
   LOG(WARNING) << "record store " << options_.dir << ": truncating at " << at.ToString()
                << "; what followed is read from the source again";
+  if (::unlink(IndexPath(seg.path).c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError("cannot delete", IndexPath(seg.path));
+  }
   if (::truncate(seg.path.c_str(), static_cast<off_t>(at.offset)) != 0) {
     return ErrnoError("cannot truncate", seg.path);
   }

@@ -205,6 +205,40 @@ TEST_F(RecordStoreTest, ReopenedStoreContinuesWhereItEnded) {
   EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 80));
 }
 
+TEST_F(RecordStoreTest, ARowValueThatLooksLikeATrailerDoesNotSealTheSegment) {
+  // The last bytes of a real sealed segment (its footer frame and trailer) ...
+  std::string trailer;
+  {
+    StoreOptions o = Options(2048);
+    o.dir = dir_ + "/other";
+    auto other = RecordStore::Open(o);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 30; ++i) ASSERT_TRUE((*other)->Append(Txn(i)).ok());
+    std::ifstream in(dir_ + "/other/00000000000000000001.seg", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    trailer = bytes.substr(bytes.size() - 120);
+  }
+  // ... as the last value of the last transaction of an unsealed segment.
+  {
+    auto store = RecordStore::Open(Options());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 5; ++i) {
+      Transaction t = Txn(i);
+      if (i == 5) t.changes[0].after.back() = Value::Bytes(trailer);
+      ASSERT_TRUE((*store)->Append(t).ok());
+    }
+  }
+  auto store = RecordStore::Open(Options());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->end().ToString(), "0-1-5");
+  EXPECT_EQ((*store)->stats().transactions, 5u);
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 5));
+  ASSERT_TRUE((*store)->Append(Txn(6)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 6));
+}
+
 TEST_F(RecordStoreTest, ASecondOpenOfTheSameStoreIsRefused) {
   auto store = RecordStore::Open(Options());
   ASSERT_TRUE(store.ok());
