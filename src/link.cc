@@ -137,11 +137,19 @@ class LinkImpl : public Link {
     }
     auto stage = (*sink)->ReadStage();
     if (!stage.ok()) return stage.status();
-    if (KeepsRecords()) DUO_RETURN_IF_ERROR(StartPump(position));
+    if (KeepsRecords()) {
+      absl::Status pumping = StartPump(position);
+      if (!pumping.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        store_.reset();  // releases its directory lock
+        return pumping;
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       SetStage(stage->first);  // "schema" / "full" until the migration is done
       status_.set_position(position);
+      durable_position_ = position;
       status_.clear_last_error();
       finished_ = false;
       result_ = absl::OkStatus();
@@ -189,6 +197,10 @@ class LinkImpl : public Link {
       auto at = store_->PositionAtTime(static_cast<uint32_t>(absl::ToUnixSeconds(time)));
       if (!at.ok()) return at.status();
       target = *at;
+      if (!store_->Holds(target)) {
+        return absl::InternalError(absl::StrCat("the record store's position for ", from, " (",
+                                                target.ToString(), ") is outside what it holds"));
+      }
     } else {
       auto parsed = GtidPosition::Parse(from);
       if (!parsed.ok()) {
@@ -223,11 +235,17 @@ class LinkImpl : public Link {
     }
     // Up to where the link (and its store) had got, the destination may hold a change already.
     GtidPosition idempotent_until = *copy_end;
+    // So may every GTID recorded as applied above the checkpoint (the rewind forgets them).
+    auto applied = (*sink)->ReadApplied();
+    if (!applied.ok()) return applied.status();
     GtidPosition store_end = store_->end();
     for (const GtidPosition* p : {&*checkpoint, &store_end}) {
       for (const auto& [domain, gtid] : p->domains()) {
         if (!idempotent_until.Covers(gtid)) idempotent_until.Advance(gtid);
       }
+    }
+    for (const Gtid& gtid : *applied) {
+      if (!idempotent_until.Covers(gtid)) idempotent_until.Advance(gtid);
     }
     DUO_RETURN_IF_ERROR((*sink)->WriteStage("incremental", idempotent_until.ToString()));
     DUO_RETURN_IF_ERROR((*sink)->ResetCheckpoint(target.ToString()));
@@ -235,6 +253,7 @@ class LinkImpl : public Link {
               << " for a replay (idempotent up to " << idempotent_until.ToString() << ")";
     std::lock_guard<std::mutex> lock(mu_);
     status_.set_position(target.ToString());
+    durable_position_ = target.ToString();
     return target.ToString();
   }
 
@@ -408,6 +427,7 @@ class LinkImpl : public Link {
       base_transactions_ += p.transactions;
       base_rows_ += p.rows;
       status_.set_position(p.position);
+      durable_position_ = p.durable_position;
       applier_ = nullptr;
     }
     {
@@ -587,7 +607,8 @@ class LinkImpl : public Link {
     // of the object selection it cannot serve this link any more.
     const std::string selection_path = store_->dir() + "/SELECTION";
     const std::string selection = absl::StrCat(
-        objects_.ShortDebugString(), " origin:", guard_.drop_origin, " marker:", guard_.drop_marker_link_id);
+        objects_.ShortDebugString(), " mode:", project_.tenant_mode(), " origin:", guard_.drop_origin,
+        " marker:", guard_.drop_marker_link_id);
     std::string stored_selection;
     {
       std::ifstream in(selection_path);
@@ -633,7 +654,7 @@ class LinkImpl : public Link {
     std::string text;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      text = applier_ != nullptr ? applier_->progress().position : status_.position();
+      text = applier_ != nullptr ? applier_->progress().durable_position : durable_position_;
     }
     auto parsed = GtidPosition::Parse(text);
     return parsed.ok() ? *parsed : GtidPosition();
@@ -651,7 +672,7 @@ class LinkImpl : public Link {
     std::string position;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      position = status_.position();
+      position = durable_position_;
     }
     s = StartPump(position);
     if (!s.ok()) return s;
@@ -766,6 +787,7 @@ class LinkImpl : public Link {
   bool finished_ = false;
   absl::Status result_;
   uint64_t base_transactions_ = 0, base_rows_ = 0;  // of ended sessions
+  std::string durable_position_;  // the checkpoint on the destination, as far as known
   ParallelApplier* applier_ = nullptr;               // of the running session
   std::string reader_idle_position_;                 // set while the reader waits at the end
   std::set<std::string> filtered_;

@@ -252,7 +252,9 @@ void ParallelApplier::Stop() {
 
 ApplierProgress ParallelApplier::progress() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return progress_;
+  ApplierProgress p = progress_;
+  p.durable_position = watermark_position_;
+  return p;
 }
 
 absl::Status ParallelApplier::error() const {

@@ -52,7 +52,8 @@ struct ApplierOptions {
 };
 
 struct ApplierProgress {
-  std::string position;       // the checkpoint the watermark reached
+  std::string position;       // the end of the committed prefix (written as the checkpoint soon)
+  std::string durable_position;  // the checkpoint last written to the destination
   uint32_t commit_time = 0;   // source commit time of the transaction at the watermark
   uint64_t transactions = 0;  // source transactions applied (excluding no-ops)
   uint64_t rows = 0;

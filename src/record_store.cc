@@ -58,10 +58,17 @@ std::optional<store::SegmentFooter> ParseIndex(absl::string_view index, uint64_t
 }
 
 // Removes a segment file and its index.
+// The segment goes first: an index without its segment is ignored, a segment without its index
+// would have to be read through.
 absl::Status RemoveSegment(const std::string& path) {
-  if (::unlink(IndexPath(path).c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", IndexPath(path));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", path);
+  if (::unlink(IndexPath(path).c_str()) != 0 && errno != ENOENT) return ErrnoError("cannot delete", IndexPath(path));
   return absl::OkStatus();
+}
+
+void NoteCommitTime(uint32_t t, uint64_t transactions_before, uint32_t* min, uint32_t* max) {
+  if (transactions_before == 0 || t < *min) *min = t;
+  if (transactions_before == 0 || t > *max) *max = t;
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
@@ -217,8 +224,8 @@ absl::Status RecordStore::Recover() {
       if (end.ok()) {
         seg.end = *end;
         seg.transactions = footer->transactions();
-        seg.first_commit_time = footer->first_commit_time();
-        seg.last_commit_time = footer->last_commit_time();
+        seg.min_commit_time = footer->min_commit_time();
+        seg.max_commit_time = footer->max_commit_time();
         seg.bytes = size;
         seg.sealed = true;
         indexed = true;
@@ -231,8 +238,20 @@ absl::Status RecordStore::Recover() {
     if (!indexed) {
       bool cut = false;
       DUO_RETURN_IF_ERROR(ScanSegment(&seg, &cut));
-      if (cut || i + 1 < numbers.size()) {
-        // Whatever followed a cut (or an unsealed segment) is not known to be contiguous.
+      if (!cut && !seg.sealed && i + 1 < numbers.size()) {
+        // Whole but never sealed (a crash between its last record and its seal): seal it now,
+        // so that readers move on to the next segment (whose start is checked against its end).
+        const int fd = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0) return ErrnoError("cannot open", seg.path);
+        uint64_t sealed_bytes = 0;
+        absl::Status s = WriteSeal(seg, fd, &sealed_bytes);
+        ::close(fd);
+        DUO_RETURN_IF_ERROR(s);
+        seg.bytes = sealed_bytes;
+        seg.sealed = true;
+      }
+      if (cut) {
+        // Whatever followed a cut is not known to be contiguous.
         for (size_t j = i + 1; j < numbers.size(); ++j) {
           LOG(WARNING) << "record store " << options_.dir << ": dropping segment " << numbers[j]
                        << " after the cut; it is read from the source again";
@@ -272,13 +291,28 @@ absl::Status RecordStore::ScanSegment(Segment* seg, bool* cut) {
       const Frame f = ParseFrame(rest);
       if (f.status != FrameStatus::kOk) break;
       auto record = decoder.Decode(f.payload);
-      // A footer without its trailer is a seal cut short: the segment goes on unsealed.
-      if (!record.ok() || record->kind == DecodedRecord::Kind::kFooter) break;
+      if (!record.ok()) break;
+      if (record->kind == DecodedRecord::Kind::kFooter) {
+        // Reached by reading record by record, so a real footer: with its whole trailer after it
+        // the segment is sealed (its index file was lost); otherwise the seal was cut short and
+        // the segment goes on unsealed.
+        const absl::string_view after = rest.substr(f.size);
+        if (after.size() == kTrailerTailBytes && ParseTrailerTail(after) == f.size &&
+            GtidPosition::Parse(record->end_position).ok() &&
+            GtidPosition::Parse(record->end_position)->ToString() == seg->end.ToString()) {
+          DUO_RETURN_IF_ERROR(WriteIndex(seg->path, rest));
+          seg->bytes = data->size();
+          seg->sealed = true;
+          *cut = false;
+          ::close(fd);
+          return absl::OkStatus();
+        }
+        break;
+      }
       if (record->kind == DecodedRecord::Kind::kTransaction) {
         const Transaction& t = *record->transaction;
         seg->end.Advance(t.gtid);
-        if (seg->transactions++ == 0) seg->first_commit_time = t.commit_time;
-        seg->last_commit_time = t.commit_time;
+        NoteCommitTime(t.commit_time, seg->transactions++, &seg->min_commit_time, &seg->max_commit_time);
       }
       valid += f.size;
       rest.remove_prefix(f.size);
@@ -363,6 +397,9 @@ absl::Status RecordStore::StartSegment(const GtidPosition& start) {
   header.set_created_time(seg.created_time);
   std::string bytes(kSegmentMagic);
   AppendFrame(header.SerializeAsString(), &bytes);
+  if (::unlink(IndexPath(seg.path).c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError("cannot delete", IndexPath(seg.path));
+  }
   const int fd = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", seg.path);
   absl::Status s = WriteAll(fd, bytes, seg.path);
@@ -382,42 +419,49 @@ absl::Status RecordStore::StartSegment(const GtidPosition& start) {
   return absl::OkStatus();
 }
 
+absl::Status RecordStore::WriteSeal(const Segment& seg, int fd, uint64_t* sealed_bytes) {
+  store::Record record;
+  store::SegmentFooter* footer = record.mutable_footer();
+  footer->set_end_position(seg.end.ToString());
+  footer->set_transactions(seg.transactions);
+  footer->set_min_commit_time(seg.min_commit_time);
+  footer->set_max_commit_time(seg.max_commit_time);
+  // Fixed width, so the frame's size does not depend on the value (but proto3 omits a zero).
+  footer->set_segment_bytes(1);
+  std::string frame;
+  AppendFrame(record.SerializeAsString(), &frame);
+  *sealed_bytes = seg.bytes + frame.size() + kTrailerTailBytes;
+  footer->set_segment_bytes(*sealed_bytes);
+  std::string bytes;
+  AppendFrame(record.SerializeAsString(), &bytes);
+  bytes += TrailerTail(static_cast<uint32_t>(bytes.size()));
+  DUO_RETURN_IF_ERROR(WriteAll(fd, bytes, seg.path));
+  if (::fdatasync(fd) != 0) return ErrnoError("cannot fsync", seg.path);
+  // Then the index file (a crash before it leaves a segment that recovery reads through).
+  return WriteIndex(seg.path, bytes);
+}
+
+absl::Status RecordStore::WriteIndex(const std::string& segment_path, absl::string_view trailer) {
+  const std::string index_path = IndexPath(segment_path);
+  const std::string tmp_path = index_path + ".tmp";
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("cannot create", tmp_path);
+  absl::Status s = WriteAll(fd, trailer, tmp_path);
+  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoError("cannot fsync", tmp_path);
+  ::close(fd);
+  if (s.ok() && ::rename(tmp_path.c_str(), index_path.c_str()) != 0) s = ErrnoError("cannot rename", tmp_path);
+  if (s.ok()) s = SyncDir(options_.dir);
+  return s;
+}
+
 absl::Status RecordStore::SealActive() {
   Segment snapshot;
   {
     std::lock_guard<std::mutex> lock(mu_);
     snapshot = segments_.back();
   }
-  store::Record record;
-  store::SegmentFooter* footer = record.mutable_footer();
-  footer->set_end_position(snapshot.end.ToString());
-  footer->set_transactions(snapshot.transactions);
-  footer->set_first_commit_time(snapshot.first_commit_time);
-  footer->set_last_commit_time(snapshot.last_commit_time);
-  // Fixed width, so the frame's size does not depend on the value (but proto3 omits a zero).
-  footer->set_segment_bytes(1);
-  std::string frame;
-  AppendFrame(record.SerializeAsString(), &frame);
-  const uint64_t sealed_bytes = snapshot.bytes + frame.size() + kTrailerTailBytes;
-  footer->set_segment_bytes(sealed_bytes);
-  std::string bytes;
-  AppendFrame(record.SerializeAsString(), &bytes);
-  bytes += TrailerTail(static_cast<uint32_t>(bytes.size()));
-  absl::Status s = WriteAll(active_fd_, bytes, snapshot.path);
-  if (s.ok() && ::fdatasync(active_fd_) != 0) s = ErrnoError("cannot fsync", snapshot.path);
-  // Then the index file (a crash before it leaves a segment that recovery reads through and
-  // continues unsealed).
-  const std::string index_path = IndexPath(snapshot.path);
-  const std::string tmp_path = index_path + ".tmp";
-  if (s.ok()) {
-    const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) s = ErrnoError("cannot create", tmp_path);
-    if (s.ok()) s = WriteAll(fd, bytes, tmp_path);
-    if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoError("cannot fsync", tmp_path);
-    if (fd >= 0) ::close(fd);
-    if (s.ok() && ::rename(tmp_path.c_str(), index_path.c_str()) != 0) s = ErrnoError("cannot rename", tmp_path);
-    if (s.ok()) s = SyncDir(options_.dir);
-  }
+  uint64_t sealed_bytes = 0;
+  absl::Status s = WriteSeal(snapshot, active_fd_, &sealed_bytes);
   if (!s.ok()) {
     broken_ = s;
     return s;
@@ -427,7 +471,7 @@ absl::Status RecordStore::SealActive() {
   dirty_ = false;
   last_sync_ = absl::Now();
   std::lock_guard<std::mutex> lock(mu_);
-  segments_.back().bytes += bytes.size();
+  segments_.back().bytes = sealed_bytes;
   segments_.back().sealed = true;
   grew_.notify_all();
   return absl::OkStatus();
@@ -451,7 +495,7 @@ absl::Status RecordStore::Append(const Transaction& txn) {
     return Append(txn);
   }
   buffer_.clear();
-  encoder_.Encode(txn, &buffer_);
+  DUO_RETURN_IF_ERROR(encoder_.Encode(txn, &buffer_));
   if (active_transactions > 0 && active_bytes + buffer_.size() > options_.segment_bytes) {
     DUO_RETURN_IF_ERROR(SealActive());
     DUO_RETURN_IF_ERROR(StartSegment(end()));
@@ -477,8 +521,7 @@ absl::Status RecordStore::Append(const Transaction& txn) {
     Segment& seg = segments_.back();
     seg.bytes += buffer_.size();
     seg.end.Advance(txn.gtid);
-    if (seg.transactions++ == 0) seg.first_commit_time = txn.commit_time;
-    seg.last_commit_time = txn.commit_time;
+    NoteCommitTime(txn.commit_time, seg.transactions++, &seg.min_commit_time, &seg.max_commit_time);
   }
   grew_.notify_all();
   dirty_ = true;
@@ -539,7 +582,7 @@ absl::Status RecordStore::TruncateAt(const RecordLocation& at) {
   }
   seg.end = seg.start;
   seg.transactions = 0;
-  seg.first_commit_time = seg.last_commit_time = 0;
+  seg.min_commit_time = seg.max_commit_time = 0;
   bool cut = false;
   DUO_RETURN_IF_ERROR(ScanSegment(&seg, &cut));
   if (seg.bytes == 0) {
@@ -568,7 +611,7 @@ absl::StatusOr<GtidPosition> RecordStore::PositionAtTime(uint32_t time) const {
     for (const Segment& s : segments_) {
       if (s.transactions == 0) continue;
       if (oldest == nullptr) oldest = &s;
-      if (s.last_commit_time >= time) {
+      if (s.max_commit_time >= time) {
         found = &s;
         break;
       }
@@ -576,7 +619,7 @@ absl::StatusOr<GtidPosition> RecordStore::PositionAtTime(uint32_t time) const {
     if (found == nullptr) {
       // Nothing committed at or after `time` is stored; that is "up to date" only if the store
       // already existed then.
-      const uint32_t since = oldest != nullptr ? oldest->first_commit_time
+      const uint32_t since = oldest != nullptr ? oldest->min_commit_time
                                                : segments_.empty() ? 0 : segments_.front().created_time;
       if (since > time) {
         return absl::OutOfRangeError(absl::StrCat(
@@ -587,10 +630,10 @@ absl::StatusOr<GtidPosition> RecordStore::PositionAtTime(uint32_t time) const {
       }
       return segments_.empty() ? start_ : segments_.back().end;
     }
-    if (found == oldest && oldest->first_commit_time > time) {
+    if (found == oldest && oldest->min_commit_time > time) {
       return absl::OutOfRangeError(absl::StrCat(
           "the record store holds transactions committed from ",
-          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(oldest->first_commit_time), absl::UTCTimeZone()),
+          absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(oldest->min_commit_time), absl::UTCTimeZone()),
           " on (", oldest->start.ToString(), "), not from ",
           absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(time), absl::UTCTimeZone()),
           "; older records passed retention_hours or were never stored"));
@@ -632,8 +675,10 @@ StoreStats RecordStore::stats() const {
     s.bytes += seg.bytes;
     s.transactions += seg.transactions;
     if (seg.transactions > 0) {
-      if (s.oldest_commit_time == 0) s.oldest_commit_time = seg.first_commit_time;
-      s.newest_commit_time = seg.last_commit_time;
+      if (s.oldest_commit_time == 0 || seg.min_commit_time < s.oldest_commit_time) {
+        s.oldest_commit_time = seg.min_commit_time;
+      }
+      s.newest_commit_time = std::max(s.newest_commit_time, seg.max_commit_time);
     }
   }
   s.segments = static_cast<uint32_t>(segments_.size());
@@ -671,11 +716,21 @@ void RecordStore::WaitForGrowth(uint64_t number, uint64_t bytes, absl::Duration 
   });
 }
 
+void RecordStore::WaitForSegment(uint64_t number, absl::Duration wait, const std::atomic<bool>& cancel) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  grew_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] {
+    return cancel || (!segments_.empty() && segments_.back().number >= number);
+  });
+}
+
 // ---- StoreCursor ---------------------------------------------------------------------------------
 
 StoreCursor::StoreCursor(const RecordStore* store, const GtidPosition& after, uint64_t segment)
     : store_(store), after_(after) {
-  seg_.number = segment;  // opened by the first Next
+  // Opened by the first Next; until then the position is where the segment starts.
+  const RecordStore::SegmentView view = store->View(segment);
+  if (view.exists) position_ = view.start;
+  seg_.number = segment;
 }
 
 StoreCursor::~StoreCursor() {
@@ -735,7 +790,7 @@ absl::StatusOr<std::optional<Transaction>> StoreCursor::Next(absl::Duration wait
       if (fd_ < 0) {  // the segment does not exist yet
         const absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) return std::nullopt;
-        store_->WaitForGrowth(seg_.number > 0 ? seg_.number - 1 : 0, UINT64_MAX, left, cancel_);
+        store_->WaitForSegment(seg_.number, left, cancel_);
         continue;
       }
     }

@@ -56,7 +56,7 @@ struct StoreStats {
   uint64_t bytes = 0;  // on disk
   uint32_t segments = 0;
   uint64_t transactions = 0;
-  uint32_t oldest_commit_time = 0;  // source commit time of the oldest / newest record, 0 = none
+  uint32_t oldest_commit_time = 0;  // lowest / highest source commit time held, 0 = none
   uint32_t newest_commit_time = 0;
   std::string start_position;       // transactions after this ...
   std::string end_position;         // ... up to this are in the store
@@ -126,7 +126,7 @@ class RecordStore {
     GtidPosition start, end;
     uint64_t bytes = 0;  // readable (whole records)
     uint64_t transactions = 0;
-    uint32_t first_commit_time = 0, last_commit_time = 0;
+    uint32_t min_commit_time = 0, max_commit_time = 0;  // of its transactions (0 = none)
     uint32_t created_time = 0;  // local clock: the segment holds nothing committed before it
     bool sealed = false;
   };
@@ -146,10 +146,16 @@ class RecordStore {
   absl::Status ScanSegment(Segment* seg, bool* cut);
   absl::Status StartSegment(const GtidPosition& start);  // REQUIRES: no active segment
   absl::Status SealActive();
+  // Writes the footer and trailer of `seg` to `fd` (its file, open for appending) and syncs it,
+  // then the index file; *sealed_bytes receives the sealed file's size.
+  absl::Status WriteSeal(const Segment& seg, int fd, uint64_t* sealed_bytes);
+  absl::Status WriteIndex(const std::string& segment_path, absl::string_view trailer);
   absl::Status DeleteSegmentsFrom(size_t index);  // REQUIRES: mu_ held
   SegmentView View(uint64_t number) const;         // first segment with number >= `number`
   void WaitForGrowth(uint64_t number, uint64_t bytes, absl::Duration wait,
                      const std::atomic<bool>& cancel) const;
+  // Waits until a segment numbered `number` or later exists.
+  void WaitForSegment(uint64_t number, absl::Duration wait, const std::atomic<bool>& cancel) const;
 
   const StoreOptions options_;
   int lock_fd_ = -1;

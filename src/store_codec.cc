@@ -107,7 +107,8 @@ void RecordEncoder::Reset() {
   keep_alive_.clear();
 }
 
-void RecordEncoder::Encode(const Transaction& txn, std::string* out) {
+absl::Status RecordEncoder::Encode(const Transaction& txn, std::string* out) {
+  const size_t out_size = out->size();
   store::Record record;
   store::Transaction* t = record.mutable_transaction();
   t->set_domain(txn.gtid.domain);
@@ -133,8 +134,16 @@ void RecordEncoder::Encode(const Transaction& txn, std::string* out) {
     if (c.op != RowOp::kInsert) EncodeRow(c.before, x->mutable_before());
     if (c.op != RowOp::kDelete) EncodeRow(c.after, x->mutable_after());
   }
-  record.SerializeToString(&scratch_);
+  if (record.ByteSizeLong() > kMaxRecordBytes || !record.SerializeToString(&scratch_)) {
+    out->resize(out_size);
+    Reset();  // the schema definitions just appended are gone with it
+    return absl::FailedPreconditionError(absl::StrCat(
+        "transaction ", txn.gtid.ToString(), " of ", txn.changes.size(), " row changes is over the record "
+        "store's limit of ", kMaxRecordBytes >> 20, " MiB per transaction; run this link without a "
+        "store (retention_hours 0) to pass it"));
+  }
   AppendFrame(scratch_, out);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DecodedRecord> RecordDecoder::Decode(absl::string_view payload) {

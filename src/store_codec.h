@@ -24,7 +24,8 @@ namespace duosync {
 class RecordEncoder {
  public:
   // Appends `txn` as framed records to `out`: first the schemas the segment has not defined yet.
-  void Encode(const Transaction& txn, std::string* out);
+  // FailedPrecondition (and nothing appended) when the transaction is too big for one record.
+  absl::Status Encode(const Transaction& txn, std::string* out);
   // A new segment begins: schemas are defined again.
   void Reset();
 

@@ -96,6 +96,7 @@ absl::Status StorePump::ReadSession() {
       }
       s = store_->Append(**next);
       if (!s.ok()) break;
+      ApplyRetentionNow();  // a busy source sends no heartbeats
       continue;
     }
     // A heartbeat: the source has nothing more for now.
@@ -105,11 +106,7 @@ absl::Status StorePump::ReadSession() {
     }
     s = store_->MaybeSync();
     if (!s.ok()) break;
-    if (absl::Now() - last_retention_ >= options_.retention_every && options_.applied) {
-      last_retention_ = absl::Now();
-      auto deleted = store_->ApplyRetention(options_.applied());
-      if (!deleted.ok()) LOG(WARNING) << deleted.status();
-    }
+    ApplyRetentionNow();
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -117,6 +114,13 @@ absl::Status StorePump::ReadSession() {
     idle_position_.clear();
   }
   return stop_ ? absl::OkStatus() : s;
+}
+
+void StorePump::ApplyRetentionNow() {
+  if (absl::Now() - last_retention_ < options_.retention_every || !options_.applied) return;
+  last_retention_ = absl::Now();
+  auto deleted = store_->ApplyRetention(options_.applied());
+  if (!deleted.ok()) LOG(WARNING) << deleted.status();
 }
 
 absl::StatusOr<std::optional<Transaction>> StoreFeed::Next() {

@@ -48,6 +48,8 @@ class StorePump {
  private:
   void Run();
   absl::Status ReadSession();
+  // Deletes what retention allows, at most every `retention_every`.
+  void ApplyRetentionNow();
 
   RecordStore* store_;
   PumpOptions options_;

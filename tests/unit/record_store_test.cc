@@ -239,6 +239,35 @@ TEST_F(RecordStoreTest, ARowValueThatLooksLikeATrailerDoesNotSealTheSegment) {
   EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 6));
 }
 
+TEST_F(RecordStoreTest, LostIndexFilesAndAMissingSealCostNothing) {
+  {
+    auto store = RecordStore::Open(Options(2048));
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Reset(At(0)).ok());
+    for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  }
+  const std::vector<std::string> segs = Segments();
+  ASSERT_GT(segs.size(), 4u);
+  auto index_of = [](const std::string& seg) { return seg.substr(0, seg.size() - 4) + ".idx"; };
+  // Segment 1 loses its index (a crash while deleting it, say): it is read through instead.
+  ASSERT_TRUE(fs::remove(index_of(segs[0])));
+  // Segment 2 loses its seal altogether (a crash after its last record, before the seal).
+  {
+    std::ifstream in(index_of(segs[1]), std::ios::binary);
+    const std::string trailer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::resize_file(segs[1], fs::file_size(segs[1]) - trailer.size());
+    ASSERT_TRUE(fs::remove(index_of(segs[1])));
+  }
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(Segments(), segs);
+  EXPECT_TRUE(fs::exists(index_of(segs[0])));
+  EXPECT_TRUE(fs::exists(index_of(segs[1])));
+  EXPECT_EQ((*store)->end().ToString(), "0-1-100");
+  EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 100));
+  EXPECT_EQ((*store)->stats().transactions, 100u);
+}
+
 TEST_F(RecordStoreTest, ASecondOpenOfTheSameStoreIsRefused) {
   auto store = RecordStore::Open(Options());
   ASSERT_TRUE(store.ok());
@@ -420,6 +449,12 @@ TEST_F(RecordStoreTest, PositionAtTimeFindsTheFirstTransactionCommittedThen) {
   auto at = (*store)->PositionAtTime(1042);  // transaction 42 committed at 1042
   ASSERT_TRUE(at.ok()) << at.status();
   EXPECT_EQ(at->ToString(), "0-1-41");
+  // At every time, also where a segment begins.
+  for (uint32_t t = 1001; t <= 1100; ++t) {
+    auto p = (*store)->PositionAtTime(t);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(p->ToString(), At(t - 1001).ToString()) << "at " << t;
+  }
   auto first = (*store)->PositionAtTime(1001);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->ToString(), "");  // from the very start
