@@ -729,7 +729,10 @@ StoreCursor::StoreCursor(const RecordStore* store, const GtidPosition& after, ui
     : store_(store), after_(after) {
   // Opened by the first Next; until then the position is where the segment starts.
   const RecordStore::SegmentView view = store->View(segment);
-  if (view.exists) position_ = view.start;
+  if (view.exists) {
+    position_ = view.start;
+    positioned_ = true;
+  }
   seg_.number = segment;
 }
 
@@ -761,8 +764,14 @@ absl::Status StoreCursor::OpenSegment(uint64_t number) {
   auto header = ParseHeader(buf_);
   location_ = RecordLocation{seg_.number, 0};
   if (!header.ok()) return header.status();
+  if (positioned_ && seg_.start.ToString() != position_.ToString()) {
+    return absl::DataLossError(absl::StrCat("record store ", store_->dir(), ": segment ", seg_.number,
+                                            " starts at ", seg_.start.ToString(), ", not where the one "
+                                            "before ended (", position_.ToString(), ")"));
+  }
   pos_ = header->bytes;
   position_ = seg_.start;
+  positioned_ = true;
   return absl::OkStatus();
 }
 
@@ -831,6 +840,12 @@ absl::StatusOr<std::optional<Transaction>> StoreCursor::Next(absl::Duration wait
     switch (record->kind) {
       case DecodedRecord::Kind::kSchema: continue;
       case DecodedRecord::Kind::kFooter:
+        // The footer (the segment's index) must agree with what its records say.
+        if (record->end_position != position_.ToString()) {
+          return absl::DataLossError(absl::StrCat(
+              "record store ", store_->dir(), ": the footer of segment ", seg_.number, " says it ends at ",
+              record->end_position, " but its records end at ", position_.ToString(), " (", location_.ToString(), ")"));
+        }
         ::close(fd_);
         fd_ = -1;
         seg_.number += 1;

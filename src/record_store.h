@@ -195,6 +195,7 @@ class StoreCursor {
   const RecordStore* store_;
   GtidPosition after_;     // skip what this covers
   GtidPosition position_;
+  bool positioned_ = false;  // position_ is known (segments must continue it)
   RecordDecoder decoder_;
   RecordStore::SegmentView seg_;
   int fd_ = -1;
