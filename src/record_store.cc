@@ -630,7 +630,8 @@ absl::StatusOr<GtidPosition> RecordStore::PositionAtTime(uint32_t time) const {
       }
       return segments_.empty() ? start_ : segments_.back().end;
     }
-    if (found == oldest && oldest->min_commit_time > time) {
+    // Held from when the oldest segment was started: what was committed after that is here.
+    if (found == oldest && oldest->min_commit_time > time && segments_.front().created_time > time) {
       return absl::OutOfRangeError(absl::StrCat(
           "the record store holds transactions committed from ",
           absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(oldest->min_commit_time), absl::UTCTimeZone()),
