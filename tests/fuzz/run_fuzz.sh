@@ -42,7 +42,9 @@ echo "== fuzzing for ${seconds}s"
 rc=0
 (cd "$work" && "$build/tests/fuzz/record_reader_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
   -dict="$work/segment.dict" -artifact_prefix="$build/fuzz-artifacts/" -print_final_stats=1 \
-  "$@" "$work/corpus") || rc=$?
+  "$@" "$work/corpus") >"$build/fuzz.log" 2>&1 || rc=$?
+# The full libFuzzer log is in $build/fuzz.log; its final stats here, all of it on a failure.
+if [[ $rc -ne 0 ]]; then cat "$build/fuzz.log" >&2; else grep -E '^(stat::|Done )' "$build/fuzz.log" || true; fi
 echo "== corpus grew from $(ls "$root"/tests/fuzz/corpus | wc -l) to $(ls "$work/corpus" | wc -l) inputs"
 if [[ $rc -ne 0 ]]; then
   echo "record_reader_fuzz FAILED (exit $rc); the input is in $build/fuzz-artifacts/:" >&2
