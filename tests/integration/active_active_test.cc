@@ -2,6 +2,7 @@
 // nothing echoes back — with either loop-prevention mode.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -44,12 +45,17 @@ class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
     if (project_) (void)project_->Stop();
   }
 
-  std::string Config(const std::string& extra = "") {
+  // With `data_dir`, both links keep a record store there.
+  std::string Config(const std::string& extra = "", const std::string& data_dir = "") {
+    const std::string store = data_dir.empty() ? "" : R"(, "options": {"retention_hours": 1})";
     return absl::StrCat(
-        R"({"name": ")", db_, R"(", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )",
+        // A project of its own name per variant: a name reused would resume from the checkpoints
+        // the earlier test left, and replay this test's setup writes on both sides.
+        R"({"name": ")", db_, data_dir.empty() ? "" : "_store", R"(", "scenario": "ACTIVE_ACTIVE", )",
+        data_dir.empty() ? "" : absl::StrCat(R"("data_dir": ")", data_dir, R"(", )"), R"("endpoints": {"a": )",
         ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
         R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"rules": {"whitelist": [")",
-        db_, R"(.*"]}}}, "reverse": {"migration_types": ["INCREMENTAL"]},
+        db_, R"(.*"]}})", store, R"(}, "reverse": {"migration_types": ["INCREMENTAL"])", store, R"(},
         "active_active": {"loop_prevention": ")", GetParam(), R"(")", extra, "}}");
   }
 
@@ -78,13 +84,31 @@ class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
                                    absl::StrCat("SELECT * FROM ", db_, ".orders ORDER BY id")});
   }
 
+  void RunDisjointWrites(const std::string& config);
+
   std::unique_ptr<SqlConnection> a_, b_;
   std::string db_;
   std::unique_ptr<Project> project_;
 };
 
 TEST_P(ActiveActiveTest, ConcurrentDisjointWritesReachTheOtherSideOnceAndNeverEcho) {
-  auto p = Project::Create(Config());
+  RunDisjointWrites(Config());
+}
+
+TEST_P(ActiveActiveTest, WithRecordStoresOnBothLinksWritesArriveOnceAndNeverEcho) {
+  char tmpl[] = "/tmp/duosync-aa-store-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  RunDisjointWrites(Config("", tmpl));
+  const report::ProjectStatus status = StatusOf(*project_);
+  for (const auto& link : status.links()) {
+    EXPECT_GT(link.store().transactions(), 0u) << link.name();
+  }
+  (void)project_->Stop();
+  std::filesystem::remove_all(tmpl);
+}
+
+void ActiveActiveTest::RunDisjointWrites(const std::string& config) {
+  auto p = Project::Create(config);
   ASSERT_TRUE(p.ok()) << p.status();
   project_ = std::move(*p);
   ASSERT_TRUE(project_->Start().ok());
