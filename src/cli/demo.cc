@@ -48,9 +48,10 @@ void PrintStatus(const Project& project) {
   (void)google::protobuf::util::JsonStringToMessage(project.StatusJson(), &s, o);
   for (const auto& l : s.links()) {
     std::cout << absl::StrFormat(
-        "  %-7s %-11s txns=%-6d rows=%-7d %6.0f rows/s  lag=%.1fs  echoes dropped=%d  conflicts=%d%s\n",
+        "  %-7s %-11s txns=%-6d rows=%-7d %6.0f rows/s  lag=%.1fs  echoes dropped=%d  conflicts=%d  "
+        "store=%.1f MB%s\n",
         l.name(), l.stage(), l.transactions_applied(), l.rows_applied(), l.rows_per_second(),
-        l.lag_seconds(), l.echoes_dropped(), l.conflicts(),
+        l.lag_seconds(), l.echoes_dropped(), l.conflicts(), l.store().bytes() / 1e6,
         l.last_error().empty() ? "" : "  error: " + l.last_error());
   }
 }
@@ -82,11 +83,13 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
   }
   const std::string config = absl::StrCat(R"({
     "name": "demo-shop", "tags": ["demo"], "scenario": "ACTIVE_ACTIVE",
+    "data_dir": ")", a.dir(), R"(/duosync-data",
     "endpoints": {"a": )", a.EndpointJson(), R"(, "b": )", b.EndpointJson(), R"(},
     "forward": {
       "migration_types": ["INCREMENTAL"], "dml": ["INSERT", "UPDATE", "DELETE"],
-      "objects": {"rules": {"whitelist": ["shop.*"], "blacklist": ["shop.audit_*"]}}},
-    "reverse": {"migration_types": ["INCREMENTAL"]},
+      "objects": {"rules": {"whitelist": ["shop.*"], "blacklist": ["shop.audit_*"]}},
+      "options": {"retention_hours": 24}},
+    "reverse": {"migration_types": ["INCREMENTAL"], "options": {"retention_hours": 24}},
     "active_active": {"loop_prevention": "SESSION_ORIGIN",
                       "conflicts": {"policy": "LAST_WRITER_WINS", "column": "version"}}})");
   std::cout << "\nproject config:\n" << config << "\n\n";
