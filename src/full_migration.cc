@@ -1,7 +1,6 @@
 #include "full_migration.h"
 
 #include <mutex>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -14,6 +13,7 @@
 #include "schema_loader.h"
 #include "sink.h"
 #include "table_columns.h"
+#include "table_work_queue.h"
 #include "sql_literal.h"
 #include "status_macros.h"
 
@@ -35,14 +35,28 @@ class Migrator {
         "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
         "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB")));
     progress_.tables_total = static_cast<int>(o_.tables.size());
-    std::vector<size_t> order(o_.tables.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    next_ = 0;
-    std::vector<std::thread> threads;
-    const int n = std::max(1, std::min<int>(o_.threads, static_cast<int>(o_.tables.size())));
-    for (int i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
-    for (auto& t : threads) t.join();
-    if (!first_error_.ok() || !o_.schema) return first_error_;
+    struct Connections {
+      std::unique_ptr<SqlConnection> source;
+      std::unique_ptr<Sink> destination;
+    };
+    absl::Status copied = ForEachTableInParallel<Connections>(
+        o_.tables.size(), o_.threads,
+        [this]() -> absl::StatusOr<Connections> {
+          Connections c;
+          DUO_ASSIGN_OR_RETURN(c.source, SqlConnection::Connect(o_.source));
+          DUO_ASSIGN_OR_RETURN(c.destination, Sink::Connect(o_.destination, o_.link_id, o_.origin));
+          // TIMESTAMP values as UTC text, like the sink writes them.
+          DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
+          return c;
+        },
+        [this](Connections& c, size_t i) {
+          DUO_RETURN_IF_ERROR(MigrateTable(c.source.get(), c.destination->connection(), o_.tables[i]));
+          std::lock_guard<std::mutex> lock(mu_);
+          ++progress_.tables_done;
+          if (progress_cb_) progress_cb_(progress_);
+          return absl::OkStatus();
+        });
+    if (!copied.ok() || !o_.schema) return copied;
     // Views last: they read from the tables. A view that reads from another view may need the
     // latter first: retry the failed ones while each round makes progress.
     auto src = SqlConnection::Connect(o_.source);
@@ -66,36 +80,6 @@ class Migrator {
   }
 
  private:
-  void Worker() {
-    auto src = SqlConnection::Connect(o_.source);
-    auto dst = Sink::Connect(o_.destination, o_.link_id, o_.origin);
-    if (!src.ok() || !dst.ok()) {
-      Fail(!src.ok() ? src.status() : dst.status());
-      return;
-    }
-    // TIMESTAMP values as UTC text, like the sink writes them.
-    absl::Status s = (*src)->Execute("SET SESSION time_zone='+00:00'");
-    if (!s.ok()) return Fail(s);
-    while (true) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!first_error_.ok() || next_ >= o_.tables.size()) return;
-        i = next_++;
-      }
-      s = MigrateTable(src->get(), (*dst)->connection(), o_.tables[i]);
-      if (!s.ok()) return Fail(s);
-      std::lock_guard<std::mutex> lock(mu_);
-      ++progress_.tables_done;
-      if (progress_cb_) progress_cb_(progress_);
-    }
-  }
-
-  void Fail(const absl::Status& s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (first_error_.ok()) first_error_ = s;
-  }
-
   bool Stopping() const { return o_.stop != nullptr && o_.stop->load(); }
 
   absl::Status MigrateSchema(SqlConnection* src, SqlConnection* dst, const SelectedTable& t,
@@ -341,8 +325,6 @@ class Migrator {
   const FullMigrationOptions& o_;
   const std::function<void(const FullMigrationProgress&)>& progress_cb_;
   std::mutex mu_;
-  size_t next_ = 0;
-  absl::Status first_error_;
   FullMigrationProgress progress_;
 };
 

@@ -4,7 +4,6 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +14,7 @@
 #include "sink.h"
 #include "status_macros.h"
 #include "table_columns.h"
+#include "table_work_queue.h"
 
 namespace duosync {
 namespace {
@@ -74,11 +74,27 @@ class Verifier {
   absl::StatusOr<VerifyReport> Run() {
     const auto start = std::chrono::steady_clock::now();
     report_.tables.resize(o_.tables.size());
-    std::vector<std::thread> threads;
-    const int n = std::max(1, std::min<int>(o_.threads, static_cast<int>(o_.tables.size())));
-    for (int i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
-    for (auto& t : threads) t.join();
-    if (!error_.ok()) return error_;
+    struct Connections {
+      std::unique_ptr<SqlConnection> source, destination;
+    };
+    DUO_RETURN_IF_ERROR(ForEachTableInParallel<Connections>(
+        o_.tables.size(), o_.threads,
+        [this]() -> absl::StatusOr<Connections> {
+          Connections c;
+          DUO_ASSIGN_OR_RETURN(c.source, SqlConnection::Connect(o_.source));
+          DUO_ASSIGN_OR_RETURN(c.destination, SqlConnection::Connect(o_.destination));
+          for (SqlConnection* conn : {c.source.get(), c.destination.get()}) {
+            DUO_RETURN_IF_ERROR(conn->Execute("SET SESSION time_zone='+00:00'"));
+          }
+          return c;
+        },
+        [this](Connections& c, size_t i) {
+          DUO_RETURN_IF_ERROR(VerifyTable(c.source.get(), c.destination.get(), o_.tables[i], &report_.tables[i]));
+          std::lock_guard<std::mutex> lock(mu_);
+          ++tables_done_;
+          Progress();
+          return absl::OkStatus();
+        }));
     for (const auto& t : report_.tables) {
       report_.rows_checked += t.rows_checked;
       report_.equal = report_.equal && t.missing.empty() && t.extra.empty() && t.different.empty();
@@ -95,34 +111,6 @@ class Verifier {
   }
 
  private:
-  void Worker() {
-    auto src = SqlConnection::Connect(o_.source);
-    auto dst = SqlConnection::Connect(o_.destination);
-    if (!src.ok() || !dst.ok()) return Fail(!src.ok() ? src.status() : dst.status());
-    for (SqlConnection* c : {src->get(), dst->get()}) {
-      absl::Status s = c->Execute("SET SESSION time_zone='+00:00'");
-      if (!s.ok()) return Fail(s);
-    }
-    while (true) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!error_.ok() || next_ >= o_.tables.size()) return;
-        i = next_++;
-      }
-      absl::Status s = VerifyTable(src->get(), dst->get(), o_.tables[i], &report_.tables[i]);
-      if (!s.ok()) return Fail(s);
-      std::lock_guard<std::mutex> lock(mu_);
-      ++tables_done_;
-      Progress();
-    }
-  }
-
-  void Fail(const absl::Status& s) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (error_.ok()) error_ = s;
-  }
-
   // REQUIRES: mu_ held.
   void Progress() {
     if (o_.progress) o_.progress(tables_done_, static_cast<int>(o_.tables.size()), rows_checked_);
@@ -263,10 +251,8 @@ class Verifier {
 
   const VerifyOptions& o_;
   std::mutex mu_;
-  size_t next_ = 0;
   int tables_done_ = 0;
   uint64_t rows_checked_ = 0;
-  absl::Status error_;
   VerifyReport report_;
 };
 
