@@ -60,6 +60,16 @@ class RecordStoreTest : public ::testing::Test {
     return t;
   }
 
+  // A store (reset to the empty position) holding transactions 1..n.
+  absl::StatusOr<std::unique_ptr<RecordStore>> OpenFilled(const StoreOptions& options, uint64_t n) {
+    auto store = RecordStore::Open(options);
+    if (!store.ok()) return store.status();
+    absl::Status s = (*store)->Reset(At(0));
+    for (uint64_t i = 1; s.ok() && i <= n; ++i) s = (*store)->Append(Txn(i));
+    if (!s.ok()) return s;
+    return store;
+  }
+
   static GtidPosition At(uint64_t n) {
     GtidPosition p;
     if (n > 0) p.Advance(Gtid{0, 1, n});
@@ -147,10 +157,8 @@ TEST_F(RecordStoreTest, TransactionsComeBackExactlyAsAppended) {
 }
 
 TEST_F(RecordStoreTest, CursorStartsAfterAPositionAcrossManySegments) {
-  auto store = RecordStore::Open(Options(2048));
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 200; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto store = OpenFilled(Options(2048), 200);
+  ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_GT(Segments().size(), 10u);
   EXPECT_EQ(ReadAll(store->get(), At(0)), Range(1, 200));
   EXPECT_EQ(ReadAll(store->get(), At(137)), Range(138, 200));
@@ -191,10 +199,8 @@ TEST_F(RecordStoreTest, CursorWaitsForTheWriter) {
 
 TEST_F(RecordStoreTest, ReopenedStoreContinuesWhereItEnded) {
   {
-    auto store = RecordStore::Open(Options(2048));
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Reset(At(0)).ok());
-    for (uint64_t i = 1; i <= 50; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+    auto store = OpenFilled(Options(2048), 50);
+    ASSERT_TRUE(store.ok()) << store.status();
   }
   auto store = RecordStore::Open(Options(2048));
   ASSERT_TRUE(store.ok()) << store.status();
@@ -211,10 +217,8 @@ TEST_F(RecordStoreTest, ARowValueThatLooksLikeATrailerDoesNotSealTheSegment) {
   {
     StoreOptions o = Options(2048);
     o.dir = dir_ + "/other";
-    auto other = RecordStore::Open(o);
-    ASSERT_TRUE(other.ok());
-    ASSERT_TRUE((*other)->Reset(At(0)).ok());
-    for (uint64_t i = 1; i <= 30; ++i) ASSERT_TRUE((*other)->Append(Txn(i)).ok());
+    auto other = OpenFilled(o, 30);
+    ASSERT_TRUE(other.ok()) << other.status();
     std::ifstream in(dir_ + "/other/00000000000000000001.seg", std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     trailer = bytes.substr(bytes.size() - 120);
@@ -241,10 +245,8 @@ TEST_F(RecordStoreTest, ARowValueThatLooksLikeATrailerDoesNotSealTheSegment) {
 
 TEST_F(RecordStoreTest, LostIndexFilesAndAMissingSealCostNothing) {
   {
-    auto store = RecordStore::Open(Options(2048));
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Reset(At(0)).ok());
-    for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+    auto store = OpenFilled(Options(2048), 100);
+    ASSERT_TRUE(store.ok()) << store.status();
   }
   const std::vector<std::string> segs = Segments();
   ASSERT_GT(segs.size(), 4u);
@@ -278,10 +280,8 @@ TEST_F(RecordStoreTest, ASecondOpenOfTheSameStoreIsRefused) {
 
 TEST_F(RecordStoreTest, TornTailIsCutOnOpenAndNeverRead) {
   {
-    auto store = RecordStore::Open(Options());
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Reset(At(0)).ok());
-    for (uint64_t i = 1; i <= 10; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+    auto store = OpenFilled(Options(), 10);
+    ASSERT_TRUE(store.ok()) << store.status();
   }
   // A kill -9 in the middle of writing record 10: part of it reached the file.
   const std::string seg = Segments().back();
@@ -306,10 +306,8 @@ TEST_F(RecordStoreTest, TornTailIsCutOnOpenAndNeverRead) {
 
 TEST_F(RecordStoreTest, FlippedByteInTheActiveSegmentIsCutOnOpen) {
   {
-    auto store = RecordStore::Open(Options());
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->Reset(At(0)).ok());
-    for (uint64_t i = 1; i <= 20; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+    auto store = OpenFilled(Options(), 20);
+    ASSERT_TRUE(store.ok()) << store.status();
   }
   const std::string seg = Segments().back();
   const uint64_t size = fs::file_size(seg);
@@ -328,10 +326,8 @@ TEST_F(RecordStoreTest, FlippedByteInTheActiveSegmentIsCutOnOpen) {
 }
 
 TEST_F(RecordStoreTest, CorruptRecordInASealedSegmentIsReportedWithItsLocationAndTruncated) {
-  auto store = RecordStore::Open(Options(2048));
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto store = OpenFilled(Options(2048), 100);
+  ASSERT_TRUE(store.ok()) << store.status();
   const std::vector<std::string> segs = Segments();
   ASSERT_GT(segs.size(), 4u);
   // Flip a byte in the middle of the third segment; its footer stays intact, so only reading
@@ -372,10 +368,8 @@ TEST_F(RecordStoreTest, CorruptRecordInASealedSegmentIsReportedWithItsLocationAn
 }
 
 TEST_F(RecordStoreTest, DamagedSegmentHeaderFoundByACursorDropsTheSegment) {
-  auto store = RecordStore::Open(Options(2048));
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto store = OpenFilled(Options(2048), 100);
+  ASSERT_TRUE(store.ok()) << store.status();
   const std::vector<std::string> segs = Segments();
   {
     std::fstream f(segs[2], std::ios::in | std::ios::out | std::ios::binary);
@@ -402,10 +396,8 @@ TEST_F(RecordStoreTest, DamagedSegmentHeaderFoundByACursorDropsTheSegment) {
 TEST_F(RecordStoreTest, RetentionDeletesOnlyOldSegmentsTheApplierNoLongerNeeds) {
   StoreOptions o = Options(2048);
   o.retention = absl::ZeroDuration();
-  auto store = RecordStore::Open(o);
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto store = OpenFilled(o, 100);
+  ASSERT_TRUE(store.ok()) << store.status();
   const size_t before = Segments().size();
   // Nothing applied: nothing may go, however old.
   auto none = (*store)->ApplyRetention(At(0));
@@ -430,10 +422,8 @@ TEST_F(RecordStoreTest, RetentionDeletesOnlyOldSegmentsTheApplierNoLongerNeeds) 
   StoreOptions keep = Options(2048);
   keep.dir = dir_ + "/keep";
   keep.retention = absl::Hours(1);
-  auto kept = RecordStore::Open(keep);
-  ASSERT_TRUE(kept.ok());
-  ASSERT_TRUE((*kept)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*kept)->Append(Txn(i)).ok());
+  auto kept = OpenFilled(keep, 100);
+  ASSERT_TRUE(kept.ok()) << kept.status();
   auto zero = (*kept)->ApplyRetention(At(100));
   ASSERT_TRUE(zero.ok());
   EXPECT_EQ(*zero, 0);
@@ -442,10 +432,8 @@ TEST_F(RecordStoreTest, RetentionDeletesOnlyOldSegmentsTheApplierNoLongerNeeds) 
 TEST_F(RecordStoreTest, PositionAtTimeFindsTheFirstTransactionCommittedThen) {
   StoreOptions o = Options(2048);
   o.retention = absl::ZeroDuration();
-  auto store = RecordStore::Open(o);
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->Reset(At(0)).ok());
-  for (uint64_t i = 1; i <= 100; ++i) ASSERT_TRUE((*store)->Append(Txn(i)).ok());
+  auto store = OpenFilled(o, 100);
+  ASSERT_TRUE(store.ok()) << store.status();
   auto at = (*store)->PositionAtTime(1042);  // transaction 42 committed at 1042
   ASSERT_TRUE(at.ok()) << at.status();
   EXPECT_EQ(at->ToString(), "0-1-41");
