@@ -36,8 +36,8 @@ void StorePump::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (reader_ != nullptr) reader_->Cancel();
+    wake_.notify_all();  // under the lock: the backoff wait cannot miss it
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -66,13 +66,15 @@ void StorePump::Run() {
                  << backoff.count() << " ms";
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait_for(lock, backoff, [this] { return stop_.load(); });
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    // A session that got somewhere starts the backoff over.
+    backoff = appended_ ? std::chrono::milliseconds(200) : std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
   absl::Status synced = store_->Sync();
   if (!synced.ok()) LOG(ERROR) << synced;
 }
 
 absl::Status StorePump::ReadSession() {
+  appended_ = false;
   ReaderOptions o = options_.reader;
   o.start = store_->end();
   auto reader = BinlogReader::Open(o);
@@ -96,6 +98,7 @@ absl::Status StorePump::ReadSession() {
       }
       s = store_->Append(**next);
       if (!s.ok()) break;
+      appended_ = true;
       ApplyRetentionNow();  // a busy source sends no heartbeats
       continue;
     }

@@ -56,6 +56,7 @@ class StorePump {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   absl::Time last_retention_;
+  bool appended_ = false;  // the current read session stored something (pump thread only)
   mutable std::mutex mu_;
   std::condition_variable wake_;
   BinlogReader* reader_ = nullptr;  // of the running session

@@ -139,6 +139,18 @@ TEST_F(RecordStoreIntegrationTest, ReaderKeepsReadingWhileTheDestinationIsDownAn
   EXPECT_EQ(Forward().stage(), "incremental");
 }
 
+TEST_F(RecordStoreIntegrationTest, SourceRestartIsReadOnFromTheStoresEnd) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
+  StartProject(Config());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t SELECT seq, seq FROM seq_1_to_200"));
+  ASSERT_TRUE(ServerPair::A().Restart().ok());
+  a_ = Connect(ServerPair::A());
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".t SET v = -v WHERE id % 3 = 0; DELETE FROM ", db_,
+                              ".t WHERE id % 7 = 0"));
+  ExpectSame(absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"));
+  EXPECT_EQ(Forward().store().end_position(), SourceEnd());
+}
+
 TEST_F(RecordStoreIntegrationTest, ReplayFromATimeBringsBackRowsChangedSince) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
   StartProject(Config());
