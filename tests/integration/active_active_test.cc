@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -19,13 +18,7 @@ using testing::Connect;
 using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
-
-report::ProjectStatus StatusOf(const Project& p) {
-  report::ProjectStatus s;
-  google::protobuf::util::JsonParseOptions o;
-  (void)google::protobuf::util::JsonStringToMessage(p.StatusJson(), &s, o);
-  return s;
-}
+using testing::StatusOf;
 
 class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -145,20 +138,13 @@ namespace duosync {
 namespace {
 
 // Conflict policies on rows written in both regions while the links were down.
-class ConflictPolicyTest : public ::testing::Test {
+class ConflictPolicyTest : public testing::TwoServerTest {
  protected:
+  ConflictPolicyTest() : TwoServerTest("cp_") {}
   void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("cp_");
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_, "; USE ", db_, ";"
-                           "CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
-                           "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)"));
-    }
-  }
-  void TearDown() override {
-    if (project_) (void)project_->Stop();
+    TwoServerTest::SetUp();
+    CreateBoth("CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
+               "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)");
   }
 
   void Start(const std::string& conflicts) {
@@ -168,8 +154,7 @@ class ConflictPolicyTest : public ::testing::Test {
         R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"rules": {"whitelist": [")",
         db_, R"(.*"]}}}, "reverse": {"migration_types": ["INCREMENTAL"]},
         "active_active": {"conflicts": )", conflicts, "}}");
-    project_ = std::move(*Project::Create(config));
-    ASSERT_TRUE(project_->Start().ok());
+    StartProject(config);
   }
 
   // Both regions change row 1 while the links are down, then the links start.
@@ -196,10 +181,6 @@ class ConflictPolicyTest : public ::testing::Test {
       ADD_FAILURE() << "expected " << n << " conflicts: " << project_->StatusJson();
     }
   }
-
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_;
-  std::unique_ptr<Project> project_;
 };
 
 TEST_F(ConflictPolicyTest, OverwriteAppliesTheIncomingChangeOnEachSide) {

@@ -15,25 +15,12 @@ using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
 
-class IncrementalTest : public ::testing::Test {
+class IncrementalTest : public testing::TwoServerTest {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("inc_");
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
-    }
-  }
+  IncrementalTest() : TwoServerTest("inc_") {}
   void TearDown() override {
-    if (project_) (void)project_->Stop();
+    TwoServerTest::TearDown();
     Exec(a_.get(), "SET GLOBAL read_only=OFF");  // a switchover test may leave A read-only
-  }
-
-  // Creates the same table on both sides.
-  void CreateBoth(const std::string& ddl) {
-    Exec(a_.get(), absl::StrCat("USE ", db_, "; ", ddl));
-    Exec(b_.get(), absl::StrCat("USE ", db_, "; ", ddl));
   }
 
   std::string Config(const std::string& objects, const std::string& extra = "") {
@@ -41,29 +28,6 @@ class IncrementalTest : public ::testing::Test {
                         ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
                         R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": )", objects,
                         extra, "}}");
-  }
-
-  void StartProject(const std::string& config) {
-    auto p = Project::Create(config);
-    ASSERT_TRUE(p.ok()) << p.status();
-    project_ = std::move(*p);
-    absl::Status s = project_->Start();
-    ASSERT_TRUE(s.ok()) << s;
-  }
-
-  // Waits until `query` gives the same rows on A (with `a_query` if given) and on B.
-  void ExpectEventuallySame(const std::string& b_query, const std::string& a_query = "",
-                            int seconds = 30) {
-    const std::string aq = a_query.empty() ? b_query : a_query;
-    std::vector<std::string> ra, rb;
-    for (int i = 0; i < seconds * 20; ++i) {
-      ra = Rows(a_.get(), aq);
-      rb = Rows(b_.get(), b_query);
-      if (ra == rb) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "not in sync after " << seconds << " s\nA: " << absl::StrJoin(ra, "\n   ")
-                  << "\nB: " << absl::StrJoin(rb, "\n   ") << "\nstatus: " << project_->StatusJson();
   }
 
   // Waits until the project reports a failed link; returns its status JSON.
@@ -86,10 +50,6 @@ class IncrementalTest : public ::testing::Test {
                                             db_, "/forward'"));
     return rows.empty() ? "" : rows[0];
   }
-
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_;
-  std::unique_ptr<Project> project_;
 };
 
 TEST_F(IncrementalTest, AppliesInsertsUpdatesDeletesInOrder) {

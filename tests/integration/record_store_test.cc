@@ -12,7 +12,6 @@
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "glog/logging.h"
-#include "google/protobuf/util/json_util.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -46,29 +45,19 @@ class LogWatch : public google::LogSink {
   int hits_ = 0;
 };
 
-class RecordStoreIntegrationTest : public ::testing::Test {
+class RecordStoreIntegrationTest : public testing::TwoServerTest {
  protected:
+  RecordStoreIntegrationTest() : TwoServerTest("st_") {}
   void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("st_");
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
-    }
+    TwoServerTest::SetUp();
     char tmpl[] = "/tmp/duosync-store-it-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     data_dir_ = tmpl;
   }
   void TearDown() override {
-    if (project_) (void)project_->Stop();
-    project_.reset();
+    TwoServerTest::TearDown();
     if (!ServerPair::B().running()) (void)ServerPair::B().Restart();
     fs::remove_all(data_dir_);
-  }
-
-  void CreateBoth(const std::string& ddl) {
-    Exec(a_.get(), absl::StrCat("USE ", db_, "; ", ddl));
-    Exec(b_.get(), absl::StrCat("USE ", db_, "; ", ddl));
   }
 
   std::string Config(const std::string& store_options = R"("retention_hours": 1)",
@@ -79,34 +68,18 @@ class RecordStoreIntegrationTest : public ::testing::Test {
                         R"(}, "objects": {"rules": {"whitelist": [")", db_, ".", tables, R"("]}}}})");
   }
 
-  void StartProject(const std::string& config) {
-    auto p = Project::Create(config);
-    ASSERT_TRUE(p.ok()) << p.status();
-    project_ = std::move(*p);
-    absl::Status s = project_->Start();
-    ASSERT_TRUE(s.ok()) << s;
-  }
-
   report::LinkStatus Forward() {
-    report::ProjectStatus s;
-    google::protobuf::util::JsonParseOptions o;
-    o.ignore_unknown_fields = true;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(project_->StatusJson(), &s, o).ok());
+    const report::ProjectStatus s = testing::StatusOf(*project_);
     return s.links_size() > 0 ? s.links(0) : report::LinkStatus();
   }
 
   std::string SourceEnd() { return Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0]; }
 
   void ExpectSame(const std::string& b_query, const std::string& a_query = "") {
-    const std::string aq = a_query.empty() ? b_query : a_query;
-    testing::WaitFor([&] { return Rows(a_.get(), aq) == Rows(b_.get(), b_query); }, absl::Seconds(60),
-                     absl::Milliseconds(50));
-    EXPECT_EQ(Rows(a_.get(), aq), Rows(b_.get(), b_query)) << project_->StatusJson();
+    ExpectEventuallySame(b_query, a_query, 60);
   }
 
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_, data_dir_;
-  std::unique_ptr<Project> project_;
+  std::string data_dir_;
 };
 
 TEST_F(RecordStoreIntegrationTest, ReaderKeepsReadingWhileTheDestinationIsDownAndNothingIsLost) {

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace duosync::testing {
 namespace {
@@ -75,5 +77,50 @@ void ExpectSameEventually(SqlConnection* a, SqlConnection* b, const std::vector<
 }
 
 std::string EndpointJson(const harness::MariaDbServer& server) { return server.EndpointJson(); }
+
+report::ProjectStatus StatusOf(const Project& project) {
+  report::ProjectStatus s;
+  google::protobuf::util::JsonParseOptions o;
+  o.ignore_unknown_fields = true;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(project.StatusJson(), &s, o).ok());
+  return s;
+}
+
+void TwoServerTest::SetUp() {
+  a_ = Connect(ServerPair::A());
+  b_ = Connect(ServerPair::B());
+  db_ = TestDatabase(prefix_);
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
+  }
+}
+
+void TwoServerTest::TearDown() {
+  if (project_) (void)project_->Stop();
+  project_.reset();
+}
+
+void TwoServerTest::CreateBoth(const std::string& sql) {
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; ", sql));
+  Exec(b_.get(), absl::StrCat("USE ", db_, "; ", sql));
+}
+
+void TwoServerTest::StartProject(const std::string& config) {
+  auto p = Project::Create(config);
+  ASSERT_TRUE(p.ok()) << p.status();
+  project_ = std::move(*p);
+  absl::Status s = project_->Start();
+  ASSERT_TRUE(s.ok()) << s;
+}
+
+void TwoServerTest::ExpectEventuallySame(const std::string& b_query, const std::string& a_query, int seconds) {
+  const std::string aq = a_query.empty() ? b_query : a_query;
+  WaitFor([&] { return Rows(a_.get(), aq) == Rows(b_.get(), b_query); }, absl::Seconds(seconds),
+          absl::Milliseconds(50));
+  const std::vector<std::string> ra = Rows(a_.get(), aq), rb = Rows(b_.get(), b_query);
+  EXPECT_EQ(ra, rb) << "not in sync after " << seconds << " s\nA: " << absl::StrJoin(ra, "\n   ")
+                    << "\nB: " << absl::StrJoin(rb, "\n   ")
+                    << (project_ ? "\nstatus: " + project_->StatusJson() : "");
+}
 
 }  // namespace duosync::testing

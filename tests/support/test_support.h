@@ -11,6 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "duosync/project.h"
+#include "duosync/report.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/mariadb_server.h"
@@ -51,6 +53,33 @@ void ExpectSameEventually(SqlConnection* a, SqlConnection* b, const std::vector<
 
 // An endpoint block for a config: {"region","host","port","user","password"}.
 std::string EndpointJson(const harness::MariaDbServer& server);
+
+// A project's status JSON, parsed.
+report::ProjectStatus StatusOf(const Project& project);
+
+// A test against both servers, with a database of its own (`db_`, the test's name prefixed)
+// created fresh on A and B, and the project it starts (stopped when the test ends).
+class TwoServerTest : public ::testing::Test {
+ protected:
+  explicit TwoServerTest(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override;
+  void TearDown() override;
+
+  // Runs `sql` in db_ on both servers.
+  void CreateBoth(const std::string& sql);
+  // Creates the project from `config` and starts it; the test fails when either fails.
+  void StartProject(const std::string& config);
+  // Waits up to `seconds` until `b_query` on B gives the rows `a_query` (default: the same query)
+  // gives on A, then expects it, showing both sides and the project's status otherwise.
+  void ExpectEventuallySame(const std::string& b_query, const std::string& a_query = "", int seconds = 30);
+
+  std::unique_ptr<SqlConnection> a_, b_;
+  std::string db_;
+  std::unique_ptr<Project> project_;
+
+ private:
+  std::string prefix_;
+};
 
 MATCHER(IsOk, "is OK") {
   if (arg.ok()) return true;
