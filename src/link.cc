@@ -47,10 +47,6 @@ bool ParseReplayTime(const std::string& text, absl::Time* time) {
          absl::ParseTime(absl::RFC3339_full, text, time, &err);
 }
 
-bool Retryable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
-}
-
 // A replica server id of our own for the link's binlog dump: stable across restarts (a restarted
 // link replaces its old dump connection) and away from the small ids real servers use.
 uint32_t ReplicaServerId(const std::string& link_id) {
@@ -334,7 +330,7 @@ class LinkImpl : public Link {
       absl::Status s = RunSession();
       if (stop_) break;
       if (corrupt_at_.has_value()) s = TruncateStore(s);
-      if (Retryable(s)) {
+      if (IsRetryable(s)) {
         LOG(WARNING) << link_id_ << ": " << s << "; reconnecting in " << backoff.count() << " ms";
         {
           std::lock_guard<std::mutex> lock(mu_);

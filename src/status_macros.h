@@ -5,6 +5,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+// A lost server, a timeout or an aborted transaction: trying again (after a reconnect) may succeed.
+inline bool IsRetryable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
+}
+
 #define DUO_RETURN_IF_ERROR(expr)                \
   do {                                           \
     ::absl::Status duo_status_ = (expr);         \

@@ -8,13 +8,6 @@
 #include "status_macros.h"
 
 namespace duosync {
-namespace {
-
-bool Retryable(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
-}
-
-}  // namespace
 
 StorePump::StorePump(RecordStore* store, PumpOptions options)
     : store_(store), options_(std::move(options)), last_retention_(absl::Now()) {}
@@ -56,7 +49,7 @@ void StorePump::Run() {
   while (!stop_) {
     absl::Status s = ReadSession();
     if (stop_) break;
-    if (!Retryable(s)) {
+    if (!IsRetryable(s)) {
       LOG(ERROR) << "record store " << store_->dir() << ": reading the source stopped: " << s;
       std::lock_guard<std::mutex> lock(mu_);
       error_ = s;
