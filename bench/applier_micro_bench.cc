@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "dependency_tracker.h"
-#include "key_extractor.h"
+#include "apply/dependency_tracker.h"
+#include "apply/key_extractor.h"
 
 namespace duosync {
 namespace {

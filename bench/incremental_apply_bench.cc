@@ -24,7 +24,7 @@
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "gtid_position.h"
+#include "base/gtid_position.h"
 #include "harness/mariadb_server.h"
 
 namespace {

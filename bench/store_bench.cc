@@ -14,7 +14,7 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "record_store.h"
+#include "store/record_store.h"
 
 namespace duosync {
 namespace {

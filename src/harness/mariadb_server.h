@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sql_connection.h"
+#include "sql/sql_connection.h"
 
 namespace duosync::harness {
 

@@ -57,12 +57,12 @@
 #include "absl/time/time.h"
 #include "glog/logging.h"
 #include "google/protobuf/stubs/logging.h"
-#include "gtid_position.h"
-#include "record_file.h"
-#include "record_store.h"
-#include "store_codec.h"
-#include "table_schema.h"
-#include "transaction.h"
+#include "base/gtid_position.h"
+#include "store/record_file.h"
+#include "store/record_store.h"
+#include "store/store_codec.h"
+#include "base/table_schema.h"
+#include "base/transaction.h"
 
 #ifdef DUOSYNC_FUZZ_REPLAY_MAIN
 #include <chrono>

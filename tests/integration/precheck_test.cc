@@ -1,9 +1,9 @@
-#include "precheck.h"
+#include "project/precheck.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "support/test_support.h"
-#include "validation.h"
+#include "config/validation.h"
 
 namespace duosync {
 namespace {

@@ -16,7 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness/mariadb_server.h"
-#include "sql_connection.h"
+#include "sql/sql_connection.h"
 
 namespace duosync::testing {
 

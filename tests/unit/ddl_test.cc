@@ -1,4 +1,4 @@
-#include "ddl.h"
+#include "route/ddl.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-#include "dependency_tracker.h"
+#include "apply/dependency_tracker.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "key_extractor.h"
+#include "apply/key_extractor.h"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "object_selector.h"
+#include "config/object_selector.h"
 
 #include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"

@@ -1,4 +1,4 @@
-#include "record_store.h"
+#include "store/record_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "record_file.h"
+#include "store/record_file.h"
 
 namespace duosync {
 namespace {

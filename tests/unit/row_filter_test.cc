@@ -1,4 +1,4 @@
-#include "row_filter.h"
+#include "config/row_filter.h"
 
 #include "gtest/gtest.h"
 

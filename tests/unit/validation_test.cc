@@ -1,4 +1,4 @@
-#include "validation.h"
+#include "config/validation.h"
 
 #include <string>
 

@@ -1,0 +1,265 @@
+#include "apply/parallel_applier.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "apply/key_extractor.h"
+
+namespace duosync {
+namespace {
+
+std::string GtidKey(const Gtid& g) { return absl::StrCat(g.domain, "-", g.sequence); }
+
+// Errors a transaction can get from running before an earlier one it conflicts with.
+bool MayBeOrderingError(const absl::Status& s) {
+  return absl::IsAlreadyExists(s) || absl::IsFailedPrecondition(s) || absl::IsAborted(s);
+}
+
+}  // namespace
+
+ParallelApplier::ParallelApplier(const ApplierOptions& options)
+    : options_(options), tracker_(options.window) {}
+
+absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
+    const ApplierOptions& options, const GtidPosition& checkpoint) {
+  std::unique_ptr<ParallelApplier> a(new ParallelApplier(options));
+  const int workers = std::max(1, options.workers);
+  // Connect in parallel: over a long link each connection costs several round trips.
+  std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers + 1);  // last: the watermark
+  std::vector<std::thread> connecting;
+  for (int i = 0; i <= workers; ++i) {
+    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin);
+    });
+  }
+  for (auto& t : connecting) t.join();
+  for (auto& sink : sinks) {
+    if (!sink.ok()) return sink.status();
+    a->sinks_.push_back(std::move(*sink));
+  }
+  auto applied = a->sinks_.back()->ReadApplied();
+  if (!applied.ok()) return applied.status();
+  for (const Gtid& g : *applied) {
+    if (!checkpoint.Covers(g)) a->already_applied_.insert(GtidKey(g));
+  }
+  if (!a->already_applied_.empty()) {
+    LOG(INFO) << options.link_id << ": " << a->already_applied_.size()
+              << " transaction(s) above the checkpoint were applied before; they will be skipped";
+  }
+  a->progress_.position = checkpoint.ToString();
+  a->watermark_position_ = a->progress_.position;
+  for (int i = 0; i < workers; ++i) {
+    Sink* sink = a->sinks_[i].get();
+    a->threads_.emplace_back([p = a.get(), sink] { p->WorkerLoop(sink); });
+  }
+  a->threads_.emplace_back([p = a.get(), sink = a->sinks_.back().get()] { p->WatermarkLoop(sink); });
+  return a;
+}
+
+ParallelApplier::~ParallelApplier() { Stop(); }
+
+bool ParallelApplier::AlreadyApplied(const Gtid& gtid) const {
+  return already_applied_.count(GtidKey(gtid)) > 0;
+}
+
+absl::Status ParallelApplier::Submit(ApplyTask task) {
+  std::vector<uint64_t> keys;
+  if (!task.barrier) {
+    for (const RoutedChange& c : task.changes) ExtractKeys(c, &keys);
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !tracker_.full() || !error_.ok() || stopping_; });
+  if (!error_.ok()) return error_;
+  if (stopping_) return absl::CancelledError("the applier is stopping");
+  const uint64_t seq = next_seq_++;
+  last_submit_ = std::chrono::steady_clock::now();
+  const bool noop = task.changes.empty() && task.ddl_sql.empty();
+  if (noop) task.record = false;
+  held_.push_back(Held{std::move(task)});
+  if (noop) {
+    held_.back().done = true;
+    tracker_.AddDone(seq);
+    AdvancePrefix();  // its place in order still moves the watermark
+  } else {
+    tracker_.Add(seq, std::move(keys), held_.back().task.barrier);
+  }
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+void ParallelApplier::WorkerLoop(Sink* sink) {
+  while (true) {
+    std::vector<uint64_t> batch;
+    std::vector<const ApplyTask*> tasks;
+    bool ordered = false;  // a retry, run now that everything before it has committed
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto retry_due = [this] {
+        return !retry_.empty() && *retry_.begin() == tracker_.oldest_incomplete();
+      };
+      cv_.wait(lock, [&] { return tracker_.has_ready() || retry_due() || stopping_ || !error_.ok(); });
+      if (stopping_ || !error_.ok()) return;
+      if (retry_due()) {
+        batch.push_back(*retry_.begin());
+        retry_.erase(retry_.begin());
+        ordered = true;
+      } else {
+        // While the reader is still handing transactions over, wait a moment for a fuller batch:
+        // one round trip then carries many transactions.
+        const auto linger_end = std::chrono::steady_clock::now() + options_.batch_linger;
+        while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) &&
+               std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger &&
+               !stopping_ && error_.ok()) {
+          if (cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
+        }
+        if (stopping_ || !error_.ok()) return;
+        if (!tracker_.has_ready()) continue;  // another worker took them
+        // Ready transactions share no key with each other, and a dependent one may follow its
+        // dependencies inside the same batch: either way one destination transaction keeps order.
+        batch = tracker_.TakeBatch(options_.batch_transactions, options_.batch_rows,
+                                   [this](uint64_t seq) { return held(seq).task.changes.size(); });
+      }
+      // held_ entries stay in place until done, so these pointers outlive the apply.
+      for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
+    }
+    // A retried transaction of an active-active link meets its conflicts through the resolver.
+    const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty() &&
+                         !tasks[0]->idempotent;
+    absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
+                             : sink->ApplyBatch(tasks, options_.resolver != nullptr);
+    // A commit whose reply an earlier session lost: the transaction is in already.
+    if (IsAlreadyApplied(s) && batch.size() == 1) s = absl::OkStatus();
+    if (s.ok()) {
+      Complete(batch);
+      continue;
+    }
+    if (!MayBeOrderingError(s)) {
+      Fail(s);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    if (ordered && (!absl::IsAborted(s) || ++attempts_[batch[0]] > 5)) {
+      // Alone and in order, only a deadlock (with a reader of the destination) is worth retrying.
+      lock.unlock();
+      Fail(s);
+      return;
+    }
+    // It may have run too early: retry each alone once everything before it has committed.
+    for (uint64_t seq : batch) retry_.insert(seq);
+    cv_.notify_all();
+  }
+}
+
+void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint64_t seq : seqs) {
+    Held& h = held(seq);
+    h.done = true;
+    tracker_.Complete(seq);
+    attempts_.erase(seq);
+    if (h.task.record) ++progress_.transactions;
+    progress_.rows += h.task.changes.size();
+  }
+  AdvancePrefix();
+  cv_.notify_all();
+}
+
+void ParallelApplier::AdvancePrefix() {
+  while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
+    progress_.position = held_.front().task.position;
+    if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
+    held_.pop_front();
+    ++first_held_;
+    watermark_dirty_ = true;
+  }
+}
+
+void ParallelApplier::Fail(const absl::Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok() || absl::IsCancelled(s)) return;
+    error_ = s;
+    cv_.notify_all();
+  }
+  if (options_.on_failure) options_.on_failure();
+}
+
+absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
+  std::string position;
+  uint32_t commit_time;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!watermark_dirty_) return absl::OkStatus();
+    position = progress_.position;
+    commit_time = progress_.commit_time;
+  }
+  auto parsed = GtidPosition::Parse(position);
+  if (!parsed.ok()) return parsed.status();
+  absl::Status s = sink->WriteWatermark(*parsed, commit_time);
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu_);
+  watermark_position_ = position;
+  watermark_commit_time_ = commit_time;
+  if (progress_.position == position) watermark_dirty_ = false;
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+void ParallelApplier::WatermarkLoop(Sink* sink) {
+  int failures = 0;
+  while (true) {
+    bool last;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return workers_stopped_; });
+      last = workers_stopped_;  // the workers are done: this write is the final one
+    }
+    absl::Status s = WriteWatermark(sink);
+    // A deadlock or lock wait with the workers' inserts into duosync.applied: try again later.
+    if (absl::IsAborted(s) && ++failures <= 10 && !last) continue;
+    if (!s.ok()) {
+      Fail(s);
+      return;
+    }
+    failures = 0;
+    if (last) return;
+  }
+}
+
+absl::Status ParallelApplier::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return (held_.empty() && !watermark_dirty_) || !error_.ok() || stopping_; });
+  return error_;
+}
+
+void ParallelApplier::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  // Workers first (they finish their batch), then the watermark thread writes the final position.
+  for (size_t i = 0; i + 1 < threads_.size(); ++i) {
+    if (threads_[i].joinable()) threads_[i].join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_stopped_ = true;
+    cv_.notify_all();
+  }
+  if (!threads_.empty() && threads_.back().joinable()) threads_.back().join();
+}
+
+ApplierProgress ParallelApplier::progress() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  ApplierProgress p = progress_;
+  p.durable_position = watermark_position_;
+  return p;
+}
+
+absl::Status ParallelApplier::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+}  // namespace duosync

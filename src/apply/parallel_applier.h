@@ -1,0 +1,126 @@
+// ParallelApplier: applies transactions on N workers (each with its own destination connection),
+// in parallel by unique key: a transaction starts only when every earlier transaction sharing a
+// primary/unique key value (before or after image) has committed; barriers run alone.
+//
+// Exactly-once with out-of-order commits: every applied source transaction records its GTID in
+// duosync.applied inside its own destination transaction; a watermark thread advances
+// duosync.checkpoint to the end of the committed prefix and drops the GTIDs it covers, atomically.
+// After a crash the link resumes at the checkpoint and skips the recorded GTIDs above it.
+//
+// Ordered retry: a batch that fails on a duplicate key, a missing row or a deadlock while earlier
+// transactions are still in flight may have run too early (a key our normalization did not see as
+// equal, a gap lock): it is retried alone once everything before it has committed; only then is
+// an error final.
+#ifndef DUOSYNC_SRC_APPLY_PARALLEL_APPLIER_H_
+#define DUOSYNC_SRC_APPLY_PARALLEL_APPLIER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "route/apply_task.h"
+#include "apply/dependency_tracker.h"
+#include "base/gtid_position.h"
+#include "apply/sink.h"
+
+namespace duosync {
+
+struct ApplierOptions {
+  ConnectOptions destination;
+  std::string link_id;
+  uint32_t origin = 0;  // session origin tag (loop prevention); 0 = none
+  // Active-active: UPDATE/DELETE must match the before image, and a conflicting transaction is
+  // applied (alone, in order) through the resolver. Null: a mismatch is an error.
+  ConflictResolver* resolver = nullptr;
+  int workers = 16;
+  size_t window = 4096;        // transactions held at once (back-pressure beyond)
+  int batch_transactions = 100;
+  int batch_rows = 5000;
+  // How long a worker may wait for more ready transactions to fill a batch while the reader is
+  // still handing them over (a latency bound on merging).
+  std::chrono::microseconds batch_linger{2000};
+  std::function<void()> on_failure;  // called (from a worker) when the applier fails
+};
+
+struct ApplierProgress {
+  std::string position;       // the end of the committed prefix (written as the checkpoint soon)
+  std::string durable_position;  // the checkpoint last written to the destination
+  uint32_t commit_time = 0;   // source commit time of the transaction at the watermark
+  uint64_t transactions = 0;  // source transactions applied (excluding no-ops)
+  uint64_t rows = 0;
+};
+
+class ParallelApplier {
+ public:
+  // Connects the workers and reads the GTIDs already applied above the checkpoint.
+  static absl::StatusOr<std::unique_ptr<ParallelApplier>> Start(const ApplierOptions& options,
+                                                                 const GtidPosition& checkpoint);
+  ~ParallelApplier();
+
+  // True when `gtid` was applied before (by an earlier session): submit it as a no-op.
+  bool AlreadyApplied(const Gtid& gtid) const;
+
+  // Hands over a transaction (in source order). Blocks while the window is full. Returns the
+  // applier's error once it has failed.
+  absl::Status Submit(ApplyTask task);
+
+  // Waits until everything submitted has committed and the watermark is written.
+  absl::Status Drain();
+
+  // Stops the workers after their current batch and writes the watermark. Idempotent.
+  void Stop();
+
+  ApplierProgress progress() const;
+  // The first error of a worker, OK while none.
+  absl::Status error() const;
+
+ private:
+  struct Held {
+    ApplyTask task;
+    bool done = false;
+  };
+  explicit ParallelApplier(const ApplierOptions& options);
+  void WorkerLoop(Sink* sink);
+  void WatermarkLoop(Sink* sink);
+  void Complete(const std::vector<uint64_t>& seqs);
+  // Drops the transactions of the completed prefix, moving the watermark. REQUIRES: mu_ held.
+  void AdvancePrefix();
+  void Fail(const absl::Status& s);
+  absl::Status WriteWatermark(Sink* sink);
+  Held& held(uint64_t seq) { return held_[seq - first_held_]; }
+
+  ApplierOptions options_;
+  std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker, plus one for the watermark
+  std::vector<std::thread> threads_;
+  absl::flat_hash_set<std::string> already_applied_;  // "domain-seq"
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // any state change
+  DependencyTracker tracker_;
+  std::deque<Held> held_;  // tasks first_held_.. in seq order, until the prefix passes them
+  uint64_t first_held_ = 1;
+  uint64_t next_seq_ = 1;
+  std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
+  std::map<uint64_t, int> attempts_;      // ordered retries per transaction
+  std::chrono::steady_clock::time_point last_submit_;
+  bool stopping_ = false;
+  bool workers_stopped_ = false;  // set by Stop once the workers have ended
+  absl::Status error_;
+  ApplierProgress progress_;
+  std::string watermark_position_;  // last position written to the checkpoint
+  uint32_t watermark_commit_time_ = 0;
+  bool watermark_dirty_ = false;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_APPLY_PARALLEL_APPLIER_H_

@@ -1,0 +1,98 @@
+#include "apply/row_sql.h"
+
+#include "absl/strings/str_cat.h"
+#include "base/names.h"
+#include "sql/sql_literal.h"
+
+namespace duosync {
+
+std::string DestinationTable(const Route& route) {
+  return QuoteTable(route.destination.schema, route.destination.table);
+}
+
+void AppendColumnList(const Route& route, std::string* sql) {
+  sql->push_back('(');
+  for (size_t i = 0; i < route.columns.size(); ++i) {
+    absl::StrAppend(sql, i ? "," : "", QuoteIdent(route.schema->columns[route.columns[i]].name));
+  }
+  sql->push_back(')');
+}
+
+void AppendValueTuple(const Route& route, const Row& row, std::string* sql) {
+  sql->push_back('(');
+  for (size_t i = 0; i < route.columns.size(); ++i) {
+    if (i) sql->push_back(',');
+    AppendLiteral(row[route.columns[i]], route.schema->columns[route.columns[i]], sql);
+  }
+  sql->push_back(')');
+}
+
+void AppendSetList(const Route& route, const Row& row, std::string* sql) {
+  for (size_t i = 0; i < route.columns.size(); ++i) {
+    const ColumnSchema& c = route.schema->columns[route.columns[i]];
+    absl::StrAppend(sql, i ? "," : "", QuoteIdent(c.name), "=");
+    AppendLiteral(row[route.columns[i]], c, sql);
+  }
+}
+
+void AppendChangedSetList(const Route& route, const Row& before, const Row& after, std::string* sql) {
+  bool any = false;
+  for (int c : route.columns) {
+    if (before[c] == after[c]) continue;
+    const ColumnSchema& col = route.schema->columns[c];
+    absl::StrAppend(sql, any ? "," : "", QuoteIdent(col.name), "=");
+    AppendLiteral(after[c], col, sql);
+    any = true;
+  }
+  if (!any) {
+    const std::string k = QuoteIdent(route.schema->columns[route.key_columns[0]].name);
+    absl::StrAppend(sql, k, "=", k);
+  }
+}
+
+namespace {
+void AppendCondition(const Route& route, const Row& row, const std::vector<int>& columns,
+                     const char* op, std::string* sql) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const ColumnSchema& c = route.schema->columns[columns[i]];
+    absl::StrAppend(sql, i ? " AND " : "", QuoteIdent(c.name), op);
+    AppendLiteral(row[columns[i]], c, sql);
+  }
+}
+
+std::string Describe(const Route& route, const Row& row, const std::vector<int>& columns) {
+  std::string out;
+  for (int k : columns) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", route.schema->columns[k].name, "=");
+    AppendLiteral(row[k], route.schema->columns[k], &out);
+  }
+  return out;
+}
+}  // namespace
+
+void AppendKeyCondition(const Route& route, const Row& row, std::string* sql) {
+  AppendCondition(route, row, route.key_columns, "=", sql);
+}
+
+void AppendImageCondition(const Route& route, const Row& row, std::string* sql) {
+  AppendCondition(route, row, route.columns, "<=>", sql);
+}
+
+void AppendKeyTuple(const Route& route, const Row& row, std::string* sql) {
+  sql->push_back('(');
+  for (size_t i = 0; i < route.key_columns.size(); ++i) {
+    if (i) sql->push_back(',');
+    AppendLiteral(row[route.key_columns[i]], route.schema->columns[route.key_columns[i]], sql);
+  }
+  sql->push_back(')');
+}
+
+std::string DescribeKey(const Route& route, const Row& row) {
+  return Describe(route, row, route.key_columns);
+}
+
+std::string DescribeRow(const Route& route, const Row& row) {
+  return Describe(route, row, route.columns);
+}
+
+}  // namespace duosync

@@ -1,0 +1,402 @@
+#include "apply/sink.h"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/names.h"
+#include "apply/row_sql.h"
+#include "sql/sql_literal.h"
+
+namespace duosync {
+namespace {
+
+// A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
+constexpr size_t kFlushBytes = 4 << 20;
+
+constexpr absl::string_view kAlreadyApplied = "already applied: ";
+
+
+}  // namespace
+
+absl::Status AlreadyAppliedError(const std::string& detail) {
+  return absl::AlreadyExistsError(absl::StrCat(kAlreadyApplied, detail));
+}
+
+bool IsAlreadyApplied(const absl::Status& s) {
+  return absl::IsAlreadyExists(s) && absl::StartsWith(s.message(), kAlreadyApplied);
+}
+
+// Builds and sends one destination transaction. Statements are buffered and sent in pieces; the
+// rows each UPDATE/DELETE matched are checked as its result arrives, and COMMIT goes out only after
+// every check passed (a separate round trip), so a drifted destination never gets half a
+// transaction. Consecutive INSERTs (and DELETEs) of the same table become multi-row statements.
+class Sink::Batch {
+ public:
+  explicit Batch(SqlConnection* conn) : conn_(conn) {
+    sql_ = "START TRANSACTION;";
+    statements_.push_back(Statement{});
+  }
+
+  // `match_image`: an UPDATE/DELETE must find the row exactly as its before image (conflict
+  // detection of active-active links), not only its key.
+  absl::Status Add(const RoutedChange& c, bool match_image, bool idempotent) {
+    const Route& r = *c.route;
+    if (idempotent) return AddIdempotent(c);
+    const bool mergeable = c.op == RowOp::kInsert || (c.op == RowOp::kDelete && !match_image);
+    if (mergeable && last_route_ == c.route && last_op_ == c.op && !last_idempotent_) {
+      sql_.pop_back();  // ';'
+      if (c.op == RowOp::kInsert) {
+        sql_.push_back(',');
+        AppendValueTuple(r, *c.after, &sql_);
+        sql_.push_back(';');
+      } else {
+        sql_.pop_back();  // ')' closing the IN list
+        sql_.push_back(',');
+        AppendKeyTuple(r, *c.before, &sql_);
+        sql_.append(");");
+        ++statements_.back().expected_rows;
+      }
+      return MaybeFlush();
+    }
+    last_idempotent_ = false;
+    switch (c.op) {
+      case RowOp::kInsert:
+        absl::StrAppend(&sql_, "INSERT INTO ", DestinationTable(r), " ");
+        AppendColumnList(r, &sql_);
+        sql_.append(" VALUES ");
+        AppendValueTuple(r, *c.after, &sql_);
+        sql_.push_back(';');
+        statements_.push_back(Statement{&c, -1});
+        break;
+      case RowOp::kUpdate:
+        absl::StrAppend(&sql_, "UPDATE ", DestinationTable(r), " SET ");
+        AppendChangedSetList(r, *c.before, *c.after, &sql_);
+        sql_.append(" WHERE ");
+        match_image ? AppendImageCondition(r, *c.before, &sql_) : AppendKeyCondition(r, *c.before, &sql_);
+        sql_.push_back(';');
+        statements_.push_back(Statement{&c, 1});
+        break;
+      case RowOp::kDelete:
+        absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
+        if (match_image) {
+          AppendImageCondition(r, *c.before, &sql_);
+        } else {
+          sql_.push_back('(');
+          for (size_t i = 0; i < r.key_columns.size(); ++i) {
+            absl::StrAppend(&sql_, i ? "," : "", QuoteIdent(r.schema->columns[r.key_columns[i]].name));
+          }
+          sql_.append(") IN (");
+          AppendKeyTuple(r, *c.before, &sql_);
+          sql_.push_back(')');
+        }
+        sql_.push_back(';');
+        statements_.push_back(Statement{&c, 1});
+        break;
+    }
+    last_route_ = mergeable ? c.route : nullptr;
+    last_op_ = c.op;
+    return MaybeFlush();
+  }
+
+  // Changes the full copy may already hold: the row ends as the after image (or absent) whatever
+  // was there; nothing is counted.
+  absl::Status AddIdempotent(const RoutedChange& c) {
+    const Route& r = *c.route;
+    if (c.op != RowOp::kInsert) {
+      absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
+      AppendKeyCondition(r, *c.before, &sql_);
+      sql_.push_back(';');
+      statements_.push_back(Statement{&c, -1});
+    }
+    if (c.op != RowOp::kDelete) {
+      absl::StrAppend(&sql_, "REPLACE INTO ", DestinationTable(r), " ");
+      AppendColumnList(r, &sql_);
+      sql_.append(" VALUES ");
+      AppendValueTuple(r, *c.after, &sql_);
+      sql_.push_back(';');
+      statements_.push_back(Statement{&c, -1});
+    }
+    last_route_ = nullptr;
+    last_idempotent_ = true;
+    return MaybeFlush();
+  }
+
+  // Appends a statement that belongs to no change (bookkeeping).
+  void AddRaw(absl::string_view statement) {
+    last_route_ = nullptr;
+    sql_.append(statement.data(), statement.size());
+    statements_.push_back(Statement{});
+  }
+
+  absl::Status Commit() {
+    if (!sql_.empty()) {
+      sql_.pop_back();
+      absl::Status s = Send();
+      if (!s.ok()) return s;
+    }
+    return conn_->Execute("COMMIT");
+  }
+
+ private:
+  struct Statement {
+    const RoutedChange* change = nullptr;  // the (first) change it writes; null for bookkeeping
+    int expected_rows = -1;                // rows an UPDATE/DELETE must match; -1 = not checked
+  };
+
+  absl::Status MaybeFlush() {
+    if (sql_.size() < kFlushBytes) return absl::OkStatus();
+    sql_.pop_back();  // a trailing ';' would mean an empty statement
+    return Send();
+  }
+
+  // Sends the buffered statements; reads and checks every result.
+  absl::Status Send() {
+    MYSQL* m = conn_->raw();
+    size_t done = 0;  // statements whose results were read and checked
+    bool ok = false;
+    bool missing_row = false;
+    if (mysql_real_query(m, sql_.data(), sql_.size()) == 0) {
+      int status = 1;
+      do {
+        MYSQL_RES* res = mysql_store_result(m);
+        if (res != nullptr) mysql_free_result(res);
+        else if (mysql_field_count(m) != 0) break;
+        const Statement& st = statements_[done];
+        if (st.expected_rows >= 0 &&
+            mysql_affected_rows(m) != static_cast<my_ulonglong>(st.expected_rows)) {
+          missing_row = true;
+          // Drain the rest of the batch before rolling back.
+          while (mysql_next_result(m) == 0) {
+            if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
+          }
+          break;
+        }
+        ++done;
+        status = mysql_next_result(m);
+      } while (status == 0);
+      ok = !missing_row && status == -1 && mysql_errno(m) == 0;
+    }
+    if (ok) {
+      sql_.clear();
+      statements_.clear();
+      last_route_ = nullptr;
+      return absl::OkStatus();
+    }
+    return Failure(done, missing_row);
+  }
+
+  absl::Status Failure(size_t failed, bool missing_row) {
+    const unsigned err = missing_row ? 0 : mysql_errno(conn_->raw());
+    absl::Status failure = missing_row ? absl::OkStatus() : conn_->ErrorStatus("applying a transaction");
+    if (!absl::IsUnavailable(failure)) (void)conn_->Execute("ROLLBACK");
+    const RoutedChange* c = failed < statements_.size() ? statements_[failed].change : nullptr;
+    // The only bookkeeping statement that can hit a duplicate is the GTID record.
+    if (c == nullptr && err == ER_DUP_ENTRY) return AlreadyAppliedError(std::string(failure.message()));
+    if (c == nullptr) return missing_row ? absl::InternalError("unexpected row count") : failure;
+    const std::string where =
+        absl::StrCat(RowOpName(c->op), " of ", c->route->destination.ToString(), " row (",
+                     DescribeKey(*c->route, c->before != nullptr ? *c->before : *c->after), ")");
+    if (missing_row) {
+      const int n = statements_[failed].expected_rows;
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, n > 1 ? absl::StrCat(" or one of the ", n - 1, " rows deleted with it") : "",
+          " found no such row on the destination: the destination has drifted from the "
+          "source; the transaction was not applied and the checkpoint stays before it"));
+    }
+    if (err == ER_DUP_ENTRY) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          where, " hit an existing row on the destination (", failure.message(), ")"));
+    }
+    return absl::Status(failure.code(), absl::StrCat(where, ": ", failure.message()));
+  }
+
+  SqlConnection* conn_;
+  std::string sql_;
+  std::vector<Statement> statements_;  // per buffered statement
+  const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
+  RowOp last_op_ = RowOp::kInsert;
+  bool last_idempotent_ = false;
+};
+
+Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
+    : conn_(std::move(conn)), link_id_(std::move(link_id)) {
+  AppendQuoted(link_id_, &quoted_link_id_);
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destination,
+                                                    std::string link_id, uint32_t origin) {
+  ConnectOptions options = destination;
+  // A destination that stops answering must not hold a worker (and Stop) forever; long enough for
+  // a big batch or an ALTER on a large table.
+  if (options.read_timeout_s == 0) options.read_timeout_s = 600;
+  auto conn = SqlConnection::Connect(options);
+  if (!conn.ok()) return conn.status();
+  // Strict mode: a value that does not fit the destination is an error, never silently cut.
+  absl::Status s = (*conn)->Execute(
+      "SET SESSION time_zone='+00:00', "
+      "sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
+      "foreign_key_checks=0, autocommit=1");
+  if (!s.ok()) return s;
+  if (origin != 0) {
+    s = (*conn)->Execute(absl::StrCat("SET SESSION server_id=", origin, ", gtid_domain_id=", origin));
+    if (!s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot tag the destination session with origin ", origin, " (", s.message(),
+          "): grant the user SUPER (MariaDB) or use loop_prevention MARKER_TABLE"));
+    }
+  }
+  return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id)));
+}
+
+absl::Status Sink::EnsureCheckpointTable() {
+  return conn_->Execute(absl::StrCat(
+      "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".checkpoint ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY,"
+      "position TEXT NOT NULL,"
+      "source_commit_time BIGINT NOT NULL DEFAULT 0,"
+      "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+      ") ENGINE=InnoDB;"
+      // Transactions applied above the checkpoint. The key makes a second application of the same
+      // source transaction fail instead of doubling it.
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
+      "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
+      "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
+      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB;"
+      // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
+      // the source position when the copy finished (apply idempotently up to it).
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
+      "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
+}
+
+absl::Status Sink::WriteStage(const std::string& stage, const std::string& copy_end) {
+  std::string sql = absl::StrCat("REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",");
+  AppendQuoted(stage, &sql);
+  sql += ",";
+  AppendQuoted(copy_end, &sql);
+  sql += ")";
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> Sink::ReadStage() {
+  auto rows = conn_->Query(absl::StrCat("SELECT stage, copy_end FROM ", kMetaSchema,
+                                        ".stage WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::make_pair(std::string("incremental"), std::string());
+  return std::make_pair((*rows)[0][0].value_or(""), (*rows)[0][1].value_or(""));
+}
+
+absl::StatusOr<std::optional<std::string>> Sink::ReadCheckpoint() {
+  auto rows = conn_->Query(absl::StrCat("SELECT position FROM ", kMetaSchema,
+                                        ".checkpoint WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>((*rows)[0][0].value_or(""));
+}
+
+absl::StatusOr<std::string> Sink::InitCheckpoint(const std::string& position) {
+  std::string sql = absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
+                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
+  AppendQuoted(position, &sql);
+  sql += ")";
+  absl::Status s = conn_->Execute(sql);
+  if (!s.ok()) return s;
+  auto recorded = ReadCheckpoint();
+  if (!recorded.ok()) return recorded.status();
+  return recorded->value_or(position);
+}
+
+absl::Status Sink::ResetCheckpoint(const std::string& position) {
+  std::string sql = absl::StrCat("START TRANSACTION; REPLACE INTO ", kMetaSchema,
+                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
+  AppendQuoted(position, &sql);
+  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                  "; COMMIT");
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
+  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
+                                        ".applied WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  std::vector<Gtid> out;
+  for (const auto& r : *rows) {
+    Gtid g;
+    if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) ||
+        !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
+        !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
+      return absl::DataLossError("unreadable row in duosync.applied");
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+absl::Status Sink::ApplyDdl(const ApplyTask& task) {
+  absl::Status s = conn_->Execute(task.ddl_sql);
+  // A RENAME repeated after a crash finds its table renamed already.
+  if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
+    return absl::Status(s.code(), absl::StrCat("DDL ", task.ddl_sql, ": ", s.message()));
+  }
+  // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
+  // which IF [NOT] EXISTS makes harmless.
+  return conn_->Execute(absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
+                                     ".applied (link_id, domain_id, server_id, seq) VALUES (",
+                                     quoted_link_id_, ",", task.txn.gtid.domain, ",",
+                                     task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+}
+
+absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
+  if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
+  Batch batch(conn_.get());
+  std::string record;
+  for (const ApplyTask* task : tasks) {
+    for (const RoutedChange& c : task->changes) {
+      absl::Status s = batch.Add(c, match_image, task->idempotent);
+      if (!s.ok()) return s;
+    }
+    if (!task->record) continue;
+    absl::StrAppend(&record, record.empty() ? "" : ",", "(", quoted_link_id_, ",",
+                    task->txn.gtid.domain, ",", task->txn.gtid.server_id, ",",
+                    task->txn.gtid.sequence, ")");
+  }
+  if (!record.empty()) {
+    batch.AddRaw(absl::StrCat("INSERT INTO ", kMetaSchema,
+                              ".applied (link_id, domain_id, server_id, seq) VALUES ", record, ";"));
+  }
+  return batch.Commit();
+}
+
+absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resolver) {
+  absl::Status s = conn_->Execute("START TRANSACTION");
+  for (const RoutedChange& c : task.changes) {
+    if (s.ok()) s = resolver->Apply(conn_.get(), c);
+  }
+  if (s.ok() && task.record) {
+    s = conn_->Execute(absl::StrCat("INSERT INTO ", kMetaSchema,
+                                    ".applied (link_id, domain_id, server_id, seq) VALUES (",
+                                    quoted_link_id_, ",", task.txn.gtid.domain, ",",
+                                    task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+  }
+  if (s.ok()) return conn_->Execute("COMMIT");
+  if (!absl::IsUnavailable(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
+}
+
+absl::Status Sink::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {
+  std::string sql = absl::StrCat("START TRANSACTION; UPDATE ", kMetaSchema, ".checkpoint SET position=");
+  AppendQuoted(position.ToString(), &sql);
+  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_, ";");
+  for (const auto& [domain, gtid] : position.domains()) {
+    absl::StrAppend(&sql, "DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                    " AND domain_id=", domain, " AND seq<=", gtid.sequence, ";");
+  }
+  sql += "COMMIT";
+  return conn_->Execute(sql);
+}
+
+}  // namespace duosync

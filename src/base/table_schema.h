@@ -1,0 +1,49 @@
+// What the pipeline knows about a source table: its columns as the binlog encodes them, named, and
+// the keys that identify a row.
+#ifndef DUOSYNC_SRC_BASE_TABLE_SCHEMA_H_
+#define DUOSYNC_SRC_BASE_TABLE_SCHEMA_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace duosync {
+
+// Column type codes of the binlog (MySQL's enum_field_types).
+namespace coltype {
+enum : uint8_t {
+  kDecimalOld = 0, kTiny = 1, kShort = 2, kLong = 3, kFloat = 4, kDouble = 5, kNull = 6,
+  kTimestamp = 7, kLongLong = 8, kInt24 = 9, kDate = 10, kTime = 11, kDateTime = 12, kYear = 13,
+  kNewDate = 14, kVarchar = 15, kBit = 16, kTimestamp2 = 17, kDateTime2 = 18, kTime2 = 19,
+  kJson = 245, kNewDecimal = 246, kEnum = 247, kSet = 248, kTinyBlob = 249, kMediumBlob = 250,
+  kLongBlob = 251, kBlob = 252, kVarString = 253, kString = 254, kGeometry = 255,
+};
+}  // namespace coltype
+
+struct ColumnSchema {
+  std::string name;
+  uint8_t type = 0;     // binlog type code (for STRING columns holding ENUM/SET: kEnum / kSet)
+  uint16_t meta = 0;    // binlog type metadata
+  bool is_unsigned = false;
+  std::string charset;  // character set of text columns; empty for binary and non-text columns
+  std::string collation;  // collation of text columns (decides which key values are equal)
+};
+
+struct TableSchema {
+  std::string schema;
+  std::string table;
+  std::vector<ColumnSchema> columns;
+  // Columns (positions) of the key that identifies a row: the primary key, else the first unique
+  // key whose columns are all NOT NULL. Empty: the table cannot be synced.
+  std::vector<int> key_columns;
+  // Every trusted unique key (primary and NOT NULL unique), as column positions.
+  std::vector<std::vector<int>> unique_keys;
+  bool has_untrusted_unique_key = false;  // function-based / hash keys
+
+  int ColumnIndex(const std::string& name) const;  // -1 when absent (case-insensitive)
+  std::string QualifiedName() const { return schema + "." + table; }
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_BASE_TABLE_SCHEMA_H_

@@ -1,0 +1,73 @@
+// The unit that flows from the decoder to the applier: one source transaction with its row changes.
+#ifndef DUOSYNC_SRC_BASE_TRANSACTION_H_
+#define DUOSYNC_SRC_BASE_TRANSACTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace duosync {
+
+// One column value from a row image. Numbers keep their exact type; DECIMAL, temporal values and
+// text are kept as the text MySQL accepts back; binary data as bytes.
+struct Value {
+  enum class Kind : uint8_t { kNull, kInt, kUInt, kDouble, kString, kBytes };
+  Kind kind = Kind::kNull;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  std::string s;  // kString (text form) and kBytes
+
+  static Value Null() { return Value(); }
+  static Value Int(int64_t v) { Value x; x.kind = Kind::kInt; x.i = v; return x; }
+  static Value UInt(uint64_t v) { Value x; x.kind = Kind::kUInt; x.u = v; return x; }
+  static Value Double(double v) { Value x; x.kind = Kind::kDouble; x.d = v; return x; }
+  static Value String(std::string v) { Value x; x.kind = Kind::kString; x.s = std::move(v); return x; }
+  static Value Bytes(std::string v) { Value x; x.kind = Kind::kBytes; x.s = std::move(v); return x; }
+  bool is_null() const { return kind == Kind::kNull; }
+  bool operator==(const Value& o) const {
+    return kind == o.kind && i == o.i && u == o.u && d == o.d && s == o.s;
+  }
+};
+
+enum class RowOp : uint8_t { kInsert, kUpdate, kDelete };
+
+inline const char* RowOpName(RowOp op) {
+  return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
+}
+
+// A row image: values by column position of the table's schema at the time of the change.
+using Row = std::vector<Value>;
+
+struct TableSchema;  // table_schema.h
+
+struct RowChange {
+  RowOp op = RowOp::kInsert;
+  std::shared_ptr<const TableSchema> table;  // source table, columns named
+  Row before;  // UPDATE, DELETE
+  Row after;   // INSERT, UPDATE
+};
+
+// A MariaDB GTID: domain-server-sequence.
+struct Gtid {
+  uint32_t domain = 0;
+  uint32_t server_id = 0;
+  uint64_t sequence = 0;
+  std::string ToString() const;
+};
+
+struct Transaction {
+  Gtid gtid;
+  uint32_t origin_server_id = 0;  // server_id of the event header (the session that wrote it)
+  uint32_t commit_time = 0;       // source commit time, seconds since epoch
+  std::vector<RowChange> changes;
+  std::string ddl;                // a DDL statement instead of row changes (later issue)
+  std::string ddl_schema;         // its default database (also of `statement`)
+  std::string statement;          // DML logged as a statement (binlog_format != ROW), if any
+  size_t row_count() const { return changes.size(); }
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_BASE_TRANSACTION_H_

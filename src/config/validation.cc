@@ -1,0 +1,456 @@
+#include "config/validation.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/json_util.h"
+#include "base/names.h"
+#include "config/object_selector.h"
+#include "config/row_filter.h"
+
+namespace duosync {
+namespace {
+
+using config::DmlOp;
+using config::MigrationType;
+
+class Validator {
+ public:
+  explicit Validator(const config::Project& p) : p_(p) {}
+
+  report::ValidationReport Run() {
+    CheckName();
+    CheckEndpoint("endpoints.a", p_.endpoints().a(), p_.endpoints().has_a());
+    CheckEndpoint("endpoints.b", p_.endpoints().b(), p_.endpoints().has_b());
+    CheckTenantModes();
+    CheckScenario();
+    if (!p_.has_forward()) {
+      Error("forward", "the forward link is missing",
+            "add \"forward\": {\"migration_types\": [...], \"objects\": {...}}");
+    } else {
+      CheckLink("forward", p_.forward(), p_.endpoints().a(), "endpoints.a");
+    }
+    if (p_.has_reverse()) CheckLink("reverse", p_.reverse(), p_.endpoints().b(), "endpoints.b");
+    report_.set_ok(report_.errors_size() == 0);
+    return std::move(report_);
+  }
+
+ private:
+  void Error(std::string field, std::string message, std::string fix) {
+    Add(report_.add_errors(), std::move(field), std::move(message), std::move(fix));
+  }
+  void Warn(std::string field, std::string message, std::string fix) {
+    Add(report_.add_warnings(), std::move(field), std::move(message), std::move(fix));
+  }
+  static void Add(report::Problem* p, std::string field, std::string message, std::string fix) {
+    p->set_field(std::move(field));
+    p->set_message(std::move(message));
+    p->set_fix(std::move(fix));
+  }
+
+  bool case_insensitive() const { return p_.tenant_mode() != config::ORACLE; }
+
+  void CheckName() {
+    if (p_.name().empty()) {
+      Error("name", "the project has no name", "set \"name\" to 1-64 characters");
+    } else if (p_.name().size() > 64) {
+      Error("name", absl::StrCat("the project name is ", p_.name().size(),
+                                 " characters long; at most 64 are allowed"),
+            "shorten \"name\" to 64 characters or fewer");
+    }
+    for (int i = 0; i < p_.tags_size(); ++i) {
+      if (p_.tags(i).empty() || p_.tags(i).size() > 64) {
+        Error(absl::StrCat("tags[", i, "]"), "a tag must be 1-64 characters",
+              "remove the empty tag or shorten it");
+      }
+    }
+  }
+
+  void CheckEndpoint(const std::string& path, const config::Endpoint& e, bool present) {
+    if (!present) {
+      Error(path, "the endpoint is missing",
+            absl::StrCat("add \"", path.substr(path.find('.') + 1),
+                         "\": {\"region\", \"host\", \"port\", \"user\", \"password\"}"));
+      return;
+    }
+    if (e.host().empty()) Error(path + ".host", "no host given", "set the server's host name or IP");
+    if (e.port() == 0 || e.port() > 65535) {
+      Error(path + ".port", absl::StrCat("port ", e.port(), " is not a TCP port"),
+            "set a port between 1 and 65535 (MySQL's default is 3306, OceanBase's 2881)");
+    }
+    if (e.user().empty()) Error(path + ".user", "no user given", "set the database user to connect as");
+    if (e.has_tls() && e.tls().ca().empty() && e.tls().verify_server_cert()) {
+      Error(path + ".tls.ca", "verify_server_cert needs a CA certificate",
+            "set tls.ca to the CA file that signed the server certificate");
+    }
+  }
+
+  void CheckTenantModes() {
+    const auto& a = p_.endpoints().a();
+    const auto& b = p_.endpoints().b();
+    if (p_.endpoints().has_a() && p_.endpoints().has_b() && a.tenant_mode() != b.tenant_mode()) {
+      Error("endpoints.b.tenant_mode",
+            absl::StrCat("endpoint b is a ", config::TenantMode_Name(b.tenant_mode()),
+                         " tenant but endpoint a is ", config::TenantMode_Name(a.tenant_mode())),
+            "both endpoints of a project must be of the same tenant mode");
+    }
+    if (p_.tenant_mode() == config::ORACLE) {
+      Warn("tenant_mode", "ORACLE tenant mode can be configured and prechecked, but this build "
+           "runs links for MYSQL tenants only", "use MYSQL tenants to run the project");
+    }
+  }
+
+  void CheckScenario() {
+    const bool active_active = p_.scenario() == config::ACTIVE_ACTIVE;
+    if (!active_active && p_.has_reverse()) {
+      Error("reverse", "a DATA_MIGRATION project has no reverse link",
+            "remove \"reverse\", or set \"scenario\": \"ACTIVE_ACTIVE\"");
+    }
+    if (!active_active) return;
+    const auto& ra = p_.endpoints().a().region();
+    const auto& rb = p_.endpoints().b().region();
+    if (ra.empty() || rb.empty()) {
+      Error(ra.empty() ? "endpoints.a.region" : "endpoints.b.region",
+            "an ACTIVE_ACTIVE project needs the region of each endpoint",
+            "set \"region\" on both endpoints");
+    } else if (NamesEqual(ra, rb, true)) {
+      Error("endpoints.b.region",
+            absl::StrCat("both endpoints are in region '", ra,
+                         "'; active-active joins two different regions"),
+            "put endpoint b in another region, or use DATA_MIGRATION");
+    }
+    if (!p_.has_reverse()) {
+      Error("reverse", "an ACTIVE_ACTIVE project needs a reverse link",
+            "add \"reverse\": {\"migration_types\": [\"INCREMENTAL\"]}");
+    } else {
+      const auto& types = p_.reverse().migration_types();
+      if (types.size() != 1 || types[0] != config::INCREMENTAL) {
+        Error("reverse.migration_types", "the reverse link of an active-active project runs "
+              "incremental migration only", "set \"migration_types\": [\"INCREMENTAL\"]");
+      }
+    }
+    if (p_.has_forward() && !HasMigrationType(p_.forward(), config::INCREMENTAL)) {
+      Error("forward.migration_types",
+            "an active-active project keeps both regions in step, so the forward link needs "
+            "INCREMENTAL", "add \"INCREMENTAL\" to forward.migration_types");
+    }
+    if (p_.forward().ddl() && p_.reverse().ddl()) {
+      Error("reverse.ddl", "DDL sync is enabled on both links; it may be on one link only",
+            "set \"ddl\": false on one of the links");
+    }
+  }
+
+  void CheckLink(const std::string& path, const config::Link& link, const config::Endpoint& source,
+                 const std::string& source_path) {
+    const auto& types = link.migration_types();
+    if (types.empty()) {
+      Error(path + ".migration_types", "no migration type chosen",
+            "list some of SCHEMA, FULL, INCREMENTAL, FULL_VERIFICATION");
+    }
+    std::set<int> seen;
+    for (int i = 0; i < types.size(); ++i) {
+      if (types[i] == config::MIGRATION_TYPE_UNSPECIFIED) {
+        Error(absl::StrCat(path, ".migration_types[", i, "]"), "unspecified migration type",
+              "use SCHEMA, FULL, INCREMENTAL or FULL_VERIFICATION");
+      } else if (!seen.insert(types[i]).second) {
+        Error(absl::StrCat(path, ".migration_types[", i, "]"),
+              absl::StrCat(config::MigrationType_Name(types[i]), " is listed twice"),
+              "list each migration type once");
+      }
+    }
+    std::set<int> ops;
+    for (int i = 0; i < link.dml_size(); ++i) {
+      if (link.dml(i) == config::DML_OP_UNSPECIFIED) {
+        Error(absl::StrCat(path, ".dml[", i, "]"), "unspecified DML operation",
+              "use INSERT, UPDATE or DELETE");
+      }
+      ops.insert(link.dml(i));
+    }
+    const bool incremental = HasMigrationType(link, config::INCREMENTAL);
+    if (HasMigrationType(link, config::FULL_VERIFICATION) &&
+        !(ops.count(config::INSERT) && ops.count(config::UPDATE) && ops.count(config::DELETE))) {
+      Error(path + ".dml", "full verification compares whole tables, so it needs all three DML "
+            "operations synced", "set \"dml\": [\"INSERT\", \"UPDATE\", \"DELETE\"] or drop "
+            "FULL_VERIFICATION");
+    }
+    if (link.ddl() && !incremental) {
+      Error(path + ".ddl", "DDL sync is part of incremental migration",
+            "add INCREMENTAL to migration_types or set \"ddl\": false");
+    }
+    if (link.ddl() && !UsesMatchingRules(link.objects())) {
+      Error(path + ".ddl", "DDL sync needs objects chosen by matching rules (a table created "
+            "later can only be matched by a rule)", "choose objects with objects.rules");
+    }
+    if (incremental && source.has_binlog_enabled() && !source.binlog_enabled()) {
+      Error(path + ".migration_types", absl::StrCat("incremental migration reads the source's "
+            "binlog, but ", source_path, ".binlog_enabled is false"),
+            "enable the binlog (log_bin, or the OceanBase binlog service) on the source and set "
+            "binlog_enabled to true, or drop INCREMENTAL");
+    }
+    if (!link.start_gtid().empty()) CheckGtid(path + ".start_gtid", link.start_gtid());
+    CheckOptions(path + ".options", link.options());
+    if (link.options().retention_hours() > 0 && p_.data_dir().empty()) {
+      Error("data_dir", absl::StrCat(path, ".options.retention_hours keeps incremental records on "
+            "disk, but the project has no data_dir"),
+            "set \"data_dir\" to a directory of this machine for the record store, or set "
+            "retention_hours to 0");
+    }
+    const bool mirror_allowed = path == "reverse";
+    CheckObjects(path + ".objects", link.objects(), mirror_allowed);
+  }
+
+  void CheckGtid(const std::string& path, const std::string& gtid) {
+    for (absl::string_view part : absl::StrSplit(gtid, ',')) {
+      std::vector<absl::string_view> n = absl::StrSplit(absl::StripAsciiWhitespace(part), '-');
+      uint64_t v;
+      bool ok = n.size() == 3;
+      for (auto x : n) ok = ok && absl::SimpleAtoi(x, &v);
+      if (!ok) {
+        Error(path, absl::StrCat("'", part, "' is not a MariaDB GTID (domain-server-sequence)"),
+              "write it as in @@gtid_binlog_pos, e.g. \"0-1-100\"");
+        return;
+      }
+    }
+  }
+
+  void CheckOptions(const std::string& path, const config::LinkOptions& o) {
+    if (o.retention_hours() > 24 * 365) {
+      Error(path + ".retention_hours", absl::StrCat(o.retention_hours(), " hours is over a year"),
+            "keep incremental records at most 8760 hours");
+    }
+    if (o.apply_workers() > 256) {
+      Error(path + ".apply_workers", absl::StrCat(o.apply_workers(), " workers is too many"),
+            "use at most 256 apply workers (each holds a destination connection)");
+    }
+  }
+
+  void CheckObjects(const std::string& path, const config::ObjectSelection& o,
+                    bool mirror_allowed) {
+    const bool specified = o.tables_size() > 0 || !absl::StripAsciiWhitespace(o.import()).empty();
+    const bool rules = o.has_rules();
+    if (specified && rules) {
+      Error(path, "specified objects (tables/import) and matching rules are exclusive",
+            "choose tables one by one, or by rules, not both");
+      return;
+    }
+    if (!specified && !rules) {
+      if (!mirror_allowed) {
+        Error(path, "no objects selected",
+              "list tables in objects.tables / objects.import, or give objects.rules");
+      }
+      return;  // the reverse link mirrors the forward link's objects
+    }
+    if (rules) {
+      CheckRules(path + ".rules", o.rules());
+    } else {
+      CheckSpecified(path, o);
+    }
+  }
+
+  void CheckPattern(const std::string& path, const std::string& pattern) {
+    auto ref = SplitQualifiedName(pattern);
+    if (!ref.ok()) {
+      Error(path, std::string(ref.status().message()),
+            "write a pattern as SCHEMA.TABLE with * and ? wildcards, e.g. \"shop.order_*\"");
+      return;
+    }
+    CheckName(path, ref->schema, "schema");
+    CheckName(path, ref->table, "table");
+  }
+
+  void CheckRules(const std::string& path, const config::MatchingRules& r) {
+    if (r.whitelist_size() == 0) {
+      Error(path + ".whitelist", "matching rules need at least one whitelist pattern",
+            "add a pattern such as \"shop.*\"");
+    }
+    for (int i = 0; i < r.whitelist_size(); ++i) {
+      CheckPattern(absl::StrCat(path, ".whitelist[", i, "]"), r.whitelist(i));
+    }
+    for (int i = 0; i < r.blacklist_size(); ++i) {
+      CheckPattern(absl::StrCat(path, ".blacklist[", i, "]"), r.blacklist(i));
+    }
+    for (const auto& [from, to] : r.schema_renames()) {
+      CheckName(absl::StrCat(path, ".schema_renames[\"", from, "\"]"), from, "schema");
+      CheckName(absl::StrCat(path, ".schema_renames[\"", from, "\"]"), to, "schema");
+    }
+    config::ObjectSelection with_rules;
+    *with_rules.mutable_rules() = r;
+    with_rules.mutable_rules()->clear_tables();
+    ObjectSelector matcher(with_rules, case_insensitive());
+    for (int i = 0; i < r.tables_size(); ++i) {
+      const std::string tpath = absl::StrCat(path, ".tables[", i, "]");
+      CheckTable(tpath, r.tables(i));
+      if (!matcher.Select(TableRef{r.tables(i).schema(), r.tables(i).table()})) {
+        Warn(tpath, absl::StrCat(r.tables(i).schema(), ".", r.tables(i).table(),
+                                 " is not matched by the rules, so its settings are unused"),
+             "add it to the whitelist or remove this entry");
+      }
+    }
+    CheckDestinationsUnique(path + ".tables", r.tables());
+  }
+
+  void CheckSpecified(const std::string& path, const config::ObjectSelection& o) {
+    google::protobuf::RepeatedPtrField<config::TableSelection> all = o.tables();
+    for (int i = 0; i < o.tables_size(); ++i) {
+      CheckTable(absl::StrCat(path, ".tables[", i, "]"), o.tables(i));
+    }
+    auto imported = ParseTableImport(o.import());
+    if (!imported.ok()) {
+      Error(path + ".import", std::string(imported.status().message()),
+            "write the import as SCHEMA.T1|SCHEMA.T2|");
+    } else {
+      for (const TableRef& ref : *imported) {
+        CheckName(path + ".import", ref.schema, "schema");
+        CheckName(path + ".import", ref.table, "table");
+        config::TableSelection* t = all.Add();
+        t->set_schema(ref.schema);
+        t->set_table(ref.table);
+      }
+    }
+    // The same source table twice is a mistake in the list, not a second mapping.
+    std::set<std::string> seen;
+    for (const auto& t : all) {
+      std::string key = absl::StrCat(t.schema(), ".", t.table());
+      if (case_insensitive()) absl::AsciiStrToLower(&key);
+      if (!seen.insert(key).second) {
+        Error(path, absl::StrCat(t.schema(), ".", t.table(), " is selected more than once"),
+              "list each table once (in tables or import)");
+      }
+    }
+    if (static_cast<int>(all.size()) > kManyObjectsWarning) {
+      Warn(path, absl::StrCat(all.size(), " objects in one link (more than ",
+                              kManyObjectsWarning, ")"),
+           "split the tables across several projects for manageable links");
+    }
+    CheckDestinationsUnique(path + ".tables", all);
+  }
+
+  void CheckDestinationsUnique(const std::string& path,
+                               const google::protobuf::RepeatedPtrField<config::TableSelection>& ts) {
+    std::map<std::string, std::string> source_of;  // destination -> source
+    for (const auto& t : ts) {
+      TableRef d = ApplyRename(TableRef{t.schema(), t.table()}, t.rename());
+      std::string key = d.ToString(), source = absl::StrCat(t.schema(), ".", t.table());
+      if (case_insensitive()) {
+        absl::AsciiStrToLower(&key);
+        absl::AsciiStrToLower(&source);
+      }
+      auto [it, inserted] = source_of.emplace(key, source);
+      if (!inserted && it->second != source) {  // the same source twice is reported already
+        Error(path, absl::StrCat("two tables are synced into ", d.ToString()),
+              "give each table its own destination name");
+      }
+    }
+  }
+
+  void CheckName(const std::string& path, absl::string_view name, absl::string_view kind) {
+    // Wildcards are allowed in patterns; the rules for the remaining characters still hold.
+    std::string why = CheckObjectName(name, kind);
+    if (!why.empty()) {
+      Error(path, why, absl::StrCat("rename the ", kind, " or leave it out of the project"));
+    }
+  }
+
+  void CheckTable(const std::string& path, const config::TableSelection& t) {
+    CheckName(path + ".schema", t.schema(), "schema");
+    CheckName(path + ".table", t.table(), "table");
+    if (!t.rename().empty()) {
+      TableRef d = ApplyRename(TableRef{t.schema(), t.table()}, t.rename());
+      CheckName(path + ".rename", d.schema, "schema");
+      CheckName(path + ".rename", d.table, "table");
+    }
+    std::set<std::string> cols;
+    for (int i = 0; i < t.columns_size(); ++i) {
+      const std::string cpath = absl::StrCat(path, ".columns[", i, "]");
+      CheckName(cpath, t.columns(i), "column");
+      if (!cols.insert(absl::AsciiStrToLower(t.columns(i))).second) {
+        Error(cpath, absl::StrCat("column '", t.columns(i), "' is listed twice"),
+              "list each column once");
+      }
+    }
+    if (!t.where().empty()) {
+      auto filter = RowFilter::Parse(t.where());
+      if (!filter.ok()) {
+        Error(path + ".where", std::string(filter.status().message()),
+              "use the supported row-filter subset (README, \"Row filters\")");
+      } else if (t.columns_size() > 0) {
+        for (const std::string& c : (*filter)->Columns()) {
+          bool listed = false;
+          for (const auto& col : t.columns()) listed = listed || absl::EqualsIgnoreCase(col, c);
+          if (!listed) {
+            Error(path + ".where", absl::StrCat("the row filter reads column '", c,
+                                                "', which is not among the chosen columns"),
+                  "add the column to \"columns\" or filter on a chosen column");
+          }
+        }
+      }
+    }
+  }
+
+  const config::Project& p_;
+  report::ValidationReport report_;
+};
+
+}  // namespace
+
+bool HasMigrationType(const config::Link& link, config::MigrationType type) {
+  for (int t : link.migration_types()) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
+bool UsesMatchingRules(const config::ObjectSelection& objects) { return objects.has_rules(); }
+
+absl::StatusOr<config::Project> ParseProjectJson(absl::string_view json) {
+  config::Project project;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &project, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config is not valid project JSON: ", status.message().as_string()));
+  }
+  return project;
+}
+
+void ApplyDefaults(config::Project* p) {
+  if (p->tenant_mode() == config::TENANT_MODE_UNSPECIFIED) p->set_tenant_mode(config::MYSQL);
+  if (p->scenario() == config::SCENARIO_UNSPECIFIED) p->set_scenario(config::DATA_MIGRATION);
+  auto* endpoints = p->mutable_endpoints();
+  for (config::Endpoint* e : {endpoints->has_a() ? endpoints->mutable_a() : nullptr,
+                              endpoints->has_b() ? endpoints->mutable_b() : nullptr}) {
+    if (e != nullptr && e->tenant_mode() == config::TENANT_MODE_UNSPECIFIED) {
+      e->set_tenant_mode(p->tenant_mode());
+    }
+  }
+  for (config::Link* link : {p->has_forward() ? p->mutable_forward() : nullptr,
+                             p->has_reverse() ? p->mutable_reverse() : nullptr}) {
+    if (link != nullptr && link->dml_size() == 0) {
+      link->add_dml(config::INSERT);
+      link->add_dml(config::UPDATE);
+      link->add_dml(config::DELETE);
+    }
+  }
+}
+
+report::ValidationReport ValidateProject(const config::Project& project) {
+  return Validator(project).Run();
+}
+
+std::string SummarizeErrors(const report::ValidationReport& report) {
+  std::vector<std::string> parts;
+  for (const auto& e : report.errors()) {
+    parts.push_back(absl::StrCat(e.field(), ": ", e.message(), " (fix: ", e.fix(), ")"));
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+}  // namespace duosync

@@ -1,0 +1,68 @@
+#include "full/table_columns.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/names.h"
+#include "sql/sql_literal.h"
+
+namespace duosync {
+namespace {
+
+CopyColumn::Form FormOf(const std::string& data_type) {
+  static const char* kNumbers[] = {"tinyint", "smallint", "mediumint", "int", "bigint", "decimal",
+                                   "float", "double", "year", "bit"};
+  static const char* kBinary[] = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
+                                  "geometry", "point", "linestring", "polygon", "multipoint",
+                                  "multilinestring", "multipolygon", "geometrycollection"};
+  for (const char* t : kNumbers) if (data_type == t) return CopyColumn::Form::kNumber;
+  for (const char* t : kBinary) if (data_type == t) return CopyColumn::Form::kBinary;
+  return CopyColumn::Form::kText;
+}
+
+}  // namespace
+
+void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out) {
+  if (!v.has_value()) {
+    out->append("NULL");
+    return;
+  }
+  switch (c.form) {
+    case CopyColumn::Form::kNumber: out->append(*v); return;
+    case CopyColumn::Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out); return;
+    case CopyColumn::Form::kText: {
+      ColumnSchema col;
+      col.charset = c.charset;
+      AppendLiteral(c.charset.empty() ? Value::String(*v) : Value::Bytes(*v), col, out);
+      return;
+    }
+  }
+}
+
+absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t) {
+  auto rows = src->Query(absl::StrCat(
+      "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+      "WHERE TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=",
+      src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
+  if (!rows.ok()) return rows.status();
+  std::vector<CopyColumn> out;
+  for (const auto& r : *rows) {
+    CopyColumn c;
+    c.name = r[0].value_or("");
+    if (!t.columns.empty()) {
+      bool chosen = false;
+      for (const auto& name : t.columns) chosen = chosen || absl::EqualsIgnoreCase(name, c.name);
+      if (!chosen) continue;
+    }
+    const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
+    c.form = FormOf(type);
+    c.charset = r[2].value_or("");
+    c.select_expr = type == "float"  ? absl::StrCat("CAST(", QuoteIdent(c.name), " AS DOUBLE)")
+                    : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
+                                    : QuoteIdent(c.name);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace duosync

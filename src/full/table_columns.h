@@ -1,0 +1,32 @@
+// The synced columns of a table as plain SQL reads them (text protocol), and how each value is
+// written back as an exact literal. Shared by the full copy and the verification.
+#ifndef DUOSYNC_SRC_FULL_TABLE_COLUMNS_H_
+#define DUOSYNC_SRC_FULL_TABLE_COLUMNS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "config/object_selector.h"
+#include "sql/sql_connection.h"
+
+namespace duosync {
+
+struct CopyColumn {
+  enum class Form { kNumber, kText, kBinary };
+  std::string name;
+  std::string select_expr;  // exact text for the value (FLOAT widened to DOUBLE, BIT as a number)
+  Form form = Form::kText;
+  std::string charset;
+};
+
+// The chosen (or all) columns of `t`'s source table, in table order.
+absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t);
+
+// Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`.
+void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out);
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_FULL_TABLE_COLUMNS_H_

@@ -1,0 +1,451 @@
+#include "project/precheck.h"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "route/loop_prevention.h"
+#include "base/names.h"
+#include "base/system_schemas.h"
+#include "config/object_selector.h"
+#include "config/row_filter.h"
+#include "config/validation.h"
+
+namespace duosync {
+namespace {
+
+// Privileges the current user holds, at global, schema and table level.
+struct Privileges {
+  std::set<std::string> global;
+  std::vector<std::pair<std::string, std::string>> schema;  // (schema pattern, privilege)
+  std::set<std::string> table;                               // "schema.table privilege"
+
+  bool Has(const std::string& priv, const TableRef* t = nullptr) const {
+    if (global.count(priv) || global.count("ALL PRIVILEGES")) return true;
+    if (t == nullptr) return false;
+    for (const auto& [pattern, p] : schema) {
+      if (p != priv && p != "ALL PRIVILEGES") continue;
+      // Schema grants may use LIKE wildcards ('shop\_%').
+      std::string w;
+      for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\' && i + 1 < pattern.size()) { w += pattern[++i]; continue; }
+        w += pattern[i] == '%' ? '*' : pattern[i] == '_' ? '?' : pattern[i];
+      }
+      if (WildcardMatch(w, t->schema, false)) return true;
+    }
+    return table.count(absl::StrCat(t->schema, ".", t->table, " ", priv)) > 0;
+  }
+};
+
+absl::StatusOr<Privileges> ReadPrivileges(SqlConnection* conn) {
+  const std::string grantee =
+      "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(),'@',1), '''@''', "
+      "SUBSTRING_INDEX(CURRENT_USER(),'@',-1), '''')";
+  Privileges p;
+  auto g = conn->Query(absl::StrCat(
+      "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE=", grantee));
+  if (!g.ok()) return g.status();
+  for (auto& r : *g) p.global.insert(r[0].value_or(""));
+  auto s = conn->Query(absl::StrCat(
+      "SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE=",
+      grantee));
+  if (!s.ok()) return s.status();
+  for (auto& r : *s) p.schema.emplace_back(r[0].value_or(""), r[1].value_or(""));
+  auto t = conn->Query(absl::StrCat(
+      "SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES "
+      "WHERE GRANTEE=", grantee));
+  if (!t.ok()) return t.status();
+  for (auto& r : *t) {
+    p.table.insert(absl::StrCat(r[0].value_or(""), ".", r[1].value_or(""), " ", r[2].value_or("")));
+  }
+  return p;
+}
+
+class Prechecker {
+ public:
+  explicit Prechecker(const config::Project& p) : p_(p) {}
+
+  report::PrecheckReport Run() {
+    Connect("a", p_.endpoints().a());
+    Connect("b", p_.endpoints().b());
+    CheckLink("forward", p_.forward(), "a", "b");
+    if (p_.has_reverse()) CheckLink("reverse", p_.reverse(), "b", "a");
+    if (p_.scenario() == config::ACTIVE_ACTIVE) CheckActiveActive();
+    bool ok = true;
+    for (const auto& c : report_.checks()) ok = ok && c.status() != report::FAILED;
+    report_.set_ok(ok);
+    return std::move(report_);
+  }
+
+ private:
+  report::Check* Add(const std::string& name, const std::string& endpoint, const std::string& link,
+                     report::CheckStatus status, const std::string& message,
+                     const std::string& fix = "") {
+    report::Check* c = report_.add_checks();
+    c->set_name(name);
+    c->set_endpoint(endpoint);
+    c->set_link(link);
+    c->set_status(status);
+    c->set_message(message);
+    c->set_fix(fix);
+    return c;
+  }
+
+  void Connect(const std::string& id, const config::Endpoint& e) {
+    auto conn = SqlConnection::Connect(ConnectOptionsFor(e));
+    if (!conn.ok()) {
+      Add("connectivity", id, "", report::FAILED, std::string(conn.status().message()),
+          "check host, port, user and password, and that the server accepts connections from here");
+      return;
+    }
+    Add("connectivity", id, "", report::PASSED, absl::StrCat("connected to ", ConnectOptionsFor(e).Describe()));
+    auto version = (*conn)->QueryValue("SELECT VERSION()");
+    std::string v = version.ok() ? version->value_or("") : "";
+    // MariaDB >= 10.3 and MySQL >= 5.7 speak the binlog protocol and GTIDs we rely on.
+    std::vector<std::string> parts = absl::StrSplit(v, absl::ByAnyChar(".-"));
+    int major = 0, minor = 0;
+    if (parts.size() >= 2) {
+      (void)absl::SimpleAtoi(parts[0], &major);
+      (void)absl::SimpleAtoi(parts[1], &minor);
+    }
+    const bool mariadb = absl::StrContains(absl::AsciiStrToLower(v), "mariadb");
+    const bool oceanbase = absl::StrContains(absl::AsciiStrToLower(v), "oceanbase");
+    const bool supported = oceanbase || (mariadb ? (major > 10 || (major == 10 && minor >= 3))
+                                                 : (major > 5 || (major == 5 && minor >= 7)));
+    Add("version", id, "", supported ? report::PASSED : report::FAILED,
+        absl::StrCat("server version ", v, supported ? "" : " is not supported"),
+        supported ? "" : "use MariaDB 10.3+, MySQL 5.7+ or an OceanBase MySQL tenant");
+    conns_[id] = std::move(*conn);
+  }
+
+  void CheckLink(const std::string& link_name, const config::Link& link, const std::string& src,
+                 const std::string& dst) {
+    SqlConnection* source = conns_.count(src) ? conns_[src].get() : nullptr;
+    SqlConnection* dest = conns_.count(dst) ? conns_[dst].get() : nullptr;
+    if (source == nullptr || dest == nullptr) {
+      Add("link", "", link_name, report::FAILED,
+          absl::StrCat("the ", link_name, " link cannot be checked: an endpoint is unreachable"),
+          "fix the connectivity checks first");
+      return;
+    }
+    const bool incremental = HasMigrationType(link, config::INCREMENTAL);
+    if (incremental) CheckBinlog(link_name, src, source);
+    auto src_priv = ReadPrivileges(source);
+    auto dst_priv = ReadPrivileges(dest);
+    if (!src_priv.ok() || !dst_priv.ok()) {
+      Add("privileges", !src_priv.ok() ? src : dst, link_name, report::FAILED,
+          std::string((!src_priv.ok() ? src_priv.status() : dst_priv.status()).message()),
+          "grant the user read access to information_schema");
+      return;
+    }
+    if (incremental) {
+      bool repl = src_priv->Has("REPLICATION SLAVE");
+      Add("privilege_binlog", src, link_name, repl ? report::PASSED : report::FAILED,
+          repl ? "the source user may read the binlog"
+               : "the source user lacks REPLICATION SLAVE, needed to read the binlog",
+          repl ? "" : "GRANT REPLICATION SLAVE ON *.* TO the source user");
+    }
+    const bool case_insensitive = p_.tenant_mode() != config::ORACLE;
+    ObjectSelector selector(EffectiveObjects(p_, link_name == "reverse"), case_insensitive);
+    auto tables = ListTables(source);
+    if (!tables.ok()) {
+      Add("objects", src, link_name, report::FAILED, std::string(tables.status().message()));
+      return;
+    }
+    std::vector<SelectedTable> selected;
+    for (const TableRef& t : *tables) {
+      if (auto s = selector.Select(t)) selected.push_back(*s);
+    }
+    std::vector<std::string> missing;
+    for (const TableRef& named : selector.named_tables()) {
+      bool found = false;
+      for (const TableRef& t : *tables) {
+        found = found || (NamesEqual(t.schema, named.schema, case_insensitive) &&
+                          NamesEqual(t.table, named.table, case_insensitive));
+      }
+      if (!found) missing.push_back(named.ToString());
+    }
+    if (!missing.empty()) {
+      Add("objects_exist", src, link_name, report::FAILED,
+          absl::StrCat("selected tables do not exist on the source, or the source user has no "
+                       "privilege on them: ", absl::StrJoin(missing, ", ")),
+          "create them on the source, grant the user SELECT on them, or remove them from the "
+          "selection")
+          ->mutable_objects()->Assign(missing.begin(), missing.end());
+    }
+    if (selected.empty()) {
+      Add("objects", src, link_name, report::FAILED, "no source table matches the selection",
+          "check the table names or the matching rules");
+      return;
+    }
+    Add("objects", src, link_name, report::PASSED,
+        absl::StrCat(selected.size(), " table(s) selected"));
+    CheckReadPrivileges(link_name, src, *src_priv, selected);
+    CheckWritePrivileges(link_name, dst, *dst_priv, selected);
+    CheckKeys(link_name, src, source, selected);
+    CheckColumns(link_name, src, source, selected);
+    if (!HasMigrationType(link, config::SCHEMA)) CheckDestinationTables(link_name, dst, dest, selected);
+  }
+
+  // Active-active needs: no triggers on synced tables, auto-increment keys that cannot collide,
+  // origins that are not real server ids, and destinations where a session may set its origin.
+  void CheckActiveActive() {
+    if (!conns_.count("a") || !conns_.count("b")) return;
+    const bool ci = p_.tenant_mode() != config::ORACLE;
+    ObjectSelector selector(EffectiveObjects(p_, false), ci);
+    auto tables = ListTables(conns_["a"].get());
+    if (!tables.ok()) return;
+    std::vector<SelectedTable> selected;
+    for (const auto& t : *tables) {
+      if (auto sel = selector.Select(t)) selected.push_back(*sel);
+    }
+    // Triggers: on either side they would fire again for every applied change.
+    std::vector<std::string> triggered;
+    bool auto_increment = false;
+    for (const auto& [id, side] : {std::pair<std::string, bool>{"a", true}, {"b", false}}) {
+      SqlConnection* c = conns_[id].get();
+      for (const auto& t : selected) {
+        const TableRef& name = side ? t.source : t.destination;
+        auto n = c->QueryValue(absl::StrCat(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA=",
+            c->Quote(name.schema), " AND EVENT_OBJECT_TABLE=", c->Quote(name.table)));
+        if (n.ok() && n->value_or("0") != "0") triggered.push_back(absl::StrCat(id, ":", name.ToString()));
+        auto ai = c->QueryValue(absl::StrCat(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", c->Quote(name.schema),
+            " AND TABLE_NAME=", c->Quote(name.table), " AND EXTRA LIKE '%auto_increment%'"));
+        auto_increment = auto_increment || (ai.ok() && ai->value_or("0") != "0");
+      }
+    }
+    Add("triggers", "", "", triggered.empty() ? report::PASSED : report::FAILED,
+        triggered.empty() ? "no synced table has triggers"
+                          : absl::StrCat("synced tables with triggers (they would fire again for "
+                                         "applied changes): ", absl::StrJoin(triggered, ", ")),
+        triggered.empty() ? "" : "drop the triggers, or leave these tables out of the project")
+        ->mutable_objects()->Assign(triggered.begin(), triggered.end());
+    // Auto-increment: both regions generating keys must interleave them.
+    auto settings = [&](const std::string& id) {
+      auto rows = conns_[id]->Query("SELECT @@auto_increment_increment, @@auto_increment_offset, @@server_id");
+      std::vector<long> v = {1, 1, 0};
+      if (rows.ok() && !rows->empty()) {
+        for (int i = 0; i < 3; ++i) (void)absl::SimpleAtoi((*rows)[0][i].value_or("0"), &v[i]);
+      }
+      return v;
+    };
+    const auto sa = settings("a"), sb = settings("b");
+    const bool interleaved = sa[0] >= 2 && sa[0] == sb[0] && sa[1] % sa[0] != sb[1] % sb[0];
+    Add("auto_increment", "", "", !auto_increment || interleaved ? report::PASSED : report::FAILED,
+        !auto_increment ? "no synced table uses auto-increment keys"
+        : interleaved   ? "auto-increment keys interleave across the regions"
+                        : absl::StrCat("synced tables use auto-increment keys, but both regions can "
+                                       "generate the same key (increment/offset ", sa[0], "/", sa[1],
+                                       " on a, ", sb[0], "/", sb[1], " on b)"),
+        !auto_increment || interleaved
+            ? ""
+            : "SET GLOBAL auto_increment_increment=2 on both servers, auto_increment_offset=1 on a "
+              "and 2 on b (and in their configs)");
+    if (p_.active_active().loop_prevention() == config::MARKER_TABLE) return;
+    const auto [fwd, rev] = OriginIds(p_);
+    const bool clash = fwd == rev || fwd == static_cast<uint32_t>(sa[2]) || fwd == static_cast<uint32_t>(sb[2]) ||
+                       rev == static_cast<uint32_t>(sa[2]) || rev == static_cast<uint32_t>(sb[2]);
+    Add("origin_ids", "", "", clash ? report::FAILED : report::PASSED,
+        absl::StrCat("forward link writes as origin ", fwd, ", reverse link as ", rev, "; servers are ",
+                     sa[2], " (a) and ", sb[2], " (b)", clash ? ": they must all differ" : ""),
+        clash ? "set active_active.forward_origin_id / reverse_origin_id to unused ids" : "");
+    for (const auto& [id, origin] : {std::pair<std::string, uint32_t>{"b", fwd}, {"a", rev}}) {
+      absl::Status s = conns_[id]->Execute("SET SESSION server_id=@@global.server_id");
+      Add("session_origin", id, "", s.ok() ? report::PASSED : report::FAILED,
+          s.ok() ? "the destination user may set its session origin (server_id)"
+                 : absl::StrCat("the destination user cannot set its session server_id: ", s.message()),
+          s.ok() ? "" : "grant the user SUPER, or use loop_prevention MARKER_TABLE");
+    }
+  }
+
+  void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source) {
+    auto rows = source->Query(
+        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata");
+    if (!rows.ok() || rows->empty()) {
+      Add("binlog", src, link_name, report::FAILED,
+          absl::StrCat("cannot read the binlog settings: ", rows.status().message()));
+      return;
+    }
+    const auto& r = (*rows)[0];
+    const std::string log_bin = r[0].value_or(""), format = r[1].value_or(""),
+                      image = r[2].value_or("");
+    const bool on = log_bin == "1" || absl::EqualsIgnoreCase(log_bin, "ON");
+    Add("log_bin", src, link_name, on ? report::PASSED : report::FAILED,
+        on ? "binary log is on" : "binary log is off: incremental migration has nothing to read",
+        on ? "" : "start the server with log_bin (and a server_id), or enable OceanBase's binlog service");
+    const bool row = absl::EqualsIgnoreCase(format, "ROW");
+    Add("binlog_format", src, link_name, row ? report::PASSED : report::FAILED,
+        absl::StrCat("binlog_format is ", format),
+        row ? "" : "SET GLOBAL binlog_format=ROW (and in the server config)");
+    const bool full = absl::EqualsIgnoreCase(image, "FULL");
+    Add("binlog_row_image", src, link_name, full ? report::PASSED : report::FAILED,
+        absl::StrCat("binlog_row_image is ", image),
+        full ? "" : "SET GLOBAL binlog_row_image=FULL (and in the server config)");
+    // Column names in the binlog let rows written before a DDL decode by name on replay.
+    const std::string metadata = r.size() > 3 ? r[3].value_or("") : "";
+    const bool names = absl::EqualsIgnoreCase(metadata, "FULL");
+    Add("binlog_row_metadata", src, link_name, names ? report::PASSED : report::WARNING,
+        absl::StrCat("binlog_row_metadata is ", metadata.empty() ? "not supported" : metadata),
+        names ? "" : "SET GLOBAL binlog_row_metadata=FULL, so rows written before a DDL still "
+                     "decode after a restart of the link");
+  }
+
+  void CheckReadPrivileges(const std::string& link_name, const std::string& src,
+                           const Privileges& priv, const std::vector<SelectedTable>& selected) {
+    std::vector<std::string> denied;
+    for (const auto& t : selected) {
+      if (!priv.Has("SELECT", &t.source)) denied.push_back(t.source.ToString());
+    }
+    auto* c = Add("privilege_read", src, link_name, denied.empty() ? report::PASSED : report::FAILED,
+                  denied.empty() ? "the source user may read every selected table"
+                                 : absl::StrCat("the source user lacks SELECT on: ",
+                                                absl::StrJoin(denied, ", ")),
+                  denied.empty() ? "" : "GRANT SELECT ON each schema (or table) TO the source user");
+    c->mutable_objects()->Assign(denied.begin(), denied.end());
+  }
+
+  void CheckWritePrivileges(const std::string& link_name, const std::string& dst,
+                            const Privileges& priv, const std::vector<SelectedTable>& selected) {
+    std::vector<std::string> denied;
+    for (const auto& t : selected) {
+      for (const char* p : {"INSERT", "UPDATE", "DELETE"}) {
+        if (!priv.Has(p, &t.destination)) {
+          denied.push_back(absl::StrCat(t.destination.ToString(), " (", p, ")"));
+        }
+      }
+    }
+    // The checkpoint lives in the destination's `duosync` schema.
+    TableRef meta{kMetaSchema, "checkpoint"};
+    for (const char* p : {"CREATE", "INSERT", "UPDATE", "DELETE"}) {
+      if (!priv.Has(p, &meta)) denied.push_back(absl::StrCat("duosync.* (", p, ")"));
+    }
+    auto* c = Add("privilege_write", dst, link_name, denied.empty() ? report::PASSED : report::FAILED,
+                  denied.empty() ? "the destination user may write every selected table"
+                                 : absl::StrCat("the destination user lacks: ",
+                                                absl::StrJoin(denied, ", ")),
+                  denied.empty() ? ""
+                                 : "GRANT INSERT, UPDATE, DELETE on the synced schemas and ALL on "
+                                   "duosync.* TO the destination user");
+    c->mutable_objects()->Assign(denied.begin(), denied.end());
+  }
+
+  void CheckKeys(const std::string& link_name, const std::string& src, SqlConnection* source,
+                 const std::vector<SelectedTable>& selected) {
+    std::vector<TableRef> refs;
+    for (const auto& t : selected) refs.push_back(t.source);
+    auto info = ReadKeyInfo(source, refs);
+    if (!info.ok()) {
+      Add("keys", src, link_name, report::FAILED, std::string(info.status().message()));
+      return;
+    }
+    std::vector<std::string> keyless, untrusted;
+    for (const auto& k : *info) {
+      if (!k.has_primary_key && !k.has_not_null_unique_key) keyless.push_back(k.table.ToString());
+      if (k.has_untrusted_unique_key) untrusted.push_back(k.table.ToString());
+    }
+    const bool all_keyless = keyless.size() == info->size();
+    auto* c = Add("keys", src, link_name,
+                  keyless.empty() ? report::PASSED : all_keyless ? report::FAILED : report::WARNING,
+                  keyless.empty()
+                      ? "every selected table has a primary key or a NOT NULL unique key"
+                      : absl::StrCat("tables without a primary key or NOT NULL unique key are "
+                                     "filtered out: ", absl::StrJoin(keyless, ", ")),
+                  keyless.empty() ? "" : "add a primary key to each listed table to sync it");
+    c->mutable_objects()->Assign(keyless.begin(), keyless.end());
+    if (!untrusted.empty()) {
+      Add("function_keys", src, link_name, report::WARNING,
+          absl::StrCat("tables with function-based or hash unique keys are applied serially: ",
+                       absl::StrJoin(untrusted, ", ")),
+          "replace such keys with plain unique keys for parallel apply")
+          ->mutable_objects()->Assign(untrusted.begin(), untrusted.end());
+    }
+  }
+
+  void CheckColumns(const std::string& link_name, const std::string& src, SqlConnection* source,
+                    const std::vector<SelectedTable>& selected) {
+    std::vector<std::string> problems;
+    for (const auto& t : selected) {
+      if (t.columns.empty() && t.where.empty()) continue;
+      auto rows = source->Query(absl::StrCat(
+          "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=",
+          source->Quote(t.source.schema), " AND TABLE_NAME=", source->Quote(t.source.table)));
+      if (!rows.ok()) continue;
+      std::vector<std::string> names;
+      for (auto& r : *rows) names.push_back(r[0].value_or(""));
+      auto has = [&](const std::string& c) {
+        for (auto& n : names) if (absl::EqualsIgnoreCase(n, c)) return true;
+        return false;
+      };
+      for (const auto& c : t.columns) {
+        if (!has(c)) problems.push_back(absl::StrCat(t.source.ToString(), ".", c, " does not exist"));
+      }
+      if (!t.where.empty()) {
+        auto filter = RowFilter::Parse(t.where);
+        if (filter.ok()) {
+          absl::Status bound = (*filter)->Bind(names);
+          if (!bound.ok()) problems.push_back(absl::StrCat(t.source.ToString(), ": ", bound.message()));
+        }
+      }
+    }
+    if (!problems.empty()) {
+      Add("columns", src, link_name, report::FAILED, absl::StrJoin(problems, "; "),
+          "fix the column names in columns / where");
+    }
+  }
+
+  void CheckDestinationTables(const std::string& link_name, const std::string& dst,
+                              SqlConnection* dest, const std::vector<SelectedTable>& selected) {
+    auto tables = ListTables(dest);
+    if (!tables.ok()) return;
+    std::set<std::string> have;
+    for (const auto& t : *tables) have.insert(absl::AsciiStrToLower(t.ToString()));
+    std::vector<std::string> missing;
+    for (const auto& t : selected) {
+      if (!have.count(absl::AsciiStrToLower(t.destination.ToString()))) {
+        missing.push_back(t.destination.ToString());
+      }
+    }
+    Add("destination_tables", dst, link_name, missing.empty() ? report::PASSED : report::FAILED,
+        missing.empty() ? "every destination table exists"
+                        : absl::StrCat("destination tables missing (and SCHEMA migration is off): ",
+                                       absl::StrJoin(missing, ", ")),
+        missing.empty() ? "" : "create them on the destination or add SCHEMA to migration_types")
+        ->mutable_objects()->Assign(missing.begin(), missing.end());
+  }
+
+  const config::Project& p_;
+  report::PrecheckReport report_;
+  std::map<std::string, std::unique_ptr<SqlConnection>> conns_;
+};
+
+}  // namespace
+
+ConnectOptions ConnectOptionsFor(const config::Endpoint& e) {
+  ConnectOptions o;
+  o.host = e.host();
+  o.port = e.port();
+  o.user = e.user();
+  o.password = e.password();
+  if (e.has_tls()) {
+    o.tls = true;
+    o.tls_ca = e.tls().ca();
+    o.tls_cert = e.tls().cert();
+    o.tls_key = e.tls().key();
+    o.tls_verify_server_cert = e.tls().verify_server_cert();
+  }
+  return o;
+}
+
+report::PrecheckReport RunPrecheck(const config::Project& project) {
+  return Prechecker(project).Run();
+}
+
+}  // namespace duosync

@@ -1,0 +1,408 @@
+#include "duosync/project.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "base/gtid_position.h"
+#include "full/full_migration.h"
+#include "link/link.h"
+#include "route/loop_prevention.h"
+#include "full/verifier.h"
+#include "project/precheck.h"
+#include "sql/catalog.h"
+#include "config/validation.h"
+
+namespace duosync {
+
+// Hands events to the host's callback from one thread of its own, so that user code never runs
+// inside a link's locks, and adds a progress event (the status) every second while running.
+class EventDispatcher {
+ public:
+  using Callback = std::function<int(int event, const std::string& json)>;
+  explicit EventDispatcher(std::function<std::string()> status) : status_(std::move(status)) {}
+  ~EventDispatcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void SetCallback(Callback cb) {
+    std::lock_guard<std::mutex> lock(mu_);
+    callback_ = std::move(cb);
+    ++generation_;
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  }
+
+  void Post(int event, std::string json) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!callback_) return;
+    queue_.emplace_back(event, std::move(json));
+    cv_.notify_all();
+  }
+
+  void SetRunning(bool running) {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = running;
+  }
+
+ private:
+  void Loop() {
+    auto next_progress = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+      cv_.wait_until(lock, next_progress, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) break;
+      if (queue_.empty() && running_ && callback_) {
+        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        lock.unlock();
+        const std::string status = status_();
+        lock.lock();
+        queue_.emplace_back(kEventProgress, status);
+      } else if (queue_.empty()) {
+        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
+      while (!queue_.empty() && callback_) {
+        auto [event, json] = std::move(queue_.front());
+        queue_.pop_front();
+        Callback cb = callback_;
+        const uint64_t generation = generation_;
+        lock.unlock();
+        const int rc = cb(event, json);  // a non-zero return unsubscribes
+        lock.lock();
+        // Only that callback: one set meanwhile stays subscribed.
+        if (rc != 0 && generation == generation_) callback_ = nullptr;
+      }
+      queue_.clear();
+    }
+  }
+
+  std::function<std::string()> status_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<int, std::string>> queue_;
+  Callback callback_;
+  uint64_t generation_ = 0;  // counts SetCallback calls
+  bool running_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+struct Project::Rep {
+  config::Project config;
+  report::ValidationReport validation;
+  mutable std::mutex mu;
+  std::vector<std::unique_ptr<Link>> links;  // guarded by mu
+  std::string state = "created";             // guarded by mu
+  std::unique_ptr<EventDispatcher> events;
+};
+
+namespace {
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+std::string DescribeEndpoint(const config::Endpoint& e) {
+  return absl::StrCat(e.user(), ":***@", e.host(), ":", e.port());
+}
+
+}  // namespace
+
+Project::Project(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {
+  rep_->events = std::make_unique<EventDispatcher>([this] { return StatusJson(); });
+}
+
+Project::~Project() {
+  (void)Stop();
+  rep_->events.reset();  // no callback after destruction
+}
+
+void Project::SetEventCallback(std::function<int(int event, const std::string& json)> callback) {
+  rep_->events->SetCallback(std::move(callback));
+}
+
+std::string Project::Validate(absl::string_view config_json, bool* ok) {
+  auto parsed = ParseProjectJson(config_json);
+  report::ValidationReport report;
+  if (!parsed.ok()) {
+    auto* e = report.add_errors();
+    e->set_message(std::string(parsed.status().message()));
+    e->set_fix("write the config as JSON matching proto/duosync/config.proto");
+  } else {
+    ApplyDefaults(&*parsed);
+    report = ValidateProject(*parsed);
+  }
+  report.set_ok(report.errors_size() == 0);
+  if (ok != nullptr) *ok = report.ok();
+  return ToJson(report);
+}
+
+absl::StatusOr<std::unique_ptr<Project>> Project::Create(absl::string_view config_json) {
+  auto parsed = ParseProjectJson(config_json);
+  if (!parsed.ok()) return parsed.status();
+  ApplyDefaults(&*parsed);
+  auto rep = std::make_unique<Rep>();
+  rep->validation = ValidateProject(*parsed);
+  if (!rep->validation.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid project config: ", SummarizeErrors(rep->validation)));
+  }
+  rep->config = *std::move(parsed);
+  return std::unique_ptr<Project>(new Project(std::move(rep)));
+}
+
+const std::string& Project::name() const { return rep_->config.name(); }
+
+std::string Project::ValidationJson() const { return ToJson(rep_->validation); }
+
+std::string Project::Precheck(bool* ok) {
+  report::PrecheckReport report = RunPrecheck(rep_->config);
+  if (ok != nullptr) *ok = report.ok();
+  return ToJson(report);
+}
+
+absl::Status Project::Start() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state == "running") return absl::FailedPreconditionError("the project is already running");
+  if (rep_->config.tenant_mode() == config::ORACLE) {
+    return absl::UnimplementedError("ORACLE tenant mode links are not supported by this build");
+  }
+  rep_->links.clear();
+  std::vector<LinkDirection> directions = {LinkDirection::kForward};
+  if (rep_->config.has_reverse()) directions.push_back(LinkDirection::kReverse);
+  for (LinkDirection d : directions) {
+    auto link = Link::Create(rep_->config, d);
+    if (!link.ok()) return link.status();
+    (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
+      events->Post(e, json);
+    });
+    rep_->links.push_back(std::move(*link));
+  }
+  for (auto& link : rep_->links) {
+    absl::Status s = link->Start();
+    if (!s.ok()) {
+      for (auto& l : rep_->links) l->Stop();
+      rep_->state = "failed";
+      return s;
+    }
+  }
+  rep_->state = "running";
+  rep_->events->SetRunning(true);
+  return absl::OkStatus();
+}
+
+absl::Status Project::Stop() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  for (auto& link : rep_->links) link->Stop();
+  if (rep_->state == "running") rep_->state = "stopped";
+  rep_->events->SetRunning(false);
+  return absl::OkStatus();
+}
+
+absl::Status Project::Pause(absl::string_view link) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  bool found = false;
+  for (auto& l : rep_->links) {
+    if (link.empty() || l->Status().name() == link) {
+      l->Pause();
+      found = true;
+    }
+  }
+  return found ? absl::OkStatus() : absl::NotFoundError(absl::StrCat("no link '", link, "' (forward, reverse)"));
+}
+
+absl::Status Project::Resume(absl::string_view link) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  bool found = false;
+  for (auto& l : rep_->links) {
+    if (!link.empty() && l->Status().name() != link) continue;
+    found = true;
+    if (l->Status().stage() != "paused") continue;
+    absl::Status s = l->Start();
+    if (!s.ok()) return s;
+  }
+  return found ? absl::OkStatus() : absl::NotFoundError(absl::StrCat("no link '", link, "' (forward, reverse)"));
+}
+
+absl::Status Project::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status first;
+  std::vector<Link*> links;
+  {
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    for (auto& l : rep_->links) links.push_back(l.get());
+  }
+  for (Link* link : links) {
+    absl::Status s = link->Wait(std::max(absl::ZeroDuration(), deadline - absl::Now()));
+    if (absl::IsDeadlineExceeded(s)) return s;
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+absl::Status Project::Switchover(bool make_source_read_only, absl::Duration timeout) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  const config::Project& cfg = rep_->config;
+  if (cfg.scenario() != config::DATA_MIGRATION) {
+    return absl::FailedPreconditionError(
+        "switchover swaps a one-way project's roles; an ACTIVE_ACTIVE project already writes both ways");
+  }
+  if (rep_->state != "running" || rep_->links.size() != 1) {
+    return absl::FailedPreconditionError("switchover needs the project running with its forward link only");
+  }
+  Link* forward = rep_->links[0].get();
+  auto a = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  if (!a.ok()) return a.status();
+  if (make_source_read_only) {
+    absl::Status s = (*a)->Execute("SET GLOBAL read_only=ON");
+    if (!s.ok()) return s;
+  }
+  auto end_text = ReadBinlogPosition(a->get());
+  if (!end_text.ok()) return end_text.status();
+  auto end = GtidPosition::Parse(*end_text);
+  if (!end.ok()) return end.status();
+  // Everything A wrote must be on B before the roles swap.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const report::LinkStatus s = forward->Status();
+    if (s.stage() == "failed") {
+      return absl::FailedPreconditionError(absl::StrCat("the forward link failed: ", s.last_error()));
+    }
+    auto have = GtidPosition::Parse(s.position());
+    bool covered = have.ok();
+    for (const auto& [domain, gtid] : end->domains()) covered = covered && have->Covers(gtid);
+    if (covered) break;
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the forward link has not applied up to ", end->ToString(), " yet (at ", s.position(), ")"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  forward->Stop();
+  auto b = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().b()));
+  if (!b.ok()) return b.status();
+  auto b_end = ReadBinlogPosition(b->get());
+  if (!b_end.ok()) return b_end.status();
+  // The reverse link mirrors the forward link's objects, DML choice and options.
+  config::Project reversed = cfg;
+  config::Link* reverse = reversed.mutable_reverse();
+  reverse->add_migration_types(config::INCREMENTAL);
+  *reverse->mutable_dml() = cfg.forward().dml();
+  *reverse->mutable_options() = cfg.forward().options();
+  auto link = Link::Create(reversed, LinkDirection::kReverse);
+  if (!link.ok()) return link.status();
+  (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
+    events->Post(e, json);
+  });
+  absl::Status started = (*link)->StartAt(*b_end);
+  if (!started.ok()) return started;
+  rep_->links.push_back(std::move(*link));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string_view from) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  LinkDirection direction;
+  if (link == "forward") {
+    direction = LinkDirection::kForward;
+  } else if (link == "reverse" && rep_->config.has_reverse()) {
+    direction = LinkDirection::kReverse;
+  } else {
+    return absl::NotFoundError(absl::StrCat("no link '", link, "' in this project (forward",
+                                            rep_->config.has_reverse() ? ", reverse)" : ")"));
+  }
+  for (auto& l : rep_->links) {
+    if (l->Status().name() != link) continue;
+    const std::string stage = l->Status().stage();
+    const bool was_running = rep_->state == "running" && stage != "failed" && stage != "paused";
+    l->Stop();
+    auto rewound = l->Replay(std::string(from));
+    if (was_running) {
+      absl::Status restarted = l->Start();
+      if (rewound.ok() && !restarted.ok()) return restarted;
+    }
+    return rewound;
+  }
+  // Not started in this process: a link object just for the rewind.
+  auto l = Link::Create(rep_->config, direction);
+  if (!l.ok()) return l.status();
+  return (*l)->Replay(std::string(from));
+}
+
+absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
+  const config::Project& cfg = rep_->config;
+  auto source = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  if (!source.ok()) return source.status();
+  auto tables = ListTables(source->get());
+  if (!tables.ok()) return tables.status();
+  VerifyOptions o;
+  o.source = ConnectOptionsFor(cfg.endpoints().a());
+  o.destination = ConnectOptionsFor(cfg.endpoints().b());
+  o.repair = repair;
+  o.origin = LoopGuardFor(cfg, LinkDirection::kForward).own_origin;
+  FullMigrationOptions levels;
+  ApplyConcurrency(cfg.forward().options().verify_concurrency(), &levels);
+  o.threads = levels.threads;
+  o.chunk_rows = levels.chunk_rows;
+  ObjectSelector selector(EffectiveObjects(cfg, false), cfg.tenant_mode() != config::ORACLE);
+  for (const TableRef& t : *tables) {
+    if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
+  }
+  o.progress = [events = rep_->events.get()](int done, int total, uint64_t rows) {
+    events->Post(kEventVerify, absl::StrCat("{\"tables_done\":", done, ",\"tables_total\":", total,
+                                           ",\"rows_checked\":", rows, "}"));
+  };
+  auto report = RunVerification(o);
+  if (!report.ok()) return report.status();
+  if (equal != nullptr) *equal = report->equal;
+  return VerifyReportJson(*report);
+}
+
+std::string Project::ConflictsJson() const {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  std::string out = "{";
+  for (size_t i = 0; i < rep_->links.size(); ++i) {
+    absl::StrAppend(&out, i ? "," : "", "\"", rep_->links[i]->Status().name(), "\":",
+                    rep_->links[i]->ConflictsJson());
+  }
+  if (rep_->links.empty()) {  // not started yet: the same shape, empty
+    out += "\"forward\":{\"total\":0,\"conflicts\":[]}";
+    if (rep_->config.has_reverse()) out += ",\"reverse\":{\"total\":0,\"conflicts\":[]}";
+  }
+  return out + "}";
+}
+
+std::string Project::StatusJson() const {
+  report::ProjectStatus status;
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  status.set_name(rep_->config.name());
+  status.set_scenario(config::Scenario_Name(rep_->config.scenario()));
+  status.set_endpoint_a(DescribeEndpoint(rep_->config.endpoints().a()));
+  status.set_endpoint_b(DescribeEndpoint(rep_->config.endpoints().b()));
+  bool failed = false;
+  for (const auto& link : rep_->links) {
+    *status.add_links() = link->Status();
+    failed = failed || status.links().rbegin()->stage() == "failed";
+  }
+  status.set_state(failed ? "failed" : rep_->state);
+  return ToJson(status);
+}
+
+}  // namespace duosync

@@ -1,0 +1,49 @@
+// DDL sync: which DDL statements a link applies on its destination, and how they are rewritten
+// (destination names, and IF [NOT] EXISTS so that applying one again after a crash is harmless and
+// an index that already exists on the destination is skipped, not fatal).
+//
+// Supported: ALTER TABLE ... ADD [COLUMN] | MODIFY [COLUMN] (same type, longer only) |
+// ALTER [COLUMN] c SET DEFAULT / DROP DEFAULT | DROP [COLUMN] | ADD INDEX/KEY/UNIQUE |
+// DROP INDEX/KEY | RENAME [TO]; CREATE TABLE (not ... LIKE / ... SELECT); DROP TABLE;
+// TRUNCATE [TABLE]; CREATE [UNIQUE] INDEX ... ON; DROP INDEX ... ON; RENAME TABLE a TO b.
+// Anything else that names a synced table is refused with the reason.
+#ifndef DUOSYNC_SRC_ROUTE_DDL_H_
+#define DUOSYNC_SRC_ROUTE_DDL_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "config/object_selector.h"
+
+namespace duosync {
+
+struct ParsedDdl {
+  bool is_table_ddl = false;      // names tables (else: CREATE DATABASE, GRANT, ... — ignored)
+  std::vector<TableRef> tables;   // tables the statement names (RENAME: old, new)
+  bool supported = false;
+  std::string reason;             // why not, when unsupported
+  // Each MODIFY: (table, column, new type text) — the caller checks it only extends a length.
+  struct Modify {
+    TableRef table;
+    std::string column, type;
+  };
+  std::vector<Modify> modifies;
+  bool is_rename = false;
+  // Builds the destination statement; `rename` maps a source table to its destination name.
+  std::function<std::string(const std::function<TableRef(const TableRef&)>& rename)> rewrite;
+};
+
+// Parses `sql` run with default database `schema`.
+ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema);
+
+// Empty when changing a column of type `from` to `to` only extends its length (VARCHAR(10) ->
+// VARCHAR(20), DECIMAL(8,2) -> DECIMAL(10,2), ...); else why it is refused.
+std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to);
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_ROUTE_DDL_H_

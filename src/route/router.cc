@@ -1,0 +1,113 @@
+#include "route/router.h"
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace duosync {
+
+Router::Router(const config::Link& link, const config::ObjectSelection& objects,
+               bool case_insensitive)
+    : selector_(objects, case_insensitive), insert_(false), update_(false), delete_(false) {
+  for (int op : link.dml()) {
+    insert_ = insert_ || op == config::INSERT;
+    update_ = update_ || op == config::UPDATE;
+    delete_ = delete_ || op == config::DELETE;
+  }
+}
+
+bool Router::Wants(const TableRef& table) const { return selector_.Select(table).has_value(); }
+
+std::vector<std::string> Router::FilteredTables() const {
+  return std::vector<std::string>(filtered_.begin(), filtered_.end());
+}
+
+absl::StatusOr<const Route*> Router::RouteFor(const std::shared_ptr<const TableSchema>& schema) {
+  auto it = routes_.find(schema.get());
+  if (it != routes_.end()) return it->second.get();
+  keep_alive_.push_back(schema);  // the map is keyed by address: keep the schema alive
+  std::unique_ptr<Route> route;
+  auto selected = selector_.Select(TableRef{schema->schema, schema->table});
+  if (selected.has_value()) {
+    if (schema->key_columns.empty()) {
+      if (filtered_.insert(schema->QualifiedName()).second) {
+        LOG(WARNING) << "table " << schema->QualifiedName()
+                     << " has no primary key or NOT NULL unique key: not synced";
+      }
+    } else {
+      route = std::make_unique<Route>();
+      route->schema = schema;
+      route->destination = selected->destination;
+      route->key_columns = schema->key_columns;
+      if (selected->columns.empty()) {
+        for (size_t i = 0; i < schema->columns.size(); ++i) route->columns.push_back(i);
+      } else {
+        for (const std::string& name : selected->columns) {
+          int c = schema->ColumnIndex(name);
+          if (c < 0) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "chosen column '", name, "' does not exist in ", schema->QualifiedName()));
+          }
+          route->columns.push_back(c);
+        }
+        for (int k : route->key_columns) {
+          bool chosen = false;
+          for (int c : route->columns) chosen = chosen || c == k;
+          if (!chosen) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "the chosen columns of ", schema->QualifiedName(), " leave out key column '",
+                schema->columns[k].name, "'; add it to \"columns\""));
+          }
+        }
+      }
+      if (!selected->where.empty()) {
+        auto filter = RowFilter::Parse(selected->where);
+        if (!filter.ok()) return filter.status();
+        std::vector<std::string> names;
+        for (const auto& c : schema->columns) names.push_back(c.name);
+        absl::Status bound = (*filter)->Bind(names);
+        if (!bound.ok()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(schema->QualifiedName(), ": ", bound.message()));
+        }
+        route->filter = std::move(*filter);
+      }
+    }
+  }
+  const Route* out = route.get();
+  routes_[schema.get()] = std::move(route);
+  return out;
+}
+
+absl::StatusOr<std::vector<RoutedChange>> Router::RouteTransaction(const Transaction& txn) {
+  std::vector<RoutedChange> out;
+  for (const RowChange& change : txn.changes) {
+    auto route = RouteFor(change.table);
+    if (!route.ok()) return route.status();
+    if (*route == nullptr) continue;
+    const Route* r = *route;
+    switch (change.op) {
+      case RowOp::kInsert:
+        if (insert_ && (!r->filter || r->filter->Matches(change.after))) {
+          out.push_back({RowOp::kInsert, r, nullptr, &change.after});
+        }
+        break;
+      case RowOp::kDelete:
+        if (delete_ && (!r->filter || r->filter->Matches(change.before))) {
+          out.push_back({RowOp::kDelete, r, &change.before, nullptr});
+        }
+        break;
+      case RowOp::kUpdate: {
+        if (!update_) break;
+        const bool was_in = !r->filter || r->filter->Matches(change.before);
+        const bool is_in = !r->filter || r->filter->Matches(change.after);
+        if (was_in && is_in) out.push_back({RowOp::kUpdate, r, &change.before, &change.after});
+        else if (was_in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
+        else if (is_in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace duosync

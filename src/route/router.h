@@ -1,0 +1,72 @@
+// Router: decides what of a source transaction reaches the destination — object rules, renames,
+// DML operation choice, row filters, column choice — and how (the destination table and columns).
+//
+// Row filters and UPDATE: an UPDATE whose before image passes the filter and whose after image does
+// not leaves the synced set and is applied as a DELETE; the reverse enters it and is applied as an
+// INSERT; when neither image passes, nothing is applied. The DML choice applies to the source
+// operation (an UPDATE is synced only when UPDATE is chosen).
+#ifndef DUOSYNC_SRC_ROUTE_ROUTER_H_
+#define DUOSYNC_SRC_ROUTE_ROUTER_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "duosync/config.pb.h"
+#include "config/object_selector.h"
+#include "config/row_filter.h"
+#include "base/table_schema.h"
+#include "base/transaction.h"
+
+namespace duosync {
+
+// How rows of one source table (one schema version) are written.
+struct Route {
+  std::shared_ptr<const TableSchema> schema;  // source table
+  TableRef destination;
+  std::vector<int> columns;      // source column positions written, in order
+  std::vector<int> key_columns;  // positions identifying a row (subset of columns)
+  std::unique_ptr<RowFilter> filter;  // null = every row
+};
+
+struct RoutedChange {
+  RowOp op;
+  const Route* route;
+  const Row* before;  // UPDATE, DELETE
+  const Row* after;   // INSERT, UPDATE
+};
+
+class Router {
+ public:
+  // REQUIRES: `link` validated; `objects` is the link's effective selection.
+  Router(const config::Link& link, const config::ObjectSelection& objects, bool case_insensitive);
+
+  // Whether rows of this table can be synced at all (cheap; decided by name only).
+  bool Wants(const TableRef& table) const;
+  // Whether some synced table could live in `schema`.
+  bool MayHoldSchema(absl::string_view schema) const { return selector_.MayHoldSchema(schema); }
+
+  // Routes the changes of `txn`. The result points into `txn` and into routes owned by the
+  // router; valid while both live. FailedPrecondition when a selected table cannot be synced
+  // as configured (a chosen column or the filter's column does not exist).
+  absl::StatusOr<std::vector<RoutedChange>> RouteTransaction(const Transaction& txn);
+
+  // Selected tables filtered out because they have no primary key or NOT NULL unique key.
+  std::vector<std::string> FilteredTables() const;
+
+ private:
+  absl::StatusOr<const Route*> RouteFor(const std::shared_ptr<const TableSchema>& schema);
+
+  ObjectSelector selector_;
+  bool insert_, update_, delete_;
+  std::map<const TableSchema*, std::unique_ptr<Route>> routes_;  // null route = not synced
+  std::vector<std::shared_ptr<const TableSchema>> keep_alive_;
+  std::set<std::string> filtered_;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_ROUTE_ROUTER_H_

@@ -1,0 +1,102 @@
+// BinlogReader: follows a source's binlog as a replica (MariaDB Connector/C's mariadb_rpl API),
+// from a GTID position, and hands on complete transactions with decoded row changes.
+//
+// Each call to Next() returns at most one transaction; position() is the GTID position just after
+// the last transaction returned, which is where a new reader resumes after a failure.
+// Heartbeats (every second while the source is idle) make Next() return nothing regularly, so the
+// caller can stop, and let a dead connection be noticed by the read timeout.
+// Not thread-safe.
+#ifndef DUOSYNC_SRC_SOURCE_BINLOG_READER_H_
+#define DUOSYNC_SRC_SOURCE_BINLOG_READER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "base/gtid_position.h"
+#include "base/table_ref.h"
+#include "sql/sql_connection.h"
+#include "base/table_schema.h"
+#include "base/transaction.h"
+#include "source/transaction_feed.h"
+
+namespace duosync {
+
+struct ReaderOptions {
+  ConnectOptions source;
+  uint32_t replica_server_id = 0;  // unique, non-zero: a second dump with the same id kills ours
+  GtidPosition start;
+  // Rows of tables for which this returns false are skipped undecoded.
+  std::function<bool(const TableRef&)> wants;
+  // Transactions written under this server_id come back without rows (they are echoes); 0 = none.
+  uint32_t skip_rows_of_origin = 0;
+};
+
+// A TABLE_MAP event, copied out of the connector's event.
+struct TableMapInfo {
+  std::string schema, table;
+  std::string types, metadata;     // raw bytes
+  std::vector<std::string> names;  // with binlog_row_metadata=FULL, else empty
+  std::vector<bool> is_unsigned;   // per column, when the server sent signedness
+  std::vector<int> primary_key;    // column positions, with binlog_row_metadata=FULL
+  uint32_t default_collation = 0;  // collation id of text columns (FULL metadata), 0 = unknown
+};
+
+// Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)
+// or from the source's information_schema, so rows written before a DDL still decode right when
+// the server sends names.
+class SchemaResolver {
+ public:
+  explicit SchemaResolver(std::unique_ptr<SqlConnection> source) : source_(std::move(source)) {}
+  absl::StatusOr<std::shared_ptr<const TableSchema>> Resolve(const TableMapInfo& map);
+  // Forgets what information_schema said (after a DDL).
+  void Invalidate() {
+    current_.clear();
+    by_map_.clear();  // a DDL may change keys or collations without changing the table map
+  }
+
+ private:
+  // A table that no longer exists (renamed or dropped since the row was written): its schema from
+  // the table map alone. NotFound when the map lacks names or the primary key.
+  absl::StatusOr<std::shared_ptr<TableSchema>> FromMapAlone(const TableMapInfo& map);
+
+  std::unique_ptr<SqlConnection> source_;
+  std::map<std::string, std::shared_ptr<const TableSchema>> by_map_;
+  std::map<std::string, TableSchema> current_;
+};
+
+class BinlogReader : public TransactionFeed {
+ public:
+  static absl::StatusOr<std::unique_ptr<BinlogReader>> Open(const ReaderOptions& options);
+  ~BinlogReader() override;
+
+  // The next complete transaction; nullopt after a heartbeat. Unavailable when the connection is
+  // lost (open a new reader at position()), FailedPrecondition when the source cannot serve the
+  // position (binlog purged), DataLoss for a malformed event.
+  absl::StatusOr<std::optional<Transaction>> Next() override;
+
+  // Makes a Next() blocked in another thread return (with an error) soon. Thread-safe.
+  void Cancel() override;
+
+  const GtidPosition& position() const override { return position_; }
+  // Timestamp (source clock) of the last event seen, heartbeats included.
+  uint32_t last_event_time() const { return last_event_time_; }
+
+ private:
+  struct Rpl;
+  BinlogReader(const ReaderOptions& options, std::unique_ptr<Rpl> rpl,
+               std::unique_ptr<SchemaResolver> resolver);
+
+  ReaderOptions options_;
+  std::unique_ptr<Rpl> rpl_;
+  std::unique_ptr<SchemaResolver> resolver_;
+  GtidPosition position_;
+  uint32_t last_event_time_ = 0;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_SOURCE_BINLOG_READER_H_

@@ -1,0 +1,73 @@
+#include "source/schema_loader.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace duosync {
+
+int TableSchema::ColumnIndex(const std::string& name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (absl::EqualsIgnoreCase(columns[i].name, name)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef& table) {
+  TableSchema schema;
+  schema.schema = table.schema;
+  schema.table = table.table;
+  auto cols = conn->Query(absl::StrCat(
+      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, IS_NULLABLE, COLLATION_NAME "
+      "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", conn->Quote(table.schema),
+      " AND TABLE_NAME=", conn->Quote(table.table), " ORDER BY ORDINAL_POSITION"));
+  if (!cols.ok()) return cols.status();
+  if (cols->empty()) {
+    return absl::NotFoundError(absl::StrCat("table ", table.ToString(), " does not exist on ",
+                                            conn->options().Describe()));
+  }
+  std::vector<bool> nullable;
+  for (const auto& r : *cols) {
+    ColumnSchema c;
+    c.name = r[0].value_or("");
+    const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
+    c.is_unsigned = absl::StrContains(type, "unsigned");
+    if (r[2].has_value()) c.charset = *r[2];
+    if (r[4].has_value()) c.collation = *r[4];
+    nullable.push_back(r[3].value_or("") == "YES");
+    schema.columns.push_back(std::move(c));
+  }
+  auto keys = conn->Query(absl::StrCat(
+      "SELECT INDEX_NAME, COLUMN_NAME, INDEX_TYPE, SUB_PART FROM information_schema.STATISTICS "
+      "WHERE NON_UNIQUE=0 AND TABLE_SCHEMA=", conn->Quote(table.schema), " AND TABLE_NAME=",
+      conn->Quote(table.table), " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
+  if (!keys.ok()) return keys.status();
+  struct Index {
+    std::string name;
+    std::vector<int> columns;
+    bool usable = true;     // every column plain and NOT NULL (or the primary key)
+    bool untrusted = false; // hash ("long unique") or prefix key: not a plain value per column
+  };
+  std::vector<Index> indexes;
+  for (const auto& r : *keys) {
+    const std::string name = r[0].value_or("");
+    if (indexes.empty() || indexes.back().name != name) indexes.push_back(Index{name});
+    Index& index = indexes.back();
+    const int col = schema.ColumnIndex(r[1].value_or(""));
+    if (col < 0 || absl::EqualsIgnoreCase(r[2].value_or(""), "HASH") || r[3].has_value()) {
+      index.untrusted = true;
+      index.usable = false;
+      continue;
+    }
+    if (nullable[col] && name != "PRIMARY") index.usable = false;
+    index.columns.push_back(col);
+  }
+  for (const Index& index : indexes) {
+    if (index.usable) schema.unique_keys.push_back(index.columns);
+    schema.has_untrusted_unique_key = schema.has_untrusted_unique_key || index.untrusted;
+  }
+  if (!schema.unique_keys.empty()) schema.key_columns = schema.unique_keys.front();
+  return schema;
+}
+
+}  // namespace duosync

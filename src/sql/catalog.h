@@ -1,0 +1,41 @@
+// The catalog queries every stage asks a server: which tables and views there are, their keys,
+// a column's type, and the server's binlog position. One home for each query.
+#ifndef DUOSYNC_SRC_SQL_CATALOG_H_
+#define DUOSYNC_SRC_SQL_CATALOG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/table_ref.h"
+#include "sql/sql_connection.h"
+
+namespace duosync {
+
+// Lists the base tables of `conn`'s server, outside the system schemas.
+absl::StatusOr<std::vector<TableRef>> ListTables(SqlConnection* conn);
+// Lists the views of `conn`'s server, outside the system schemas.
+absl::StatusOr<std::vector<TableRef>> ListViews(SqlConnection* conn);
+
+// The keys a table can be synced by.
+struct TableKeyInfo {
+  TableRef table;
+  bool has_primary_key = false;
+  bool has_not_null_unique_key = false;
+  bool has_untrusted_unique_key = false;  // function-based / hash ("long unique") keys
+};
+
+// Key facts of `tables` on `conn`'s server.
+absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,
+                                                      const std::vector<TableRef>& tables);
+
+// COLUMN_TYPE of a column ("varchar(20)"), "" when the column does not exist.
+absl::StatusOr<std::string> ReadColumnType(SqlConnection* conn, const TableRef& table,
+                                           const std::string& column);
+
+// The server's binlog end as a GTID position (@@gtid_binlog_pos; "" before any transaction).
+absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn);
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_SQL_CATALOG_H_

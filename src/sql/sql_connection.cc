@@ -1,0 +1,141 @@
+#include "sql/sql_connection.h"
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace duosync {
+
+std::string ConnectOptions::Describe() const { return absl::StrCat(user, "@", host, ":", port); }
+
+absl::Status StatusFromMysqlError(unsigned err, absl::string_view message) {
+  std::string text = absl::StrCat(message, " (error ", err, ")");
+  switch (err) {
+    case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR: case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST: case CR_UNKNOWN_HOST: case CR_SERVER_LOST_EXTENDED:
+    case ER_SERVER_SHUTDOWN: case ER_CONNECTION_KILLED: case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED: case ER_NET_ERROR_ON_WRITE: case ER_NET_WRITE_INTERRUPTED:
+    case ER_QUERY_INTERRUPTED:
+      return absl::UnavailableError(text);
+    case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT:
+      return absl::AbortedError(text);  // the transaction was rolled back: retry it
+    case ER_ACCESS_DENIED_ERROR: case ER_DBACCESS_DENIED_ERROR: case ER_TABLEACCESS_DENIED_ERROR:
+    case ER_COLUMNACCESS_DENIED_ERROR: case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+    case ER_PROCACCESS_DENIED_ERROR: case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
+      return absl::PermissionDeniedError(text);
+    case ER_NO_SUCH_TABLE: case ER_BAD_DB_ERROR: case ER_BAD_FIELD_ERROR: case ER_UNKNOWN_TABLE:
+      return absl::NotFoundError(text);
+    case ER_DUP_ENTRY: case ER_DUP_KEY: case ER_TABLE_EXISTS_ERROR:
+      return absl::AlreadyExistsError(text);
+    default:
+      return err >= 2000 && err < 3000 ? absl::UnavailableError(text) : absl::InternalError(text);
+  }
+}
+
+SqlConnection::SqlConnection(MYSQL* mysql, ConnectOptions options)
+    : mysql_(mysql), options_(std::move(options)) {}
+
+SqlConnection::~SqlConnection() {
+  if (mysql_ != nullptr) mysql_close(mysql_);
+}
+
+absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const ConnectOptions& o) {
+  MYSQL* mysql = mysql_init(nullptr);
+  if (mysql == nullptr) return absl::ResourceExhaustedError("mysql_init failed (out of memory)");
+  unsigned timeout = o.connect_timeout_s;
+  mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  if (o.read_timeout_s > 0) {
+    unsigned rt = o.read_timeout_s;
+    mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
+  }
+  mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  if (o.tls) {
+    mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
+                  o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),
+                  o.tls_ca.empty() ? nullptr : o.tls_ca.c_str(), nullptr, nullptr);
+    my_bool verify = o.tls_verify_server_cert;
+    mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+  }
+  const char* host = o.host == "localhost" ? "127.0.0.1" : o.host.c_str();
+  if (mysql_real_connect(mysql, host, o.user.c_str(), o.password.c_str(),
+                         o.database.empty() ? nullptr : o.database.c_str(), o.port, nullptr,
+                         CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == nullptr) {
+    absl::Status s = StatusFromMysqlError(
+        mysql_errno(mysql), absl::StrCat("cannot connect to ", o.Describe(), ": ", mysql_error(mysql)));
+    mysql_close(mysql);
+    return s;
+  }
+  return std::unique_ptr<SqlConnection>(new SqlConnection(mysql, o));
+}
+
+absl::Status SqlConnection::ErrorStatus(absl::string_view what) {
+  last_errno_ = mysql_errno(mysql_);
+  return StatusFromMysqlError(last_errno_, absl::StrCat(what, ": ", mysql_error(mysql_)));
+}
+
+absl::Status SqlConnection::Execute(absl::string_view sql) {
+  last_errno_ = 0;
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return ErrorStatus(absl::StrCat("on ", options_.Describe()));
+  }
+  // Drain every result of a multi-statement batch; an error in a later statement surfaces here.
+  while (true) {
+    MYSQL_RES* res = mysql_store_result(mysql_);
+    if (res != nullptr) mysql_free_result(res);
+    else if (mysql_field_count(mysql_) != 0) return ErrorStatus(absl::StrCat("on ", options_.Describe()));
+    int next = mysql_next_result(mysql_);
+    if (next == -1) break;
+    if (next > 0) return ErrorStatus(absl::StrCat("on ", options_.Describe()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(absl::string_view sql) {
+  last_errno_ = 0;
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return ErrorStatus(absl::StrCat("on ", options_.Describe()));
+  }
+  MYSQL_RES* res = mysql_store_result(mysql_);
+  std::vector<SqlRow> rows;
+  if (res == nullptr) {
+    if (mysql_field_count(mysql_) != 0) return ErrorStatus("reading result");
+    return rows;
+  }
+  const unsigned n = mysql_num_fields(res);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    SqlRow out(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (row[i] != nullptr) out[i] = std::string(row[i], lengths[i]);
+    }
+    rows.push_back(std::move(out));
+  }
+  mysql_free_result(res);
+  while (mysql_next_result(mysql_) == 0) {
+    if (MYSQL_RES* extra = mysql_store_result(mysql_)) mysql_free_result(extra);
+  }
+  return rows;
+}
+
+absl::StatusOr<std::optional<std::string>> SqlConnection::QueryValue(absl::string_view sql) {
+  auto rows = Query(sql);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() || (*rows)[0].empty()) {
+    return absl::NotFoundError(absl::StrCat("no row for: ", sql));
+  }
+  return (*rows)[0][0];
+}
+
+std::string SqlConnection::Quote(absl::string_view text) {
+  std::string out(text.size() * 2 + 3, '\0');
+  out[0] = '\'';
+  unsigned long n = mysql_real_escape_string(mysql_, &out[1], text.data(), text.size());
+  out.resize(n + 1);
+  out += '\'';
+  return out;
+}
+
+}  // namespace duosync

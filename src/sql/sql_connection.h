@@ -1,0 +1,77 @@
+// A client connection to a MySQL-compatible server through MariaDB Connector/C. Errors come back
+// as absl::Status: Unavailable when the server cannot be reached or went away, PermissionDenied for
+// access errors, others by the server's error code. Never logs the password.
+// Not thread-safe: one connection per thread.
+#ifndef DUOSYNC_SRC_SQL_SQL_CONNECTION_H_
+#define DUOSYNC_SRC_SQL_SQL_CONNECTION_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+typedef struct st_mysql MYSQL;
+
+namespace duosync {
+
+struct ConnectOptions {
+  std::string host;
+  unsigned port = 3306;
+  std::string user;
+  std::string password;
+  std::string database;
+  std::string tls_ca, tls_cert, tls_key;
+  bool tls = false;
+  bool tls_verify_server_cert = false;
+  unsigned connect_timeout_s = 10;
+  unsigned read_timeout_s = 0;  // 0 = the client library's default
+  // "user@host:port" for messages; never includes the password.
+  std::string Describe() const;
+};
+
+// One result row: nullopt for SQL NULL.
+using SqlRow = std::vector<std::optional<std::string>>;
+
+class SqlConnection {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqlConnection>> Connect(const ConnectOptions& options);
+  ~SqlConnection();
+  SqlConnection(const SqlConnection&) = delete;
+  SqlConnection& operator=(const SqlConnection&) = delete;
+
+  // Runs a statement (or several separated by ';' when multi-statements are on) and discards rows.
+  absl::Status Execute(absl::string_view sql);
+  // Runs a query and returns all rows.
+  absl::StatusOr<std::vector<SqlRow>> Query(absl::string_view sql);
+  // First column of the first row; NotFound when there is no row.
+  absl::StatusOr<std::optional<std::string>> QueryValue(absl::string_view sql);
+
+  // 'text' quoted and escaped as a SQL string literal for this connection's charset.
+  std::string Quote(absl::string_view text);
+
+  // Last server error number (0 when the last call succeeded).
+  unsigned last_errno() const { return last_errno_; }
+  const ConnectOptions& options() const { return options_; }
+  MYSQL* raw() { return mysql_; }
+
+  // Converts the connection's current error into a Status prefixed by `what`.
+  absl::Status ErrorStatus(absl::string_view what);
+
+ private:
+  SqlConnection(MYSQL* mysql, ConnectOptions options);
+  MYSQL* mysql_;
+  ConnectOptions options_;
+  unsigned last_errno_ = 0;
+};
+
+// Status for a server error number: Unavailable for connection loss, PermissionDenied for access
+// errors, NotFound for unknown tables/databases, AlreadyExists for duplicate keys, etc.
+absl::Status StatusFromMysqlError(unsigned err, absl::string_view message);
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_SQL_SQL_CONNECTION_H_
