@@ -26,18 +26,23 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   std::unique_ptr<ParallelApplier> a(new ParallelApplier(options));
   const int workers = std::max(1, options.workers);
   // Connect in parallel: over a long link each connection costs several round trips.
-  std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers + 1);  // last: the watermark
+  std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers);
+  absl::StatusOr<std::unique_ptr<CheckpointTables>> tables;  // the watermark's connection
   std::vector<std::thread> connecting;
-  for (int i = 0; i <= workers; ++i) {
-    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin);
-    });
+  for (int i = 0; i < workers; ++i) {
+    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin); });
   }
+  connecting.emplace_back([&] {
+    tables = CheckpointTables::Connect(options.destination, options.link_id, options.origin);
+  });
   for (auto& t : connecting) t.join();
   for (auto& sink : sinks) {
     if (!sink.ok()) return sink.status();
     a->sinks_.push_back(std::move(*sink));
   }
-  auto applied = a->sinks_.back()->ReadApplied();
+  if (!tables.ok()) return tables.status();
+  a->checkpoint_tables_ = std::move(*tables);
+  auto applied = a->checkpoint_tables_->ReadApplied();
   if (!applied.ok()) return applied.status();
   for (const Gtid& g : *applied) {
     if (!checkpoint.Covers(g)) a->already_applied_.insert(GtidKey(g));
@@ -52,7 +57,7 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     Sink* sink = a->sinks_[i].get();
     a->threads_.emplace_back([p = a.get(), sink] { p->WorkerLoop(sink); });
   }
-  a->threads_.emplace_back([p = a.get(), sink = a->sinks_.back().get()] { p->WatermarkLoop(sink); });
+  a->threads_.emplace_back([p = a.get()] { p->WatermarkLoop(); });
   return a;
 }
 
@@ -184,7 +189,7 @@ void ParallelApplier::Fail(const absl::Status& s) {
   if (options_.on_failure) options_.on_failure();
 }
 
-absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
+absl::Status ParallelApplier::WriteWatermark() {
   std::string position;
   uint32_t commit_time;
   {
@@ -195,7 +200,7 @@ absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
   }
   auto parsed = GtidPosition::Parse(position);
   if (!parsed.ok()) return parsed.status();
-  absl::Status s = sink->WriteWatermark(*parsed, commit_time);
+  absl::Status s = checkpoint_tables_->WriteWatermark(*parsed, commit_time);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   watermark_position_ = position;
@@ -205,7 +210,7 @@ absl::Status ParallelApplier::WriteWatermark(Sink* sink) {
   return absl::OkStatus();
 }
 
-void ParallelApplier::WatermarkLoop(Sink* sink) {
+void ParallelApplier::WatermarkLoop() {
   int failures = 0;
   while (true) {
     bool last;
@@ -214,7 +219,7 @@ void ParallelApplier::WatermarkLoop(Sink* sink) {
       cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return workers_stopped_; });
       last = workers_stopped_;  // the workers are done: this write is the final one
     }
-    absl::Status s = WriteWatermark(sink);
+    absl::Status s = WriteWatermark();
     // A deadlock or lock wait with the workers' inserts into duosync.applied: try again later.
     if (absl::IsAborted(s) && ++failures <= 10 && !last) continue;
     if (!s.ok()) {

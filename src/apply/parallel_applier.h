@@ -27,10 +27,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
-#include "route/apply_task.h"
+#include "apply/checkpoint_tables.h"
 #include "apply/dependency_tracker.h"
 #include "base/gtid_position.h"
 #include "apply/sink.h"
+#include "route/apply_task.h"
 
 namespace duosync {
 
@@ -90,16 +91,17 @@ class ParallelApplier {
   };
   explicit ParallelApplier(const ApplierOptions& options);
   void WorkerLoop(Sink* sink);
-  void WatermarkLoop(Sink* sink);
+  void WatermarkLoop();
   void Complete(const std::vector<uint64_t>& seqs);
   // Drops the transactions of the completed prefix, moving the watermark. REQUIRES: mu_ held.
   void AdvancePrefix();
   void Fail(const absl::Status& s);
-  absl::Status WriteWatermark(Sink* sink);
+  absl::Status WriteWatermark();
   Held& held(uint64_t seq) { return held_[seq - first_held_]; }
 
   ApplierOptions options_;
-  std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker, plus one for the watermark
+  std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker
+  std::unique_ptr<CheckpointTables> checkpoint_tables_;  // the watermark thread's
   std::vector<std::thread> threads_;
   absl::flat_hash_set<std::string> already_applied_;  // "domain-seq"
 

@@ -6,8 +6,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "apply/checkpoint_tables.h"
 #include "base/names.h"
 #include "apply/row_sql.h"
+#include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 
 namespace duosync {
@@ -228,113 +230,17 @@ Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
 
 absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destination,
                                                     std::string link_id, uint32_t origin) {
-  ConnectOptions options = destination;
-  // A destination that stops answering must not hold a worker (and Stop) forever; long enough for
-  // a big batch or an ALTER on a large table.
-  if (options.read_timeout_s == 0) options.read_timeout_s = 600;
-  auto conn = SqlConnection::Connect(options);
+  auto conn = ConnectDestination(destination, origin);
   if (!conn.ok()) return conn.status();
-  // Strict mode: a value that does not fit the destination is an error, never silently cut.
-  absl::Status s = (*conn)->Execute(
-      "SET SESSION time_zone='+00:00', "
-      "sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', "
-      "foreign_key_checks=0, autocommit=1");
-  if (!s.ok()) return s;
-  if (origin != 0) {
-    s = (*conn)->Execute(absl::StrCat("SET SESSION server_id=", origin, ", gtid_domain_id=", origin));
-    if (!s.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot tag the destination session with origin ", origin, " (", s.message(),
-          "): grant the user SUPER (MariaDB) or use loop_prevention MARKER_TABLE"));
-    }
-  }
   return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id)));
 }
 
-absl::Status Sink::EnsureCheckpointTable() {
-  return conn_->Execute(absl::StrCat(
-      "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
-      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".checkpoint ("
-      "link_id VARCHAR(191) NOT NULL PRIMARY KEY,"
-      "position TEXT NOT NULL,"
-      "source_commit_time BIGINT NOT NULL DEFAULT 0,"
-      "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
-      ") ENGINE=InnoDB;"
-      // Transactions applied above the checkpoint. The key makes a second application of the same
-      // source transaction fail instead of doubling it.
-      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
-      "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
-      "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
-      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB;"
-      // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
-      // the source position when the copy finished (apply idempotently up to it).
-      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
-      "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
-      "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
-}
 
-absl::Status Sink::WriteStage(const std::string& stage, const std::string& copy_end) {
-  std::string sql = absl::StrCat("REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",");
-  AppendQuoted(stage, &sql);
-  sql += ",";
-  AppendQuoted(copy_end, &sql);
-  sql += ")";
-  return conn_->Execute(sql);
-}
 
-absl::StatusOr<std::pair<std::string, std::string>> Sink::ReadStage() {
-  auto rows = conn_->Query(absl::StrCat("SELECT stage, copy_end FROM ", kMetaSchema,
-                                        ".stage WHERE link_id=", quoted_link_id_));
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::make_pair(std::string("incremental"), std::string());
-  return std::make_pair((*rows)[0][0].value_or(""), (*rows)[0][1].value_or(""));
-}
 
-absl::StatusOr<std::optional<std::string>> Sink::ReadCheckpoint() {
-  auto rows = conn_->Query(absl::StrCat("SELECT position FROM ", kMetaSchema,
-                                        ".checkpoint WHERE link_id=", quoted_link_id_));
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<std::string>();
-  return std::optional<std::string>((*rows)[0][0].value_or(""));
-}
 
-absl::StatusOr<std::string> Sink::InitCheckpoint(const std::string& position) {
-  std::string sql = absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
-                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
-  AppendQuoted(position, &sql);
-  sql += ")";
-  absl::Status s = conn_->Execute(sql);
-  if (!s.ok()) return s;
-  auto recorded = ReadCheckpoint();
-  if (!recorded.ok()) return recorded.status();
-  return recorded->value_or(position);
-}
 
-absl::Status Sink::ResetCheckpoint(const std::string& position) {
-  std::string sql = absl::StrCat("START TRANSACTION; REPLACE INTO ", kMetaSchema,
-                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
-  AppendQuoted(position, &sql);
-  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
-                  "; COMMIT");
-  return conn_->Execute(sql);
-}
 
-absl::StatusOr<std::vector<Gtid>> Sink::ReadApplied() {
-  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
-                                        ".applied WHERE link_id=", quoted_link_id_));
-  if (!rows.ok()) return rows.status();
-  std::vector<Gtid> out;
-  for (const auto& r : *rows) {
-    Gtid g;
-    if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) ||
-        !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
-        !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
-      return absl::DataLossError("unreadable row in duosync.applied");
-    }
-    out.push_back(g);
-  }
-  return out;
-}
 
 absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   absl::Status s = conn_->Execute(task.ddl_sql);
@@ -344,30 +250,21 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   }
   // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
   // which IF [NOT] EXISTS makes harmless.
-  return conn_->Execute(absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
-                                     ".applied (link_id, domain_id, server_id, seq) VALUES (",
-                                     quoted_link_id_, ",", task.txn.gtid.domain, ",",
-                                     task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+  return conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}, /*ignore_duplicates=*/true));
 }
 
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
   Batch batch(conn_.get());
-  std::string record;
+  std::vector<Gtid> record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
       absl::Status s = batch.Add(c, match_image, task->idempotent);
       if (!s.ok()) return s;
     }
-    if (!task->record) continue;
-    absl::StrAppend(&record, record.empty() ? "" : ",", "(", quoted_link_id_, ",",
-                    task->txn.gtid.domain, ",", task->txn.gtid.server_id, ",",
-                    task->txn.gtid.sequence, ")");
+    if (task->record) record.push_back(task->txn.gtid);
   }
-  if (!record.empty()) {
-    batch.AddRaw(absl::StrCat("INSERT INTO ", kMetaSchema,
-                              ".applied (link_id, domain_id, server_id, seq) VALUES ", record, ";"));
-  }
+  if (!record.empty()) batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
   return batch.Commit();
 }
 
@@ -377,26 +274,12 @@ absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resol
     if (s.ok()) s = resolver->Apply(conn_.get(), c);
   }
   if (s.ok() && task.record) {
-    s = conn_->Execute(absl::StrCat("INSERT INTO ", kMetaSchema,
-                                    ".applied (link_id, domain_id, server_id, seq) VALUES (",
-                                    quoted_link_id_, ",", task.txn.gtid.domain, ",",
-                                    task.txn.gtid.server_id, ",", task.txn.gtid.sequence, ")"));
+    s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}));
   }
   if (s.ok()) return conn_->Execute("COMMIT");
   if (!absl::IsUnavailable(s)) (void)conn_->Execute("ROLLBACK");
   return s;
 }
 
-absl::Status Sink::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {
-  std::string sql = absl::StrCat("START TRANSACTION; UPDATE ", kMetaSchema, ".checkpoint SET position=");
-  AppendQuoted(position.ToString(), &sql);
-  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_, ";");
-  for (const auto& [domain, gtid] : position.domains()) {
-    absl::StrAppend(&sql, "DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
-                    " AND domain_id=", domain, " AND seq<=", gtid.sequence, ";");
-  }
-  sql += "COMMIT";
-  return conn_->Execute(sql);
-}
 
 }  // namespace duosync

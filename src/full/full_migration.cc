@@ -10,10 +10,11 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "base/names.h"
+#include "base/system_schemas.h"
 #include "source/schema_loader.h"
-#include "apply/sink.h"
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
+#include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 #include "base/status_macros.h"
 
@@ -27,9 +28,9 @@ class Migrator {
       : o_(o), progress_cb_(progress) {}
 
   absl::Status Run() {
-    auto dst = Sink::Connect(o_.destination, o_.link_id);
+    auto dst = ConnectDestination(o_.destination);
     if (!dst.ok()) return dst.status();
-    DUO_RETURN_IF_ERROR((*dst)->connection()->Execute(absl::StrCat(
+    DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat(
         "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".full_progress ("
         "link_id VARCHAR(191) NOT NULL, table_name VARCHAR(400) NOT NULL, last_key MEDIUMTEXT,"
         "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
@@ -37,20 +38,20 @@ class Migrator {
     progress_.tables_total = static_cast<int>(o_.tables.size());
     struct Connections {
       std::unique_ptr<SqlConnection> source;
-      std::unique_ptr<Sink> destination;
+      std::unique_ptr<SqlConnection> destination;
     };
     absl::Status copied = ForEachTableInParallel<Connections>(
         o_.tables.size(), o_.threads,
         [this]() -> absl::StatusOr<Connections> {
           Connections c;
           DUO_ASSIGN_OR_RETURN(c.source, SqlConnection::Connect(o_.source));
-          DUO_ASSIGN_OR_RETURN(c.destination, Sink::Connect(o_.destination, o_.link_id, o_.origin));
+          DUO_ASSIGN_OR_RETURN(c.destination, ConnectDestination(o_.destination, o_.origin));
           // TIMESTAMP values as UTC text, like the sink writes them.
           DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
           return c;
         },
         [this](Connections& c, size_t i) {
-          DUO_RETURN_IF_ERROR(MigrateTable(c.source.get(), c.destination->connection(), o_.tables[i]));
+          DUO_RETURN_IF_ERROR(MigrateTable(c.source.get(), c.destination.get(), o_.tables[i]));
           std::lock_guard<std::mutex> lock(mu_);
           ++progress_.tables_done;
           if (progress_cb_) progress_cb_(progress_);
@@ -67,7 +68,7 @@ class Migrator {
       std::vector<const SelectedTable*> failed;
       absl::Status last;
       for (const SelectedTable* v : pending) {
-        absl::Status s = CreateView(src->get(), (*dst)->connection(), *v);
+        absl::Status s = CreateView(src->get(), dst->get(), *v);
         if (!s.ok()) {
           failed.push_back(v);
           last = s;

@@ -11,8 +11,8 @@
 #include "base/json_text.h"
 #include "base/names.h"
 #include "source/schema_loader.h"
-#include "apply/sink.h"
 #include "base/status_macros.h"
+#include "sql/destination_session.h"
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
 
@@ -100,9 +100,9 @@ class Verifier {
       report_.equal = report_.equal && t.missing.empty() && t.extra.empty() && t.different.empty();
     }
     if (o_.repair && !report_.repair.empty()) {
-      auto sink = Sink::Connect(o_.destination, "verify", o_.origin);
-      if (!sink.ok()) return sink.status();
-      DUO_RETURN_IF_ERROR((*sink)->connection()->Execute(
+      auto destination = ConnectDestination(o_.destination, o_.origin);
+      if (!destination.ok()) return destination.status();
+      DUO_RETURN_IF_ERROR((*destination)->Execute(
           absl::StrCat("START TRANSACTION;", absl::StrJoin(report_.repair, ";"), ";COMMIT")));
       report_.repaired = true;
     }

@@ -22,6 +22,7 @@
 #include "apply/conflict.h"
 #include "route/loop_prevention.h"
 #include "base/names.h"
+#include "base/system_schemas.h"
 #include "config/object_selector.h"
 #include "project/precheck.h"
 #include "sql/catalog.h"
@@ -29,7 +30,7 @@
 #include "apply/parallel_applier.h"
 #include "store/record_store.h"
 #include "store/store_pump.h"
-#include "apply/sink.h"
+#include "apply/checkpoint_tables.h"
 #include "base/status_macros.h"
 
 namespace duosync {
@@ -86,9 +87,9 @@ class LinkImpl : public Link {
 
   absl::Status StartAt(const std::string& position) override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
-    auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);
+    auto sink = CheckpointTables::Connect(destination_, link_id_, guard_.own_origin);
     if (!sink.ok()) return sink.status();
-    DUO_RETURN_IF_ERROR((*sink)->EnsureCheckpointTable());
+    DUO_RETURN_IF_ERROR((*sink)->EnsureTables());
     DUO_RETURN_IF_ERROR((*sink)->ResetCheckpoint(position));
     if (KeepsRecords()) {
       DUO_RETURN_IF_ERROR(OpenStore());
@@ -101,9 +102,9 @@ class LinkImpl : public Link {
 
   absl::Status Start() override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
-    auto sink = Sink::Connect(destination_, link_id_, guard_.own_origin);
+    auto sink = CheckpointTables::Connect(destination_, link_id_, guard_.own_origin);
     if (!sink.ok()) return sink.status();
-    absl::Status s = (*sink)->EnsureCheckpointTable();
+    absl::Status s = (*sink)->EnsureTables();
     if (!s.ok()) return s;
     auto recorded = (*sink)->ReadCheckpoint();
     if (!recorded.ok()) return recorded.status();
@@ -212,9 +213,9 @@ class LinkImpl : public Link {
       }
       target = *parsed;
     }
-    auto sink = Sink::Connect(destination_, link_id_);
+    auto sink = CheckpointTables::Connect(destination_, link_id_);
     if (!sink.ok()) return sink.status();
-    DUO_RETURN_IF_ERROR((*sink)->EnsureCheckpointTable());
+    DUO_RETURN_IF_ERROR((*sink)->EnsureTables());
     auto recorded = (*sink)->ReadCheckpoint();
     if (!recorded.ok()) return recorded.status();
     auto stage = (*sink)->ReadStage();
@@ -365,7 +366,7 @@ class LinkImpl : public Link {
   // the previous session (even a commit whose reply was lost), nothing is applied twice.
   absl::Status RunSession() {
     session_made_progress_ = false;
-    auto sink = Sink::Connect(destination_, link_id_);
+    auto sink = CheckpointTables::Connect(destination_, link_id_);
     if (!sink.ok()) return sink.status();
     auto recorded = (*sink)->ReadCheckpoint();
     if (!recorded.ok()) return recorded.status();
@@ -438,7 +439,7 @@ class LinkImpl : public Link {
 
   // Schema migration and full copy (resumable), then the stage moves to incremental with the
   // source position at the end of the copy.
-  absl::Status Migrate(Sink* sink) {
+  absl::Status Migrate(CheckpointTables* sink) {
     const bool copy = HasMigrationType(link_, config::FULL);
     {
       std::lock_guard<std::mutex> lock(mu_);

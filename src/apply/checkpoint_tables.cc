@@ -1,0 +1,131 @@
+#include "apply/checkpoint_tables.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/system_schemas.h"
+#include "sql/destination_session.h"
+#include "sql/sql_literal.h"
+
+namespace duosync {
+
+std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vector<Gtid>& gtids,
+                             bool ignore_duplicates) {
+  std::string sql = absl::StrCat(ignore_duplicates ? "INSERT IGNORE INTO " : "INSERT INTO ", kMetaSchema,
+                                 ".applied (link_id, domain_id, server_id, seq) VALUES ");
+  for (size_t i = 0; i < gtids.size(); ++i) {
+    absl::StrAppend(&sql, i ? "," : "", "(", quoted_link_id, ",", gtids[i].domain, ",",
+                    gtids[i].server_id, ",", gtids[i].sequence, ")");
+  }
+  return sql;
+}
+
+CheckpointTables::CheckpointTables(std::unique_ptr<SqlConnection> conn, std::string link_id)
+    : conn_(std::move(conn)), link_id_(std::move(link_id)) {
+  AppendQuoted(link_id_, &quoted_link_id_);
+}
+
+absl::StatusOr<std::unique_ptr<CheckpointTables>> CheckpointTables::Connect(
+    const ConnectOptions& destination, std::string link_id, uint32_t origin) {
+  auto conn = ConnectDestination(destination, origin);
+  if (!conn.ok()) return conn.status();
+  return std::unique_ptr<CheckpointTables>(new CheckpointTables(std::move(*conn), std::move(link_id)));
+}
+
+absl::Status CheckpointTables::EnsureTables() {
+  return conn_->Execute(absl::StrCat(
+      "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".checkpoint ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY,"
+      "position TEXT NOT NULL,"
+      "source_commit_time BIGINT NOT NULL DEFAULT 0,"
+      "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
+      ") ENGINE=InnoDB;"
+      // Transactions applied above the checkpoint. The key makes a second application of the same
+      // source transaction fail instead of doubling it.
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
+      "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
+      "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
+      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB;"
+      // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
+      // the source position when the copy finished (apply idempotently up to it).
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
+      "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
+}
+
+absl::Status CheckpointTables::WriteStage(const std::string& stage, const std::string& copy_end) {
+  std::string sql = absl::StrCat("REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",");
+  AppendQuoted(stage, &sql);
+  sql += ",";
+  AppendQuoted(copy_end, &sql);
+  sql += ")";
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> CheckpointTables::ReadStage() {
+  auto rows = conn_->Query(absl::StrCat("SELECT stage, copy_end FROM ", kMetaSchema,
+                                        ".stage WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::make_pair(std::string("incremental"), std::string());
+  return std::make_pair((*rows)[0][0].value_or(""), (*rows)[0][1].value_or(""));
+}
+
+absl::StatusOr<std::optional<std::string>> CheckpointTables::ReadCheckpoint() {
+  auto rows = conn_->Query(absl::StrCat("SELECT position FROM ", kMetaSchema,
+                                        ".checkpoint WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<std::string>();
+  return std::optional<std::string>((*rows)[0][0].value_or(""));
+}
+
+absl::StatusOr<std::string> CheckpointTables::InitCheckpoint(const std::string& position) {
+  std::string sql = absl::StrCat("INSERT IGNORE INTO ", kMetaSchema,
+                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
+  AppendQuoted(position, &sql);
+  sql += ")";
+  absl::Status s = conn_->Execute(sql);
+  if (!s.ok()) return s;
+  auto recorded = ReadCheckpoint();
+  if (!recorded.ok()) return recorded.status();
+  return recorded->value_or(position);
+}
+
+absl::Status CheckpointTables::ResetCheckpoint(const std::string& position) {
+  std::string sql = absl::StrCat("START TRANSACTION; REPLACE INTO ", kMetaSchema,
+                                 ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
+  AppendQuoted(position, &sql);
+  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                  "; COMMIT");
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
+  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
+                                        ".applied WHERE link_id=", quoted_link_id_));
+  if (!rows.ok()) return rows.status();
+  std::vector<Gtid> out;
+  for (const auto& r : *rows) {
+    Gtid g;
+    if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) ||
+        !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
+        !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
+      return absl::DataLossError("unreadable row in duosync.applied");
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {
+  std::string sql = absl::StrCat("START TRANSACTION; UPDATE ", kMetaSchema, ".checkpoint SET position=");
+  AppendQuoted(position.ToString(), &sql);
+  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_, ";");
+  for (const auto& [domain, gtid] : position.domains()) {
+    absl::StrAppend(&sql, "DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                    " AND domain_id=", domain, " AND seq<=", gtid.sequence, ";");
+  }
+  sql += "COMMIT";
+  return conn_->Execute(sql);
+}
+
+}  // namespace duosync
