@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "base/names.h"
 #include "config/object_selector.h"
+#include "config/resolved_config.h"
 #include "config/row_filter.h"
 
 namespace duosync {
@@ -54,7 +55,7 @@ class Validator {
     p->set_fix(std::move(fix));
   }
 
-  bool case_insensitive() const { return p_.tenant_mode() != config::ORACLE; }
+  bool case_insensitive() const { return NamesCaseInsensitive(p_); }
 
   void CheckName() {
     if (p_.name().empty()) {
@@ -419,26 +420,6 @@ absl::StatusOr<config::Project> ParseProjectJson(absl::string_view json) {
         absl::StrCat("config is not valid project JSON: ", status.message().as_string()));
   }
   return project;
-}
-
-void ApplyDefaults(config::Project* p) {
-  if (p->tenant_mode() == config::TENANT_MODE_UNSPECIFIED) p->set_tenant_mode(config::MYSQL);
-  if (p->scenario() == config::SCENARIO_UNSPECIFIED) p->set_scenario(config::DATA_MIGRATION);
-  auto* endpoints = p->mutable_endpoints();
-  for (config::Endpoint* e : {endpoints->has_a() ? endpoints->mutable_a() : nullptr,
-                              endpoints->has_b() ? endpoints->mutable_b() : nullptr}) {
-    if (e != nullptr && e->tenant_mode() == config::TENANT_MODE_UNSPECIFIED) {
-      e->set_tenant_mode(p->tenant_mode());
-    }
-  }
-  for (config::Link* link : {p->has_forward() ? p->mutable_forward() : nullptr,
-                             p->has_reverse() ? p->mutable_reverse() : nullptr}) {
-    if (link != nullptr && link->dml_size() == 0) {
-      link->add_dml(config::INSERT);
-      link->add_dml(config::UPDATE);
-      link->add_dml(config::DELETE);
-    }
-  }
 }
 
 report::ValidationReport ValidateProject(const config::Project& project) {

@@ -18,11 +18,7 @@ inline constexpr int kManyObjectsWarning = 10000;
 // Parses JSON in protobuf's JSON mapping. Unknown fields and wrong types are InvalidArgument.
 absl::StatusOr<config::Project> ParseProjectJson(absl::string_view json);
 
-// Fills defaults that the product defines: tenant mode MYSQL, scenario DATA_MIGRATION, all three
-// DML ops when none is given, the endpoints' tenant mode from the project.
-void ApplyDefaults(config::Project* project);
-
-// Checks every rule. REQUIRES: ApplyDefaults ran.
+// Checks every rule. REQUIRES: ApplyDefaults (resolved_config.h) ran.
 report::ValidationReport ValidateProject(const config::Project& project);
 
 // "field: message (fix: ...)" for each error, joined by "; ".

@@ -331,14 +331,6 @@ class Migrator {
 
 }  // namespace
 
-void ApplyConcurrency(config::Concurrency level, FullMigrationOptions* o) {
-  switch (level) {
-    case config::SMOOTH: o->threads = 1; o->chunk_rows = 1000; break;
-    case config::FAST: o->threads = 8; o->chunk_rows = 10000; break;
-    default: o->threads = 4; o->chunk_rows = 5000; break;  // NORMAL
-  }
-}
-
 absl::Status RunFullMigration(const FullMigrationOptions& options,
                               const std::function<void(const FullMigrationProgress&)>& progress) {
   return Migrator(options, progress).Run();

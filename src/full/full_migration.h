@@ -47,9 +47,6 @@ struct FullMigrationProgress {
   int tables_total = 0;
 };
 
-// Threads and chunk sizes of the concurrency levels (documented in README).
-void ApplyConcurrency(config::Concurrency level, FullMigrationOptions* options);
-
 // Runs the schema and copy steps; resumable. `progress` is called from worker threads.
 absl::Status RunFullMigration(const FullMigrationOptions& options,
                               const std::function<void(const FullMigrationProgress&)>& progress);

@@ -1,32 +1,28 @@
-// One direction of a project: source endpoint -> destination endpoint, running its stages
-// (incremental migration for now) in a background thread.
+// One direction of a project: source endpoint -> destination endpoint, running its stages in a
+// background thread. The link's parts, along the data path:
+//   link_session      one connected run: initial migration, then feed -> planner -> applier;
+//   link_store        the record store's lifecycle (pump, truncation, replay);
+//   link_state        what the threads share with status readers;
+//   link.cc           the lifecycle: start, stop, retries with backoff, status.
 #ifndef DUOSYNC_SRC_LINK_LINK_H_
 #define DUOSYNC_SRC_LINK_LINK_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "base/link_direction.h"
-#include "duosync/config.pb.h"
+#include "config/resolved_config.h"
 #include "duosync/report.pb.h"
+#include "link/link_events.h"
 
 namespace duosync {
 
-// Events a link reports (numbered as DUO_EVENT_* in capi/duosync.h), with a JSON payload.
-enum LinkEvent {
-  kEventStage = 1, kEventProgress = 2, kEventConflict = 3, kEventError = 4, kEventVerify = 5
-};
-using LinkEventHandler = std::function<void(int event, const std::string& json)>;
-
 class Link {
  public:
-  // REQUIRES: `project` validated, defaults applied; the link exists in it.
-  static absl::StatusOr<std::unique_ptr<Link>> Create(const config::Project& project,
-                                                      LinkDirection direction);
+  // Unimplemented for a link without an INCREMENTAL stage.
+  static absl::StatusOr<std::unique_ptr<Link>> Create(const LinkConfig& config);
   virtual ~Link() = default;
 
   // Receives stage changes, conflicts and errors; called from the link's threads, must be quick.

@@ -10,12 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "route/loop_prevention.h"
 #include "base/names.h"
 #include "base/system_schemas.h"
 #include "config/object_selector.h"
+#include "config/resolved_config.h"
+#include "sql/catalog.h"
 #include "config/row_filter.h"
-#include "config/validation.h"
 
 namespace duosync {
 namespace {
@@ -69,13 +69,13 @@ absl::StatusOr<Privileges> ReadPrivileges(SqlConnection* conn) {
 
 class Prechecker {
  public:
-  explicit Prechecker(const config::Project& p) : p_(p) {}
+  explicit Prechecker(const ProjectConfig& c) : c_(c), p_(c.raw) {}
 
   report::PrecheckReport Run() {
-    Connect("a", p_.endpoints().a());
-    Connect("b", p_.endpoints().b());
-    CheckLink("forward", p_.forward(), "a", "b");
-    if (p_.has_reverse()) CheckLink("reverse", p_.reverse(), "b", "a");
+    Connect("a", c_.a);
+    Connect("b", c_.b);
+    CheckLink(c_.forward, "a", "b");
+    if (c_.reverse.has_value()) CheckLink(*c_.reverse, "b", "a");
     if (p_.scenario() == config::ACTIVE_ACTIVE) CheckActiveActive();
     bool ok = true;
     for (const auto& c : report_.checks()) ok = ok && c.status() != report::FAILED;
@@ -97,14 +97,14 @@ class Prechecker {
     return c;
   }
 
-  void Connect(const std::string& id, const config::Endpoint& e) {
-    auto conn = SqlConnection::Connect(ConnectOptionsFor(e));
+  void Connect(const std::string& id, const ConnectOptions& options) {
+    auto conn = SqlConnection::Connect(options);
     if (!conn.ok()) {
       Add("connectivity", id, "", report::FAILED, std::string(conn.status().message()),
           "check host, port, user and password, and that the server accepts connections from here");
       return;
     }
-    Add("connectivity", id, "", report::PASSED, absl::StrCat("connected to ", ConnectOptionsFor(e).Describe()));
+    Add("connectivity", id, "", report::PASSED, absl::StrCat("connected to ", options.Describe()));
     auto version = (*conn)->QueryValue("SELECT VERSION()");
     std::string v = version.ok() ? version->value_or("") : "";
     // MariaDB >= 10.3 and MySQL >= 5.7 speak the binlog protocol and GTIDs we rely on.
@@ -124,8 +124,8 @@ class Prechecker {
     conns_[id] = std::move(*conn);
   }
 
-  void CheckLink(const std::string& link_name, const config::Link& link, const std::string& src,
-                 const std::string& dst) {
+  void CheckLink(const LinkConfig& link, const std::string& src, const std::string& dst) {
+    const std::string link_name = LinkName(link.direction);
     SqlConnection* source = conns_.count(src) ? conns_[src].get() : nullptr;
     SqlConnection* dest = conns_.count(dst) ? conns_[dst].get() : nullptr;
     if (source == nullptr || dest == nullptr) {
@@ -134,7 +134,7 @@ class Prechecker {
           "fix the connectivity checks first");
       return;
     }
-    const bool incremental = HasMigrationType(link, config::INCREMENTAL);
+    const bool incremental = link.incremental;
     if (incremental) CheckBinlog(link_name, src, source);
     auto src_priv = ReadPrivileges(source);
     auto dst_priv = ReadPrivileges(dest);
@@ -151,8 +151,7 @@ class Prechecker {
                : "the source user lacks REPLICATION SLAVE, needed to read the binlog",
           repl ? "" : "GRANT REPLICATION SLAVE ON *.* TO the source user");
     }
-    const bool case_insensitive = p_.tenant_mode() != config::ORACLE;
-    ObjectSelector selector(EffectiveObjects(p_, link_name == "reverse"), case_insensitive);
+    ObjectSelector selector(link.objects, c_.case_insensitive);
     auto tables = ListTables(source);
     if (!tables.ok()) {
       Add("objects", src, link_name, report::FAILED, std::string(tables.status().message()));
@@ -166,8 +165,8 @@ class Prechecker {
     for (const TableRef& named : selector.named_tables()) {
       bool found = false;
       for (const TableRef& t : *tables) {
-        found = found || (NamesEqual(t.schema, named.schema, case_insensitive) &&
-                          NamesEqual(t.table, named.table, case_insensitive));
+        found = found || (NamesEqual(t.schema, named.schema, c_.case_insensitive) &&
+                          NamesEqual(t.table, named.table, c_.case_insensitive));
       }
       if (!found) missing.push_back(named.ToString());
     }
@@ -190,15 +189,14 @@ class Prechecker {
     CheckWritePrivileges(link_name, dst, *dst_priv, selected);
     CheckKeys(link_name, src, source, selected);
     CheckColumns(link_name, src, source, selected);
-    if (!HasMigrationType(link, config::SCHEMA)) CheckDestinationTables(link_name, dst, dest, selected);
+    if (!link.schema_migration) CheckDestinationTables(link_name, dst, dest, selected);
   }
 
   // Active-active needs: no triggers on synced tables, auto-increment keys that cannot collide,
   // origins that are not real server ids, and destinations where a session may set its origin.
   void CheckActiveActive() {
     if (!conns_.count("a") || !conns_.count("b")) return;
-    const bool ci = p_.tenant_mode() != config::ORACLE;
-    ObjectSelector selector(EffectiveObjects(p_, false), ci);
+    ObjectSelector selector(c_.forward.objects, c_.case_insensitive);
     auto tables = ListTables(conns_["a"].get());
     if (!tables.ok()) return;
     std::vector<SelectedTable> selected;
@@ -421,30 +419,15 @@ class Prechecker {
         ->mutable_objects()->Assign(missing.begin(), missing.end());
   }
 
-  const config::Project& p_;
+  const ProjectConfig& c_;
+  const config::Project& p_;  // c_.raw
   report::PrecheckReport report_;
   std::map<std::string, std::unique_ptr<SqlConnection>> conns_;
 };
 
 }  // namespace
 
-ConnectOptions ConnectOptionsFor(const config::Endpoint& e) {
-  ConnectOptions o;
-  o.host = e.host();
-  o.port = e.port();
-  o.user = e.user();
-  o.password = e.password();
-  if (e.has_tls()) {
-    o.tls = true;
-    o.tls_ca = e.tls().ca();
-    o.tls_cert = e.tls().cert();
-    o.tls_key = e.tls().key();
-    o.tls_verify_server_cert = e.tls().verify_server_cert();
-  }
-  return o;
-}
-
-report::PrecheckReport RunPrecheck(const config::Project& project) {
+report::PrecheckReport RunPrecheck(const ProjectConfig& project) {
   return Prechecker(project).Run();
 }
 

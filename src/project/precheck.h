@@ -7,17 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "duosync/config.pb.h"
 #include "duosync/report.pb.h"
-#include "sql/catalog.h"
-#include "sql/sql_connection.h"
+#include "config/resolved_config.h"
 
 namespace duosync {
 
-ConnectOptions ConnectOptionsFor(const config::Endpoint& endpoint);
-
-// Runs all checks. REQUIRES: `project` passed validation (defaults applied).
-report::PrecheckReport RunPrecheck(const config::Project& project);
+// Runs all checks. REQUIRES: `project` passed validation.
+report::PrecheckReport RunPrecheck(const ProjectConfig& project);
 
 }  // namespace duosync
 

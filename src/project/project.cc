@@ -11,94 +11,20 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "base/gtid_position.h"
-#include "full/full_migration.h"
 #include "link/link.h"
-#include "route/loop_prevention.h"
 #include "full/verifier.h"
 #include "project/precheck.h"
 #include "sql/catalog.h"
+#include "config/object_selector.h"
+#include "config/resolved_config.h"
 #include "config/validation.h"
+#include "project/event_dispatcher.h"
 
 namespace duosync {
 
-// Hands events to the host's callback from one thread of its own, so that user code never runs
-// inside a link's locks, and adds a progress event (the status) every second while running.
-class EventDispatcher {
- public:
-  using Callback = std::function<int(int event, const std::string& json)>;
-  explicit EventDispatcher(std::function<std::string()> status) : status_(std::move(status)) {}
-  ~EventDispatcher() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      cv_.notify_all();
-    }
-    if (thread_.joinable()) thread_.join();
-  }
-
-  void SetCallback(Callback cb) {
-    std::lock_guard<std::mutex> lock(mu_);
-    callback_ = std::move(cb);
-    ++generation_;
-    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
-  }
-
-  void Post(int event, std::string json) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!callback_) return;
-    queue_.emplace_back(event, std::move(json));
-    cv_.notify_all();
-  }
-
-  void SetRunning(bool running) {
-    std::lock_guard<std::mutex> lock(mu_);
-    running_ = running;
-  }
-
- private:
-  void Loop() {
-    auto next_progress = std::chrono::steady_clock::now();
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      cv_.wait_until(lock, next_progress, [this] { return stop_ || !queue_.empty(); });
-      if (stop_) break;
-      if (queue_.empty() && running_ && callback_) {
-        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        lock.unlock();
-        const std::string status = status_();
-        lock.lock();
-        queue_.emplace_back(kEventProgress, status);
-      } else if (queue_.empty()) {
-        next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      }
-      while (!queue_.empty() && callback_) {
-        auto [event, json] = std::move(queue_.front());
-        queue_.pop_front();
-        Callback cb = callback_;
-        const uint64_t generation = generation_;
-        lock.unlock();
-        const int rc = cb(event, json);  // a non-zero return unsubscribes
-        lock.lock();
-        // Only that callback: one set meanwhile stays subscribed.
-        if (rc != 0 && generation == generation_) callback_ = nullptr;
-      }
-      queue_.clear();
-    }
-  }
-
-  std::function<std::string()> status_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<int, std::string>> queue_;
-  Callback callback_;
-  uint64_t generation_ = 0;  // counts SetCallback calls
-  bool running_ = false;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
 struct Project::Rep {
-  config::Project config;
+  config::Project config;  // validated, defaults applied
+  ProjectConfig resolved;  // the same, resolved once for the stages
   report::ValidationReport validation;
   mutable std::mutex mu;
   std::vector<std::unique_ptr<Link>> links;  // guarded by mu
@@ -163,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Project>> Project::Create(absl::string_view confi
         absl::StrCat("invalid project config: ", SummarizeErrors(rep->validation)));
   }
   rep->config = *std::move(parsed);
+  rep->resolved = ResolveProject(rep->config);
   return std::unique_ptr<Project>(new Project(std::move(rep)));
 }
 
@@ -171,7 +98,7 @@ const std::string& Project::name() const { return rep_->config.name(); }
 std::string Project::ValidationJson() const { return ToJson(rep_->validation); }
 
 std::string Project::Precheck(bool* ok) {
-  report::PrecheckReport report = RunPrecheck(rep_->config);
+  report::PrecheckReport report = RunPrecheck(rep_->resolved);
   if (ok != nullptr) *ok = report.ok();
   return ToJson(report);
 }
@@ -183,10 +110,10 @@ absl::Status Project::Start() {
     return absl::UnimplementedError("ORACLE tenant mode links are not supported by this build");
   }
   rep_->links.clear();
-  std::vector<LinkDirection> directions = {LinkDirection::kForward};
-  if (rep_->config.has_reverse()) directions.push_back(LinkDirection::kReverse);
-  for (LinkDirection d : directions) {
-    auto link = Link::Create(rep_->config, d);
+  std::vector<const LinkConfig*> configs = {&rep_->resolved.forward};
+  if (rep_->resolved.reverse.has_value()) configs.push_back(&*rep_->resolved.reverse);
+  for (const LinkConfig* config : configs) {
+    auto link = Link::Create(*config);
     if (!link.ok()) return link.status();
     (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
       events->Post(e, json);
@@ -268,7 +195,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
     return absl::FailedPreconditionError("switchover needs the project running with its forward link only");
   }
   Link* forward = rep_->links[0].get();
-  auto a = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  auto a = SqlConnection::Connect(rep_->resolved.a);
   if (!a.ok()) return a.status();
   if (make_source_read_only) {
     absl::Status s = (*a)->Execute("SET GLOBAL read_only=ON");
@@ -296,7 +223,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
     absl::SleepFor(absl::Milliseconds(20));
   }
   forward->Stop();
-  auto b = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().b()));
+  auto b = SqlConnection::Connect(rep_->resolved.b);
   if (!b.ok()) return b.status();
   auto b_end = ReadBinlogPosition(b->get());
   if (!b_end.ok()) return b_end.status();
@@ -306,7 +233,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
   reverse->add_migration_types(config::INCREMENTAL);
   *reverse->mutable_dml() = cfg.forward().dml();
   *reverse->mutable_options() = cfg.forward().options();
-  auto link = Link::Create(reversed, LinkDirection::kReverse);
+  auto link = Link::Create(ResolveLink(reversed, LinkDirection::kReverse));
   if (!link.ok()) return link.status();
   (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
     events->Post(e, json);
@@ -319,11 +246,11 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
 
 absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string_view from) {
   std::lock_guard<std::mutex> lock(rep_->mu);
-  LinkDirection direction;
+  const LinkConfig* config = nullptr;
   if (link == "forward") {
-    direction = LinkDirection::kForward;
-  } else if (link == "reverse" && rep_->config.has_reverse()) {
-    direction = LinkDirection::kReverse;
+    config = &rep_->resolved.forward;
+  } else if (link == "reverse" && rep_->resolved.reverse.has_value()) {
+    config = &*rep_->resolved.reverse;
   } else {
     return absl::NotFoundError(absl::StrCat("no link '", link, "' in this project (forward",
                                             rep_->config.has_reverse() ? ", reverse)" : ")"));
@@ -341,27 +268,25 @@ absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string
     return rewound;
   }
   // Not started in this process: a link object just for the rewind.
-  auto l = Link::Create(rep_->config, direction);
+  auto l = Link::Create(*config);
   if (!l.ok()) return l.status();
   return (*l)->Replay(std::string(from));
 }
 
 absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
-  const config::Project& cfg = rep_->config;
-  auto source = SqlConnection::Connect(ConnectOptionsFor(cfg.endpoints().a()));
+  const ProjectConfig& cfg = rep_->resolved;
+  auto source = SqlConnection::Connect(cfg.a);
   if (!source.ok()) return source.status();
   auto tables = ListTables(source->get());
   if (!tables.ok()) return tables.status();
   VerifyOptions o;
-  o.source = ConnectOptionsFor(cfg.endpoints().a());
-  o.destination = ConnectOptionsFor(cfg.endpoints().b());
+  o.source = cfg.a;
+  o.destination = cfg.b;
   o.repair = repair;
-  o.origin = LoopGuardFor(cfg, LinkDirection::kForward).own_origin;
-  FullMigrationOptions levels;
-  ApplyConcurrency(cfg.forward().options().verify_concurrency(), &levels);
-  o.threads = levels.threads;
-  o.chunk_rows = levels.chunk_rows;
-  ObjectSelector selector(EffectiveObjects(cfg, false), cfg.tenant_mode() != config::ORACLE);
+  o.origin = cfg.forward.guard.own_origin;
+  o.threads = cfg.verify.threads;
+  o.chunk_rows = cfg.verify.chunk_rows;
+  ObjectSelector selector(cfg.forward.objects, cfg.case_insensitive);
   for (const TableRef& t : *tables) {
     if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
   }

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "config/object_selector.h"
+#include "base/table_ref.h"
 
 namespace duosync {
 

@@ -9,32 +9,17 @@
 #ifndef DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 #define DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 
-#include <cstdint>
-#include <string>
-
-#include "duosync/config.pb.h"
-#include "base/link_direction.h"
+#include "config/resolved_config.h"
+#include "base/table_ref.h"
 #include "base/transaction.h"
 
 namespace duosync {
 
-struct LoopGuard {
-  uint32_t own_origin = 0;          // session origin of this link's applier; 0 = untagged
-  uint32_t drop_origin = 0;         // the reader drops transactions of this origin; 0 = none
-  std::string drop_marker_link_id;  // the reader drops transactions marked by this link
-};
-
-// Reserved origins of the forward and reverse appliers (explicit, or derived from the name).
-std::pair<uint32_t, uint32_t> OriginIds(const config::Project& project);
-
-// The guard of one link; empty for a DATA_MIGRATION project.
-LoopGuard LoopGuardFor(const config::Project& project, LinkDirection direction);
-
-// The id a link records in duosync.checkpoint / duosync.applied: "<project>/<forward|reverse>".
-std::string LinkId(const config::Project& project, LinkDirection direction);
-
 // True when `txn` was applied by the opposite link, as the guard tells.
 bool IsEcho(const Transaction& txn, const LoopGuard& guard);
+
+// True when the reader must decode `table` for IsEcho: duosync.applied, under MARKER_TABLE.
+bool IsMarkerTable(const TableRef& table, const LoopGuard& guard);
 
 }  // namespace duosync
 

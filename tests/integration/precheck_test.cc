@@ -4,6 +4,7 @@
 #include "absl/strings/str_replace.h"
 #include "support/test_support.h"
 #include "config/validation.h"
+#include "config/resolved_config.h"
 
 namespace duosync {
 namespace {
@@ -45,7 +46,7 @@ class PrecheckTest : public ::testing::Test {
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     ApplyDefaults(&*parsed);
     EXPECT_TRUE(ValidateProject(*parsed).ok());
-    return RunPrecheck(*parsed);
+    return RunPrecheck(ResolveProject(*parsed));
   }
 
   static const report::Check* Find(const report::PrecheckReport& r, const std::string& name) {

@@ -1,4 +1,5 @@
 #include "config/validation.h"
+#include "config/resolved_config.h"
 
 #include <string>
 

@@ -1,0 +1,106 @@
+#include "link/link_session.h"
+
+#include "absl/strings/str_cat.h"
+#include "apply/checkpoint_tables.h"
+#include "base/status_macros.h"
+#include "base/system_schemas.h"
+#include "link/initial_migration.h"
+#include "link/reader_options.h"
+#include "source/binlog_reader.h"
+
+namespace duosync {
+
+absl::Status LinkSession::Run() {
+  made_progress_ = false;
+  auto tables = CheckpointTables::Connect(link_.destination, link_.id);
+  if (!tables.ok()) return tables.status();
+  auto recorded = (*tables)->ReadCheckpoint();
+  if (!recorded.ok()) return recorded.status();
+  if (!recorded->has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the checkpoint of link ", link_.id, " vanished from the destination's ", kMetaSchema,
+        ".checkpoint table; restart the project to record a new start"));
+  }
+  auto position = GtidPosition::Parse(**recorded);
+  if (!position.ok()) {
+    return absl::DataLossError(absl::StrCat("corrupt checkpoint: ", position.status().message()));
+  }
+  auto stage = (*tables)->ReadStage();
+  if (!stage.ok()) return stage.status();
+  if (stage->first != "incremental") {
+    DUO_RETURN_IF_ERROR(RunInitialMigration(link_, tables->get(), stop_, state_));
+    stage = (*tables)->ReadStage();
+    if (!stage.ok()) return stage.status();
+  }
+  auto copy_end = GtidPosition::Parse(stage->second);
+  if (!copy_end.ok()) return copy_end.status();
+  tables->reset();
+
+  auto applier = ParallelApplier::Start(ApplierOptionsFor(), *position);
+  if (!applier.ok()) return applier.status();
+  Planner planner(link_, [a = applier->get()](const Gtid& g) { return a->AlreadyApplied(g); }, *copy_end);
+  std::unique_ptr<TransactionFeed> feed;
+  StoreFeed* store_feed = nullptr;
+  if (store_ != nullptr) {
+    // The reader runs on its own (the pump); the applier reads the store from the checkpoint.
+    auto stored = store_->NewFeed(*position);
+    if (!stored.ok()) return stored.status();
+    store_feed = stored->get();
+    feed = std::move(*stored);
+  } else {
+    ReaderOptions options = ReaderOptionsFor(link_, &planner.router());
+    options.start = *position;
+    auto reader = BinlogReader::Open(options);
+    if (!reader.ok()) return reader.status();
+    feed = std::move(*reader);
+  }
+  state_->SessionStarted(applier->get(), feed.get());
+  absl::Status s = Follow(feed.get(), applier->get(), &planner);
+  if (store_feed != nullptr && store_feed->corrupt_at().has_value()) corrupt_at_ = store_feed->corrupt_at();
+  (*applier)->Stop();  // before the planner goes: tasks point into its routes
+  state_->SessionEnded((*applier)->progress());
+  // The applier's error is the cause when it cancelled the reader.
+  absl::Status applier_error = (*applier)->error();
+  return applier_error.ok() ? s : applier_error;
+}
+
+absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier, Planner* planner) {
+  while (!*stop_) {
+    DUO_RETURN_IF_ERROR(applier->error());
+    auto next = feed->Next();
+    if (!next.ok()) return *stop_ ? absl::OkStatus() : next.status();
+    if (!next->has_value()) {  // the reader is at the source's end (or the store's)
+      state_->ReaderIdle(store_ != nullptr ? store_->idle_position() : feed->position().ToString(),
+                         made_progress_);
+      continue;
+    }
+    state_->ReaderBusy();
+    auto planned = planner->Plan(std::move(**next), feed->position().ToString());
+    state_->NoteFiltered(planner->FilteredTables());
+    if (!planned.ok()) {
+      // Stop right before it: everything before it is applied and checkpointed.
+      absl::Status drained = applier->Drain();
+      return drained.ok() ? planned.status() : drained;
+    }
+    if (planned->echo) state_->AddEcho();
+    if (!planned->task.changes.empty()) made_progress_ = true;
+    DUO_RETURN_IF_ERROR(applier->Submit(std::move(planned->task)));
+  }
+  return absl::OkStatus();
+}
+
+ApplierOptions LinkSession::ApplierOptionsFor() const {
+  ApplierOptions a;
+  a.destination = link_.destination;
+  a.link_id = link_.id;
+  a.origin = link_.guard.own_origin;
+  a.resolver = resolver_;
+  a.workers = link_.apply_workers;
+  a.batch_transactions = link_.apply_batch_transactions;
+  a.batch_rows = link_.apply_batch_rows;
+  // A failed apply ends the session at once, not at the reader's next event.
+  a.on_failure = [state = state_] { state->CancelFeed(); };
+  return a;
+}
+
+}  // namespace duosync

@@ -1,0 +1,54 @@
+// LinkSession: one connected run of a link, from the destination's checkpoint on — the schema and
+// full migration stages when the link has not finished them, then the incremental stage: source
+// transactions (from the binlog, or from the record store the pump fills) through the planner
+// into the parallel applier. It resumes from the checkpoint, so whatever happened to the previous
+// session (even a commit whose reply was lost), nothing is applied twice.
+#ifndef DUOSYNC_SRC_LINK_LINK_SESSION_H_
+#define DUOSYNC_SRC_LINK_LINK_SESSION_H_
+
+#include <atomic>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "apply/conflict.h"
+#include "apply/parallel_applier.h"
+#include "config/resolved_config.h"
+#include "link/link_state.h"
+#include "link/link_store.h"
+#include "route/planner.h"
+#include "source/transaction_feed.h"
+
+namespace duosync {
+
+class LinkSession {
+ public:
+  // `store`: the link's record store while its pump runs, else null (read the binlog directly).
+  // `resolver`: active-active links only, else null. All outlive the session.
+  LinkSession(const LinkConfig& link, LinkState* state, LinkStore* store, ConflictResolver* resolver,
+              const std::atomic<bool>* stop)
+      : link_(link), state_(state), store_(store), resolver_(resolver), stop_(stop) {}
+
+  // Runs until `stop` is set (OK) or an error ends the session.
+  absl::Status Run();
+
+  // Whether the session applied something (the next retry may start with a short backoff).
+  bool made_progress() const { return made_progress_; }
+  // A corrupt record the session met in the store (cut the store there and read the source again).
+  const std::optional<RecordLocation>& corrupt_at() const { return corrupt_at_; }
+
+ private:
+  absl::Status Follow(TransactionFeed* feed, ParallelApplier* applier, Planner* planner);
+  ApplierOptions ApplierOptionsFor() const;
+
+  const LinkConfig& link_;
+  LinkState* state_;
+  LinkStore* store_;
+  ConflictResolver* resolver_;
+  const std::atomic<bool>* stop_;
+  bool made_progress_ = false;
+  std::optional<RecordLocation> corrupt_at_;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_LINK_LINK_SESSION_H_
