@@ -15,6 +15,7 @@
 
 #include "benchmark/benchmark.h"
 #include "store/record_store.h"
+#include "store/store_cursor.h"
 
 namespace duosync {
 namespace {

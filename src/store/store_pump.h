@@ -20,6 +20,7 @@
 
 #include "source/binlog_reader.h"
 #include "store/record_store.h"
+#include "store/store_cursor.h"
 #include "source/transaction_feed.h"
 
 namespace duosync {

@@ -60,6 +60,7 @@
 #include "base/gtid_position.h"
 #include "store/record_file.h"
 #include "store/record_store.h"
+#include "store/store_cursor.h"
 #include "store/store_codec.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"

@@ -1,4 +1,5 @@
 #include "store/record_store.h"
+#include "store/store_cursor.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
