@@ -20,36 +20,29 @@ using testing::Rows;
 using testing::ServerPair;
 using testing::StatusOf;
 
-class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
+class ActiveActiveTest : public testing::TwoServerTest, public ::testing::WithParamInterface<std::string> {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("aa_", GetParam());
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_, "; USE ", db_, ";"
-                           "CREATE TABLE counters (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
-                           "CREATE TABLE orders (id INT PRIMARY KEY, region CHAR(1) NOT NULL,"
-                           "  amount INT NOT NULL, note VARCHAR(40));"
-                           "INSERT INTO counters VALUES ('A', 0), ('B', 0)"));
-    }
-  }
-  void TearDown() override {
-    if (project_) (void)project_->Stop();
+  ActiveActiveTest() : TwoServerTest("aa_") {}
+  std::string DatabaseName() const override { return absl::StrCat("aa_", GetParam()); }
+  Side SideA() const override { return Tables(); }
+  Side SideB() const override { return Tables(); }
+  static Side Tables() {
+    Side side;
+    side.sql = "CREATE TABLE counters (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
+               "CREATE TABLE orders (id INT PRIMARY KEY, region CHAR(1) NOT NULL,"
+               "  amount INT NOT NULL, note VARCHAR(40));"
+               "INSERT INTO counters VALUES ('A', 0), ('B', 0)";
+    return side;
   }
 
   // With `data_dir`, both links keep a record store there.
-  std::string Config(const std::string& extra = "", const std::string& data_dir = "") {
-    const std::string store = data_dir.empty() ? "" : R"(, "options": {"retention_hours": 1})";
-    return absl::StrCat(
-        // A project of its own name per variant: a name reused would resume from the checkpoints
-        // the earlier test left, and replay this test's setup writes on both sides.
-        R"({"name": ")", db_, data_dir.empty() ? "" : "_store", R"(", "scenario": "ACTIVE_ACTIVE", )",
-        data_dir.empty() ? "" : absl::StrCat(R"("data_dir": ")", data_dir, R"(", )"), R"("endpoints": {"a": )",
-        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
-        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"rules": {"whitelist": [")",
-        db_, R"(.*"]}})", store, R"(}, "reverse": {"migration_types": ["INCREMENTAL"])", store, R"(},
-        "active_active": {"loop_prevention": ")", GetParam(), R"(")", extra, "}}");
+  std::string ActiveActiveConfig(const std::string& data_dir = "") {
+    // A project of its own name per variant: a name reused would resume from the checkpoints
+    // the earlier test left, and replay this test's setup writes on both sides.
+    testing::ConfigBuilder config(data_dir.empty() ? db_ : db_ + "_store");
+    config.Whitelist(db_ + ".*").ActiveActive(absl::StrCat(R"({"loop_prevention": ")", GetParam(), R"("})"));
+    if (!data_dir.empty()) config.RecordStores(data_dir);
+    return config.Json();
   }
 
   // Writes `n` transactions in region `region` on keys it owns.
@@ -78,20 +71,16 @@ class ActiveActiveTest : public ::testing::TestWithParam<std::string> {
   }
 
   void RunDisjointWrites(const std::string& config);
-
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_;
-  std::unique_ptr<Project> project_;
 };
 
 TEST_P(ActiveActiveTest, ConcurrentDisjointWritesReachTheOtherSideOnceAndNeverEcho) {
-  RunDisjointWrites(Config());
+  RunDisjointWrites(ActiveActiveConfig());
 }
 
 TEST_P(ActiveActiveTest, WithRecordStoresOnBothLinksWritesArriveOnceAndNeverEcho) {
   char tmpl[] = "/tmp/duosync-aa-store-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
-  RunDisjointWrites(Config("", tmpl));
+  RunDisjointWrites(ActiveActiveConfig(tmpl));
   const report::ProjectStatus status = StatusOf(*project_);
   for (const auto& link : status.links()) {
     EXPECT_GT(link.store().transactions(), 0u) << link.name();
@@ -101,10 +90,7 @@ TEST_P(ActiveActiveTest, WithRecordStoresOnBothLinksWritesArriveOnceAndNeverEcho
 }
 
 void ActiveActiveTest::RunDisjointWrites(const std::string& config) {
-  auto p = Project::Create(config);
-  ASSERT_TRUE(p.ok()) << p.status();
-  project_ = std::move(*p);
-  ASSERT_TRUE(project_->Start().ok());
+  StartProject(config);
   constexpr int kPerRegion = 1500;
   std::thread wa([&] { Write(ServerPair::A(), db_, 'A', kPerRegion); });
   std::thread wb([&] { Write(ServerPair::B(), db_, 'B', kPerRegion); });
@@ -141,20 +127,18 @@ namespace {
 class ConflictPolicyTest : public testing::TwoServerTest {
  protected:
   ConflictPolicyTest() : TwoServerTest("cp_") {}
-  void SetUp() override {
-    TwoServerTest::SetUp();
-    CreateBoth("CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
-               "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)");
+  Side SideA() const override { return Hot(); }
+  Side SideB() const override { return Hot(); }
+  static Side Hot() {
+    Side side;
+    side.sql = "CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
+               "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)";
+    return side;
   }
 
   void Start(const std::string& conflicts) {
-    const std::string config = absl::StrCat(
-        R"({"name": ")", db_, R"(", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )",
-        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
-        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"rules": {"whitelist": [")",
-        db_, R"(.*"]}}}, "reverse": {"migration_types": ["INCREMENTAL"]},
-        "active_active": {"conflicts": )", conflicts, "}}");
-    StartProject(config);
+    StartProject(
+        Config().Whitelist(db_ + ".*").ActiveActive(absl::StrCat(R"({"conflicts": )", conflicts, "}")).Json());
   }
 
   // Both regions change row 1 while the links are down, then the links start.
@@ -172,7 +156,7 @@ class ConflictPolicyTest : public testing::TwoServerTest {
 
   void WaitForConflicts(uint64_t n) {
     auto total = [this] {
-      const auto s = StatusOf(*project_);
+      const auto s = testing::StatusOf(*project_);
       uint64_t t = 0;
       for (const auto& l : s.links()) t += l.conflicts();
       return t;

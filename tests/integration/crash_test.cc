@@ -42,11 +42,11 @@ void KillNineAtRandomPoints(int workers, bool store = false) {
   auto b = Connect(ServerPair::B());
   const std::string db = absl::StrCat("crash", workers, store ? "s" : "");
   for (SqlConnection* c : {a.get(), b.get()}) {
-    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
-                         "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
-                         "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64));"
-                         "CREATE TABLE log (seq INT PRIMARY KEY, at DATETIME(6));"
-                         "INSERT INTO counter VALUES (1, 0)"));
+    testing::ResetDatabase(c, db,
+                           "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+                           "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64));"
+                           "CREATE TABLE log (seq INT PRIMARY KEY, at DATETIME(6));"
+                           "INSERT INTO counter VALUES (1, 0)");
   }
   // On the destination, count every applied counter update: a transaction applied twice shows
   // up here even though the row image alone would hide it.
@@ -61,14 +61,11 @@ void KillNineAtRandomPoints(int workers, bool store = false) {
   const std::string config_path = dir + "/project.json";
   {
     std::ofstream out(config_path);
-    out << R"({"name": ")" << db << R"(", )"
-        << (store ? R"("data_dir": ")" + dir + R"(/data", )" : std::string())
-        << R"("endpoints": {"a": )" << ServerPair::A().EndpointJson()
-        << R"(, "b": )" << ServerPair::B().EndpointJson()
-        << R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": )"
-        << workers << (store ? R"(, "retention_hours": 1, "store_segment_mb": 1)" : "")
-        << R"(}, "objects": {"import": ")" << db << ".counter|" << db << ".items|" << db
-        << R"(.log"}}})";
+    testing::ConfigBuilder config(db);
+    config.Import(absl::StrCat(db, ".counter|", db, ".items|", db, ".log"))
+        .ForwardOptions(absl::StrCat(R"({"apply_workers": )", workers, "}"));
+    if (store) config.RecordStores(dir + "/data").ForwardOptions(R"({"store_segment_mb": 1})");
+    out << config.Json();
   }
   const std::string log_path = dir + "/link.log";
   pid_t link = StartLinkProcess(config_path, log_path);
@@ -170,10 +167,10 @@ TEST(CrashTest, KillNineDuringTwoWayTrafficLosesAndDoublesNothing) {
   auto b = Connect(ServerPair::B());
   const std::string db = "crash_aa";
   for (SqlConnection* c : {a.get(), b.get()}) {
-    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, "; USE ", db, ";"
-                         "CREATE TABLE counter (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
-                         "CREATE TABLE log (seq INT PRIMARY KEY, region CHAR(1), at DATETIME(6));"
-                         "INSERT INTO counter VALUES ('A', 0), ('B', 0)"));
+    testing::ResetDatabase(c, db,
+                           "CREATE TABLE counter (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
+                           "CREATE TABLE log (seq INT PRIMARY KEY, region CHAR(1), at DATETIME(6));"
+                           "INSERT INTO counter VALUES ('A', 0), ('B', 0)");
   }
   char dir_template[] = "/tmp/duosync-crash-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
@@ -181,11 +178,12 @@ TEST(CrashTest, KillNineDuringTwoWayTrafficLosesAndDoublesNothing) {
   const std::string config_path = dir + "/project.json";
   {
     std::ofstream out(config_path);
-    out << R"({"name": ")" << db << R"(", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )"
-        << ServerPair::A().EndpointJson() << R"(, "b": )" << ServerPair::B().EndpointJson()
-        << R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": 8},
-              "objects": {"rules": {"whitelist": [")" << db << R"(.*"]}}},
-              "reverse": {"migration_types": ["INCREMENTAL"], "options": {"apply_workers": 8}}})";
+    out << testing::ConfigBuilder(db)
+               .Whitelist(db + ".*")
+               .ActiveActive()
+               .ForwardOptions(R"({"apply_workers": 8})")
+               .ReverseOptions(R"({"apply_workers": 8})")
+               .Json();
   }
   const std::string log_path = dir + "/link.log";
   pid_t link = StartLinkProcess(config_path, log_path);

@@ -15,37 +15,38 @@ using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
 
-class DdlSyncTest : public ::testing::Test {
+class DdlSyncTest : public testing::TwoServerTest {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("ddl_");
-    Exec(a_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
-    Exec(b_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "_b; CREATE DATABASE ", db_, "_b"));
-    const std::string t = "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10), n INT NOT NULL DEFAULT 0)";
-    Exec(a_.get(), absl::StrCat("USE ", db_, "; ", t));
-    Exec(b_.get(), absl::StrCat("USE ", db_, "_b; ", t, "; CREATE INDEX by_n ON t (n)"));  // already there
-    const std::string config = absl::StrCat(
-        R"({"name": ")", db_, R"(", "endpoints": {"a": )", ServerPair::A().EndpointJson(), R"(, "b": )",
-        ServerPair::B().EndpointJson(), R"(}, "forward": {"migration_types": ["INCREMENTAL"], "ddl": true,
-        "objects": {"rules": {"whitelist": [")", db_, R"(.*"], "schema_renames": {")", db_, R"(": ")", db_,
-        R"(_b"}}}}})");
-    config_ = config;
-    project_ = std::move(*Project::Create(config));
-    ASSERT_TRUE(project_->Start().ok());
+  DdlSyncTest() : TwoServerTest("ddl_") {}
+  // A table on each side; B's copy lives under a renamed schema and has an index already.
+  Side SideA() const override {
+    Side side;
+    side.sql = kTable;
+    return side;
   }
-  void TearDown() override { (void)project_->Stop(); }
+  Side SideB() const override {
+    Side side;
+    side.database = db_ + "_b";
+    side.sql = absl::StrCat(kTable, "; CREATE INDEX by_n ON t (n)");
+    return side;
+  }
+  static constexpr const char* kTable =
+      "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10), n INT NOT NULL DEFAULT 0)";
+
+  void SetUp() override {
+    TwoServerTest::SetUp();
+    StartProject(Config()
+                     .Forward(R"({"ddl": true})")
+                     .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"], "schema_renames": {")",
+                                           db_, R"(": ")", db_, R"(_b"}}})"))
+                     .Json());
+  }
 
   std::vector<std::string> Columns(SqlConnection* c, const std::string& db, const std::string& table) {
     return Rows(c, absl::StrCat("SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT FROM "
                                 "information_schema.COLUMNS WHERE TABLE_SCHEMA='", db, "' AND TABLE_NAME='",
                                 table, "' ORDER BY ORDINAL_POSITION"));
   }
-
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_, config_;
-  std::unique_ptr<Project> project_;
 };
 
 TEST_F(DdlSyncTest, EverySupportedDdlAppliesInOrderUnderConcurrentDml) {
@@ -105,8 +106,7 @@ TEST_F(DdlSyncTest, RowsOfATableRenamedSinceDecodeFromTheBinlog) {
   Exec(a_.get(), absl::StrCat("USE ", db_, "; CREATE TABLE t2 (id INT PRIMARY KEY, v VARCHAR(10));"
                               "INSERT INTO t2 VALUES (1, 'one'), (2, 'two'); RENAME TABLE t2 TO t3;"
                               "INSERT INTO t3 VALUES (3, 'three')"));
-  project_ = std::move(*Project::Create(config_));
-  ASSERT_TRUE(project_->Start().ok());
+  RestartProject();
   for (int i = 0; i < 300; ++i) {
     auto r = b_->Query(absl::StrCat("SELECT * FROM ", db_, "_b.t3 ORDER BY id"));
     if (r.ok() && r->size() == 3) break;

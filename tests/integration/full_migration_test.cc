@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -18,70 +17,50 @@ using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
 
-class FullMigrationTest : public ::testing::Test {
+class FullMigrationTest : public testing::TwoServerTest {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("fm_");
-    Exec(a_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_,
-                                " CHARACTER SET latin1 COLLATE latin1_swedish_ci"));
-    Exec(b_.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db_));
-    Exec(a_.get(), absl::StrCat("USE ", db_, ";"
+  FullMigrationTest() : TwoServerTest("fm_") {}
+  // The source holds every type in enough rows for several chunks; the destination has nothing
+  // (the schema migration creates the database).
+  Side SideA() const override {
+    Side side;
+    side.create_options = "CHARACTER SET latin1 COLLATE latin1_swedish_ci";
+    side.sql =
         "CREATE TABLE big (id INT PRIMARY KEY, k INT NOT NULL, name VARCHAR(40) CHARACTER SET utf8mb4,"
         "  price DECIMAL(10,2), f FLOAT, d DOUBLE, bits BIT(10), at DATETIME(6), ts TIMESTAMP(3) NULL,"
         "  blob_col BLOB, e ENUM('x','y'), secret VARCHAR(10), KEY by_k (k), UNIQUE KEY by_name (name));"
-        "CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b))"));
-    // Enough rows for several chunks, with every type in play.
-    Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO big SELECT seq, seq % 97, CONCAT('n', seq, '✓'),"
+        "CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b));"
+        "INSERT INTO big SELECT seq, seq % 97, CONCAT('n', seq, '✓'),"
         " seq / 7, seq / 3.0, seq / 11.0, seq % 1024, '2024-01-01 00:00:00' + INTERVAL seq SECOND,"
         " FROM_UNIXTIME(1700000000 + seq), UNHEX(MD5(seq)), IF(seq % 2, 'x', 'y'), 's'"
         " FROM seq_1_to_30000;"
         "INSERT INTO pairs SELECT seq % 50, CONCAT('b', seq), seq FROM seq_1_to_2000;"
         "CREATE VIEW cheap AS SELECT id, name FROM big WHERE price < 10;"
-        "CREATE VIEW cheap_count AS SELECT COUNT(*) AS n FROM cheap"));
+        "CREATE VIEW cheap_count AS SELECT COUNT(*) AS n FROM cheap";
+    return side;
   }
-  void TearDown() override {
-    if (project_) (void)project_->Stop();
-  }
-
-  std::string Config(const std::string& objects, const std::string& options = "",
-                     const std::string& concurrency = "FAST") {
-    return absl::StrCat(R"({"name": ")", db_, R"(", "endpoints": {"a": )", ServerPair::A().EndpointJson(),
-                        R"(, "b": )", ServerPair::B().EndpointJson(),
-                        R"(}, "forward": {"migration_types": ["SCHEMA", "FULL", "INCREMENTAL"],
-                        "options": {"full_concurrency": ")", concurrency, R"(")", options,
-                        R"(}, "objects": )", objects, "}}");
+  Side SideB() const override {
+    Side side;
+    side.create = false;
+    return side;
   }
 
-  void StartProject(const std::string& config) {
-    auto p = Project::Create(config);
-    ASSERT_TRUE(p.ok()) << p.status();
-    project_ = std::move(*p);
-    absl::Status s = project_->Start();
-    ASSERT_TRUE(s.ok()) << s;
-  }
-
-  report::LinkStatus Forward() {
-    report::ProjectStatus s;
-    (void)google::protobuf::util::JsonStringToMessage(project_->StatusJson(), &s);
-    return s.links_size() ? s.links(0) : report::LinkStatus();
-  }
-
-  void ExpectEventuallySame(const std::string& query, int seconds = 60) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      auto ra = a_->Query(query);
-      auto rb = b_->Query(query);
-      if (ra.ok() && rb.ok() && *ra == *rb) return;
-      if (Forward().stage() == "failed") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Schema, full and incremental migration of `objects` (a text import when it is not JSON).
+  std::string MigrationConfig(const std::string& objects, const std::string& options = "{}",
+                              const std::string& concurrency = "FAST") {
+    testing::ConfigBuilder config = Config();
+    config.MigrationTypes({config::SCHEMA, config::FULL, config::INCREMENTAL})
+        .ForwardOptions(absl::StrCat(R"({"full_concurrency": ")", concurrency, R"("})"))
+        .ForwardOptions(options);
+    if (objects[0] == '{') {
+      config.Objects(objects);
+    } else {
+      config.Import(objects);
     }
-    EXPECT_EQ(Rows(a_.get(), query), Rows(b_.get(), query)) << project_->StatusJson();
+    return config.Json();
   }
 
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_;
-  std::unique_ptr<Project> project_;
+  report::LinkStatus Forward() { return testing::LinkStatusOf(*project_); }
 };
 
 TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHandsOver) {
@@ -100,7 +79,7 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
       ++next;
     }
   });
-  StartProject(Config(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
+  StartProject(MigrationConfig(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
   testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(60));
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
   EXPECT_GE(Forward().full_rows_copied(), 30000u);
@@ -109,15 +88,16 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
   stop = true;
   writer.join();
   ExpectEventuallySame(absl::StrCat("SELECT id, k, name, price, HEX(f), d, bits + 0, at, ts, MD5(blob_col), e, secret "
-                                    "FROM ", db_, ".big ORDER BY id"));
-  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"));
+                                    "FROM ", db_, ".big ORDER BY id"),
+                       "", 60);
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"), "", 60);
   // Our verification agrees with the independent full compare above.
   bool equal = false;
   auto report = project_->Verify(false, &equal);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(equal) << *report;
   // Views came across after their tables, and read the same.
-  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".cheap_count"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".cheap_count"), "", 60);
   // The schema came across: charset, indexes.
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
                                         "WHERE SCHEMA_NAME='", db_, "'"))[0], "latin1");
@@ -126,7 +106,7 @@ TEST_F(FullMigrationTest, CopiesIntoAnEmptyDestinationUnderConcurrentWritesAndHa
 }
 
 TEST_F(FullMigrationTest, PostIndexingAddsTheSecondaryIndexesAfterTheLoad) {
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), R"(, "post_indexing": true)"));
+  StartProject(MigrationConfig(db_ + ".big", R"({"post_indexing": true})"));
   testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(60));
   ASSERT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS "
@@ -137,7 +117,7 @@ TEST_F(FullMigrationTest, PostIndexingAddsTheSecondaryIndexesAfterTheLoad) {
 
 TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
   // SMOOTH: one thread, small chunks, so the stop lands in the middle of the copy.
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})"), "", "SMOOTH"));
+  StartProject(MigrationConfig(db_ + ".big", "{}", "SMOOTH"));
   // Stop as soon as some chunks are in.
   testing::WaitFor([&] { return Forward().full_rows_copied() > 0; }, absl::Seconds(10),
                    absl::Milliseconds(5));
@@ -147,8 +127,9 @@ TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
   ASSERT_EQ(progress.size(), 1u);
   EXPECT_EQ(progress[0].substr(progress[0].find('|')), "|0") << "stopped before the copy ended";
   project_.reset();
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.big"})")));
-  ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), SUM(id), MD5(GROUP_CONCAT(name ORDER BY id)) FROM ", db_, ".big"));
+  StartProject(MigrationConfig(db_ + ".big"));
+  ExpectEventuallySame(
+      absl::StrCat("SELECT COUNT(*), SUM(id), MD5(GROUP_CONCAT(name ORDER BY id)) FROM ", db_, ".big"), "", 60);
   EXPECT_EQ(Forward().stage(), "incremental");
 }
 
@@ -156,21 +137,21 @@ TEST_F(FullMigrationTest, RefusesANonEmptyDestinationUnlessAllowed) {
   Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".pairs (a INT NOT NULL, "
                               "b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b)); INSERT INTO ", db_,
                               ".pairs VALUES (1, 'b1', 100)"));
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})")));
+  StartProject(MigrationConfig(db_ + ".pairs"));
   absl::Status s = project_->Wait(absl::Seconds(60));
   EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
   EXPECT_NE(std::string(s.message()).find("not empty"), std::string::npos) << s;
   (void)project_->Stop();
   project_.reset();
   Exec(b_.get(), "DELETE FROM duosync.checkpoint; DELETE FROM duosync.stage");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})"), R"(, "allow_nonempty_destination": true)"));
-  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"));
+  StartProject(MigrationConfig(db_ + ".pairs", R"({"allow_nonempty_destination": true})"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY a, b"), "", 60);
 }
 
 TEST_F(FullMigrationTest, ADifferentExistingTableIsNamed) {
   Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".pairs (a INT NOT NULL, "
                               "b VARCHAR(99) NOT NULL, v INT, PRIMARY KEY (a, b))"));
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.pairs"})")));
+  StartProject(MigrationConfig(db_ + ".pairs"));
   absl::Status s = project_->Wait(absl::Seconds(60));
   EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
   EXPECT_NE(std::string(s.message()).find("varchar(99)"), std::string::npos) << s;
@@ -186,10 +167,7 @@ namespace {
 class VerificationTest : public FullMigrationTest {
  protected:
   std::string VerifyConfig() {
-    return absl::StrCat(R"({"name": ")", db_, R"(", "endpoints": {"a": )", ServerPair::A().EndpointJson(),
-                        R"(, "b": )", ServerPair::B().EndpointJson(),
-                        R"(}, "forward": {"migration_types": ["INCREMENTAL", "FULL_VERIFICATION"],
-                        "objects": {"import": ")", db_, R"(.v"}}})");
+    return Config().MigrationTypes({config::INCREMENTAL, config::FULL_VERIFICATION}).Import(db_ + ".v").Json();
   }
 };
 

@@ -23,12 +23,8 @@ class IncrementalTest : public testing::TwoServerTest {
     Exec(a_.get(), "SET GLOBAL read_only=OFF");  // a switchover test may leave A read-only
   }
 
-  std::string Config(const std::string& objects, const std::string& extra = "") {
-    return absl::StrCat(R"({"name": ")", db_, R"(", "endpoints": {"a": )",
-                        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
-                        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": )", objects,
-                        extra, "}}");
-  }
+  // Syncs db_.`table` alone.
+  std::string TableConfig(const std::string& table) { return Config().Import(db_ + "." + table).Json(); }
 
   // Waits until the project reports a failed link; returns its status JSON.
   std::string WaitForFailure() {
@@ -54,7 +50,7 @@ class IncrementalTest : public testing::TwoServerTest {
 
 TEST_F(IncrementalTest, AppliesInsertsUpdatesDeletesInOrder) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c');"
                               "UPDATE t SET v='bb' WHERE id=2; DELETE FROM t WHERE id=3;"
                               "BEGIN; INSERT INTO t VALUES (4,'d'); UPDATE t SET id=5 WHERE id=4; COMMIT"));
@@ -77,7 +73,7 @@ TEST_F(IncrementalTest, RoundTripsEveryTypeFamily) {
       bin BINARY(4), vbin VARBINARY(300), tt TINYTEXT, tx TEXT, mt MEDIUMTEXT, lt LONGTEXT,
       tb TINYBLOB, bl BLOB, mb MEDIUMBLOB, lb LONGBLOB, j JSON, e ENUM('x','y','z'),
       st SET('a','b','c','d','e','f','g','h','i')))");
-  StartProject(Config(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
+  StartProject(Config().Whitelist(db_ + ".*").Json());
   Exec(a_.get(), absl::StrCat("USE ", db_, ";", R"(
     INSERT INTO ints VALUES
       (1, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295,
@@ -127,10 +123,11 @@ TEST_F(IncrementalTest, RenamesRowFiltersColumnsAndDmlChoice) {
                               "_b.dst (id INT PRIMARY KEY, region VARCHAR(10), amount INT, "
                               "extra INT NOT NULL DEFAULT 7)"));
   CreateBoth("CREATE TABLE no_delete (id INT PRIMARY KEY, v INT)");
-  StartProject(Config(absl::StrCat(
-      R"({"tables": [{"schema": ")", db_, R"(", "table": "src", "rename": ")", db_,
-      R"(_b.dst", "where": "region IN ('eu', 'us') AND amount >= 10",
-          "columns": ["id", "region", "amount"]}]})"), ""));
+  StartProject(Config()
+                   .Objects(absl::StrCat(R"({"tables": [{"schema": ")", db_, R"(", "table": "src", "rename": ")",
+                                         db_, R"(_b.dst", "where": "region IN ('eu', 'us') AND amount >= 10",
+                                         "columns": ["id", "region", "amount"]}]})"))
+                   .Json());
   Exec(a_.get(), absl::StrCat("USE ", db_, ";",
       "INSERT INTO src VALUES (1,'eu',10,'s1'),(2,'asia',50,'s2'),(3,'us',5,'s3'),(4,'us',20,'s4');"
       "UPDATE src SET amount = 30 WHERE id = 3;"       // enters the filter: INSERT
@@ -147,8 +144,7 @@ TEST_F(IncrementalTest, RenamesRowFiltersColumnsAndDmlChoice) {
   Exec(b_.get(), absl::StrCat("DROP DATABASE ", db_, "_b"));
 
   // DML choice: deletes are not synced.
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.no_delete"})"),
-                      R"(, "dml": ["INSERT", "UPDATE"])"));
+  StartProject(Config().Import(db_ + ".no_delete").Forward(R"({"dml": ["INSERT", "UPDATE"]})").Json());
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO no_delete VALUES (1,1),(2,2);"
                               "DELETE FROM no_delete WHERE id=1; UPDATE no_delete SET v=20 WHERE id=2;"
                               "INSERT INTO no_delete VALUES (3,3)"));
@@ -158,7 +154,7 @@ TEST_F(IncrementalTest, RenamesRowFiltersColumnsAndDmlChoice) {
 
 TEST_F(IncrementalTest, TablesWithoutKeysAreFilteredAndReported) {
   CreateBoth("CREATE TABLE keyed (id INT PRIMARY KEY); CREATE TABLE loose (v INT)");
-  StartProject(Config(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"]}})")));
+  StartProject(Config().Whitelist(db_ + ".*").Json());
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO loose VALUES (1); INSERT INTO keyed VALUES (1)"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".keyed"));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".loose"))[0], "0");
@@ -169,7 +165,7 @@ TEST_F(IncrementalTest, ResumesFromCheckpointWithoutLossOrDoubles) {
   CreateBoth("CREATE TABLE counter (id INT PRIMARY KEY, n INT)");
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".counter VALUES (1, 0)"));
   Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".counter VALUES (1, 0)"));
-  const std::string config = Config(absl::StrCat(R"({"import": ")", db_, R"(.counter"})"));
+  const std::string config = TableConfig("counter");
   StartProject(config);
   for (int i = 0; i < 50; ++i) Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".counter SET n = n + 1"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
@@ -185,7 +181,7 @@ TEST_F(IncrementalTest, ResumesFromCheckpointWithoutLossOrDoubles) {
 TEST_F(IncrementalTest, StartsAtSourceEndAndRecordsItBeforeRunning) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));  // before the start: not synced
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   EXPECT_EQ(Checkpoint(), Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0]);
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (2)"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"), "SELECT 2");
@@ -194,7 +190,7 @@ TEST_F(IncrementalTest, StartsAtSourceEndAndRecordsItBeforeRunning) {
 TEST_F(IncrementalTest, SchemaMismatchStopsWithoutAdvancingCheckpoint) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT)");
   Exec(b_.get(), absl::StrCat("ALTER TABLE ", db_, ".t DROP COLUMN v"));
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   const std::string before = Checkpoint();
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 1)"));
   std::string status = WaitForFailure();
@@ -206,7 +202,7 @@ TEST_F(IncrementalTest, SchemaMismatchStopsWithoutAdvancingCheckpoint) {
 
 TEST_F(IncrementalTest, DroppedDestinationTableStopsTheLink) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(b_.get(), absl::StrCat("DROP TABLE ", db_, ".t"));
   const std::string before = Checkpoint();
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));
@@ -218,7 +214,7 @@ TEST_F(IncrementalTest, DroppedDestinationTableStopsTheLink) {
 TEST_F(IncrementalTest, MissingDestinationRowStopsTheLink) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT)");
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 1)"));
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".t SET v = 2 WHERE id = 1"));
   std::string status = WaitForFailure();
   EXPECT_NE(status.find("found no such row"), std::string::npos) << status;
@@ -227,7 +223,7 @@ TEST_F(IncrementalTest, MissingDestinationRowStopsTheLink) {
 
 TEST_F(IncrementalTest, StatementFormatTransactionStopsTheLinkBeforeIt) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
   WaitCheckpointAtSourceEnd();
@@ -241,7 +237,7 @@ TEST_F(IncrementalTest, StatementFormatTransactionStopsTheLinkBeforeIt) {
 
 TEST_F(IncrementalTest, SourceRestartMidStreamCatchesUp) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT)");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   for (int i = 0; i < 100; ++i) Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (", i, ", 0)"));
   ASSERT_TRUE(ServerPair::A().Restart().ok());
   a_ = Connect(ServerPair::A());
@@ -261,7 +257,7 @@ namespace {
 // instead of guessing.
 TEST_F(IncrementalTest, RowsFromBeforeADdlDecodeByNameOnReplay) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))");
-  const std::string config = Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})"));
+  const std::string config = TableConfig("t");
   StartProject(config);
   ASSERT_TRUE(project_->Stop().ok());
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t VALUES (1, 'old')"));
@@ -276,7 +272,7 @@ TEST_F(IncrementalTest, RowsFromBeforeADdlDecodeByNameOnReplay) {
 
 TEST_F(IncrementalTest, RowsFromBeforeADdlWithoutNamesStopTheLinkClearly) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10))");
-  const std::string config = Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})"));
+  const std::string config = TableConfig("t");
   StartProject(config);
   ASSERT_TRUE(project_->Stop().ok());
   Exec(a_.get(), "SET GLOBAL binlog_row_metadata=MINIMAL");
@@ -299,7 +295,7 @@ namespace {
 
 TEST_F(IncrementalTest, SwitchoverSwapsTheRolesWithNothingLost) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, side CHAR(1))");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   for (int i = 1; i <= 200; ++i) {
     Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (", i, ", 'A')"));
   }
@@ -320,7 +316,7 @@ TEST_F(IncrementalTest, SwitchoverSwapsTheRolesWithNothingLost) {
 
 TEST_F(IncrementalTest, SwitchoverIsRefusedForActiveActiveAndStoppedProjects) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
-  auto p = Project::Create(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  auto p = Project::Create(TableConfig("t"));
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition((*p)->Switchover(false, absl::Seconds(1))));
 }
@@ -334,7 +330,7 @@ namespace {
 // The binlog strips BINARY(n)'s trailing zero bytes; keys must still match.
 TEST_F(IncrementalTest, BinaryKeysEndingInZeroBytesUpdateAndDelete) {
   CreateBoth("CREATE TABLE t (k BINARY(4) PRIMARY KEY, v INT, b BINARY(3))");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t VALUES (0x61620000, 1, 0x0100), (0x00000000, 2, NULL);"
                               "UPDATE t SET v = 10, b = 0x000000 WHERE k = 0x61620000;"
                               "DELETE FROM t WHERE k = 0x00000000"));
@@ -345,7 +341,7 @@ TEST_F(IncrementalTest, BinaryKeysEndingInZeroBytesUpdateAndDelete) {
 
 TEST_F(IncrementalTest, PartialRowImagesStopTheLinkInsteadOfWritingNulls) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, a INT, note VARCHAR(10))");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 1, 'keep')"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
   Exec(a_.get(), absl::StrCat("SET SESSION binlog_row_image=MINIMAL; UPDATE ", db_,
@@ -358,7 +354,7 @@ TEST_F(IncrementalTest, PartialRowImagesStopTheLinkInsteadOfWritingNulls) {
 TEST_F(IncrementalTest, StatementFormatOutsideTheSyncedSchemasIsPassedOver) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
   Exec(a_.get(), "CREATE DATABASE IF NOT EXISTS unsynced_scratch; CREATE TABLE IF NOT EXISTS unsynced_scratch.x (a INT)");
-  StartProject(Config(absl::StrCat(R"({"import": ")", db_, R"(.t"})")));
+  StartProject(TableConfig("t"));
   Exec(a_.get(), "USE unsynced_scratch; SET SESSION binlog_format=STATEMENT; INSERT INTO x VALUES (1);"
                  "SET SESSION binlog_format=ROW");
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));

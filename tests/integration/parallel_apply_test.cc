@@ -16,41 +16,35 @@ using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
 
-class ParallelApplyTest : public ::testing::TestWithParam<std::pair<int, int>> {
+class ParallelApplyTest : public testing::TwoServerTest,
+                          public ::testing::WithParamInterface<std::pair<int, int>> {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("par_w", GetParam().first, "_b", GetParam().second);
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_, "; USE ", db_, ";"
-                           "CREATE TABLE hot (id INT PRIMARY KEY, n INT NOT NULL);"
-                           "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64) NOT NULL,"
-                           "  name VARCHAR(64), UNIQUE KEY (email)) COLLATE utf8mb4_general_ci;"
-                           "CREATE TABLE pairs (id INT PRIMARY KEY, code INT NOT NULL, UNIQUE KEY (code));"
-                           "INSERT INTO hot VALUES (1, 0), (2, 0);"
-                           "INSERT INTO pairs VALUES (1, 100), (2, 200)"));
-    }
-    const std::string config = absl::StrCat(
-        R"({"name": ")", db_, R"(", "endpoints": {"a": )", ServerPair::A().EndpointJson(), R"(, "b": )",
-        ServerPair::B().EndpointJson(), R"(}, "forward": {"migration_types": ["INCREMENTAL"],
-        "options": {"apply_workers": )", GetParam().first, R"(, "apply_batch_transactions": )",
-        GetParam().second, R"(}, "objects": {"rules": {"whitelist": [")", db_, R"(.*"]}}}})");
-    config_ = config;
-    auto p = Project::Create(config);
-    ASSERT_TRUE(p.ok()) << p.status();
-    project_ = std::move(*p);
-    ASSERT_TRUE(project_->Start().ok());
-    // The workload becomes a backlog: the applier then sees a full window of it at once.
-    ASSERT_TRUE(project_->Stop().ok());
+  ParallelApplyTest() : TwoServerTest("par_") {}
+  std::string DatabaseName() const override {
+    return absl::StrCat("par_w", GetParam().first, "_b", GetParam().second);
+  }
+  Side SideA() const override { return Tables(); }
+  Side SideB() const override { return Tables(); }
+  static Side Tables() {
+    Side side;
+    side.sql = "CREATE TABLE hot (id INT PRIMARY KEY, n INT NOT NULL);"
+               "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64) NOT NULL,"
+               "  name VARCHAR(64), UNIQUE KEY (email)) COLLATE utf8mb4_general_ci;"
+               "CREATE TABLE pairs (id INT PRIMARY KEY, code INT NOT NULL, UNIQUE KEY (code));"
+               "INSERT INTO hot VALUES (1, 0), (2, 0);"
+               "INSERT INTO pairs VALUES (1, 100), (2, 200)";
+    return side;
   }
 
-  void Restart() {
-    project_ = std::move(*Project::Create(config_));
-    ASSERT_TRUE(project_->Start().ok());
-  }
-  void TearDown() override {
-    if (project_) (void)project_->Stop();
+  void SetUp() override {
+    TwoServerTest::SetUp();
+    StartProject(Config()
+                     .Whitelist(db_ + ".*")
+                     .ForwardOptions(absl::StrCat(R"({"apply_workers": )", GetParam().first,
+                                                  R"(, "apply_batch_transactions": )", GetParam().second, "}"))
+                     .Json());
+    // The workload becomes a backlog: the applier then sees a full window of it at once.
+    ASSERT_TRUE(project_->Stop().ok());
   }
 
   void ExpectSameEventually() {
@@ -60,10 +54,6 @@ class ParallelApplyTest : public ::testing::TestWithParam<std::pair<int, int>> {
                                    absl::StrCat("SELECT * FROM ", db_, ".pairs ORDER BY id")});
     EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
   }
-
-  std::unique_ptr<SqlConnection> a_, b_;
-  std::string db_, config_;
-  std::unique_ptr<Project> project_;
 };
 
 TEST_P(ParallelApplyTest, ConflictingWorkloadEndsLikeTheSource) {
@@ -118,7 +108,7 @@ TEST_P(ParallelApplyTest, ConflictingWorkloadEndsLikeTheSource) {
     }
     sql += "COMMIT";
     Exec(w.get(), sql);
-    if (i == 750) Restart();  // half as a backlog, half live
+    if (i == 750) RestartProject();  // half as a backlog, half live
   }
   ExpectSameEventually();
 }

@@ -13,32 +13,35 @@ using testing::Connect;
 using testing::Exec;
 using testing::ServerPair;
 
-class PrecheckTest : public ::testing::Test {
+class PrecheckTest : public testing::TwoServerTest {
  protected:
-  void SetUp() override {
-    a_ = Connect(ServerPair::A());
-    b_ = Connect(ServerPair::B());
-    for (SqlConnection* c : {a_.get(), b_.get()}) {
-      Exec(c, "DROP DATABASE IF EXISTS pc; CREATE DATABASE pc");
-      Exec(c, "CREATE TABLE pc.orders (id INT PRIMARY KEY, total DECIMAL(10,2))");
-      Exec(c, "CREATE TABLE pc.by_code (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY (code))");
-    }
+  PrecheckTest() : TwoServerTest("pc") {}
+  std::string DatabaseName() const override { return "pc"; }
+  Side SideA() const override { return Tables(); }
+  Side SideB() const override { return Tables(); }
+  static Side Tables() {
+    Side side;
+    side.sql = "CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2));"
+               "CREATE TABLE by_code (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY (code))";
+    return side;
   }
   void TearDown() override {
     Exec(a_.get(), "SET GLOBAL binlog_format=ROW; SET GLOBAL binlog_row_image=FULL");
     Exec(a_.get(), "DROP USER IF EXISTS 'limited'@'%'");
+    TwoServerTest::TearDown();
   }
 
-  std::string Config(const std::string& objects, const std::string& user_a = "",
-                     const std::string& types = R"("INCREMENTAL")") {
-    std::string a = ServerPair::A().EndpointJson();
+  // A project syncing `objects` (JSON); A's user is `user_a` when given.
+  std::string PrecheckConfig(const std::string& objects, const std::string& user_a = "",
+                             bool schema_migration = false) {
+    testing::ConfigBuilder config("pc");
+    config.Objects(objects);
     if (!user_a.empty()) {
-      a = absl::StrCat("{\"region\":\"r1\",\"host\":\"127.0.0.1\",\"port\":", ServerPair::A().port(),
-                       ",\"user\":\"", user_a, "\",\"password\":\"pw\"}");
+      config.EndpointA(absl::StrCat("{\"region\":\"r1\",\"host\":\"127.0.0.1\",\"port\":", ServerPair::A().port(),
+                                    ",\"user\":\"", user_a, "\",\"password\":\"pw\"}"));
     }
-    return absl::StrCat(R"({"name": "pc", "endpoints": {"a": )", a, R"(, "b": )",
-                        ServerPair::B().EndpointJson(), R"(}, "forward": {"migration_types": [)",
-                        types, R"(], "objects": )", objects, "}}");
+    if (schema_migration) config.MigrationTypes({config::SCHEMA, config::INCREMENTAL});
+    return config.Json();
   }
 
   report::PrecheckReport Run(const std::string& json) {
@@ -55,12 +58,10 @@ class PrecheckTest : public ::testing::Test {
     }
     return nullptr;
   }
-
-  std::unique_ptr<SqlConnection> a_, b_;
 };
 
 TEST_F(PrecheckTest, PassesOnAProperSetup) {
-  auto r = Run(Config(R"({"rules": {"whitelist": ["pc.*"]}})"));
+  auto r = Run(PrecheckConfig(R"({"rules": {"whitelist": ["pc.*"]}})"));
   EXPECT_TRUE(r.ok()) << r.DebugString();
   for (const auto& c : r.checks()) EXPECT_EQ(c.status(), report::PASSED) << c.DebugString();
   ASSERT_NE(Find(r, "binlog_format"), nullptr);
@@ -69,7 +70,7 @@ TEST_F(PrecheckTest, PassesOnAProperSetup) {
 
 TEST_F(PrecheckTest, FailsOnStatementBinlogFormat) {
   Exec(a_.get(), "SET GLOBAL binlog_format=STATEMENT");
-  auto r = Run(Config(R"({"import": "pc.orders"})"));
+  auto r = Run(PrecheckConfig(R"({"import": "pc.orders"})"));
   EXPECT_FALSE(r.ok());
   const report::Check* c = Find(r, "binlog_format");
   ASSERT_NE(c, nullptr);
@@ -81,7 +82,7 @@ TEST_F(PrecheckTest, FailsOnStatementBinlogFormat) {
 
 TEST_F(PrecheckTest, FailsOnMinimalRowImage) {
   Exec(a_.get(), "SET GLOBAL binlog_row_image=MINIMAL");
-  auto r = Run(Config(R"({"import": "pc.orders"})"));
+  auto r = Run(PrecheckConfig(R"({"import": "pc.orders"})"));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(Find(r, "binlog_row_image")->status(), report::FAILED);
   EXPECT_NE(Find(r, "binlog_row_image")->message().find("MINIMAL"), std::string::npos);
@@ -91,7 +92,7 @@ TEST_F(PrecheckTest, FailsOnMissingPrivileges) {
   // INSERT makes pc.orders visible to the user without letting it read the rows.
   Exec(a_.get(), "CREATE USER 'limited'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON pc.by_code TO "
                  "'limited'@'%'; GRANT INSERT ON pc.orders TO 'limited'@'%'");
-  auto r = Run(Config(R"({"import": "pc.orders|pc.by_code"})", "limited"));
+  auto r = Run(PrecheckConfig(R"({"import": "pc.orders|pc.by_code"})", "limited"));
   EXPECT_FALSE(r.ok());
   const report::Check* read = Find(r, "privilege_read");
   ASSERT_NE(read, nullptr);
@@ -103,7 +104,7 @@ TEST_F(PrecheckTest, FailsOnMissingPrivileges) {
 
   // A table the user cannot see at all is reported as missing or not visible.
   Exec(a_.get(), "REVOKE INSERT ON pc.orders FROM 'limited'@'%'");
-  auto hidden = Run(Config(R"({"import": "pc.orders|pc.by_code"})", "limited"));
+  auto hidden = Run(PrecheckConfig(R"({"import": "pc.orders|pc.by_code"})", "limited"));
   const report::Check* exist = Find(hidden, "objects_exist");
   ASSERT_NE(exist, nullptr);
   EXPECT_EQ(exist->objects(0), "pc.orders");
@@ -114,7 +115,7 @@ TEST_F(PrecheckTest, ListsAndFiltersTablesWithoutKeys) {
   Exec(a_.get(), "CREATE TABLE pc.loose (a INT, b INT)");
   Exec(a_.get(), "CREATE TABLE pc.nullable_uk (a INT NULL, UNIQUE KEY (a))");
   Exec(b_.get(), "CREATE TABLE pc.loose (a INT, b INT); CREATE TABLE pc.nullable_uk (a INT NULL, UNIQUE KEY (a))");
-  auto r = Run(Config(R"({"rules": {"whitelist": ["pc.*"]}})"));
+  auto r = Run(PrecheckConfig(R"({"rules": {"whitelist": ["pc.*"]}})"));
   const report::Check* keys = Find(r, "keys");
   ASSERT_NE(keys, nullptr);
   EXPECT_EQ(keys->status(), report::WARNING);
@@ -122,18 +123,18 @@ TEST_F(PrecheckTest, ListsAndFiltersTablesWithoutKeys) {
               ::testing::UnorderedElementsAre("pc.loose", "pc.nullable_uk"));
   EXPECT_TRUE(r.ok()) << "keyless tables are filtered out, the rest can run";
   // Only keyless tables selected: nothing could be synced.
-  auto only = Run(Config(R"({"import": "pc.loose"})"));
+  auto only = Run(PrecheckConfig(R"({"import": "pc.loose"})"));
   EXPECT_FALSE(only.ok());
   EXPECT_EQ(Find(only, "keys")->status(), report::FAILED);
 }
 
 TEST_F(PrecheckTest, FailsOnUnknownTableAndUnreachableEndpoint) {
-  auto r = Run(Config(R"({"import": "pc.orders|pc.nope"})"));
+  auto r = Run(PrecheckConfig(R"({"import": "pc.orders|pc.nope"})"));
   EXPECT_FALSE(r.ok());
   ASSERT_NE(Find(r, "objects_exist"), nullptr);
   EXPECT_EQ(Find(r, "objects_exist")->objects(0), "pc.nope");
 
-  std::string json = Config(R"({"import": "pc.orders"})");
+  std::string json = PrecheckConfig(R"({"import": "pc.orders"})");
   const std::string port = absl::StrCat("\"port\":", ServerPair::B().port());
   json.replace(json.find(port), port.size(), "\"port\":1");
   auto down = Run(json);
@@ -150,10 +151,10 @@ TEST_F(PrecheckTest, FailsOnUnknownTableAndUnreachableEndpoint) {
 
 TEST_F(PrecheckTest, FailsWhenDestinationTableIsMissingWithoutSchemaMigration) {
   Exec(a_.get(), "CREATE TABLE pc.only_a (id INT PRIMARY KEY)");
-  auto r = Run(Config(R"({"import": "pc.only_a"})"));
+  auto r = Run(PrecheckConfig(R"({"import": "pc.only_a"})"));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(Find(r, "destination_tables")->status(), report::FAILED);
-  auto with_schema = Run(Config(R"({"import": "pc.only_a"})", "", R"("SCHEMA", "INCREMENTAL")"));
+  auto with_schema = Run(PrecheckConfig(R"({"import": "pc.only_a"})", "", /*schema_migration=*/true));
   EXPECT_EQ(Find(with_schema, "destination_tables"), nullptr);
 }
 
@@ -165,11 +166,8 @@ namespace {
 
 class ActiveActivePrecheckTest : public PrecheckTest {
  protected:
-  std::string AaConfig(const std::string& extra = "") {
-    return absl::StrCat(R"({"name": "pcaa", "scenario": "ACTIVE_ACTIVE", "endpoints": {"a": )",
-                        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
-                        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "objects": {"import": "pc.orders|pc.by_code"}},
-                        "reverse": {"migration_types": ["INCREMENTAL"]})", extra, "}");
+  std::string AaConfig(const std::string& active_active = "{}") {
+    return testing::ConfigBuilder("pcaa").Import("pc.orders|pc.by_code").ActiveActive(active_active).Json();
   }
   void TearDown() override {
     for (SqlConnection* c : {a_.get(), b_.get()}) {
@@ -207,7 +205,7 @@ TEST_F(ActiveActivePrecheckTest, AutoIncrementMustInterleave) {
 }
 
 TEST_F(ActiveActivePrecheckTest, OriginIdsMustNotBeRealServerIds) {
-  auto r = Run(AaConfig(R"(, "active_active": {"forward_origin_id": 1})"));
+  auto r = Run(AaConfig(R"({"forward_origin_id": 1})"));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(Find(r, "origin_ids")->status(), report::FAILED);
 }

@@ -60,18 +60,17 @@ class RecordStoreIntegrationTest : public testing::TwoServerTest {
     fs::remove_all(data_dir_);
   }
 
-  std::string Config(const std::string& store_options = R"("retention_hours": 1)",
-                     const std::string& tables = "*") {
-    return absl::StrCat(R"({"name": ")", db_, R"(", "data_dir": ")", data_dir_, R"(", "endpoints": {"a": )",
-                        ServerPair::A().EndpointJson(), R"(, "b": )", ServerPair::B().EndpointJson(),
-                        R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {)", store_options,
-                        R"(}, "objects": {"rules": {"whitelist": [")", db_, ".", tables, R"("]}}}})");
+  // The tables `tables` (a pattern in db_) synced through a record store in data_dir_, kept
+  // `retention_hours` (0: no store) in segments of `segment_mb` (0: the default).
+  std::string StoreConfig(const std::string& tables = "*", int retention_hours = 1, int segment_mb = 0) {
+    testing::ConfigBuilder config = Config();
+    config.Whitelist(db_ + "." + tables)
+        .RecordStores(data_dir_, retention_hours)
+        .ForwardOptions(absl::StrCat(R"({"store_segment_mb": )", segment_mb, "}"));
+    return config.Json();
   }
 
-  report::LinkStatus Forward() {
-    const report::ProjectStatus s = testing::StatusOf(*project_);
-    return s.links_size() > 0 ? s.links(0) : report::LinkStatus();
-  }
+  report::LinkStatus Forward() { return testing::LinkStatusOf(*project_); }
 
   std::string SourceEnd() { return Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0]; }
 
@@ -84,7 +83,7 @@ class RecordStoreIntegrationTest : public testing::TwoServerTest {
 
 TEST_F(RecordStoreIntegrationTest, ReaderKeepsReadingWhileTheDestinationIsDownAndNothingIsLost) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(200))");
-  StartProject(Config());
+  StartProject(StoreConfig());
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t SELECT seq, 0, 'x' FROM seq_1_to_100"));
   const std::string q = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
   ExpectSame(q);
@@ -114,7 +113,7 @@ TEST_F(RecordStoreIntegrationTest, ReaderKeepsReadingWhileTheDestinationIsDownAn
 
 TEST_F(RecordStoreIntegrationTest, SourceRestartIsReadOnFromTheStoresEnd) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
-  StartProject(Config());
+  StartProject(StoreConfig());
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t SELECT seq, seq FROM seq_1_to_200"));
   ASSERT_TRUE(ServerPair::A().Restart().ok());
   a_ = Connect(ServerPair::A());
@@ -126,7 +125,7 @@ TEST_F(RecordStoreIntegrationTest, SourceRestartIsReadOnFromTheStoresEnd) {
 
 TEST_F(RecordStoreIntegrationTest, ReplayFromATimeBringsBackRowsChangedSince) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
-  StartProject(Config());
+  StartProject(StoreConfig());
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t SELECT seq, seq FROM seq_1_to_100"));
   const std::string all = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
   ExpectSame(all);
@@ -155,7 +154,7 @@ TEST_F(RecordStoreIntegrationTest, ReplayFromATimeBringsBackRowsChangedSince) {
 
 TEST_F(RecordStoreIntegrationTest, ReplayFromAPositionAndItsErrors) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)");
-  StartProject(Config());
+  StartProject(StoreConfig());
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t SELECT seq, seq FROM seq_1_to_30"));
   const std::string all = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
   ExpectSame(all);
@@ -177,7 +176,7 @@ TEST_F(RecordStoreIntegrationTest, ReplayFromAPositionAndItsErrors) {
   ExpectSame(all, absl::StrCat("SELECT * FROM ", db_, ".t WHERE id <> 20 ORDER BY id"));
 
   // A link without a store has nothing to replay from.
-  auto plain = Project::Create(Config(R"("retention_hours": 0)"));
+  auto plain = Project::Create(StoreConfig("*", /*retention_hours=*/0));
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_THAT((*plain)->Replay("forward", position).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, "retention_hours"));
@@ -185,7 +184,7 @@ TEST_F(RecordStoreIntegrationTest, ReplayFromAPositionAndItsErrors) {
 
 TEST_F(RecordStoreIntegrationTest, CorruptRecordIsCutOffAndReadFromTheSourceAgain) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, pad VARCHAR(4000) NOT NULL)");
-  const std::string config = Config(R"("retention_hours": 1, "store_segment_mb": 1)");
+  const std::string config = StoreConfig("*", 1, /*segment_mb=*/1);
   StartProject(config);
   // With B down, the records pile up in the store unapplied.
   ASSERT_TRUE(ServerPair::B().Stop().ok());
@@ -230,7 +229,7 @@ TEST_F(RecordStoreIntegrationTest, CorruptRecordIsCutOffAndReadFromTheSourceAgai
 TEST_F(RecordStoreIntegrationTest, ChangedObjectSelectionStartsTheStoreAfresh) {
   CreateBoth("CREATE TABLE t1 (id INT PRIMARY KEY)");
   CreateBoth("CREATE TABLE t2 (id INT PRIMARY KEY)");
-  StartProject(Config(R"("retention_hours": 1)", "t1"));
+  StartProject(StoreConfig("t1"));
   ASSERT_TRUE(ServerPair::B().Stop().ok());
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t1 VALUES (1); INSERT INTO ", db_, ".t2 VALUES (2)"));
   const std::string end = SourceEnd();
@@ -241,7 +240,7 @@ TEST_F(RecordStoreIntegrationTest, ChangedObjectSelectionStartsTheStoreAfresh) {
   // t2 must not take it from there.
   ASSERT_TRUE(ServerPair::B().Restart().ok());
   b_ = Connect(ServerPair::B());
-  StartProject(Config(R"("retention_hours": 1)", "t*"));
+  StartProject(StoreConfig("t*"));
   ExpectSame(absl::StrCat("SELECT * FROM ", db_, ".t2"));
   ExpectSame(absl::StrCat("SELECT * FROM ", db_, ".t1"));
 }
@@ -251,7 +250,7 @@ TEST_F(RecordStoreIntegrationTest, EveryTypeFamilyPassesThroughTheStoreUnchanged
       bt BIT(64), d DECIMAL(65,30), f FLOAT, dbl DOUBLE, dt6 DATETIME(6), ts TIMESTAMP(6) NULL,
       tm TIME(6), y YEAR, c CHAR(10), vc VARCHAR(300) CHARACTER SET utf8mb4, lat VARCHAR(20) CHARACTER SET latin1,
       bin BINARY(4), vbin VARBINARY(300), bl MEDIUMBLOB, j JSON, e ENUM('x','y'), st SET('a','b','c')))");
-  StartProject(Config());
+  StartProject(StoreConfig());
   Exec(a_.get(), absl::StrCat("USE ", db_, ";", R"(
     INSERT INTO v VALUES
       (1, -128, 18446744073709551615, -9223372036854775808, b'1111111111111111111111111111111111111111111111111111111111111111',

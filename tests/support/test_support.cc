@@ -51,6 +51,13 @@ std::vector<std::string> Rows(SqlConnection* conn, const std::string& sql) {
   return out;
 }
 
+void ResetDatabase(SqlConnection* conn, const std::string& db, const std::string& sql,
+                   const std::string& options) {
+  std::string all = absl::StrCat("DROP DATABASE IF EXISTS ", db, "; CREATE DATABASE ", db, " ", options);
+  if (!sql.empty()) absl::StrAppend(&all, "; USE ", db, "; ", sql);
+  Exec(conn, all);
+}
+
 std::string TestDatabase(const std::string& prefix) {
   return prefix + ::testing::UnitTest::GetInstance()->current_test_info()->name();
 }
@@ -86,12 +93,27 @@ report::ProjectStatus StatusOf(const Project& project) {
   return s;
 }
 
+report::LinkStatus LinkStatusOf(const Project& project, const std::string& link) {
+  const report::ProjectStatus status = StatusOf(project);
+  for (const auto& l : status.links()) {
+    if (l.name() == link) return l;
+  }
+  return report::LinkStatus();
+}
+
+std::string TwoServerTest::DatabaseName() const { return TestDatabase(prefix_); }
+
 void TwoServerTest::SetUp() {
   a_ = Connect(ServerPair::A());
   b_ = Connect(ServerPair::B());
-  db_ = TestDatabase(prefix_);
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("DROP DATABASE IF EXISTS ", db_, "; CREATE DATABASE ", db_));
+  db_ = DatabaseName();
+  for (auto [conn, side] : {std::pair<SqlConnection*, Side>{a_.get(), SideA()}, {b_.get(), SideB()}}) {
+    const std::string db = side.database.empty() ? db_ : side.database;
+    if (side.create) {
+      ResetDatabase(conn, db, side.sql, side.create_options);
+    } else {
+      Exec(conn, absl::StrCat("DROP DATABASE IF EXISTS ", db));
+    }
   }
 }
 
@@ -106,6 +128,7 @@ void TwoServerTest::CreateBoth(const std::string& sql) {
 }
 
 void TwoServerTest::StartProject(const std::string& config) {
+  config_ = config;
   auto p = Project::Create(config);
   ASSERT_TRUE(p.ok()) << p.status();
   project_ = std::move(*p);
@@ -113,10 +136,18 @@ void TwoServerTest::StartProject(const std::string& config) {
   ASSERT_TRUE(s.ok()) << s;
 }
 
+void TwoServerTest::RestartProject() {
+  if (project_) ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  StartProject(config_);
+}
+
 void TwoServerTest::ExpectEventuallySame(const std::string& b_query, const std::string& a_query, int seconds) {
   const std::string aq = a_query.empty() ? b_query : a_query;
-  WaitFor([&] { return Rows(a_.get(), aq) == Rows(b_.get(), b_query); }, absl::Seconds(seconds),
-          absl::Milliseconds(50));
+  // A failed link will not catch up: say so now instead of after the timeout.
+  WaitFor([&] {
+    return Rows(a_.get(), aq) == Rows(b_.get(), b_query) || (project_ && StatusOf(*project_).state() == "failed");
+  }, absl::Seconds(seconds), absl::Milliseconds(50));
   const std::vector<std::string> ra = Rows(a_.get(), aq), rb = Rows(b_.get(), b_query);
   EXPECT_EQ(ra, rb) << "not in sync after " << seconds << " s\nA: " << absl::StrJoin(ra, "\n   ")
                     << "\nB: " << absl::StrJoin(rb, "\n   ")
