@@ -156,6 +156,14 @@ const config::TableSelection* ObjectSelector::FindSpec(const TableRef& table) co
   return nullptr;
 }
 
+std::vector<SelectedTable> ObjectSelector::SelectAll(const std::vector<TableRef>& tables) const {
+  std::vector<SelectedTable> out;
+  for (const TableRef& t : tables) {
+    if (auto selected = Select(t)) out.push_back(*std::move(selected));
+  }
+  return out;
+}
+
 std::optional<SelectedTable> ObjectSelector::Select(const TableRef& table) const {
   if (IsSystemSchema(table.schema)) return std::nullopt;  // never synced, whatever the rules say
   const config::TableSelection* spec = FindSpec(table);

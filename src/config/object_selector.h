@@ -47,6 +47,8 @@ class ObjectSelector {
 
   // How `table` is synced, or nothing when the link leaves it out.
   std::optional<SelectedTable> Select(const TableRef& table) const;
+  // The tables of `tables` the link syncs, in their order.
+  std::vector<SelectedTable> SelectAll(const std::vector<TableRef>& tables) const;
 
   // Whether some table of `schema` could be synced (rules or named tables).
   bool MayHoldSchema(absl::string_view schema) const;

@@ -26,15 +26,11 @@ absl::Status RunInitialMigration(const LinkConfig& link, CheckpointTables* table
   o.stop = stop;
   o.threads = link.copy.threads;
   o.chunk_rows = link.copy.chunk_rows;
-  ObjectSelector selector(link.objects, link.case_insensitive);
-  for (const TableRef& t : *source_tables) {
-    if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
-  }
   auto views = ListViews(source->get());
   if (!views.ok()) return views.status();
-  for (const TableRef& v : *views) {
-    if (auto selected = selector.Select(v)) o.views.push_back(*selected);
-  }
+  const ObjectSelector selector(link.objects, link.case_insensitive);
+  o.tables = selector.SelectAll(*source_tables);
+  o.views = selector.SelectAll(*views);
   DUO_RETURN_IF_ERROR(RunFullMigration(o, [state](const FullMigrationProgress& p) {
     state->SetFullProgress(p.rows_copied, p.rows_estimated, p.tables_done, p.tables_total);
   }));

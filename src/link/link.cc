@@ -121,12 +121,14 @@ class LinkImpl : public Link {
       LinkStore* store;
       ~Close() { store->Close(); }
     } close{store_.get()};
+    auto target = store_->ReplayTarget(from);
+    if (!target.ok()) return target.status();
     auto tables = CheckpointTables::Connect(link_.destination, link_.id);
     if (!tables.ok()) return tables.status();
-    auto target = store_->Rewind(from, tables->get());
-    if (!target.ok()) return target.status();
-    state_.SetRewound(*target);
-    return target;
+    auto rewound = store_->Rewind(*target, tables->get());
+    if (!rewound.ok()) return rewound.status();
+    state_.SetRewound(*rewound);
+    return rewound;
   }
 
   absl::Status Wait(absl::Duration timeout) override {

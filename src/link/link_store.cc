@@ -126,7 +126,7 @@ absl::Status LinkStore::TruncateAt(const RecordLocation& at, const std::string& 
   return StartPump(position, applied_);
 }
 
-absl::StatusOr<std::string> LinkStore::Rewind(const std::string& from, CheckpointTables* tables) {
+absl::StatusOr<GtidPosition> LinkStore::ReplayTarget(const std::string& from) const {
   if (!store_->initialized()) return absl::FailedPreconditionError("the record store is empty");
   GtidPosition target;
   absl::Time time;
@@ -152,6 +152,10 @@ absl::StatusOr<std::string> LinkStore::Rewind(const std::string& from, Checkpoin
     }
     target = *parsed;
   }
+  return target;
+}
+
+absl::StatusOr<std::string> LinkStore::Rewind(const GtidPosition& target, CheckpointTables* tables) {
   DUO_RETURN_IF_ERROR(tables->EnsureTables());
   auto recorded = tables->ReadCheckpoint();
   if (!recorded.ok()) return recorded.status();

@@ -53,10 +53,13 @@ class LinkStore {
   // `position`, so that the rest is read from the source again.
   absl::Status TruncateAt(const RecordLocation& at, const std::string& position);
 
-  // Rewinds the link's checkpoint on the destination to `from` (a source commit time or a GTID
-  // position the store holds) for a replay; the stage row then makes everything up to where the
-  // link had got apply idempotently. Returns the position rewound to. REQUIRES: Open().
-  absl::StatusOr<std::string> Rewind(const std::string& from, CheckpointTables* tables);
+  // Where a replay from `from` (a source commit time or a GTID position) starts: a position the
+  // store holds. REQUIRES: Open().
+  absl::StatusOr<GtidPosition> ReplayTarget(const std::string& from) const;
+  // Rewinds the link's checkpoint on the destination to `target` for a replay; the stage row then
+  // makes everything up to where the link had got apply idempotently. Returns the position
+  // rewound to. REQUIRES: Open().
+  absl::StatusOr<std::string> Rewind(const GtidPosition& target, CheckpointTables* tables);
 
   // The store's figures for status; false while it is closed.
   bool Stats(report::StoreStatus* out) const;

@@ -157,10 +157,7 @@ class Prechecker {
       Add("objects", src, link_name, report::FAILED, std::string(tables.status().message()));
       return;
     }
-    std::vector<SelectedTable> selected;
-    for (const TableRef& t : *tables) {
-      if (auto s = selector.Select(t)) selected.push_back(*s);
-    }
+    const std::vector<SelectedTable> selected = selector.SelectAll(*tables);
     std::vector<std::string> missing;
     for (const TableRef& named : selector.named_tables()) {
       bool found = false;
@@ -199,10 +196,7 @@ class Prechecker {
     ObjectSelector selector(c_.forward.objects, c_.case_insensitive);
     auto tables = ListTables(conns_["a"].get());
     if (!tables.ok()) return;
-    std::vector<SelectedTable> selected;
-    for (const auto& t : *tables) {
-      if (auto sel = selector.Select(t)) selected.push_back(*sel);
-    }
+    const std::vector<SelectedTable> selected = selector.SelectAll(*tables);
     // Triggers: on either side they would fire again for every applied change.
     std::vector<std::string> triggered;
     bool auto_increment = false;

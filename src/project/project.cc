@@ -286,10 +286,7 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   o.origin = cfg.forward.guard.own_origin;
   o.threads = cfg.verify.threads;
   o.chunk_rows = cfg.verify.chunk_rows;
-  ObjectSelector selector(cfg.forward.objects, cfg.case_insensitive);
-  for (const TableRef& t : *tables) {
-    if (auto selected = selector.Select(t)) o.tables.push_back(*selected);
-  }
+  o.tables = ObjectSelector(cfg.forward.objects, cfg.case_insensitive).SelectAll(*tables);
   o.progress = [events = rep_->events.get()](int done, int total, uint64_t rows) {
     events->Post(kEventVerify, absl::StrCat("{\"tables_done\":", done, ",\"tables_total\":", total,
                                            ",\"rows_checked\":", rows, "}"));

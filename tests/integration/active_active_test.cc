@@ -27,12 +27,10 @@ class ActiveActiveTest : public testing::TwoServerTest, public ::testing::WithPa
   Side SideA() const override { return Tables(); }
   Side SideB() const override { return Tables(); }
   static Side Tables() {
-    Side side;
-    side.sql = "CREATE TABLE counters (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
-               "CREATE TABLE orders (id INT PRIMARY KEY, region CHAR(1) NOT NULL,"
-               "  amount INT NOT NULL, note VARCHAR(40));"
-               "INSERT INTO counters VALUES ('A', 0), ('B', 0)";
-    return side;
+    return Side::WithSql("CREATE TABLE counters (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
+                         "CREATE TABLE orders (id INT PRIMARY KEY, region CHAR(1) NOT NULL,"
+                         "  amount INT NOT NULL, note VARCHAR(40));"
+                         "INSERT INTO counters VALUES ('A', 0), ('B', 0)");
   }
 
   // With `data_dir`, both links keep a record store there.
@@ -130,10 +128,8 @@ class ConflictPolicyTest : public testing::TwoServerTest {
   Side SideA() const override { return Hot(); }
   Side SideB() const override { return Hot(); }
   static Side Hot() {
-    Side side;
-    side.sql = "CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
-               "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)";
-    return side;
+    return Side::WithSql("CREATE TABLE hot (id INT PRIMARY KEY, v VARCHAR(20), ver BIGINT NOT NULL);"
+                         "INSERT INTO hot VALUES (1, 'base', 0), (2, 'base', 0), (3, 'base', 0)");
   }
 
   void Start(const std::string& conflicts) {

@@ -19,11 +19,7 @@ class DdlSyncTest : public testing::TwoServerTest {
  protected:
   DdlSyncTest() : TwoServerTest("ddl_") {}
   // A table on each side; B's copy lives under a renamed schema and has an index already.
-  Side SideA() const override {
-    Side side;
-    side.sql = kTable;
-    return side;
-  }
+  Side SideA() const override { return Side::WithSql(kTable); }
   Side SideB() const override {
     Side side;
     side.database = db_ + "_b";

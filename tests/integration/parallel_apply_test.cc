@@ -26,14 +26,12 @@ class ParallelApplyTest : public testing::TwoServerTest,
   Side SideA() const override { return Tables(); }
   Side SideB() const override { return Tables(); }
   static Side Tables() {
-    Side side;
-    side.sql = "CREATE TABLE hot (id INT PRIMARY KEY, n INT NOT NULL);"
-               "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64) NOT NULL,"
-               "  name VARCHAR(64), UNIQUE KEY (email)) COLLATE utf8mb4_general_ci;"
-               "CREATE TABLE pairs (id INT PRIMARY KEY, code INT NOT NULL, UNIQUE KEY (code));"
-               "INSERT INTO hot VALUES (1, 0), (2, 0);"
-               "INSERT INTO pairs VALUES (1, 100), (2, 200)";
-    return side;
+    return Side::WithSql("CREATE TABLE hot (id INT PRIMARY KEY, n INT NOT NULL);"
+                         "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64) NOT NULL,"
+                         "  name VARCHAR(64), UNIQUE KEY (email)) COLLATE utf8mb4_general_ci;"
+                         "CREATE TABLE pairs (id INT PRIMARY KEY, code INT NOT NULL, UNIQUE KEY (code));"
+                         "INSERT INTO hot VALUES (1, 0), (2, 0);"
+                         "INSERT INTO pairs VALUES (1, 100), (2, 200)");
   }
 
   void SetUp() override {

@@ -20,10 +20,8 @@ class PrecheckTest : public testing::TwoServerTest {
   Side SideA() const override { return Tables(); }
   Side SideB() const override { return Tables(); }
   static Side Tables() {
-    Side side;
-    side.sql = "CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2));"
-               "CREATE TABLE by_code (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY (code))";
-    return side;
+    return Side::WithSql("CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2));"
+                         "CREATE TABLE by_code (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY (code))");
   }
   void TearDown() override {
     Exec(a_.get(), "SET GLOBAL binlog_format=ROW; SET GLOBAL binlog_row_image=FULL");

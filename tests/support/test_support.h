@@ -80,6 +80,12 @@ class TwoServerTest : public ::testing::Test {
     bool create = true;          // false: dropped and left absent (a schema migration creates it)
     std::string create_options;  // after CREATE DATABASE, e.g. "CHARACTER SET latin1"
     std::string sql;             // run in the database once created
+    // db_ created and set up by `sql`.
+    static Side WithSql(std::string sql) {
+      Side side;
+      side.sql = std::move(sql);
+      return side;
+    }
   };
   virtual Side SideA() const { return Side(); }
   virtual Side SideB() const { return Side(); }
