@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "benchmark/benchmark.h"
 #include "apply/dependency_tracker.h"
 #include "apply/key_extractor.h"
+#include "benchmark/benchmark.h"
 
 namespace duosync {
 namespace {

@@ -22,10 +22,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/gtid_position.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "base/gtid_position.h"
 #include "harness/delay_proxy.h"
 #include "harness/mariadb_server.h"
 

@@ -10,9 +10,9 @@
 #include <mutex>
 
 #include "absl/status/status.h"
-#include "glog/logging.h"
 #include "absl/time/time.h"
 #include "duosync/project.h"
+#include "glog/logging.h"
 
 struct duo_project_t {
   std::unique_ptr<duosync::Project> rep;

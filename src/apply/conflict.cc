@@ -7,10 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/util/json_util.h"
+#include "apply/row_sql.h"
 #include "base/json_text.h"
 #include "base/names.h"
-#include "apply/row_sql.h"
+#include "google/protobuf/util/json_util.h"
 #include "sql/sql_literal.h"
 
 namespace duosync {

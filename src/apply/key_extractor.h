@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "route/router.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"
+#include "route/router.h"
 
 namespace duosync {
 

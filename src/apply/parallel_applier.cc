@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
 #include "apply/key_extractor.h"
+#include "glog/logging.h"
 
 namespace duosync {
 namespace {

@@ -29,8 +29,8 @@
 #include "absl/status/statusor.h"
 #include "apply/checkpoint_tables.h"
 #include "apply/dependency_tracker.h"
-#include "base/gtid_position.h"
 #include "apply/sink.h"
+#include "base/gtid_position.h"
 #include "route/apply_task.h"
 
 namespace duosync {

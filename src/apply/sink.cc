@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
-#include "base/names.h"
 #include "apply/row_sql.h"
+#include "base/names.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 

@@ -1,4 +1,4 @@
-#include "demo.h"
+#include "cli/demo.h"
 
 #include <chrono>
 #include <cstdio>
@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/from_json.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -42,10 +43,7 @@ std::string Count(SqlConnection* c, const std::string& table) {
 }
 
 void PrintStatus(const Project& project) {
-  report::ProjectStatus s;
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = true;
-  (void)google::protobuf::util::JsonStringToMessage(project.StatusJson(), &s, o);
+  const auto s = FromJson<report::ProjectStatus>(project.StatusJson());
   for (const auto& l : s.links()) {
     std::cout << absl::StrFormat(
         "  %-7s %-11s txns=%-6d rows=%-7d %6.0f rows/s  lag=%.1fs  echoes dropped=%d  conflicts=%d  "
@@ -100,8 +98,7 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
   }
   bool ok = false;
   std::string precheck = (*project)->Precheck(&ok);
-  report::PrecheckReport report;
-  (void)google::protobuf::util::JsonStringToMessage(precheck, &report);
+  const auto report = FromJson<report::PrecheckReport>(precheck);
   std::cout << "precheck:\n";
   for (const auto& c : report.checks()) {
     std::cout << absl::StrFormat("  %-7s %-18s %s\n", report::CheckStatus_Name(c.status()), c.name(),

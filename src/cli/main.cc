@@ -16,16 +16,17 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/numbers.h"
+#include "cli/demo.h"
+#include "cli/from_json.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
+#include "glog/logging.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "harness/mariadb_server.h"
-#include "demo.h"
-#include "glog/logging.h"
 
 namespace {
 
@@ -125,22 +126,13 @@ bool ReadFile(const std::string& path, std::string* out, std::string* problem) {
   return true;
 }
 
-template <typename M>
-M FromJson(const std::string& json) {
-  M m;
-  google::protobuf::util::JsonParseOptions o;
-  o.ignore_unknown_fields = true;
-  (void)google::protobuf::util::JsonStringToMessage(json, &m, o);
-  return m;
-}
-
 std::string StatusDir() {
   const char* d = std::getenv("DUOSYNC_STATUS_DIR");
   return d != nullptr && *d ? d : "/tmp/duosync-status";
 }
 
 void PrintValidation(const std::string& json) {
-  auto r = FromJson<duosync::report::ValidationReport>(json);
+  auto r = duosync::FromJson<duosync::report::ValidationReport>(json);
   for (const auto& e : r.errors()) {
     std::cout << "error   " << (e.field().empty() ? "config" : e.field()) << ": " << e.message()
               << "\n        fix: " << e.fix() << "\n";
@@ -182,7 +174,7 @@ std::unique_ptr<duosync::Project> Load(const std::string& path, int* exit_code) 
 }
 
 void PrintPrecheck(const std::string& json) {
-  auto r = FromJson<duosync::report::PrecheckReport>(json);
+  auto r = duosync::FromJson<duosync::report::PrecheckReport>(json);
   for (const auto& c : r.checks()) {
     std::string where = c.endpoint().empty() ? "" : " [" + c.endpoint() + "]";
     if (!c.link().empty()) where += " (" + c.link() + ")";
@@ -258,7 +250,7 @@ int Follow(duosync::Project* project, const Args& args) {
   while (!g_stop) {
     std::string json = project->StatusJson();
     WriteStatusFile(project->name(), json);
-    auto status = FromJson<duosync::report::ProjectStatus>(json);
+    auto status = duosync::FromJson<duosync::report::ProjectStatus>(json);
     const auto now = std::chrono::steady_clock::now();
     if (args.json) {
       if (now - last_line >= std::chrono::seconds(1)) {
@@ -282,7 +274,7 @@ int Follow(duosync::Project* project, const Args& args) {
   std::string json = project->StatusJson();
   WriteStatusFile(project->name(), json);
   if (tty) std::cout << "\n";
-  std::cout << (args.json ? json : ProgressLine(FromJson<duosync::report::ProjectStatus>(json)))
+  std::cout << (args.json ? json : ProgressLine(duosync::FromJson<duosync::report::ProjectStatus>(json)))
             << std::endl;
   return exit_code;
 }
@@ -334,9 +326,7 @@ int Verify(const Args& args) {
   if (args.json) {
     std::cout << *report << "\n";
   } else {
-    google::protobuf::Struct r;
-    google::protobuf::util::JsonParseOptions o;
-    (void)google::protobuf::util::JsonStringToMessage(*report, &r, o);
+    const auto r = duosync::FromJson<google::protobuf::Struct>(*report);
     const auto& f = r.fields();
     for (const auto& t : f.at("tables").list_value().values()) {
       const auto& tf = t.struct_value().fields();
@@ -412,7 +402,7 @@ int Status(const Args& args) {
     std::string json, problem;
     if (!ReadFile(f.string(), &json, &problem)) continue;
     if (args.json) std::cout << json;
-    else std::cout << ProgressLine(FromJson<duosync::report::ProjectStatus>(json)) << "\n";
+    else std::cout << ProgressLine(duosync::FromJson<duosync::report::ProjectStatus>(json)) << "\n";
   }
   return kExitOk;
 }

@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "base/names.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace duosync {
 namespace {

@@ -10,13 +10,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "base/names.h"
+#include "base/status_macros.h"
 #include "base/system_schemas.h"
-#include "source/schema_loader.h"
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
+#include "source/schema_loader.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
-#include "base/status_macros.h"
 
 namespace duosync {
 namespace {

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "duosync/config.pb.h"
 #include "config/object_selector.h"
+#include "duosync/config.pb.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {

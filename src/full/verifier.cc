@@ -10,11 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "base/json_text.h"
 #include "base/names.h"
-#include "source/schema_loader.h"
 #include "base/status_macros.h"
-#include "sql/destination_session.h"
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
+#include "source/schema_loader.h"
+#include "sql/destination_session.h"
 
 namespace duosync {
 namespace {

@@ -14,8 +14,8 @@
 #include "base/system_schemas.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
-#include "sql/catalog.h"
 #include "config/row_filter.h"
+#include "sql/catalog.h"
 
 namespace duosync {
 namespace {

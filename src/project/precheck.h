@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "duosync/report.pb.h"
 #include "config/resolved_config.h"
+#include "duosync/report.pb.h"
 
 namespace duosync {
 

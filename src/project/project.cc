@@ -9,16 +9,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 #include "base/gtid_position.h"
-#include "link/link.h"
-#include "full/verifier.h"
-#include "project/precheck.h"
-#include "sql/catalog.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
+#include "full/verifier.h"
+#include "google/protobuf/util/json_util.h"
+#include "link/link.h"
 #include "project/event_dispatcher.h"
+#include "project/precheck.h"
+#include "sql/catalog.h"
 
 namespace duosync {
 

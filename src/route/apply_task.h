@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "route/router.h"
 #include "base/transaction.h"
+#include "route/router.h"
 
 namespace duosync {
 

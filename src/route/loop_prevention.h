@@ -9,9 +9,9 @@
 #ifndef DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 #define DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 
-#include "config/resolved_config.h"
 #include "base/table_ref.h"
 #include "base/transaction.h"
+#include "config/resolved_config.h"
 
 namespace duosync {
 

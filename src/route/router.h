@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "duosync/config.pb.h"
-#include "config/object_selector.h"
-#include "config/row_filter.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"
+#include "config/object_selector.h"
+#include "config/row_filter.h"
+#include "duosync/config.pb.h"
 
 namespace duosync {
 

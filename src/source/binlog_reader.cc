@@ -4,8 +4,8 @@
 #include <mariadb_rpl.h>
 #include <mysqld_error.h>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "source/row_decoder.h"

@@ -18,10 +18,10 @@
 #include "absl/status/statusor.h"
 #include "base/gtid_position.h"
 #include "base/table_ref.h"
-#include "sql/sql_connection.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"
 #include "source/transaction_feed.h"
+#include "sql/sql_connection.h"
 
 namespace duosync {
 

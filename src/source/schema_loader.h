@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "base/table_ref.h"
-#include "sql/sql_connection.h"
 #include "base/table_schema.h"
+#include "sql/sql_connection.h"
 
 namespace duosync {
 

@@ -1,3 +1,5 @@
+// The store's writer side in one file (about 630 lines): recovery on open, appends, sealing,
+// retention, truncation and time lookup all work on the segment list under one lock.
 #include "store/record_store.h"
 
 #include <dirent.h>
@@ -16,12 +18,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "duosync/store.pb.h"
 #include "glog/logging.h"
 #include "store/record_file.h"
 #include "store/segment_file.h"
 #include "store/store_cursor.h"
-#include "base/status_macros.h"
 
 namespace duosync {
 namespace {

@@ -40,8 +40,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/gtid_position.h"
-#include "store/store_codec.h"
 #include "base/transaction.h"
+#include "store/store_codec.h"
 
 namespace duosync {
 

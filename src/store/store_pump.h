@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "source/binlog_reader.h"
+#include "source/transaction_feed.h"
 #include "store/record_store.h"
 #include "store/store_cursor.h"
-#include "source/transaction_feed.h"
 
 namespace duosync {
 

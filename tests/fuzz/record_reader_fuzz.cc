@@ -1,5 +1,5 @@
-// Fuzz target of the record store's reader (src/record_file.h, src/store_codec.h,
-// src/record_store.h): whatever bytes a segment file holds, opening the store (which recovers: cuts
+// Fuzz target of the record store's reader (src/store/record_file.h, store_codec.h, record_store.h,
+// store_cursor.h): whatever bytes a segment file holds, opening the store (which recovers: cuts
 // torn or corrupt tails), reading it with a cursor, truncating it where a cursor found corruption
 // and reading it again must not crash, leak, hit undefined behaviour or allocate absurd memory,
 // and must keep the store's promises (checked below; a broken one abort()s).
@@ -34,6 +34,8 @@
 // target (tests/fuzz/run_fuzz.sh), and otherwise as `record_reader_corpus`, a test that replays
 // tests/fuzz/corpus plus deterministic mutations of each seed (DUOSYNC_FUZZ_REPLAY_MAIN).
 // `record_reader_corpus --write-seeds DIR` regenerates the seeds.
+// One file of about 950 lines on purpose: the replay build must check exactly the promises the
+// fuzz build checks, and the seeds are written by the same code that frames the inputs.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -55,15 +57,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "glog/logging.h"
-#include "google/protobuf/stubs/logging.h"
 #include "base/gtid_position.h"
-#include "store/record_file.h"
-#include "store/record_store.h"
-#include "store/store_cursor.h"
-#include "store/store_codec.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"
+#include "glog/logging.h"
+#include "google/protobuf/stubs/logging.h"
+#include "store/record_file.h"
+#include "store/record_store.h"
+#include "store/store_codec.h"
+#include "store/store_cursor.h"
 
 #ifdef DUOSYNC_FUZZ_REPLAY_MAIN
 #include <chrono>

@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "support/test_support.h"
-#include "config/validation.h"
 #include "config/resolved_config.h"
+#include "config/validation.h"
+#include "support/test_support.h"
 
 namespace duosync {
 namespace {

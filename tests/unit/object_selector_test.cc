@@ -1,7 +1,7 @@
 #include "config/object_selector.h"
 
-#include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
 
 namespace duosync {
 namespace {
