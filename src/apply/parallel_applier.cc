@@ -173,9 +173,9 @@ void ParallelApplier::AdvancePrefix() {
   while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
     progress_.position = held_.front().task.position;
     if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
+    if (!held_.front().task.defers_checkpoint) watermark_dirty_ = true;
     held_.pop_front();
     ++first_held_;
-    watermark_dirty_ = true;
   }
 }
 

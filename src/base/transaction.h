@@ -65,6 +65,10 @@ struct Transaction {
   std::string ddl;                // a DDL statement instead of row changes (later issue)
   std::string ddl_schema;         // its default database (also of `statement`)
   std::string statement;          // DML logged as a statement (binlog_format != ROW), if any
+  // Every row event of it is in duosync's own schema: a link's checkpoint and applied-GTID
+  // bookkeeping, nothing a user wrote. Passing over it needs no checkpoint write of its own
+  // (answering the opposite link's bookkeeping with ours would never let an idle pair rest).
+  bool only_bookkeeping = false;
   size_t row_count() const { return changes.size(); }
 };
 

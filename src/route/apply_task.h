@@ -16,6 +16,9 @@ struct ApplyTask {
   std::string position;               // the source position just after this transaction
   bool barrier = false;               // must apply alone, after everything before it
   bool record = true;                 // record its GTID in duosync.applied (false: a no-op)
+  // Moving the checkpoint past it alone is not worth a destination write (the opposite link's
+  // bookkeeping): the next real write carries it, and a restart merely reads it again.
+  bool defers_checkpoint = false;
   // Applied idempotently (upsert, delete-if-exists): the full copy may already hold its effect.
   bool idempotent = false;
   // A DDL to run on the destination (rewritten to destination names, IF [NOT] EXISTS added);

@@ -21,6 +21,7 @@ absl::StatusOr<PlannedTask> Planner::Plan(Transaction txn, std::string position)
   ApplyTask& task = out.task;
   task.txn = std::move(txn);
   task.position = std::move(position);
+  task.defers_checkpoint = task.txn.only_bookkeeping;
   if (IsEcho(task.txn, link_.guard)) {
     out.echo = true;  // applied by the opposite link: passing it on would loop it back
   } else if (!applied_before_(task.txn.gtid)) {

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/system_schemas.h"
 #include "glog/logging.h"
 #include "source/row_decoder.h"
 #include "source/schema_loader.h"
@@ -277,6 +278,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         r.current.gtid = Gtid{ev->event.gtid.domain_id, ev->server_id, ev->event.gtid.sequence_nr};
         r.current.origin_server_id = ev->server_id;
         r.current.commit_time = ev->timestamp;
+        r.current.only_bookkeeping = true;  // until an event says otherwise
         r.standalone = (ev->event.gtid.flags & FL_STANDALONE) != 0;
         r.skip_rows = options_.skip_rows_of_origin != 0 && ev->server_id == options_.skip_rows_of_origin;
         r.tables.clear();
@@ -288,6 +290,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         TableMapInfo& info = mapped.info;
         info.schema.assign(tm.database.str, tm.database.length);
         info.table.assign(tm.table.str, tm.table.length);
+        if (!absl::EqualsIgnoreCase(info.schema, kMetaSchema)) r.current.only_bookkeeping = false;
         info.types.assign(tm.column_types.str, tm.column_types.length);
         info.metadata.assign(tm.metadata.str, tm.metadata.length);
         if (tm.column_names.length > 0) {
@@ -408,12 +411,14 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           // DML logged as a statement: its rows are not in the binlog. The link decides whether
           // it concerns synced tables (then it stops before it) or can be passed over.
           r.current.statement.assign(trimmed.data(), std::min<size_t>(trimmed.size(), 200));
+          r.current.only_bookkeeping = false;
           r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);
           break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
         resolver_->Invalidate();
         r.current.ddl.assign(stmt.data(), stmt.size());
+        r.current.only_bookkeeping = false;
         r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);
         if (r.in_transaction && r.standalone) return finish();
         break;

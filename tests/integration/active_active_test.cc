@@ -33,22 +33,23 @@ class ActiveActiveTest : public testing::TwoServerTest, public ::testing::WithPa
                          "INSERT INTO counters VALUES ('A', 0), ('B', 0)");
   }
 
-  // With `data_dir`, both links keep a record store there.
-  std::string ActiveActiveConfig(const std::string& data_dir = "") {
-    // A project of its own name per variant: a name reused would resume from the checkpoints
-    // the earlier test left, and replay this test's setup writes on both sides.
-    testing::ConfigBuilder config(data_dir.empty() ? db_ : db_ + "_store");
+  // A project named db_ + `suffix`; with `data_dir`, both links keep a record store there.
+  std::string ActiveActiveConfig(const std::string& suffix, const std::string& data_dir = "") {
+    // A project of its own name per test: a name reused would resume from the checkpoints the
+    // earlier test left, and replay this test's setup writes on both sides.
+    testing::ConfigBuilder config(db_ + suffix);
     config.Whitelist(db_ + ".*").ActiveActive(absl::StrCat(R"({"loop_prevention": ")", GetParam(), R"("})"));
     if (!data_dir.empty()) config.RecordStores(data_dir);
     return config.Json();
   }
 
-  // Writes `n` transactions in region `region` on keys it owns.
-  static void Write(const harness::MariaDbServer& server, const std::string& db, char region, int n) {
+  // Writes transactions `first`..`first`+`n`-1 in region `region` on keys it owns.
+  static void Write(const harness::MariaDbServer& server, const std::string& db, char region, int n,
+                    int first = 1) {
     auto c = Connect(server, db);
-    std::mt19937 rng(region);
+    std::mt19937 rng(region + first);
     const int base = region == 'A' ? 0 : 1000000;
-    for (int i = 1; i <= n; ++i) {
+    for (int i = first; i < first + n; ++i) {
       std::string sql = absl::StrCat("BEGIN; UPDATE counters SET n = n + 1 WHERE region = '", std::string(1, region),
                                      "'; INSERT INTO orders VALUES (", base + i, ", '", std::string(1, region), "', ",
                                      rng() % 1000, ", 'new');");
@@ -72,13 +73,13 @@ class ActiveActiveTest : public testing::TwoServerTest, public ::testing::WithPa
 };
 
 TEST_P(ActiveActiveTest, ConcurrentDisjointWritesReachTheOtherSideOnceAndNeverEcho) {
-  RunDisjointWrites(ActiveActiveConfig());
+  RunDisjointWrites(ActiveActiveConfig(""));
 }
 
 TEST_P(ActiveActiveTest, WithRecordStoresOnBothLinksWritesArriveOnceAndNeverEcho) {
   char tmpl[] = "/tmp/duosync-aa-store-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
-  RunDisjointWrites(ActiveActiveConfig(tmpl));
+  RunDisjointWrites(ActiveActiveConfig("_store", tmpl));
   const report::ProjectStatus status = StatusOf(*project_);
   for (const auto& link : status.links()) {
     EXPECT_GT(link.store().transactions(), 0u) << link.name();
@@ -109,6 +110,38 @@ void ActiveActiveTest::RunDisjointWrites(const std::string& config) {
     // through this link's reader and were dropped.
     EXPECT_GT(link.echoes_dropped(), 0u) << link.name();
   }
+}
+
+// Once both regions' writers stop, neither binlog grows: a link's checkpoint write reaches the
+// other link's reader as bookkeeping, which must not be answered with a checkpoint write of its
+// own. A restart still resumes exactly.
+TEST_P(ActiveActiveTest, AnIdleProjectWritesNothingAndStillResumesExactly) {
+  StartProject(ActiveActiveConfig("_idle"));
+  Write(ServerPair::A(), db_, 'A', 30);
+  Write(ServerPair::B(), db_, 'B', 30);
+  ExpectIdentical();
+  const std::string pos = "SELECT @@gtid_binlog_pos";
+  // Settled: both positions unchanged for 2 s (the last watermarks and their echoes pass).
+  std::vector<std::string> last = {Rows(a_.get(), pos)[0], Rows(b_.get(), pos)[0]};
+  absl::Time stable_since = absl::Now();
+  testing::WaitFor([&] {
+    std::vector<std::string> now = {Rows(a_.get(), pos)[0], Rows(b_.get(), pos)[0]};
+    if (now != last) {
+      last = now;
+      stable_since = absl::Now();
+    }
+    return absl::Now() - stable_since >= absl::Seconds(2);
+  }, absl::Seconds(20), absl::Milliseconds(100));
+  absl::SleepFor(absl::Seconds(10));
+  EXPECT_EQ(Rows(a_.get(), pos)[0], last[0]) << "region A's binlog grew while the project was idle";
+  EXPECT_EQ(Rows(b_.get(), pos)[0], last[1]) << "region B's binlog grew while the project was idle";
+
+  RestartProject();
+  Write(ServerPair::A(), db_, 'A', 20, /*first=*/31);
+  Write(ServerPair::B(), db_, 'B', 20, /*first=*/31);
+  ExpectIdentical();
+  const report::ProjectStatus status = testing::StatusOf(*project_);
+  for (const auto& link : status.links()) EXPECT_EQ(link.stage(), "incremental") << link.last_error();
 }
 
 INSTANTIATE_TEST_SUITE_P(LoopPrevention, ActiveActiveTest,
