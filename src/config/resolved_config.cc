@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/names.h"
 #include "config/object_selector.h"
+#include "config/secrets.h"
 #include "config/validation.h"
 
 namespace duosync {
@@ -36,7 +37,10 @@ ConnectOptions ConnectOptionsFor(const config::Endpoint& e) {
   o.host = e.host();
   o.port = e.port();
   o.user = e.user();
-  o.password = e.password();
+  // Validation made sure the password can be read; a later failure (the variable gone) leaves it
+  // empty, and the server refuses the login.
+  auto password = ReadPassword(e);
+  if (password.ok()) o.password = *std::move(password);
   if (e.has_tls()) {
     o.tls = true;
     o.tls_ca = e.tls().ca();

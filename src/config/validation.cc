@@ -13,6 +13,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
+#include "config/secrets.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace duosync {
@@ -86,6 +87,13 @@ class Validator {
             "set a port between 1 and 65535 (MySQL's default is 3306, OceanBase's 2881)");
     }
     if (e.user().empty()) Error(path + ".user", "no user given", "set the database user to connect as");
+    auto password = ReadPassword(e);
+    if (!password.ok()) {
+      Error(path + ".password", std::string(password.status().message()),
+            absl::IsInvalidArgument(password.status())
+                ? "keep one of password, password_env and password_file"
+                : "set the variable, or make the file readable by this process");
+    }
     if (e.has_tls() && e.tls().ca().empty() && e.tls().verify_server_cert()) {
       Error(path + ".tls.ca", "verify_server_cert needs a CA certificate",
             "set tls.ca to the CA file that signed the server certificate");
@@ -416,8 +424,8 @@ absl::StatusOr<config::Project> ParseProjectJson(absl::string_view json) {
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &project, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config is not valid project JSON: ", status.message().as_string()));
+    return absl::InvalidArgumentError(absl::StrCat("config is not valid project JSON: ",
+                                                   SafeJsonError(json, status.message().as_string())));
   }
   return project;
 }

@@ -1,5 +1,7 @@
 // Incremental migration on a forward link, against two real MariaDB servers.
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -47,6 +49,30 @@ class IncrementalTest : public testing::TwoServerTest {
     return rows.empty() ? "" : rows[0];
   }
 };
+
+// Configs can be committed: the passwords come from the environment and from a file, and no
+// status shows them.
+TEST_F(IncrementalTest, PasswordsFromTheEnvironmentAndAFileConnect) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))");
+  const std::string file = ::testing::TempDir() + "/duosync_b_password";
+  {
+    std::ofstream out(file);
+    out << harness::MariaDbServer::kPassword << "\n";
+  }
+  setenv("DUOSYNC_TEST_A_PASSWORD", harness::MariaDbServer::kPassword, 1);
+  testing::ConfigBuilder config = Config();
+  config.Import(db_ + ".t");
+  config::Endpoints* endpoints = config.mutable_proto()->mutable_endpoints();
+  endpoints->mutable_a()->clear_password();
+  endpoints->mutable_a()->set_password_env("DUOSYNC_TEST_A_PASSWORD");
+  endpoints->mutable_b()->clear_password();
+  endpoints->mutable_b()->set_password_file(file);
+  StartProject(config.Json());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 'secret-free')"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  EXPECT_EQ(project_->StatusJson().find(harness::MariaDbServer::kPassword), std::string::npos);
+  unsetenv("DUOSYNC_TEST_A_PASSWORD");
+}
 
 TEST_F(IncrementalTest, AppliesInsertsUpdatesDeletesInOrder) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))");

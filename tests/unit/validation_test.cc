@@ -1,12 +1,16 @@
 #include "config/validation.h"
-#include "config/resolved_config.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "config/resolved_config.h"
+#include "config/secrets.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "support/test_support.h"
 
 namespace duosync {
 namespace {
@@ -236,6 +240,69 @@ TEST(ValidationTest, EveryErrorIsReportedAtOnce) {
     EXPECT_FALSE(e.fix().empty());
   }
   EXPECT_THAT(SummarizeErrors(r), HasSubstr("endpoints.a"));
+}
+
+}  // namespace
+}  // namespace duosync
+
+namespace duosync {
+namespace {
+
+using testing::StatusIs;
+
+// No error about a config quotes its text: a password may stand anywhere in it.
+TEST(SecretsTest, JsonSyntaxErrorsGiveThePlaceNotTheText) {
+  const std::string json = "{\n  \"name\": \"x\",\n  \"password\": \"hunter2secret\" \"port\": 1}";
+  auto parsed = ParseProjectJson(json);
+  ASSERT_FALSE(parsed.ok());
+  const std::string message(parsed.status().message());
+  EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  EXPECT_THAT(message, HasSubstr("line 3, column"));
+}
+
+TEST(SecretsTest, TypeErrorsLeaveTheValueOut) {
+  auto parsed = ParseProjectJson(R"({"endpoints": {"a": {"password": 86421357}}})");
+  ASSERT_FALSE(parsed.ok());
+  const std::string message(parsed.status().message());
+  EXPECT_EQ(message.find("86421357"), std::string::npos) << message;
+  EXPECT_THAT(message, HasSubstr("endpoints.a.password"));
+  auto port = ParseProjectJson(R"({"endpoints": {"a": {"port": "hunter2secret"}}})");
+  ASSERT_FALSE(port.ok());
+  EXPECT_EQ(std::string(port.status().message()).find("hunter2"), std::string::npos) << port.status();
+}
+
+TEST(SecretsTest, PasswordComesFromTheEnvironmentOrAFile) {
+  config::Endpoint e;
+  e.set_password_env("DUOSYNC_TEST_PASSWORD_XYZ");
+  unsetenv("DUOSYNC_TEST_PASSWORD_XYZ");
+  EXPECT_THAT(ReadPassword(e).status(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                                 "DUOSYNC_TEST_PASSWORD_XYZ"));
+  setenv("DUOSYNC_TEST_PASSWORD_XYZ", "from-env", 1);
+  EXPECT_EQ(*ReadPassword(e), "from-env");
+  EXPECT_EQ(ConnectOptionsFor(e).password, "from-env");
+  unsetenv("DUOSYNC_TEST_PASSWORD_XYZ");
+
+  config::Endpoint f;
+  const std::string path = ::testing::TempDir() + "/duosync_password_test";
+  {
+    std::ofstream out(path);
+    out << "from-file\nsecond line\n";
+  }
+  f.set_password_file(path);
+  EXPECT_EQ(*ReadPassword(f), "from-file");
+  f.set_password_file(path + ".missing");
+  EXPECT_THAT(ReadPassword(f).status(), StatusIs(absl::StatusCode::kFailedPrecondition, "password_file"));
+  f.set_password("also");
+  EXPECT_THAT(ReadPassword(f).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(SecretsTest, ValidationNamesAnUnsetPasswordVariable) {
+  unsetenv("DUOSYNC_TEST_UNSET_PW");
+  const report::Problem e = OnlyError(Replace(GoodActiveActive(), R"("user": "u", "password": "p"},
+      "b")", R"("user": "u", "password_env": "DUOSYNC_TEST_UNSET_PW"},
+      "b")"));
+  EXPECT_EQ(e.field(), "endpoints.a.password");
+  EXPECT_THAT(e.message(), HasSubstr("DUOSYNC_TEST_UNSET_PW"));
 }
 
 }  // namespace
