@@ -22,6 +22,7 @@ std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vecto
 CheckpointTables::CheckpointTables(std::unique_ptr<SqlConnection> conn, std::string link_id)
     : conn_(std::move(conn)), link_id_(std::move(link_id)) {
   AppendQuoted(link_id_, &quoted_link_id_);
+  fence_.link_id = link_id_;
 }
 
 absl::StatusOr<std::unique_ptr<CheckpointTables>> CheckpointTables::Connect(
@@ -32,7 +33,7 @@ absl::StatusOr<std::unique_ptr<CheckpointTables>> CheckpointTables::Connect(
 }
 
 absl::Status CheckpointTables::EnsureTables() {
-  return conn_->Execute(absl::StrCat(
+  absl::Status s = conn_->Execute(absl::StrCat(
       "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".checkpoint ("
       "link_id VARCHAR(191) NOT NULL PRIMARY KEY,"
@@ -51,6 +52,22 @@ absl::Status CheckpointTables::EnsureTables() {
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
       "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
       "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
+  if (!s.ok()) return s;
+  return EnsureOwnerTable(conn_.get());
+}
+
+absl::StatusOr<uint64_t> CheckpointTables::TakeOwnership(const std::string& owner) {
+  auto epoch = duosync::TakeOwnership(conn_.get(), link_id_, owner);
+  if (epoch.ok()) fence_.epoch = *epoch;
+  return epoch;
+}
+
+absl::Status CheckpointTables::Write(const std::string& sql) {
+  absl::Status s = BeginFenced(conn_.get(), fence_);
+  if (s.ok()) s = conn_->Execute(sql);
+  if (s.ok()) return conn_->Execute("COMMIT");
+  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
 }
 
 absl::Status CheckpointTables::WriteStage(const std::string& stage, const std::string& copy_end) {
@@ -59,7 +76,7 @@ absl::Status CheckpointTables::WriteStage(const std::string& stage, const std::s
   sql += ",";
   AppendQuoted(copy_end, &sql);
   sql += ")";
-  return conn_->Execute(sql);
+  return Write(sql);
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> CheckpointTables::ReadStage() {
@@ -83,7 +100,7 @@ absl::StatusOr<std::string> CheckpointTables::InitCheckpoint(const std::string& 
                                  ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
   AppendQuoted(position, &sql);
   sql += ")";
-  absl::Status s = conn_->Execute(sql);
+  absl::Status s = Write(sql);
   if (!s.ok()) return s;
   auto recorded = ReadCheckpoint();
   if (!recorded.ok()) return recorded.status();
@@ -91,12 +108,11 @@ absl::StatusOr<std::string> CheckpointTables::InitCheckpoint(const std::string& 
 }
 
 absl::Status CheckpointTables::ResetCheckpoint(const std::string& position) {
-  std::string sql = absl::StrCat("START TRANSACTION; REPLACE INTO ", kMetaSchema,
+  std::string sql = absl::StrCat("REPLACE INTO ", kMetaSchema,
                                  ".checkpoint (link_id, position) VALUES (", quoted_link_id_, ",");
   AppendQuoted(position, &sql);
-  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
-                  "; COMMIT");
-  return conn_->Execute(sql);
+  absl::StrAppend(&sql, "); DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_);
+  return Write(sql);
 }
 
 absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
@@ -117,15 +133,14 @@ absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
 }
 
 absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint32_t commit_time) {
-  std::string sql = absl::StrCat("START TRANSACTION; UPDATE ", kMetaSchema, ".checkpoint SET position=");
+  std::string sql = absl::StrCat("UPDATE ", kMetaSchema, ".checkpoint SET position=");
   AppendQuoted(position.ToString(), &sql);
-  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_, ";");
+  absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_);
   for (const auto& [domain, gtid] : position.domains()) {
-    absl::StrAppend(&sql, "DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
-                    " AND domain_id=", domain, " AND seq<=", gtid.sequence, ";");
+    absl::StrAppend(&sql, ";DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
+                    " AND domain_id=", domain, " AND seq<=", gtid.sequence);
   }
-  sql += "COMMIT";
-  return conn_->Execute(sql);
+  return Write(sql);
 }
 
 }  // namespace duosync

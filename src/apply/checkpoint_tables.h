@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "apply/fence.h"
 #include "base/gtid_position.h"
 #include "sql/sql_connection.h"
 
@@ -33,8 +34,14 @@ class CheckpointTables {
                                                                    std::string link_id,
                                                                    uint32_t origin = 0);
 
-  // Creates the schema and the tables if missing.
+  // Creates the schema and the tables if missing (with duosync.owner, fence.h).
   absl::Status EnsureTables();
+
+  // Takes the link over for this process (a new ownership epoch) and fences every later write of
+  // these tables with it. Returns the epoch.
+  absl::StatusOr<uint64_t> TakeOwnership(const std::string& owner);
+  // Fences the writes of these tables with an epoch taken before.
+  void set_fence(uint64_t epoch) { fence_.epoch = epoch; }
 
   // The link's recorded position, nullopt before its first start.
   absl::StatusOr<std::optional<std::string>> ReadCheckpoint();
@@ -58,10 +65,13 @@ class CheckpointTables {
 
  private:
   CheckpointTables(std::unique_ptr<SqlConnection> conn, std::string link_id);
+  // Runs `sql` (statements separated by ';') in one fenced transaction.
+  absl::Status Write(const std::string& sql);
 
   std::unique_ptr<SqlConnection> conn_;
   std::string link_id_;
   std::string quoted_link_id_;
+  Fence fence_;  // epoch 0 until TakeOwnership / set_fence
 };
 
 }  // namespace duosync

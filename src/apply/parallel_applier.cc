@@ -13,6 +13,7 @@ std::string GtidKey(const Gtid& g) { return absl::StrCat(g.domain, "-", g.sequen
 
 // Errors a transaction can get from running before an earlier one it conflicts with.
 bool MayBeOrderingError(const absl::Status& s) {
+  if (IsFenced(s)) return false;  // another process owns the link: nothing to retry
   return absl::IsAlreadyExists(s) || absl::IsFailedPrecondition(s) || absl::IsAborted(s);
 }
 
@@ -30,7 +31,8 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   absl::StatusOr<std::unique_ptr<CheckpointTables>> tables;  // the watermark's connection
   std::vector<std::thread> connecting;
   for (int i = 0; i < workers; ++i) {
-    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin); });
+    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin, options.epoch);
+    });
   }
   connecting.emplace_back([&] {
     tables = CheckpointTables::Connect(options.destination, options.link_id, options.origin);
@@ -42,6 +44,7 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   }
   if (!tables.ok()) return tables.status();
   a->checkpoint_tables_ = std::move(*tables);
+  a->checkpoint_tables_->set_fence(options.epoch);
   auto applied = a->checkpoint_tables_->ReadApplied();
   if (!applied.ok()) return applied.status();
   for (const Gtid& g : *applied) {

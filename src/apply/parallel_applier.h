@@ -39,6 +39,7 @@ struct ApplierOptions {
   ConnectOptions destination;
   std::string link_id;
   uint32_t origin = 0;  // session origin tag (loop prevention); 0 = none
+  uint64_t epoch = 0;   // ownership epoch fencing every write (fence.h); 0 = unfenced
   // Active-active: UPDATE/DELETE must match the before image, and a conflicting transaction is
   // applied (alone, in order) through the resolver. Null: a mismatch is an error.
   ConflictResolver* resolver = nullptr;

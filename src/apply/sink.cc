@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
+#include "apply/fence.h"
 #include "apply/row_sql.h"
 #include "base/names.h"
 #include "sql/destination_session.h"
@@ -37,9 +38,17 @@ bool IsAlreadyApplied(const absl::Status& s) {
 // transaction. Consecutive INSERTs (and DELETEs) of the same table become multi-row statements.
 class Sink::Batch {
  public:
-  explicit Batch(SqlConnection* conn) : conn_(conn) {
+  // `fence`: the transaction first reads the link's ownership row under a shared lock, and goes
+  // no further unless this process still owns the link (fence.h).
+  Batch(SqlConnection* conn, const Fence& fence) : conn_(conn), fence_(fence) {
     sql_ = "START TRANSACTION;";
     statements_.push_back(Statement{});
+    if (fence.epoch != 0) {
+      sql_ += FenceQuery(conn, fence) + ";";
+      Statement check;
+      check.fence = true;
+      statements_.push_back(check);
+    }
   }
 
   // `match_image`: an UPDATE/DELETE must find the row exactly as its before image (conflict
@@ -146,6 +155,7 @@ class Sink::Batch {
   struct Statement {
     const RoutedChange* change = nullptr;  // the (first) change it writes; null for bookkeeping
     int expected_rows = -1;                // rows an UPDATE/DELETE must match; -1 = not checked
+    bool fence = false;                    // the ownership check: its row must show our epoch
   };
 
   absl::Status MaybeFlush() {
@@ -160,16 +170,18 @@ class Sink::Batch {
     size_t done = 0;  // statements whose results were read and checked
     bool ok = false;
     bool missing_row = false;
+    absl::Status fenced;
     if (mysql_real_query(m, sql_.data(), sql_.size()) == 0) {
       int status = 1;
       do {
         MYSQL_RES* res = mysql_store_result(m);
+        const Statement& st = statements_[done];
+        if (res != nullptr && st.fence) fenced = CheckFence(fence_, FirstRow(res).get());
         if (res != nullptr) mysql_free_result(res);
         else if (mysql_field_count(m) != 0) break;
-        const Statement& st = statements_[done];
-        if (st.expected_rows >= 0 &&
-            mysql_affected_rows(m) != static_cast<my_ulonglong>(st.expected_rows)) {
-          missing_row = true;
+        if (!fenced.ok() || (st.expected_rows >= 0 &&
+                             mysql_affected_rows(m) != static_cast<my_ulonglong>(st.expected_rows))) {
+          missing_row = fenced.ok();
           // Drain the rest of the batch before rolling back.
           while (mysql_next_result(m) == 0) {
             if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
@@ -179,13 +191,17 @@ class Sink::Batch {
         ++done;
         status = mysql_next_result(m);
       } while (status == 0);
-      ok = !missing_row && status == -1 && mysql_errno(m) == 0;
+      ok = !missing_row && fenced.ok() && status == -1 && mysql_errno(m) == 0;
     }
     if (ok) {
       sql_.clear();
       statements_.clear();
       last_route_ = nullptr;
       return absl::OkStatus();
+    }
+    if (!fenced.ok()) {
+      (void)conn_->Execute("ROLLBACK");
+      return fenced;
     }
     return Failure(done, missing_row);
   }
@@ -215,7 +231,21 @@ class Sink::Batch {
     return absl::Status(failure.code(), absl::StrCat(where, ": ", failure.message()));
   }
 
+  // The first row of a result, as SqlRow; null when it has none.
+  static std::unique_ptr<SqlRow> FirstRow(MYSQL_RES* res) {
+    MYSQL_ROW row = mysql_fetch_row(res);
+    if (row == nullptr) return nullptr;
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    auto out = std::make_unique<SqlRow>();
+    for (unsigned i = 0; i < mysql_num_fields(res); ++i) {
+      if (row[i] == nullptr) out->push_back(std::nullopt);
+      else out->push_back(std::string(row[i], lengths[i]));
+    }
+    return out;
+  }
+
   SqlConnection* conn_;
+  const Fence& fence_;
   std::string sql_;
   std::vector<Statement> statements_;  // per buffered statement
   const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
@@ -223,16 +253,16 @@ class Sink::Batch {
   bool last_idempotent_ = false;
 };
 
-Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id)
-    : conn_(std::move(conn)), link_id_(std::move(link_id)) {
+Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id, uint64_t epoch)
+    : conn_(std::move(conn)), link_id_(std::move(link_id)), fence_{link_id_, epoch} {
   AppendQuoted(link_id_, &quoted_link_id_);
 }
 
 absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destination,
-                                                    std::string link_id, uint32_t origin) {
+                                                    std::string link_id, uint32_t origin, uint64_t epoch) {
   auto conn = ConnectDestination(destination, origin);
   if (!conn.ok()) return conn.status();
-  return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id)));
+  return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
 }
 
 
@@ -243,19 +273,27 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
 
 
 absl::Status Sink::ApplyDdl(const ApplyTask& task) {
-  absl::Status s = conn_->Execute(task.ddl_sql);
+  // A DDL commits by itself (ending the fence's transaction first): the check just before it is
+  // as close as the server lets a fence come.
+  absl::Status s = BeginFenced(conn_.get(), fence_);
+  if (!s.ok()) return s;
+  s = conn_->Execute(task.ddl_sql);
   // A RENAME repeated after a crash finds its table renamed already.
   if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
     return absl::Status(s.code(), absl::StrCat("DDL ", task.ddl_sql, ": ", s.message()));
   }
   // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
   // which IF [NOT] EXISTS makes harmless.
-  return conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}, /*ignore_duplicates=*/true));
+  s = BeginFenced(conn_.get(), fence_);
+  if (s.ok()) s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}, /*ignore_duplicates=*/true));
+  if (s.ok()) return conn_->Execute("COMMIT");
+  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
 }
 
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
-  Batch batch(conn_.get());
+  Batch batch(conn_.get(), fence_);
   std::vector<Gtid> record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
@@ -269,7 +307,8 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
 }
 
 absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resolver) {
-  absl::Status s = conn_->Execute("START TRANSACTION");
+  absl::Status s = BeginFenced(conn_.get(), fence_);
+  if (IsFenced(s)) return s;
   for (const RoutedChange& c : task.changes) {
     if (s.ok()) s = resolver->Apply(conn_.get(), c);
   }

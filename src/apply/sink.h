@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "apply/conflict.h"
+#include "apply/fence.h"
 #include "route/apply_task.h"
 #include "route/router.h"
 #include "sql/sql_connection.h"
@@ -27,9 +28,12 @@ bool IsAlreadyApplied(const absl::Status& s);
 
 class Sink {
  public:
-  // Connects a destination session (destination_session.h), tagged with `origin`.
+  // Connects a destination session (destination_session.h), tagged with `origin`. With a
+  // non-zero `epoch` every transaction is fenced by it (fence.h): once another process has taken
+  // the link over, each fails with IsFenced.
   static absl::StatusOr<std::unique_ptr<Sink>> Connect(const ConnectOptions& destination,
-                                                       std::string link_id, uint32_t origin = 0);
+                                                       std::string link_id, uint32_t origin = 0,
+                                                       uint64_t epoch = 0);
 
   // Applies the tasks (REQUIRES: mutually independent) in one destination transaction and records
   // their GTIDs. On failure nothing of them is committed; the error names the table and key.
@@ -46,12 +50,13 @@ class Sink {
   SqlConnection* connection() { return conn_.get(); }
 
  private:
-  Sink(std::unique_ptr<SqlConnection> conn, std::string link_id);
+  Sink(std::unique_ptr<SqlConnection> conn, std::string link_id, uint64_t epoch);
   class Batch;
 
   std::unique_ptr<SqlConnection> conn_;
   std::string link_id_;
   std::string quoted_link_id_;
+  Fence fence_;
 };
 
 }  // namespace duosync

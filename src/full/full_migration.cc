@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "apply/fence.h"
 #include "base/names.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
@@ -227,6 +228,7 @@ class Migrator {
                                                         " leave out a key column"));
     }
     const std::string name = t.source.ToString();
+    const Fence fence{o_.link_id, o_.epoch};
     std::string quoted_link, quoted_name;
     AppendQuoted(o_.link_id, &quoted_link);
     AppendQuoted(name, &quoted_name);
@@ -289,7 +291,8 @@ class Migrator {
       auto rows = src->Query(query);
       if (!rows.ok()) return rows.status();
       if (rows->empty()) break;
-      std::string sql = "START TRANSACTION;" + insert;
+      DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
+      std::string sql = insert;
       for (size_t r = 0; r < rows->size(); ++r) {
         sql += r ? ",(" : "(";
         for (size_t i = 0; i < cols->size(); ++i) {
@@ -319,8 +322,9 @@ class Migrator {
     }
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
+    DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
     return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1 WHERE link_id=",
-                                     quoted_link, " AND table_name=", quoted_name));
+                                     quoted_link, " AND table_name=", quoted_name, ";COMMIT"));
   }
 
   const FullMigrationOptions& o_;

@@ -35,6 +35,7 @@ struct FullMigrationOptions {
   bool post_indexing = false;
   bool allow_nonempty_destination = false;
   uint32_t origin = 0;  // session origin tag of the destination writes (active-active)
+  uint64_t epoch = 0;   // ownership epoch fencing each chunk's transaction (fence.h); 0 = none
   int threads = 4;
   int chunk_rows = 5000;
   const std::atomic<bool>* stop = nullptr;

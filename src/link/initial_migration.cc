@@ -7,8 +7,8 @@
 
 namespace duosync {
 
-absl::Status RunInitialMigration(const LinkConfig& link, CheckpointTables* tables,
-                                 const std::atomic<bool>* stop, LinkState* state) {
+absl::Status RunInitialMigration(const LinkConfig& link, uint64_t epoch, CheckpointTables* tables,
+                                   const std::atomic<bool>* stop, LinkState* state) {
   state->SetStage(link.full_copy ? "full" : "schema");
   auto source = SqlConnection::Connect(link.source);
   if (!source.ok()) return source.status();
@@ -23,6 +23,7 @@ absl::Status RunInitialMigration(const LinkConfig& link, CheckpointTables* table
   o.post_indexing = link.post_indexing;
   o.allow_nonempty_destination = link.allow_nonempty_destination;
   o.origin = link.guard.own_origin;
+  o.epoch = epoch;
   o.stop = stop;
   o.threads = link.copy.threads;
   o.chunk_rows = link.copy.chunk_rows;

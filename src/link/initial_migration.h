@@ -14,8 +14,9 @@
 namespace duosync {
 
 // Reports the stage and the copy's progress through `state`; returns early once `stop` is set.
-absl::Status RunInitialMigration(const LinkConfig& link, CheckpointTables* tables,
-                                 const std::atomic<bool>* stop, LinkState* state);
+// Every destination write is fenced by `epoch` (fence.h).
+absl::Status RunInitialMigration(const LinkConfig& link, uint64_t epoch, CheckpointTables* tables,
+                                   const std::atomic<bool>* stop, LinkState* state);
 
 }  // namespace duosync
 

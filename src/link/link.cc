@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
 #include "apply/conflict.h"
+#include "apply/fence.h"
 #include "base/status_macros.h"
 #include "glog/logging.h"
 #include "link/link_session.h"
@@ -43,6 +44,8 @@ class LinkImpl : public Link {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    auto epoch = (*tables)->TakeOwnership(owner_);  // Start takes a newer one
+    if (!epoch.ok()) return epoch.status();
     DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
     if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Reset(position));
     return Start();
@@ -53,6 +56,9 @@ class LinkImpl : public Link {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    // This process writes the link from now on; one that wrote it before can commit nothing more.
+    auto epoch = (*tables)->TakeOwnership(owner_);
+    if (!epoch.ok()) return epoch.status();
     auto recorded = (*tables)->ReadCheckpoint();
     if (!recorded.ok()) return recorded.status();
     std::string position;
@@ -83,6 +89,8 @@ class LinkImpl : public Link {
       }
     }
     state_.SetStarted(stage->first, position);  // "schema" / "full" until the migration is done
+    state_.SetOwner(owner_, *epoch);
+    epoch_ = *epoch;
     {
       std::lock_guard<std::mutex> lock(mu_);
       finished_ = false;
@@ -125,6 +133,10 @@ class LinkImpl : public Link {
     if (!target.ok()) return target.status();
     auto tables = CheckpointTables::Connect(link_.destination, link_.id);
     if (!tables.ok()) return tables.status();
+    DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    // A rewind takes the link over: a process still running it must not write over the rewind.
+    auto epoch = (*tables)->TakeOwnership(owner_);
+    if (!epoch.ok()) return epoch.status();
     auto rewound = store_->Rewind(*target, tables->get());
     if (!rewound.ok()) return rewound.status();
     state_.SetRewound(*rewound);
@@ -165,8 +177,8 @@ class LinkImpl : public Link {
   void Run() {
     auto backoff = std::chrono::milliseconds(200);
     while (!stop_) {
-      LinkSession session(link_, &state_, store_ != nullptr && store_->pumping() ? store_.get() : nullptr,
-                          resolver_.get(), &stop_);
+      LinkSession session(link_, epoch_, &state_,
+                          store_ != nullptr && store_->pumping() ? store_.get() : nullptr, resolver_.get(), &stop_);
       absl::Status s = session.Run();
       if (stop_) break;
       if (session.corrupt_at().has_value()) s = TruncateStore(s, *session.corrupt_at());
@@ -206,6 +218,8 @@ class LinkImpl : public Link {
   }
 
   const LinkConfig link_;
+  const std::string owner_ = NewOwnerName();  // this link object as the writer of its link
+  uint64_t epoch_ = 0;  // ownership taken by the last Start (link thread reads it)
   LinkState state_;
   ConflictLog conflicts_;
   std::unique_ptr<ConflictResolver> resolver_;  // active-active links only

@@ -14,6 +14,7 @@ absl::Status LinkSession::Run() {
   made_progress_ = false;
   auto tables = CheckpointTables::Connect(link_.destination, link_.id);
   if (!tables.ok()) return tables.status();
+  (*tables)->set_fence(epoch_);
   auto recorded = (*tables)->ReadCheckpoint();
   if (!recorded.ok()) return recorded.status();
   if (!recorded->has_value()) {
@@ -28,7 +29,7 @@ absl::Status LinkSession::Run() {
   auto stage = (*tables)->ReadStage();
   if (!stage.ok()) return stage.status();
   if (stage->first != "incremental") {
-    DUO_RETURN_IF_ERROR(RunInitialMigration(link_, tables->get(), stop_, state_));
+    DUO_RETURN_IF_ERROR(RunInitialMigration(link_, epoch_, tables->get(), stop_, state_));
     stage = (*tables)->ReadStage();
     if (!stage.ok()) return stage.status();
   }
@@ -94,6 +95,7 @@ ApplierOptions LinkSession::ApplierOptionsFor() const {
   a.destination = link_.destination;
   a.link_id = link_.id;
   a.origin = link_.guard.own_origin;
+  a.epoch = epoch_;
   a.resolver = resolver_;
   a.workers = link_.apply_workers;
   a.batch_transactions = link_.apply_batch_transactions;

@@ -24,9 +24,10 @@ class LinkSession {
  public:
   // `store`: the link's record store while its pump runs, else null (read the binlog directly).
   // `resolver`: active-active links only, else null. All outlive the session.
-  LinkSession(const LinkConfig& link, LinkState* state, LinkStore* store, ConflictResolver* resolver,
-              const std::atomic<bool>* stop)
-      : link_(link), state_(state), store_(store), resolver_(resolver), stop_(stop) {}
+  // `epoch`: this process's ownership of the link (fence.h), fencing every write.
+  LinkSession(const LinkConfig& link, uint64_t epoch, LinkState* state, LinkStore* store,
+              ConflictResolver* resolver, const std::atomic<bool>* stop)
+      : link_(link), epoch_(epoch), state_(state), store_(store), resolver_(resolver), stop_(stop) {}
 
   // Runs until `stop` is set (OK) or an error ends the session.
   absl::Status Run();
@@ -41,6 +42,7 @@ class LinkSession {
   ApplierOptions ApplierOptionsFor() const;
 
   const LinkConfig& link_;
+  const uint64_t epoch_;
   LinkState* state_;
   LinkStore* store_;
   ConflictResolver* resolver_;

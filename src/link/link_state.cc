@@ -63,6 +63,12 @@ void LinkState::SetRewound(const std::string& position) {
   durable_position_ = position;
 }
 
+void LinkState::SetOwner(const std::string& owner, uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.set_owner(owner);
+  status_.set_epoch(epoch);
+}
+
 void LinkState::SetFullProgress(uint64_t rows_copied, uint64_t rows_estimated, int tables_done,
                                 int tables_total) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -38,6 +38,8 @@ class LinkState {
   // A (re)start or rewind at `position`, the checkpoint on the destination.
   void SetStarted(const std::string& stage, const std::string& position);
   void SetRewound(const std::string& position);
+  // This process writes the link as `owner` under ownership `epoch` (fence.h).
+  void SetOwner(const std::string& owner, uint64_t epoch);
   void SetFullProgress(uint64_t rows_copied, uint64_t rows_estimated, int tables_done, int tables_total);
 
   // The running session: its applier (read for progress) and feed (cancelled by Stop and by a

@@ -1,0 +1,85 @@
+#include "apply/fence.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/system_schemas.h"
+
+namespace duosync {
+namespace {
+
+constexpr const char* kFenced = "fenced: ";
+
+}  // namespace
+
+absl::Status EnsureOwnerTable(SqlConnection* conn) {
+  return conn->Execute(absl::StrCat(
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".owner ("
+      "link_id VARCHAR(191) NOT NULL PRIMARY KEY, epoch BIGINT UNSIGNED NOT NULL,"
+      "owner VARCHAR(255) NOT NULL,"
+      "since TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"));
+}
+
+absl::StatusOr<uint64_t> TakeOwnership(SqlConnection* conn, const std::string& link_id,
+                                       const std::string& owner) {
+  const std::string id = conn->Quote(link_id);
+  absl::Status s = conn->Execute(absl::StrCat(
+      "START TRANSACTION; INSERT INTO ", kMetaSchema, ".owner (link_id, epoch, owner) VALUES (", id,
+      ", 1, ", conn->Quote(owner), ") ON DUPLICATE KEY UPDATE epoch = epoch + 1, owner = VALUES(owner),"
+      " since = CURRENT_TIMESTAMP(6)"));
+  if (!s.ok()) return s;
+  auto epoch = conn->QueryValue(absl::StrCat("SELECT epoch FROM ", kMetaSchema, ".owner WHERE link_id=", id));
+  uint64_t out = 0;
+  if (!epoch.ok() || !absl::SimpleAtoi(epoch->value_or(""), &out)) {
+    (void)conn->Execute("ROLLBACK");
+    return epoch.ok() ? absl::DataLossError("unreadable epoch in duosync.owner") : epoch.status();
+  }
+  s = conn->Execute("COMMIT");
+  if (!s.ok()) return s;
+  return out;
+}
+
+std::string NewOwnerName() {
+  static std::atomic<uint64_t> counter{0};
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] ? host : "unknown-host", ":", getpid(), "#", ++counter);
+}
+
+std::string FenceQuery(SqlConnection* conn, const Fence& fence) {
+  return absl::StrCat("SELECT epoch, owner FROM ", kMetaSchema, ".owner WHERE link_id=",
+                      conn->Quote(fence.link_id), " LOCK IN SHARE MODE");
+}
+
+absl::Status CheckFence(const Fence& fence, const SqlRow* row) {
+  uint64_t epoch = 0;
+  if (row != nullptr && row->size() >= 2 && absl::SimpleAtoi((*row)[0].value_or(""), &epoch) &&
+      epoch == fence.epoch) {
+    return absl::OkStatus();
+  }
+  const std::string owner = row != nullptr && row->size() >= 2 ? (*row)[1].value_or("?") : "nobody";
+  return absl::FailedPreconditionError(absl::StrCat(
+      kFenced, "link ", fence.link_id, " was taken over by ", owner, " (ownership epoch ", epoch,
+      "; this process held ", fence.epoch, "): this process writes nothing more for it. Run one "
+      "process per project, or restart this one to take the link back"));
+}
+
+absl::Status BeginFenced(SqlConnection* conn, const Fence& fence) {
+  absl::Status s = conn->Execute("START TRANSACTION");
+  if (!s.ok() || fence.epoch == 0) return s;
+  auto rows = conn->Query(FenceQuery(conn, fence));
+  if (!rows.ok()) return rows.status();
+  s = CheckFence(fence, rows->empty() ? nullptr : &(*rows)[0]);
+  if (!s.ok()) (void)conn->Execute("ROLLBACK");
+  return s;
+}
+
+bool IsFenced(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && absl::StartsWith(s.message(), kFenced);
+}
+
+}  // namespace duosync

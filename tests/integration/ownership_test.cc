@@ -1,0 +1,64 @@
+// One writer per link: every process that starts a link takes a new ownership epoch on the
+// destination, and every transaction it writes checks it (src/apply/fence.h).
+#include "absl/strings/str_cat.h"
+#include "duosync/project.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+using testing::Exec;
+using testing::Rows;
+using testing::StatusIs;
+
+class OwnershipTest : public testing::TwoServerTest {
+ protected:
+  OwnershipTest() : TwoServerTest("own_") {}
+  Side SideA() const override {
+    return Side::WithSql("CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+                         "INSERT INTO counter VALUES (1, 0)");
+  }
+  // On the destination a trigger counts every applied update: a transaction applied twice (by
+  // two writers) shows here even though the row alone would hide it.
+  Side SideB() const override {
+    return Side::WithSql(
+        "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO counter VALUES (1, 0);"
+        "CREATE TABLE updates (k INT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO updates VALUES (1, 0);"
+        "CREATE TRIGGER count_updates AFTER UPDATE ON counter FOR EACH ROW "
+        "UPDATE updates SET n = n + 1 WHERE k = 1");
+  }
+
+  void Increment(int times) {
+    for (int i = 0; i < times; ++i) Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".counter SET n = n + 1"));
+  }
+};
+
+// A second `duosync run` of the same project takes the link over; the first can commit nothing
+// more and stops naming the new owner. Every source transaction is applied exactly once.
+TEST_F(OwnershipTest, ASecondProcessTakesTheLinkOverAndTheFirstCommitsNothingMore) {
+  const std::string config = Config().Import(db_ + ".counter").Json();
+  StartProject(config);
+  Increment(50);
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
+  const report::LinkStatus first = testing::LinkStatusOf(*project_);
+
+  auto second = Project::Create(config);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE((*second)->Start().ok());
+  const report::LinkStatus taken = testing::LinkStatusOf(**second);
+  EXPECT_GT(taken.epoch(), first.epoch());
+  EXPECT_NE(taken.owner(), first.owner());
+
+  // Both processes read the source now; only the second may write.
+  Increment(200);
+  testing::ExpectSameEventually(a_.get(), b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".counter")});
+  EXPECT_THAT(project_->Wait(absl::Seconds(30)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "taken over by"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".updates"))[0], "250")
+      << "each source update must be applied once";
+  EXPECT_EQ(testing::LinkStatusOf(**second).stage(), "incremental") << (*second)->StatusJson();
+  ASSERT_TRUE((*second)->Stop().ok());
+}
+
+}  // namespace
+}  // namespace duosync
