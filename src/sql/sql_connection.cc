@@ -52,6 +52,10 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
     mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
   }
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // Every statement we build quotes text with backslash escapes and reads values as they are
+  // stored: a server-wide NO_BACKSLASH_ESCAPES, ANSI_QUOTES or PAD_CHAR_TO_FULL_LENGTH must not
+  // change what they mean. (Writing sessions pin a strict mode on top, destination_session.h.)
+  mysql_optionsv(mysql, MYSQL_INIT_COMMAND, "SET SESSION sql_mode='NO_ENGINE_SUBSTITUTION'");
   if (o.tls) {
     mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
                   o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),

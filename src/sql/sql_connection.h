@@ -1,4 +1,5 @@
-// A client connection to a MySQL-compatible server through MariaDB Connector/C. Errors come back
+// A client connection to a MySQL-compatible server through MariaDB Connector/C, in utf8mb4 and with
+// a fixed sql_mode whatever the server's default (quoting and values mean one thing). Errors come back
 // as absl::Status: Unavailable when the server cannot be reached or went away, PermissionDenied for
 // access errors, others by the server's error code. Never logs the password.
 // Not thread-safe: one connection per thread.

@@ -115,6 +115,36 @@ TEST_F(FullMigrationTest, PostIndexingAddsTheSecondaryIndexesAfterTheLoad) {
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".big"))[0], "30000");
 }
 
+// Every connection pins its sql_mode: a server-wide NO_BACKSLASH_ESCAPES must not change what our
+// quoted keys mean (the copy pages by key literals on the source), nor what the link writes.
+TEST_F(FullMigrationTest, QuotedKeysCopyUnderNoBackslashEscapes) {
+  // Keys like k00001\'x and values like v\1 (a_ was opened before the server default changes).
+  Exec(a_.get(), absl::StrCat("CREATE TABLE ", db_, ".esc (k VARCHAR(30) PRIMARY KEY, v VARCHAR(30));",
+                              "INSERT INTO ", db_, R"(.esc SELECT CONCAT('k', LPAD(seq, 5, '0'), '\\''x'),)",
+                              R"( CONCAT('v\\', seq) FROM seq_1_to_2500)"));
+  const std::string mode_a = Rows(a_.get(), "SELECT @@GLOBAL.sql_mode")[0];
+  const std::string mode_b = Rows(b_.get(), "SELECT @@GLOBAL.sql_mode")[0];
+  struct Restore {
+    SqlConnection *a, *b;
+    std::string mode_a, mode_b;
+    ~Restore() {
+      Exec(a, absl::StrCat("SET GLOBAL sql_mode='", mode_a, "'"));
+      Exec(b, absl::StrCat("SET GLOBAL sql_mode='", mode_b, "'"));
+    }
+  } restore{a_.get(), b_.get(), mode_a, mode_b};
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, "SET GLOBAL sql_mode='NO_BACKSLASH_ESCAPES,ANSI_QUOTES,PAD_CHAR_TO_FULL_LENGTH'");
+  }
+  // SMOOTH: chunks of 1000 rows, so the copy pages by key literals twice.
+  StartProject(MigrationConfig(db_ + ".esc", "{}", "SMOOTH"));
+  testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(60));
+  ASSERT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, R"(.esc VALUES ('after\\''copy', 'w\\''x'))"));
+  ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), MD5(GROUP_CONCAT(k, v ORDER BY k)) FROM ", db_, ".esc"),
+                       "", 60);
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".esc"))[0], "2501");
+}
+
 TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
   // SMOOTH: one thread, small chunks, so the stop lands in the middle of the copy.
   StartProject(MigrationConfig(db_ + ".big", "{}", "SMOOTH"));
