@@ -18,12 +18,41 @@ struct Token {
   size_t begin, end;  // span in the statement
 };
 
+// Executable comments: "/*!", "/*M!" and "/*!M" (MariaDB), each with an optional version. The
+// server runs their text as part of the statement, so it is read as such (whatever the version:
+// reading too much can only refuse a statement, never let one hide).
+size_t ExecutableCommentOpener(absl::string_view s, size_t i) {
+  if (s.substr(i, 2) != "/*") return 0;
+  size_t j = i + 2;
+  if (j < s.size() && (s[j] == 'M' || s[j] == 'm') && j + 1 < s.size() && s[j + 1] == '!') {
+    j += 2;
+  } else if (j < s.size() && s[j] == '!') {
+    ++j;
+    if (j < s.size() && (s[j] == 'M' || s[j] == 'm')) ++j;
+  } else {
+    return 0;
+  }
+  while (j < s.size() && absl::ascii_isdigit(s[j])) ++j;
+  return j - i;
+}
+
 std::vector<Token> Tokenize(absl::string_view s) {
   std::vector<Token> out;
   size_t i = 0;
+  int executable = 0;  // executable comments open around i
   while (i < s.size()) {
     const char c = s[i];
     if (absl::ascii_isspace(c)) { ++i; continue; }
+    if (const size_t opener = ExecutableCommentOpener(s, i)) {
+      i += opener;
+      ++executable;
+      continue;
+    }
+    if (executable > 0 && c == '*' && i + 1 < s.size() && s[i + 1] == '/') {
+      i += 2;
+      --executable;
+      continue;
+    }
     if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {  // comment
       size_t e = s.find("*/", i + 2);
       i = e == absl::string_view::npos ? s.size() : e + 2;

@@ -126,6 +126,19 @@ TEST_F(DdlSyncTest, UnsupportedDdlOnASyncedTableStopsBeforeIt) {
                                         "/forward'"))[0], before_ddl) << "the checkpoint is just before the DDL";
 }
 
+// The server runs what stands in /*! ... */: an unsupported change cannot hide in one.
+TEST_F(DdlSyncTest, UnsupportedDdlInAnExecutableCommentStopsBeforeIt) {
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id) VALUES (1)"));
+  // Read without the comment, this would pass as a supported ADD COLUMN.
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; ALTER TABLE t ADD COLUMN c INT",
+                              " /*!50100 , CHANGE name full_name VARCHAR(10) */"));
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id) VALUES (2)"));
+  absl::Status s = project_->Wait(absl::Seconds(30));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("not supported"), std::string::npos) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT id FROM ", db_, "_b.t")), std::vector<std::string>{"1"});
+}
+
 TEST_F(DdlSyncTest, ShorteningAColumnIsRefusedAndUnsyncedDdlIgnored) {
   Exec(a_.get(), "CREATE DATABASE IF NOT EXISTS ddl_elsewhere");
   Exec(a_.get(), "CREATE OR REPLACE TABLE ddl_elsewhere.x (id INT PRIMARY KEY); ALTER TABLE ddl_elsewhere.x ENGINE=InnoDB");

@@ -68,3 +68,28 @@ TEST(DdlTest, OnlyLongerLengthsPass) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// The server runs the text of /*! ... */ and /*M! ... */ comments: so does our reading of a DDL,
+// and nothing unsupported can hide in one.
+TEST(DdlTest, ExecutableCommentsAreReadAsTheServerRunsThem) {
+  for (const char* sql : {"ALTER TABLE t /*!50100 PARTITION BY HASH(id) PARTITIONS 4 */",
+                          "ALTER TABLE t ADD COLUMN c INT /*M!100301 , ENGINE=MyISAM */",
+                          "ALTER TABLE t /*!*/ CHANGE a b INT"}) {
+    ParsedDdl d = ParseDdl(sql, "s");
+    EXPECT_TRUE(d.is_table_ddl) << sql;
+    EXPECT_FALSE(d.supported) << sql;
+  }
+  ParsedDdl hidden = ParseDdl("/*!40000 ALTER TABLE t ADD COLUMN c INT */", "s");
+  ASSERT_TRUE(hidden.is_table_ddl);
+  ASSERT_EQ(hidden.tables.size(), 1u);
+  EXPECT_EQ(hidden.tables[0].ToString(), "s.t");
+  EXPECT_EQ(Rewrite("RENAME TABLE t TO /*!50000 u */"), "RENAME TABLE `s_b`.`t` TO /*!50000 `s_b`.`u` */");
+  // A plain comment is still only a comment.
+  EXPECT_EQ(Rewrite("DROP TABLE t /* CHANGE a b INT */"), "DROP TABLE IF EXISTS `s_b`.`t` /* CHANGE a b INT */");
+}
+
+}  // namespace
+}  // namespace duosync
