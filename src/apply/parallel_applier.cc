@@ -176,10 +176,16 @@ void ParallelApplier::AdvancePrefix() {
   while (!held_.empty() && first_held_ <= tracker_.completed_prefix()) {
     progress_.position = held_.front().task.position;
     if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
-    if (!held_.front().task.defers_checkpoint) watermark_dirty_ = true;
+    if (!held_.front().task.defers_checkpoint || first_held_ <= flush_through_) watermark_dirty_ = true;
     held_.pop_front();
     ++first_held_;
   }
+}
+
+void ParallelApplier::CheckpointDeferred() {
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_through_ = next_seq_ - 1;  // everything submitted so far, once committed
+  if (progress_.position != watermark_position_) watermark_dirty_ = true;
 }
 
 void ParallelApplier::Fail(const absl::Status& s) {

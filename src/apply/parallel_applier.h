@@ -78,6 +78,10 @@ class ParallelApplier {
   // Waits until everything submitted has committed and the watermark is written.
   absl::Status Drain();
 
+  // Writes the checkpoint soon even if it only passed transactions that defer it
+  // (ApplyTask::defers_checkpoint). Thread-safe.
+  void CheckpointDeferred();
+
   // Stops the workers after their current batch and writes the watermark. Idempotent.
   void Stop();
 
@@ -122,6 +126,7 @@ class ParallelApplier {
   std::string watermark_position_;  // last position written to the checkpoint
   uint32_t watermark_commit_time_ = 0;
   bool watermark_dirty_ = false;
+  uint64_t flush_through_ = 0;  // transactions up to this seq move the checkpoint even if deferring
 };
 
 }  // namespace duosync

@@ -70,6 +70,7 @@ absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier
     DUO_RETURN_IF_ERROR(applier->error());
     auto next = feed->Next();
     if (!next.ok()) return *stop_ ? absl::OkStatus() : next.status();
+    if (feed->TakeRotated()) applier->CheckpointDeferred();
     if (!next->has_value()) {  // the reader is at the source's end (or the store's)
       state_->ReaderIdle(store_ != nullptr ? store_->idle_position() : feed->position().ToString(),
                          made_progress_);

@@ -269,6 +269,9 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
       return std::move(r.current);
     };
     switch (ev->event_type) {
+      case ROTATE_EVENT:
+        rotated_ = true;
+        break;
       case HEARTBEAT_LOG_EVENT:
         if (!r.in_transaction) return std::optional<Transaction>();
         break;

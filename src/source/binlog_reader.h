@@ -82,6 +82,11 @@ class BinlogReader : public TransactionFeed {
   void Cancel() override;
 
   const GtidPosition& position() const override { return position_; }
+  bool TakeRotated() override {
+    const bool rotated = rotated_;
+    rotated_ = false;
+    return rotated;
+  }
   // Timestamp (source clock) of the last event seen, heartbeats included.
   uint32_t last_event_time() const { return last_event_time_; }
 
@@ -95,6 +100,7 @@ class BinlogReader : public TransactionFeed {
   std::unique_ptr<SchemaResolver> resolver_;
   GtidPosition position_;
   uint32_t last_event_time_ = 0;
+  bool rotated_ = false;  // a ROTATE event came (also the one that opens every dump)
 };
 
 }  // namespace duosync

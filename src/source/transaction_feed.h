@@ -20,6 +20,11 @@ class TransactionFeed {
   virtual const GtidPosition& position() const = 0;
   // Makes a Next() blocked in another thread return soon. Thread-safe.
   virtual void Cancel() = 0;
+  // Whether the source went on to a new binlog file since the last call. The checkpoint must then
+  // leave the old file even over transactions not worth a write of their own: once the old file
+  // is purged, a position inside it cannot be served any more. (A feed from the record store never
+  // says so: the store keeps what the checkpoint needs.)
+  virtual bool TakeRotated() { return false; }
 };
 
 }  // namespace duosync
