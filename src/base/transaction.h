@@ -33,6 +33,10 @@ struct Value {
 
 enum class RowOp : uint8_t { kInsert, kUpdate, kDelete };
 
+// sql_mode bits as the binlog logs them (MySQL's MODE_* flags).
+inline constexpr uint64_t kSqlModeAnsiQuotes = uint64_t{1} << 2;
+inline constexpr uint64_t kSqlModeNoBackslashEscapes = uint64_t{1} << 20;
+
 inline const char* RowOpName(RowOp op) {
   return op == RowOp::kInsert ? "INSERT" : op == RowOp::kUpdate ? "UPDATE" : "DELETE";
 }
@@ -65,6 +69,7 @@ struct Transaction {
   std::string ddl;                // a DDL statement instead of row changes (later issue)
   std::string ddl_schema;         // its default database (also of `statement`)
   std::string statement;          // DML logged as a statement (binlog_format != ROW), if any
+  uint64_t sql_mode = 0;          // the writing session's sql_mode (bits) of `ddl` / `statement`
   // Every row event of it is in duosync's own schema: a link's checkpoint and applied-GTID
   // bookkeeping, nothing a user wrote. Passing over it needs no checkpoint write of its own
   // (answering the opposite link's bookkeeping with ours would never let an idle pair rest).

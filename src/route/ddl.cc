@@ -36,7 +36,7 @@ size_t ExecutableCommentOpener(absl::string_view s, size_t i) {
   return j - i;
 }
 
-std::vector<Token> Tokenize(absl::string_view s) {
+std::vector<Token> Tokenize(absl::string_view s, DdlSqlMode mode) {
   std::vector<Token> out;
   size_t i = 0;
   int executable = 0;  // executable comments open around i
@@ -64,11 +64,11 @@ std::vector<Token> Tokenize(absl::string_view s) {
       continue;
     }
     const size_t begin = i;
-    if (c == '`') {
+    if (c == '`' || (c == '"' && mode.ansi_quotes)) {
       std::string id;
       for (++i; i < s.size(); ++i) {
-        if (s[i] == '`') {
-          if (i + 1 < s.size() && s[i + 1] == '`') { id += '`'; ++i; continue; }
+        if (s[i] == c) {
+          if (i + 1 < s.size() && s[i + 1] == c) { id += c; ++i; continue; }
           ++i;
           break;
         }
@@ -77,7 +77,7 @@ std::vector<Token> Tokenize(absl::string_view s) {
       out.push_back({Token::kQuoted, id, begin, i});
     } else if (c == '\'' || c == '"') {
       for (++i; i < s.size() && s[i] != c; ++i) {
-        if (s[i] == '\\') ++i;
+        if (s[i] == '\\' && !mode.no_backslash_escapes) ++i;
       }
       ++i;
       out.push_back({Token::kString, std::string(s.substr(begin, i - begin)), begin, i});
@@ -98,8 +98,8 @@ std::vector<Token> Tokenize(absl::string_view s) {
 // Parses with edits recorded for the rewrite.
 class DdlParser {
  public:
-  DdlParser(absl::string_view sql, absl::string_view schema)
-      : sql_(sql), schema_(schema), t_(Tokenize(sql)) {}
+  DdlParser(absl::string_view sql, absl::string_view schema, DdlSqlMode mode)
+      : sql_(sql), schema_(schema), t_(Tokenize(sql, mode)) {}
 
   ParsedDdl Parse() {
     if (Is("ALTER")) ParseAlter();
@@ -357,7 +357,17 @@ void SplitType(absl::string_view type, std::string* base, std::vector<std::strin
 
 }  // namespace
 
-ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema) { return DdlParser(sql, schema).Parse(); }
+ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema, DdlSqlMode mode) {
+  ParsedDdl ddl = DdlParser(sql, schema, mode).Parse();
+  if (ddl.is_table_ddl && (mode.ansi_quotes || mode.no_backslash_escapes)) {
+    ddl.supported = false;
+    ddl.reason = absl::StrCat("it was written under sql_mode ",
+                              mode.ansi_quotes ? "ANSI_QUOTES" : "NO_BACKSLASH_ESCAPES",
+                              ", which the destination's sessions do not use, so its text would mean "
+                              "something else there");
+  }
+  return ddl;
+}
 
 std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to) {
   std::string fb, tb, fr, tr;

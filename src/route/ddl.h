@@ -37,8 +37,15 @@ struct ParsedDdl {
   std::function<std::string(const std::function<TableRef(const TableRef&)>& rename)> rewrite;
 };
 
-// Parses `sql` run with default database `schema`.
-ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema);
+// The parts of the writing session's sql_mode that change how a statement reads.
+struct DdlSqlMode {
+  bool ansi_quotes = false;           // "x" is an identifier, not a string
+  bool no_backslash_escapes = false;  // '\' is a plain character in strings
+};
+
+// Parses `sql` run with default database `schema` under `mode`. A table DDL written under a mode
+// other than the default is unsupported: the destination's sessions would read its text otherwise.
+ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema, DdlSqlMode mode = {});
 
 // Empty when changing a column of type `from` to `to` only extends its length (VARCHAR(10) ->
 // VARCHAR(20), DECIMAL(8,2) -> DECIMAL(10,2), ...); else why it is refused.

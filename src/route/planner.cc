@@ -66,7 +66,10 @@ bool Planner::IsBarrier(const Transaction& txn, const std::vector<RoutedChange>&
 absl::Status Planner::PrepareDdl(ApplyTask* task) {
   const Transaction& txn = task->txn;
   if (!link_.link.ddl()) return absl::OkStatus();
-  ParsedDdl ddl = ParseDdl(txn.ddl, txn.ddl_schema);
+  DdlSqlMode mode;
+  mode.ansi_quotes = (txn.sql_mode & kSqlModeAnsiQuotes) != 0;
+  mode.no_backslash_escapes = (txn.sql_mode & kSqlModeNoBackslashEscapes) != 0;
+  ParsedDdl ddl = ParseDdl(txn.ddl, txn.ddl_schema, mode);
   if (!ddl.is_table_ddl) return absl::OkStatus();
   std::vector<bool> synced;
   bool any = false;

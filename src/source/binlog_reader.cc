@@ -255,6 +255,30 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
 
 void BinlogReader::Cancel() { mariadb_cancel(rpl_->mysql); }
 
+namespace {
+
+// The writing session's sql_mode from a QUERY event's status variables: Q_FLAGS2 (code 0, 4 bytes)
+// comes first when present, then Q_SQL_MODE (code 1, 8 bytes, little-endian). 0 when absent.
+uint64_t QuerySqlMode(const MARIADB_STRING& status) {
+  const auto* p = reinterpret_cast<const unsigned char*>(status.str);
+  size_t pos = 0;
+  while (pos < status.length) {
+    const unsigned char code = p[pos++];
+    if (code == 0) {
+      pos += 4;
+    } else if (code == 1 && pos + 8 <= status.length) {
+      uint64_t mode = 0;
+      for (int b = 7; b >= 0; --b) mode = (mode << 8) | p[pos + b];
+      return mode;
+    } else {
+      break;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
   Rpl& r = *rpl_;
   while (true) {
@@ -414,12 +438,14 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           // DML logged as a statement: its rows are not in the binlog. The link decides whether
           // it concerns synced tables (then it stops before it) or can be passed over.
           r.current.statement.assign(trimmed.data(), std::min<size_t>(trimmed.size(), 200));
+          r.current.sql_mode = QuerySqlMode(ev->event.query.status);
           r.current.only_bookkeeping = false;
           r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);
           break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
         resolver_->Invalidate();
+        r.current.sql_mode = QuerySqlMode(ev->event.query.status);
         r.current.ddl.assign(stmt.data(), stmt.size());
         r.current.only_bookkeeping = false;
         r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);

@@ -120,6 +120,7 @@ absl::Status RecordEncoder::Encode(const Transaction& txn, std::string* out) {
   t->set_ddl_schema(txn.ddl_schema);
   t->set_statement(txn.statement);
   t->set_only_bookkeeping(txn.only_bookkeeping);
+  t->set_sql_mode(txn.sql_mode);
   for (const RowChange& c : txn.changes) {
     auto [it, added] = ids_.try_emplace(c.table.get(), static_cast<uint32_t>(ids_.size() + 1));
     if (added) {
@@ -184,6 +185,7 @@ absl::StatusOr<DecodedRecord> RecordDecoder::Decode(absl::string_view payload) {
   txn.ddl_schema = t.ddl_schema();
   txn.statement = t.statement();
   txn.only_bookkeeping = t.only_bookkeeping();
+  txn.sql_mode = t.sql_mode();
   txn.changes.reserve(t.changes_size());
   for (const store::Change& c : t.changes()) {
     auto it = by_id_.find(c.schema());

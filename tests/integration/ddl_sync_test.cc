@@ -139,6 +139,19 @@ TEST_F(DdlSyncTest, UnsupportedDdlInAnExecutableCommentStopsBeforeIt) {
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT id FROM ", db_, "_b.t")), std::vector<std::string>{"1"});
 }
 
+// A DDL written under ANSI_QUOTES reads otherwise on the destination: the link stops before it,
+// naming the mode, instead of passing over what it cannot read.
+TEST_F(DdlSyncTest, DdlWrittenUnderAnsiQuotesStopsBeforeIt) {
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id) VALUES (1)"));
+  auto session = testing::Connect(testing::ServerPair::A(), db_);
+  Exec(session.get(), R"(SET SESSION sql_mode='ANSI_QUOTES'; ALTER TABLE "t" ADD COLUMN "c2" INT)");
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id) VALUES (2)"));
+  absl::Status s = project_->Wait(absl::Seconds(30));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("ANSI_QUOTES"), std::string::npos) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT id FROM ", db_, "_b.t")), std::vector<std::string>{"1"});
+}
+
 TEST_F(DdlSyncTest, ShorteningAColumnIsRefusedAndUnsyncedDdlIgnored) {
   Exec(a_.get(), "CREATE DATABASE IF NOT EXISTS ddl_elsewhere");
   Exec(a_.get(), "CREATE OR REPLACE TABLE ddl_elsewhere.x (id INT PRIMARY KEY); ALTER TABLE ddl_elsewhere.x ENGINE=InnoDB");

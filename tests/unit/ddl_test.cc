@@ -93,3 +93,29 @@ TEST(DdlTest, ExecutableCommentsAreReadAsTheServerRunsThem) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// A DDL is read as its writing session's sql_mode reads it; one written under a mode the
+// destination's sessions do not use is refused, naming the mode.
+TEST(DdlTest, StatementsAreReadUnderTheirSessionsSqlMode) {
+  DdlSqlMode ansi;
+  ansi.ansi_quotes = true;
+  ParsedDdl d = ParseDdl(R"(ALTER TABLE "t" ADD COLUMN "c" INT)", "s", ansi);
+  ASSERT_TRUE(d.is_table_ddl);
+  ASSERT_EQ(d.tables.size(), 1u);
+  EXPECT_EQ(d.tables[0].ToString(), "s.t");
+  EXPECT_FALSE(d.supported);
+  EXPECT_NE(d.reason.find("ANSI_QUOTES"), std::string::npos) << d.reason;
+  DdlSqlMode plain_backslash;
+  plain_backslash.no_backslash_escapes = true;
+  d = ParseDdl(R"(ALTER TABLE t ADD COLUMN c VARCHAR(5) DEFAULT 'a\', DROP PRIMARY KEY)", "s", plain_backslash);
+  EXPECT_FALSE(d.supported);
+  EXPECT_NE(d.reason.find("NO_BACKSLASH_ESCAPES"), std::string::npos) << d.reason;
+  // Statements that name no table are not concerned.
+  EXPECT_FALSE(ParseDdl("CREATE DATABASE x", "s", ansi).is_table_ddl);
+}
+
+}  // namespace
+}  // namespace duosync
