@@ -44,6 +44,7 @@ class LinkImpl : public Link {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Open());  // a second process stops here
     auto epoch = (*tables)->TakeOwnership(owner_);  // Start takes a newer one
     if (!epoch.ok()) return epoch.status();
     DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
@@ -53,9 +54,19 @@ class LinkImpl : public Link {
 
   absl::Status Start() override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
+    absl::Status s = Begin();
+    if (!s.ok() && store_ != nullptr) store_->Close();  // releases its directory lock
+    return s;
+  }
+
+  // Start's work: records or reads the start, takes ownership, starts the pump and the thread.
+  absl::Status Begin() {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    // A second process on the same store is refused here, before it could take the link over
+    // from the first and then fail itself (leaving no writer at all).
+    if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Open());
     // This process writes the link from now on; one that wrote it before can commit nothing more.
     auto epoch = (*tables)->TakeOwnership(owner_);
     if (!epoch.ok()) return epoch.status();
@@ -82,11 +93,7 @@ class LinkImpl : public Link {
     auto stage = (*tables)->ReadStage();
     if (!stage.ok()) return stage.status();
     if (store_ != nullptr) {
-      absl::Status pumping = store_->StartPump(position, [this] { return AppliedPosition(); });
-      if (!pumping.ok()) {
-        store_->Close();  // releases its directory lock
-        return pumping;
-      }
+      DUO_RETURN_IF_ERROR(store_->StartPump(position, [this] { return AppliedPosition(); }));
     }
     state_.SetStarted(stage->first, position);  // "schema" / "full" until the migration is done
     state_.SetOwner(owner_, *epoch);

@@ -58,7 +58,11 @@ std::vector<Token> Tokenize(absl::string_view s, DdlSqlMode mode) {
       i = e == absl::string_view::npos ? s.size() : e + 2;
       continue;
     }
-    if ((c == '-' && i + 1 < s.size() && s[i + 1] == '-') || c == '#') {
+    // "-- " starts a comment only with a space or control character after it, as the server
+    // reads it: "1--1" is arithmetic, and what follows it is part of the statement.
+    const bool dash_comment = c == '-' && i + 1 < s.size() && s[i + 1] == '-' &&
+                              (i + 2 >= s.size() || static_cast<unsigned char>(s[i + 2]) <= ' ');
+    if (dash_comment || c == '#') {
       size_t e = s.find('\n', i);
       i = e == absl::string_view::npos ? s.size() : e + 1;
       continue;

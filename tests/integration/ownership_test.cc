@@ -1,5 +1,8 @@
 // One writer per link: every process that starts a link takes a new ownership epoch on the
 // destination, and every transaction it writes checks it (src/apply/fence.h).
+#include <cstdlib>
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
 #include "support/test_support.h"
@@ -58,6 +61,26 @@ TEST_F(OwnershipTest, ASecondProcessTakesTheLinkOverAndTheFirstCommitsNothingMor
       << "each source update must be applied once";
   EXPECT_EQ(testing::LinkStatusOf(**second).stage(), "incremental") << (*second)->StatusJson();
   ASSERT_TRUE((*second)->Stop().ok());
+}
+
+// With a record store, a second process on the same data_dir is refused before it takes anything
+// over: the first keeps writing.
+TEST_F(OwnershipTest, ASecondProcessOnTheSameStoreIsRefusedAndTheFirstKeepsWriting) {
+  char dir[] = "/tmp/duosync-own-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string config = Config().Import(db_ + ".counter").RecordStores(dir).Json();
+  StartProject(config);
+  const uint64_t epoch = testing::LinkStatusOf(*project_).epoch();
+  auto second = Project::Create(config);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_FALSE((*second)->Start().ok());
+  Increment(20);
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
+  EXPECT_EQ(testing::LinkStatusOf(*project_).epoch(), epoch);
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".updates"))[0], "20");
+  second->reset();
+  (void)project_->Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -119,3 +119,18 @@ TEST(DdlTest, StatementsAreReadUnderTheirSessionsSqlMode) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// "--" is a comment only when a space follows it: nothing may hide behind "1--1".
+TEST(DdlTest, DoubleDashWithoutASpaceIsNoComment) {
+  ParsedDdl d = ParseDdl("ALTER TABLE t ADD COLUMN c INT DEFAULT (1--1), DROP PRIMARY KEY", "s");
+  EXPECT_TRUE(d.is_table_ddl);
+  EXPECT_FALSE(d.supported);
+  EXPECT_EQ(Rewrite("ALTER TABLE t ADD COLUMN c INT -- a comment, DROP PRIMARY KEY\n"),
+            "ALTER TABLE `s_b`.`t` ADD COLUMN IF NOT EXISTS c INT -- a comment, DROP PRIMARY KEY\n");
+}
+
+}  // namespace
+}  // namespace duosync
