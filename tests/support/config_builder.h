@@ -40,7 +40,6 @@ class ConfigBuilder {
   // The project's directory for record stores; with `retention_hours`, every link keeps one.
   ConfigBuilder& RecordStores(const std::string& data_dir, int retention_hours = 1);
 
-  const config::Project& proto() const { return project_; }
   // For changes no method above makes.
   config::Project* mutable_proto() { return &project_; }
   std::string Json() const;
