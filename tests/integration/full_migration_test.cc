@@ -149,12 +149,13 @@ TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
   // SMOOTH: one thread, small chunks, so the stop lands in the middle of the copy.
   StartProject(MigrationConfig(db_ + ".big", "{}", "SMOOTH"));
   // Stop as soon as some chunks are in.
-  testing::WaitFor([&] { return Forward().full_rows_copied() > 0; }, absl::Seconds(10),
-                   absl::Milliseconds(5));
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().full_rows_copied() > 0; }, absl::Seconds(60),
+                               absl::Milliseconds(5)))
+      << project_->StatusJson();
   ASSERT_TRUE(project_->Stop().ok());
   const auto progress = Rows(b_.get(), absl::StrCat("SELECT rows_copied, done FROM duosync.full_progress WHERE link_id='",
                                                     db_, "/forward'"));
-  ASSERT_EQ(progress.size(), 1u);
+  ASSERT_EQ(progress.size(), 1u) << project_->StatusJson();
   EXPECT_EQ(progress[0].substr(progress[0].find('|')), "|0") << "stopped before the copy ended";
   project_.reset();
   StartProject(MigrationConfig(db_ + ".big"));
