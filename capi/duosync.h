@@ -120,9 +120,12 @@ DUO_EXPORT int duo_project_wait(duo_project_t* project, int64_t timeout_ms, char
  * (transactions_applied, rows_applied) are JSON strings, as protobuf's JSON mapping writes them. */
 DUO_EXPORT int duo_project_status(duo_project_t* project, char** status_json, char** errptr);
 
-/* Conflicts met by an active-active project's links (the latest 1000 per link):
- * {"forward": {"total": N, "conflicts": [{"link","table","key","operation","incoming_before",
- * "incoming_after","destination","policy","outcome","time"}]}, "reverse": {...}}. */
+/* Conflicts met by an active-active project's links, as each destination keeps them (they outlast
+ * the process; the latest 1000 per link, newest first):
+ * {"forward": {"total": N, "conflicts": [{"link","table","key","operation","reason",
+ * "incoming_before","incoming_after","destination","colliding","policy","outcome","time"}]},
+ * "reverse": {...}}. A link whose destination cannot be reached shows the conflicts this process
+ * met, with an "error" saying why. */
 DUO_EXPORT int duo_project_conflicts(duo_project_t* project, char** conflicts_json, char** errptr);
 
 /* Swaps the roles of a running one-way (DATA_MIGRATION) project: if make_source_read_only is

@@ -95,9 +95,11 @@ class Project {
   // Replaces an earlier callback; none is called after the project is destroyed.
   void SetEventCallback(std::function<int(int event, const std::string& json)> callback);
 
-  // Conflicts met by the links (active-active), latest first kept up to 1000 per link:
-  // {"forward": {"total": N, "conflicts": [{link, table, key, operation, incoming_before,
-  //  incoming_after, destination, policy, outcome, time}]}, "reverse": {...}}.
+  // Conflicts met by the links (active-active) as each destination keeps them (duosync.conflicts,
+  // written with the resolution, so they outlast the process), the latest 1000 per link first:
+  // {"forward": {"total": N, "conflicts": [{link, table, key, operation, reason, incoming_before,
+  //  incoming_after, destination, colliding, policy, outcome, time}]}, "reverse": {...}}. A link
+  // whose destination cannot be reached shows what this process saw, with an "error".
   std::string ConflictsJson() const;
 
   struct Rep;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "apply/conflict_log.h"
 #include "base/system_schemas.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
@@ -52,6 +53,8 @@ absl::Status CheckpointTables::EnsureTables() {
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
       "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
       "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
+  if (!s.ok()) return s;
+  s = EnsureConflictTable(conn_.get());
   if (!s.ok()) return s;
   return EnsureOwnerTable(conn_.get());
 }

@@ -70,6 +70,11 @@ std::string Describe(const Route& route, const Row& row, const std::vector<int>&
 }
 }  // namespace
 
+void AppendColumnsCondition(const Route& route, const Row& row, const std::vector<int>& columns,
+                            std::string* sql) {
+  AppendCondition(route, row, columns, "=", sql);
+}
+
 void AppendKeyCondition(const Route& route, const Row& row, std::string* sql) {
   AppendCondition(route, row, route.key_columns, "=", sql);
 }

@@ -3,6 +3,7 @@
 #define DUOSYNC_SRC_APPLY_ROW_SQL_H_
 
 #include <string>
+#include <vector>
 
 #include "route/router.h"
 
@@ -24,6 +25,9 @@ void AppendChangedSetList(const Route& route, const Row& before, const Row& afte
 void AppendKeyCondition(const Route& route, const Row& row, std::string* sql);
 // "`a`<=>v1 AND `b`<=>v2": the row is exactly this image (NULL-safe) in the written columns.
 void AppendImageCondition(const Route& route, const Row& row, std::string* sql);
+// "`a`=v1 AND `b`=v2" of the given columns (source positions) of `row`.
+void AppendColumnsCondition(const Route& route, const Row& row, const std::vector<int>& columns,
+                            std::string* sql);
 // "(v1,v2)" of the key columns of `row`.
 void AppendKeyTuple(const Route& route, const Row& row, std::string* sql);
 // "k1=v1, k2=v2" / "a=v1, b=v2" for messages and the conflict log.

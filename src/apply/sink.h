@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "apply/conflict.h"
+#include "apply/conflict_resolver.h"
 #include "apply/fence.h"
 #include "route/apply_task.h"
 #include "route/router.h"

@@ -19,6 +19,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cli/demo.h"
 #include "cli/from_json.h"
 #include "duosync/project.h"
@@ -56,6 +58,8 @@ commands:
                                 rewind a link to WHEN (a source time "2026-11-24 10:00:00" UTC,
                                 RFC 3339, "@<Unix seconds>", or a GTID position) in its record
                                 store; the project's next run applies everything after it again
+  conflicts FILE [--json]       list the conflicts each link met and how they were resolved, as
+                                the destinations keep them (latest first)
   servers [--count N]           start N MariaDB test servers, print their endpoints as JSON,
                                 keep them until stdin closes or SIGTERM
   version                       print the version
@@ -348,6 +352,44 @@ int Verify(const Args& args) {
   return equal ? kExitOk : kExitDifferent;
 }
 
+int Conflicts(const Args& args) {
+  if (args.positional.size() != 1) return Usage("conflicts needs exactly one FILE");
+  int code = 0;
+  auto project = Load(args.positional[0], &code);
+  if (!project) return code;
+  const std::string json = project->ConflictsJson();
+  if (args.json) {
+    std::cout << json << "\n";
+    return kExitOk;
+  }
+  const auto log = duosync::FromJson<google::protobuf::Struct>(json);
+  bool failed = false;
+  for (const auto& [link, value] : log.fields()) {
+    const auto& f = value.struct_value().fields();
+    std::cout << link << ": " << f.at("total").number_value() << " conflict(s)";
+    if (f.count("error")) {
+      std::cout << " seen by this process; " << f.at("error").string_value();
+      failed = true;
+    }
+    std::cout << "\n";
+    for (const auto& c : f.at("conflicts").list_value().values()) {
+      const auto& r = c.struct_value().fields();
+      const absl::Time at = absl::FromUnixSeconds(static_cast<int64_t>(r.at("time").number_value()));
+      std::cout << "  " << absl::FormatTime("%Y-%m-%d %H:%M:%S", at, absl::UTCTimeZone()) << "  "
+                << r.at("operation").string_value() << " " << r.at("table").string_value() << " ("
+                << r.at("key").string_value() << ") " << r.at("policy").string_value() << ": "
+                << r.at("outcome").string_value() << "\n      because " << r.at("reason").string_value()
+                << "\n      incoming: " << r.at("incoming_before").string_value() << " -> "
+                << r.at("incoming_after").string_value() << "\n      destination had: "
+                << r.at("destination").string_value() << "\n";
+      if (!r.at("colliding").string_value().empty()) {
+        std::cout << "      rows holding its unique values: " << r.at("colliding").string_value() << "\n";
+      }
+    }
+  }
+  return failed ? kExitFailure : kExitOk;
+}
+
 int Replay(const Args& args) {
   if (args.positional.size() != 1) return Usage("replay needs exactly one FILE");
   if (args.from.empty()) return Usage("replay needs --from WHEN");
@@ -465,6 +507,7 @@ int main(int argc, char** argv) {
   if (command == "servers") return Servers(args);
   if (command == "switchover") return Switchover(args);
   if (command == "replay") return Replay(args);
+  if (command == "conflicts") return Conflicts(args);
   if (command == "verify") return Verify(args);
   if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
   return Usage("unknown command '" + command + "'");

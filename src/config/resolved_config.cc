@@ -106,7 +106,12 @@ LinkConfig ResolveLink(const config::Project& project, LinkDirection direction) 
   c.incremental = HasMigrationType(c.link, config::INCREMENTAL);
   c.start_position = c.link.start_gtid();
   c.guard = LoopGuardFor(project, direction);
-  if (c.active_active) c.conflicts = project.active_active().conflicts();
+  if (c.active_active) {
+    c.conflicts = project.active_active().conflicts();
+    const std::string& priority = c.conflicts.priority_region();
+    const bool a_first = priority.empty() || NamesEqual(priority, project.endpoints().a().region(), true);
+    c.incoming_has_priority = forward == a_first;  // the forward link brings region a's changes
+  }
 
   const config::LinkOptions& o = c.link.options();
   if (o.apply_workers() > 0) c.apply_workers = o.apply_workers();

@@ -65,6 +65,9 @@ struct LinkConfig {
 
   LoopGuard guard;                    // empty unless active-active
   config::ConflictSettings conflicts;  // active-active only
+  // Active-active: this link's incoming changes come from the priority region (they win
+  // REGION_PRIORITY conflicts and LAST_WRITER_WINS ties).
+  bool incoming_has_priority = false;
 
   // Incremental apply.
   int apply_workers = 16;

@@ -153,6 +153,41 @@ class Validator {
       Error("reverse.ddl", "DDL sync is enabled on both links; it may be on one link only",
             "set \"ddl\": false on one of the links");
     }
+    CheckConflicts(p_.active_active().conflicts());
+  }
+
+  // Each link decides its conflicts alone; only policies under which both decide for the same
+  // row keep the regions identical.
+  void CheckConflicts(const config::ConflictSettings& c) {
+    const std::string path = "active_active.conflicts";
+    const std::string& priority = c.priority_region();
+    if (!priority.empty() && !NamesEqual(priority, p_.endpoints().a().region(), true) &&
+        !NamesEqual(priority, p_.endpoints().b().region(), true)) {
+      Error(path + ".priority_region",
+            absl::StrCat("'", priority, "' is neither endpoint's region ('", p_.endpoints().a().region(),
+                         "', '", p_.endpoints().b().region(), "')"),
+            "name the region whose changes should win, or leave it out for endpoint a's");
+    }
+    auto check = [&](const std::string& at, config::ConflictPolicy policy, const std::string& column) {
+      if (policy == config::OVERWRITE) {
+        Error(at + ".policy",
+              "OVERWRITE makes each link apply the other region's change over its own, so the two "
+              "regions swap rows instead of converging",
+              "use REGION_PRIORITY (the priority_region's change wins on both sides) or "
+              "LAST_WRITER_WINS with a version column");
+      } else if (policy == config::LAST_WRITER_WINS && column.empty()) {
+        Error(at + ".column", "LAST_WRITER_WINS needs the version or timestamp column to compare",
+              "set \"column\" to a column every writer raises on each change");
+      }
+    };
+    check(path, c.policy(), c.column());
+    for (int i = 0; i < c.tables_size(); ++i) {
+      const auto& t = c.tables(i);
+      if (t.policy() == config::CONFLICT_POLICY_UNSPECIFIED && t.column().empty()) continue;  // as above
+      const config::ConflictPolicy policy =
+          t.policy() == config::CONFLICT_POLICY_UNSPECIFIED ? c.policy() : t.policy();
+      check(absl::StrCat(path, ".tables[", i, "]"), policy, t.column().empty() ? c.column() : t.column());
+    }
   }
 
   void CheckLink(const std::string& path, const config::Link& link, const config::Endpoint& source,

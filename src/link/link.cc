@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
-#include "apply/conflict.h"
+#include "apply/conflict_resolver.h"
 #include "apply/fence.h"
 #include "base/status_macros.h"
 #include "glog/logging.h"
@@ -26,9 +26,8 @@ class LinkImpl : public Link {
   explicit LinkImpl(const LinkConfig& config) : link_(config), state_(config.direction) {
     if (link_.keeps_records) store_ = std::make_unique<LinkStore>(link_);
     if (link_.active_active) {
-      resolver_ = std::make_unique<ConflictResolver>(link_.conflicts, LinkName(link_.direction),
-                                                     link_.direction == LinkDirection::kForward,
-                                                     &conflicts_);
+      resolver_ = std::make_unique<ConflictResolver>(link_.conflicts, LinkName(link_.direction), link_.id,
+                                                     link_.incoming_has_priority, &conflicts_);
     }
   }
 

@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "absl/status/status.h"
-#include "apply/conflict.h"
+#include "apply/conflict_resolver.h"
 #include "apply/parallel_applier.h"
 #include "config/resolved_config.h"
 #include "link/link_state.h"

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "apply/conflict_log.h"
 #include "base/gtid_position.h"
+#include "base/json_text.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
@@ -298,15 +300,33 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
 }
 
 std::string Project::ConflictsJson() const {
-  std::lock_guard<std::mutex> lock(rep_->mu);
+  std::vector<const LinkConfig*> links = {&rep_->resolved.forward};
+  if (rep_->resolved.reverse.has_value()) links.push_back(&*rep_->resolved.reverse);
   std::string out = "{";
-  for (size_t i = 0; i < rep_->links.size(); ++i) {
-    absl::StrAppend(&out, i ? "," : "", "\"", rep_->links[i]->Status().name(), "\":",
-                    rep_->links[i]->ConflictsJson());
-  }
-  if (rep_->links.empty()) {  // not started yet: the same shape, empty
-    out += "\"forward\":{\"total\":0,\"conflicts\":[]}";
-    if (rep_->config.has_reverse()) out += ",\"reverse\":{\"total\":0,\"conflicts\":[]}";
+  for (const LinkConfig* link : links) {
+    const std::string name = LinkName(link->direction);
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", "\"", name, "\":");
+    // The destination keeps every conflict with its resolution; they outlast this process.
+    auto conn = SqlConnection::Connect(link->destination);
+    const absl::StatusOr<std::string> stored =
+        conn.ok() ? ReadConflicts(conn->get(), link->id, 1000) : absl::StatusOr<std::string>(conn.status());
+    if (stored.ok()) {
+      out += *stored;
+      continue;
+    }
+    // Unreachable: what this process saw, saying why the stored log is missing.
+    std::string seen = "{\"total\":0,\"conflicts\":[]}";
+    {
+      std::lock_guard<std::mutex> lock(rep_->mu);
+      for (const auto& l : rep_->links) {
+        if (l->Status().name() == name) seen = l->ConflictsJson();
+      }
+    }
+    seen.pop_back();
+    out += seen + ",\"error\":";
+    AppendJsonString(absl::StrCat("the destination's conflict log could not be read: ", stored.status().message()),
+                     &out);
+    out += "}";
   }
   return out + "}";
 }

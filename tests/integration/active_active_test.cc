@@ -206,15 +206,21 @@ class ConflictPolicyTest : public testing::TwoServerTest {
   }
 };
 
-TEST_F(ConflictPolicyTest, OverwriteAppliesTheIncomingChangeOnEachSide) {
-  ConflictOnRowOne(R"({"policy": "OVERWRITE"})");
+TEST_F(ConflictPolicyTest, OverwriteIsRefusedRegionPriorityGivesBothTheSameRow) {
+  // OVERWRITE would have each region take the other's row: refused before anything runs.
+  auto refused = Project::Create(
+      Config().Whitelist(db_ + ".*").ActiveActive(R"({"conflicts": {"policy": "OVERWRITE"}})").Json());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(std::string(refused.status().message()).find("swap rows"), std::string::npos) << refused.status();
+
+  ConflictOnRowOne(R"({"policy": "REGION_PRIORITY"})");
   WaitForConflicts(2);
-  testing::WaitFor([&] { return Row(a_.get(), 1) == "from B|7" && Row(b_.get(), 1) == "from A|5"; },
-                   absl::Seconds(5));
-  EXPECT_EQ(Row(a_.get(), 1), "from B|7");
+  testing::WaitFor([&] { return Row(b_.get(), 1) == "from A|5"; }, absl::Seconds(5));
+  EXPECT_EQ(Row(a_.get(), 1), "from A|5");
   EXPECT_EQ(Row(b_.get(), 1), "from A|5");
   const std::string log = project_->ConflictsJson();
-  EXPECT_NE(log.find("\"outcome\":\"applied the incoming row\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"outcome\":\"applied the incoming change\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"outcome\":\"kept the destination's row\""), std::string::npos) << log;
   EXPECT_NE(log.find("\"key\":\"id=1\""), std::string::npos) << log;
   EXPECT_NE(log.find("v='from A'"), std::string::npos) << log;
 }

@@ -307,3 +307,50 @@ TEST(SecretsTest, ValidationNamesAnUnsetPasswordVariable) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+std::string WithConflicts(const std::string& conflicts) {
+  return Replace(GoodActiveActive(), R"("reverse": {"migration_types": ["INCREMENTAL"]})",
+                 absl::StrCat(R"("reverse": {"migration_types": ["INCREMENTAL"]},
+                                 "active_active": {"conflicts": )", conflicts, "}"));
+}
+
+TEST(ConflictValidationTest, OverwriteIsRefusedForActiveActiveWithTheReason) {
+  const report::Problem p = OnlyError(WithConflicts(R"({"policy": "OVERWRITE"})"));
+  EXPECT_EQ(p.field(), "active_active.conflicts.policy");
+  EXPECT_THAT(p.message(), HasSubstr("swap rows"));
+  EXPECT_THAT(p.fix(), HasSubstr("REGION_PRIORITY"));
+  const report::Problem t = OnlyError(WithConflicts(
+      R"({"policy": "IGNORE", "tables": [{"schema": "shop", "table": "t", "policy": "OVERWRITE"}]})"));
+  EXPECT_EQ(t.field(), "active_active.conflicts.tables[0].policy");
+}
+
+TEST(ConflictValidationTest, LastWriterWinsNeedsAColumnAndThePriorityRegionMustExist) {
+  EXPECT_EQ(OnlyError(WithConflicts(R"({"policy": "LAST_WRITER_WINS"})")).field(),
+            "active_active.conflicts.column");
+  EXPECT_TRUE(Check(WithConflicts(R"({"policy": "LAST_WRITER_WINS", "column": "ver"})")).ok());
+  EXPECT_TRUE(Check(WithConflicts(
+      R"({"policy": "IGNORE", "tables": [{"schema": "s", "table": "t", "policy": "LAST_WRITER_WINS",
+          "column": "ver"}]})")).ok());
+  const report::Problem p = OnlyError(WithConflicts(R"({"policy": "REGION_PRIORITY", "priority_region": "mars"})"));
+  EXPECT_EQ(p.field(), "active_active.conflicts.priority_region");
+  EXPECT_THAT(p.message(), HasSubstr("hangzhou"));
+  EXPECT_TRUE(Check(WithConflicts(R"({"policy": "REGION_PRIORITY", "priority_region": "shanghai"})")).ok());
+}
+
+TEST(ConflictValidationTest, ThePriorityRegionDecidesWhichLinkBringsTheWinningChanges) {
+  auto resolve = [](const std::string& json) {
+    auto parsed = ParseProjectJson(json);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    ApplyDefaults(&*parsed);
+    return std::make_pair(ResolveLink(*parsed, LinkDirection::kForward).incoming_has_priority,
+                          ResolveLink(*parsed, LinkDirection::kReverse).incoming_has_priority);
+  };
+  EXPECT_EQ(resolve(WithConflicts("{}")), std::make_pair(true, false)) << "endpoint a's region by default";
+  EXPECT_EQ(resolve(WithConflicts(R"({"priority_region": "SHANGHAI"})")), std::make_pair(false, true));
+}
+
+}  // namespace
+}  // namespace duosync

@@ -1,0 +1,47 @@
+// Conflicts of active-active links. A change conflicts when the destination's row at its key is
+// not its before image (an UPDATE/DELETE of a row changed or removed meanwhile, an INSERT of a
+// taken key), or when writing it would collide with a *different* row on a primary or NOT NULL
+// unique key. The table's policy decides (conflict_policy.h); the resolution, the removal of the
+// rows that lost and the conflict's record on the destination commit in one transaction.
+#ifndef DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
+#define DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "apply/conflict_log.h"
+#include "duosync/config.pb.h"
+#include "route/router.h"
+#include "sql/sql_connection.h"
+
+namespace duosync {
+
+// Decides and applies the conflicts of one link.
+class ConflictResolver {
+ public:
+  // `link_name`: "forward"/"reverse" for the log; `link_id` names the link in duosync.conflicts.
+  // `incoming_has_priority`: this link brings the priority region's changes.
+  ConflictResolver(const config::ConflictSettings& settings, std::string link_name, std::string link_id,
+                   bool incoming_has_priority, ConflictLog* log);
+
+  // Applies `change` inside the open destination transaction on `conn`, resolving a conflict by
+  // policy. FailedPrecondition for STOP (the conflict is logged, nothing of the change applied).
+  absl::Status Apply(SqlConnection* conn, const RoutedChange& change);
+
+ private:
+  struct TablePolicy {
+    config::ConflictPolicy policy;
+    std::string column;
+  };
+  TablePolicy PolicyFor(const Route& route) const;
+
+  config::ConflictSettings settings_;
+  std::string link_name_;
+  std::string link_id_;
+  bool incoming_has_priority_;
+  ConflictLog* log_;
+};
+
+}  // namespace duosync
+
+#endif  // DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
