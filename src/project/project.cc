@@ -328,6 +328,14 @@ std::string Project::ConflictsJson() const {
                      &out);
     out += "}";
   }
+  // A link the config does not name (the reverse link a switchover started) has no stored log.
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  for (const auto& l : rep_->links) {
+    const std::string name = l->Status().name();
+    if (name == "reverse" && !rep_->resolved.reverse.has_value()) {
+      absl::StrAppend(&out, ",\"", name, "\":", l->ConflictsJson());
+    }
+  }
   return out + "}";
 }
 

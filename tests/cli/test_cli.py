@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+import duosync
 from duosync import testing
 
 OK, FAILURE, USAGE, INVALID_CONFIG, PRECHECK_FAILED, DIFFERENT = 0, 1, 2, 3, 4, 5
@@ -31,6 +32,7 @@ INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b m
     ["switchover"],
     ["replay", "x.json"],
     ["replay", "x.json", "--from"],
+    ["conflicts"],
 ])
 def test_usage_errors_exit_2(cli, args):
     done = cli(*args)
@@ -243,3 +245,30 @@ def test_switchover_runs_the_reverse_link(servers, cli_env, write_config, projec
     # The reverse link brought B's write to A.
     assert a.sql(f"SELECT id, v FROM {table}") == [("2", "from b")]
     assert a["password"] not in "".join(lines) + out + err
+
+
+def test_conflicts_lists_what_the_destination_kept(servers, cli, write_config, project_config, table):
+    a, b = servers
+    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
+                  reverse={"migration_types": ["INCREMENTAL"]})
+    path = write_config(config)
+    assert cli("conflicts", path, "--json").returncode == OK
+    with duosync.Project(config) as p:
+        p.start()
+        a.sql(f"INSERT INTO {table} VALUES (1, 'a')")
+        assert testing.poll(lambda: b.sql(f"SELECT v FROM {table}"))
+        # B's row changes behind the links' back; A's update then meets another row on B.
+        b.sql(f"SET sql_log_bin=0; UPDATE {table} SET v='b only' WHERE id = 1")
+        a.sql(f"UPDATE {table} SET v='a again' WHERE id = 1")
+        assert testing.poll(lambda: p.conflicts()["forward"]["total"] == 1)
+    done = cli("conflicts", path, "--json")
+    assert done.returncode == OK, done
+    log = json.loads(done.stdout)
+    assert log["reverse"] == {"total": 0, "conflicts": []}
+    (record,) = log["forward"]["conflicts"]
+    assert record["key"] == "id=1" and record["policy"] == "REGION_PRIORITY"
+    assert record["outcome"] == "applied the incoming change"
+    done = cli("conflicts", path)
+    assert done.returncode == OK, done
+    assert "forward: 1 conflict(s)" in done.stdout and f"UPDATE {table} (id=1)" in done.stdout
+    assert "v='b only'" in done.stdout and a["password"] not in done.stdout

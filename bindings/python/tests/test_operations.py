@@ -186,7 +186,8 @@ def test_pause_and_resume_a_link(project_config, table):
 def test_active_active_conflict_is_listed_and_raises_an_event(servers, project_config, table):
     a, b = servers
     recorder = Recorder()
-    with duosync.Project(project_config(table, scenario="ACTIVE_ACTIVE")) as p:
+    config = project_config(table, scenario="ACTIVE_ACTIVE")
+    with duosync.Project(config) as p:
         p.on_event(recorder)
         p.start()
         a.sql(f"INSERT INTO {table} VALUES (1, 'a')")
@@ -202,6 +203,9 @@ def test_active_active_conflict_is_listed_and_raises_an_event(servers, project_c
         assert record["table"] == table and record["key"] == "id=1"
         assert record["operation"] == "UPDATE"
         assert poll(lambda: recorder.of("conflict"), 3) == [record]
+    # The destination keeps the log: a later process (not even started) reads the same record.
+    with duosync.Project(config) as later:
+        assert later.conflicts()["forward"] == {"total": 1, "conflicts": [record]}
 
 
 def test_log_level_controls_the_library_log(servers, project_config, table):
