@@ -4,8 +4,9 @@
 //     the link's reserved origin; every event they cause — DML and DDL alike, however a large
 //     transaction is split — carries it, and the opposite reader drops that origin.
 //   MARKER_TABLE: every applied transaction holds its row in duosync.applied naming the link (the
-//     exactly-once record doubles as the marker, and the watermark keeps that table small); the
-//     opposite reader drops transactions holding such a row.
+//     exactly-once record doubles as the marker, and the watermark keeps that table small), and
+//     every chunk of the full copy its row in duosync.full_progress; the opposite reader drops
+//     transactions holding such a row.
 #ifndef DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 #define DUOSYNC_SRC_ROUTE_LOOP_PREVENTION_H_
 
@@ -18,7 +19,8 @@ namespace duosync {
 // True when `txn` was applied by the opposite link, as the guard tells.
 bool IsEcho(const Transaction& txn, const LoopGuard& guard);
 
-// True when the reader must decode `table` for IsEcho: duosync.applied, under MARKER_TABLE.
+// True when the reader must decode `table` for IsEcho: duosync.applied and duosync.full_progress,
+// under MARKER_TABLE.
 bool IsMarkerTable(const TableRef& table, const LoopGuard& guard);
 
 }  // namespace duosync

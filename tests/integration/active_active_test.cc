@@ -112,6 +112,31 @@ void ActiveActiveTest::RunDisjointWrites(const std::string& config) {
   }
 }
 
+// The full copy's writes on B are B's binlog's too: the reverse link must drop them as the forward
+// link's (by origin, or by the progress row every chunk carries), never apply them back to A as
+// B's changes (which would carry stale copies over A's newer rows).
+TEST_P(ActiveActiveTest, AFullMigrationIsNeverEchoedBack) {
+  Exec(a_.get(), absl::StrCat("CREATE TABLE ", db_, ".big (id INT PRIMARY KEY, v INT NOT NULL);"
+                              "INSERT INTO ", db_, ".big SELECT seq, seq FROM seq_1_to_5000"));
+  testing::ConfigBuilder config(db_ + "_full");
+  config.Import(db_ + ".big")
+      .MigrationTypes({config::SCHEMA, config::FULL, config::INCREMENTAL})
+      .ForwardOptions(R"({"full_concurrency": "SMOOTH"})")
+      .ActiveActive(absl::StrCat(R"({"loop_prevention": ")", GetParam(), R"("})"));
+  StartProject(config.Json());
+  ASSERT_TRUE(testing::WaitFor([&] { return testing::LinkStatusOf(*project_).stage() == "incremental"; },
+                               absl::Seconds(60)))
+      << project_->StatusJson();
+  // B's own change still reaches A, after the copy's transactions in B's binlog.
+  Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".big SET v = -1 WHERE id = 4999"));
+  testing::ExpectSameEventually(a_.get(), b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".big ORDER BY id")});
+  EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT v FROM ", db_, ".big WHERE id = 4999"))[0], "-1");
+  const report::LinkStatus reverse = testing::LinkStatusOf(*project_, "reverse");
+  EXPECT_EQ(reverse.transactions_applied(), 1u) << "only B's own update: " << project_->StatusJson();
+  EXPECT_GE(reverse.echoes_dropped(), 5u) << "the copy's chunks of 1000 rows";
+  EXPECT_EQ(reverse.conflicts(), 0u);
+}
+
 // Once both regions' writers stop, neither binlog grows: a link's checkpoint write reaches the
 // other link's reader as bookkeeping, which must not be answered with a checkpoint write of its
 // own. A restart still resumes exactly, even after the old binlog files were purged.
