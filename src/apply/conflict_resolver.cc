@@ -246,9 +246,15 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
   std::string apply;
   if (verdict == ConflictVerdict::kIncomingWins) {
     // The row ends as the change made it; the rows it beat go (a REPLACE would remove them unseen).
+    // The row at the key is changed in place (a delete and insert would cascade to its children).
     if (!colliding.empty()) absl::StrAppend(&apply, "DELETE FROM ", table, " WHERE ", colliding_where, ";");
-    if (t != nullptr) absl::StrAppend(&apply, "DELETE FROM ", table, " WHERE ", target_where, ";");
-    if (c.op != RowOp::kDelete) {
+    if (c.op == RowOp::kDelete) {
+      absl::StrAppend(&apply, "DELETE FROM ", table, " WHERE ", target_where, ";");
+    } else if (t != nullptr) {
+      absl::StrAppend(&apply, "UPDATE ", table, " SET ");
+      AppendSetList(r, *c.after, &apply);
+      absl::StrAppend(&apply, " WHERE ", target_where, ";");
+    } else {
       absl::StrAppend(&apply, "INSERT INTO ", table, " ");
       AppendColumnList(r, &apply);
       apply += " VALUES ";

@@ -1,5 +1,8 @@
 #include "apply/key_extractor.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -73,18 +76,41 @@ std::string NormalizeKeyValue(const Value& v, const ColumnSchema& column) {
   return out;
 }
 
+namespace {
+
+// The hash of a key of `table` (destination, lower case): its columns' names and normalized
+// values, sorted by name, so that a child's foreign key and its parent's unique key agree.
+uint64_t KeyHash(const std::string& table, std::vector<std::pair<std::string, std::string>> named_values) {
+  std::sort(named_values.begin(), named_values.end());
+  std::string material = table;
+  for (const auto& [name, value] : named_values) absl::StrAppend(&material, "\x01", name, "\x02", value);
+  return absl::HashOf(material);
+}
+
+}  // namespace
+
 void ExtractKeys(const RoutedChange& change, std::vector<uint64_t>* out) {
   const Route& r = *change.route;
   const auto& cols = r.schema->columns;
   const std::string table = absl::AsciiStrToLower(r.destination.ToString());
-  for (size_t k = 0; k < r.schema->unique_keys.size(); ++k) {
-    for (const Row* row : {change.before, change.after}) {
-      if (row == nullptr) continue;
-      std::string material = absl::StrCat(table, "\x01", k);
-      for (int c : r.schema->unique_keys[k]) {
-        absl::StrAppend(&material, "\x01", NormalizeKeyValue((*row)[c], cols[c]));
+  for (const Row* row : {change.before, change.after}) {
+    if (row == nullptr) continue;
+    for (const std::vector<int>& key : r.schema->unique_keys) {
+      std::vector<std::pair<std::string, std::string>> named;
+      for (int c : key) named.emplace_back(absl::AsciiStrToLower(cols[c].name), NormalizeKeyValue((*row)[c], cols[c]));
+      out->push_back(KeyHash(table, std::move(named)));
+    }
+    // The parent row this row references: a parent's change and its children's stay in order.
+    for (const ParentKey& fk : r.parent_keys) {
+      std::vector<std::pair<std::string, std::string>> named;
+      for (size_t i = 0; i < fk.columns.size(); ++i) {
+        const Value& v = (*row)[fk.columns[i]];
+        if (v.is_null()) break;  // references nothing
+        named.emplace_back(absl::AsciiStrToLower(fk.parent_columns[i]), NormalizeKeyValue(v, cols[fk.columns[i]]));
       }
-      out->push_back(absl::HashOf(material));
+      if (named.size() == fk.columns.size()) {
+        out->push_back(KeyHash(absl::AsciiStrToLower(fk.destination.ToString()), std::move(named)));
+      }
     }
   }
 }

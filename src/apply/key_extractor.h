@@ -1,6 +1,7 @@
 // Key extraction for the parallel applier: every row change yields, for the primary key and each
-// NOT NULL unique key of its table, a hash of (destination table, key, normalized values) for the
-// before and the after image. Two transactions that share a hash must apply in source order.
+// NOT NULL unique key of its table, a hash of (destination table, key columns, normalized values)
+// for the before and the after image, and for each foreign key to a synced table the hash its
+// parent row's key has. Two transactions that share a hash must apply in source order.
 //
 // Normalization follows the column's collation so that values the destination considers equal
 // collide: case-insensitive collations fold case (ASCII and Latin-1/Latin Extended-A letters, with

@@ -41,7 +41,9 @@ class Sink::Batch {
   // `fence`: the transaction first reads the link's ownership row under a shared lock, and goes
   // no further unless this process still owns the link (fence.h).
   Batch(SqlConnection* conn, const Fence& fence) : conn_(conn), fence_(fence) {
-    sql_ = "START TRANSACTION;";
+    // Foreign keys in force again even if an idempotent batch that failed left them off.
+    sql_ = "SET SESSION foreign_key_checks=1;START TRANSACTION;";
+    statements_.push_back(Statement{});
     statements_.push_back(Statement{});
     if (fence.epoch != 0) {
       sql_ += FenceQuery(conn, fence) + ";";
@@ -113,9 +115,12 @@ class Sink::Batch {
   }
 
   // Changes the full copy may already hold: the row ends as the after image (or absent) whatever
-  // was there; nothing is counted.
+  // was there; nothing is counted. Foreign keys are not checked for them (as for the copy): a
+  // REPLACE of a parent row must not cascade to the children the copy holds.
   absl::Status AddIdempotent(const RoutedChange& c) {
     const Route& r = *c.route;
+    sql_.append("SET SESSION foreign_key_checks=0;");
+    statements_.push_back(Statement{});
     if (c.op != RowOp::kInsert) {
       absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
       AppendKeyCondition(r, *c.before, &sql_);
@@ -130,6 +135,8 @@ class Sink::Batch {
       sql_.push_back(';');
       statements_.push_back(Statement{&c, -1});
     }
+    sql_.append("SET SESSION foreign_key_checks=1;");
+    statements_.push_back(Statement{});
     last_route_ = nullptr;
     last_idempotent_ = true;
     return MaybeFlush();
@@ -262,22 +269,24 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
                                                     std::string link_id, uint32_t origin, uint64_t epoch) {
   auto conn = ConnectDestination(destination, origin);
   if (!conn.ok()) return conn.status();
+  // Row changes apply with the destination's foreign keys in force, as on a replica: a cascade
+  // at the source is not in its binlog, the destination's own cascade repeats it. (DDL turns the
+  // checks off for its statement: ApplyDdl.)
+  absl::Status s = (*conn)->Execute("SET SESSION foreign_key_checks=1");
+  if (!s.ok()) return s;
   return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
 }
-
-
-
-
-
-
-
 
 absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   // A DDL commits by itself (ending the fence's transaction first): the check just before it is
   // as close as the server lets a fence come.
   absl::Status s = BeginFenced(conn_.get(), fence_);
   if (!s.ok()) return s;
-  s = conn_->Execute(task.ddl_sql);
+  // A table change is not a row change: no foreign key is checked for it (a parent dropped
+  // before its child, a child created before its parent, as the source allowed).
+  s = conn_->Execute(absl::StrCat("SET SESSION foreign_key_checks=0; ", task.ddl_sql));
+  absl::Status restored = conn_->Execute("SET SESSION foreign_key_checks=1");
+  if (s.ok() && !restored.ok()) s = restored;
   // A RENAME repeated after a crash finds its table renamed already.
   if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
     return absl::Status(s.code(), absl::StrCat("DDL ", task.ddl_sql, ": ", s.message()));
@@ -307,7 +316,9 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
 }
 
 absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resolver) {
-  absl::Status s = BeginFenced(conn_.get(), fence_);
+  absl::Status s = conn_->Execute("SET SESSION foreign_key_checks=1");
+  if (!s.ok()) return s;
+  s = BeginFenced(conn_.get(), fence_);
   if (IsFenced(s)) return s;
   for (const RoutedChange& c : task.changes) {
     if (s.ok()) s = resolver->Apply(conn_.get(), c);

@@ -29,6 +29,13 @@ struct ColumnSchema {
   std::string collation;  // collation of text columns (decides which key values are equal)
 };
 
+// A foreign key of the table: its columns reference `parent_columns` (by name) of another table.
+struct ForeignKey {
+  std::vector<int> columns;  // positions in this table, in the constraint's order
+  std::string parent_schema, parent_table;
+  std::vector<std::string> parent_columns;
+};
+
 struct TableSchema {
   std::string schema;
   std::string table;
@@ -39,6 +46,7 @@ struct TableSchema {
   // Every trusted unique key (primary and NOT NULL unique), as column positions.
   std::vector<std::vector<int>> unique_keys;
   bool has_untrusted_unique_key = false;  // function-based / hash keys
+  std::vector<ForeignKey> foreign_keys;   // whose columns the binlog rows all carry
 
   int ColumnIndex(const std::string& name) const;  // -1 when absent (case-insensitive)
   std::string QualifiedName() const { return schema + "." + table; }

@@ -1,5 +1,6 @@
 #include "project/precheck.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -185,6 +186,7 @@ class Prechecker {
     CheckReadPrivileges(link_name, src, *src_priv, selected);
     CheckWritePrivileges(link_name, dst, *dst_priv, selected);
     CheckKeys(link_name, src, source, selected);
+    CheckForeignKeys(link_name, src, source, selector, selected);
     CheckColumns(link_name, src, source, selected);
     if (!link.schema_migration) CheckDestinationTables(link_name, dst, dest, selected);
   }
@@ -359,6 +361,35 @@ class Prechecker {
           "replace such keys with plain unique keys for parallel apply")
           ->mutable_objects()->Assign(untrusted.begin(), untrusted.end());
     }
+  }
+
+  // A synced row's foreign key is checked on the destination (its cascades repeat the source's):
+  // the parent rows must be there, so a parent table outside the selection is named.
+  void CheckForeignKeys(const std::string& link_name, const std::string& src, SqlConnection* source,
+                        const ObjectSelector& selector, const std::vector<SelectedTable>& selected) {
+    auto fks = ReadForeignKeys(source);
+    if (!fks.ok()) {
+      Add("foreign_keys", src, link_name, report::FAILED, std::string(fks.status().message()));
+      return;
+    }
+    std::vector<std::string> outside;
+    for (const ForeignKeyRef& fk : *fks) {
+      const bool child_synced = std::any_of(selected.begin(), selected.end(), [&](const SelectedTable& t) {
+        return NamesEqual(t.source.schema, fk.child.schema, c_.case_insensitive) &&
+               NamesEqual(t.source.table, fk.child.table, c_.case_insensitive);
+      });
+      if (child_synced && !selector.Select(fk.parent).has_value()) {
+        outside.push_back(absl::StrCat(fk.child.ToString(), " -> ", fk.parent.ToString(), " (", fk.name, ")"));
+      }
+    }
+    auto* c = Add("foreign_keys", src, link_name, outside.empty() ? report::PASSED : report::WARNING,
+                  outside.empty() ? "every foreign key of a selected table references a selected table"
+                                  : absl::StrCat("foreign keys reference tables outside the selection: ",
+                                                 absl::StrJoin(outside, ", "),
+                                                 "; the destination must already hold every referenced "
+                                                 "row, or applying a row that references a missing one stops the link"),
+                  outside.empty() ? "" : "add the referenced tables to the selection");
+    c->mutable_objects()->Assign(outside.begin(), outside.end());
   }
 
   void CheckColumns(const std::string& link_name, const std::string& src, SqlConnection* source,

@@ -1,5 +1,7 @@
 #include "route/router.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -70,6 +72,15 @@ absl::StatusOr<const Route*> Router::RouteFor(const std::shared_ptr<const TableS
               absl::StrCat(schema->QualifiedName(), ": ", bound.message()));
         }
         route->filter = std::move(*filter);
+      }
+      for (const ForeignKey& fk : schema->foreign_keys) {
+        auto parent = selector_.Select(TableRef{fk.parent_schema, fk.parent_table});
+        const bool written = std::all_of(fk.columns.begin(), fk.columns.end(), [&](int c) {
+          return std::find(route->columns.begin(), route->columns.end(), c) != route->columns.end();
+        });
+        if (parent.has_value() && written) {
+          route->parent_keys.push_back(ParentKey{parent->destination, fk.columns, fk.parent_columns});
+        }
       }
     }
   }

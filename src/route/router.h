@@ -24,12 +24,21 @@
 namespace duosync {
 
 // How rows of one source table (one schema version) are written.
+// A foreign key of a routed table whose parent table is synced too: a change of a child row must
+// follow the change of its parent row (the applier orders them by these values).
+struct ParentKey {
+  TableRef destination;                     // the parent's destination table
+  std::vector<int> columns;                 // source positions of the child's columns
+  std::vector<std::string> parent_columns;  // the parent's columns they reference, by name
+};
+
 struct Route {
   std::shared_ptr<const TableSchema> schema;  // source table
   TableRef destination;
   std::vector<int> columns;      // source column positions written, in order
   std::vector<int> key_columns;  // positions identifying a row (subset of columns)
   std::unique_ptr<RowFilter> filter;  // null = every row
+  std::vector<ParentKey> parent_keys;
 };
 
 struct RoutedChange {

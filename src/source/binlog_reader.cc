@@ -158,6 +158,16 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
     if (!mapped.empty()) schema->unique_keys.push_back(mapped);
   }
   if (!schema->unique_keys.empty()) schema->key_columns = schema->unique_keys.front();
+  for (const ForeignKey& fk : now.foreign_keys) {
+    ForeignKey mapped = fk;
+    mapped.columns.clear();
+    for (int k : fk.columns) {
+      const int at = k < 0 ? -1 : schema->ColumnIndex(now.columns[k].name);
+      if (at < 0) break;
+      mapped.columns.push_back(at);
+    }
+    if (mapped.columns.size() == fk.columns.size()) schema->foreign_keys.push_back(std::move(mapped));
+  }
   by_map_[key] = schema;
   return std::shared_ptr<const TableSchema>(schema);
 }

@@ -67,6 +67,22 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     schema.has_untrusted_unique_key = schema.has_untrusted_unique_key || index.untrusted;
   }
   if (!schema.unique_keys.empty()) schema.key_columns = schema.unique_keys.front();
+  auto fks = conn->Query(absl::StrCat(
+      "SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, "
+      "REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS "
+      "NOT NULL AND TABLE_SCHEMA=", conn->Quote(table.schema), " AND TABLE_NAME=", conn->Quote(table.table),
+      " ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION"));
+  if (!fks.ok()) return fks.status();
+  std::string constraint;
+  for (const auto& r : *fks) {
+    if (schema.foreign_keys.empty() || r[0].value_or("") != constraint) {
+      constraint = r[0].value_or("");
+      schema.foreign_keys.push_back(ForeignKey{{}, r[2].value_or(""), r[3].value_or(""), {}});
+    }
+    ForeignKey& fk = schema.foreign_keys.back();
+    fk.columns.push_back(schema.ColumnIndex(r[1].value_or("")));
+    fk.parent_columns.push_back(r[4].value_or(""));
+  }
   return schema;
 }
 

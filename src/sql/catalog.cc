@@ -60,6 +60,19 @@ absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,
   return out;
 }
 
+absl::StatusOr<std::vector<ForeignKeyRef>> ReadForeignKeys(SqlConnection* conn) {
+  auto rows = conn->Query(absl::StrCat(
+      "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME, CONSTRAINT_NAME "
+      "FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA NOT IN ", SystemSchemasSqlList()));
+  if (!rows.ok()) return rows.status();
+  std::vector<ForeignKeyRef> out;
+  for (const auto& r : *rows) {
+    out.push_back(ForeignKeyRef{TableRef{r[0].value_or(""), r[1].value_or("")},
+                                TableRef{r[2].value_or(""), r[3].value_or("")}, r[4].value_or("")});
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> ReadColumnType(SqlConnection* conn, const TableRef& table,
                                            const std::string& column) {
   auto type = conn->QueryValue(absl::StrCat(

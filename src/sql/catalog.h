@@ -29,6 +29,15 @@ struct TableKeyInfo {
 absl::StatusOr<std::vector<TableKeyInfo>> ReadKeyInfo(SqlConnection* conn,
                                                       const std::vector<TableRef>& tables);
 
+// A foreign key: `child` references `parent` (constraint `name`).
+struct ForeignKeyRef {
+  TableRef child, parent;
+  std::string name;
+};
+
+// The foreign keys of the server's user tables.
+absl::StatusOr<std::vector<ForeignKeyRef>> ReadForeignKeys(SqlConnection* conn);
+
 // COLUMN_TYPE of a column ("varchar(20)"), "" when the column does not exist.
 absl::StatusOr<std::string> ReadColumnType(SqlConnection* conn, const TableRef& table,
                                            const std::string& column);

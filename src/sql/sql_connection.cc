@@ -29,6 +29,10 @@ absl::Status StatusFromMysqlError(unsigned err, absl::string_view message) {
       return absl::NotFoundError(text);
     case ER_DUP_ENTRY: case ER_DUP_KEY: case ER_TABLE_EXISTS_ERROR:
       return absl::AlreadyExistsError(text);
+    case ER_NO_REFERENCED_ROW_2: case ER_ROW_IS_REFERENCED_2:
+      // A row its foreign key needs is missing (or still there): the destination is not in the
+      // state the change expects, like a missing row.
+      return absl::FailedPreconditionError(text);
     default:
       return err >= 2000 && err < 3000 ? absl::UnavailableError(text) : absl::InternalError(text);
   }

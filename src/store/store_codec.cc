@@ -40,6 +40,13 @@ void EncodeSchema(const TableSchema& s, uint32_t id, store::Schema* out) {
     for (int k : key) x->add_columns(k);
   }
   out->set_has_untrusted_unique_key(s.has_untrusted_unique_key);
+  for (const ForeignKey& fk : s.foreign_keys) {
+    store::ForeignKey* x = out->add_foreign_keys();
+    for (int k : fk.columns) x->add_columns(k);
+    x->set_parent_schema(fk.parent_schema);
+    x->set_parent_table(fk.parent_table);
+    for (const std::string& c : fk.parent_columns) x->add_parent_columns(c);
+  }
 }
 
 absl::Status Corrupt(absl::string_view what) {
@@ -78,6 +85,13 @@ absl::StatusOr<std::shared_ptr<TableSchema>> DecodeSchema(const store::Schema& s
     out->unique_keys.emplace_back(key.columns().begin(), key.columns().end());
   }
   out->has_untrusted_unique_key = s.has_untrusted_unique_key();
+  for (const store::ForeignKey& fk : s.foreign_keys()) {
+    absl::Status s3 = CheckColumns(fk.columns(), n);
+    if (!s3.ok()) return s3;
+    if (fk.parent_columns_size() != fk.columns_size()) return Corrupt("foreign key column counts differ");
+    out->foreign_keys.push_back(ForeignKey{{fk.columns().begin(), fk.columns().end()}, fk.parent_schema(),
+                                           fk.parent_table(), {fk.parent_columns().begin(), fk.parent_columns().end()}});
+  }
   return out;
 }
 

@@ -210,3 +210,25 @@ TEST_F(ActiveActivePrecheckTest, OriginIdsMustNotBeRealServerIds) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+TEST_F(PrecheckTest, NamesForeignKeysToTablesOutsideTheSelection) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, "CREATE TABLE pc.lines (id INT PRIMARY KEY, order_id INT NOT NULL,"
+            " CONSTRAINT lines_order FOREIGN KEY (order_id) REFERENCES pc.orders (id))");
+  }
+  auto both = Run(PrecheckConfig(R"({"import": "pc.orders|pc.lines"})"));
+  ASSERT_NE(Find(both, "foreign_keys"), nullptr);
+  EXPECT_EQ(Find(both, "foreign_keys")->status(), report::PASSED);
+  auto child_only = Run(PrecheckConfig(R"({"import": "pc.lines"})"));
+  const report::Check* fk = Find(child_only, "foreign_keys");
+  ASSERT_NE(fk, nullptr);
+  EXPECT_EQ(fk->status(), report::WARNING);
+  EXPECT_THAT(fk->message(), ::testing::HasSubstr("pc.lines -> pc.orders (lines_order)"));
+  EXPECT_THAT(fk->fix(), ::testing::HasSubstr("add the referenced tables"));
+}
+
+}  // namespace
+}  // namespace duosync
