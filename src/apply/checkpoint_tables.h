@@ -21,6 +21,9 @@
 
 namespace duosync {
 
+// The stage of a one-way project's link that a switchover retired.
+inline constexpr const char* kSwitchedStage = "switched";
+
 // INSERT of `gtids` into duosync.applied for the link whose id is `quoted_link_id` (already a SQL
 // literal), for the caller's open transaction. The key makes a second record of the same source
 // transaction fail (ER_DUP_ENTRY) instead of doubling it, unless `ignore_duplicates`.
@@ -52,7 +55,8 @@ class CheckpointTables {
   absl::Status ResetCheckpoint(const std::string& position);
 
   // The link's stage and the position where its full copy ended ("incremental", "" when the link
-  // has no stage row: links without schema/full migration).
+  // has no stage row: links without schema/full migration). kSwitchedStage: a switchover retired
+  // the link (its project runs the other way).
   absl::Status WriteStage(const std::string& stage, const std::string& copy_end);
   absl::StatusOr<std::pair<std::string, std::string>> ReadStage();
 

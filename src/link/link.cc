@@ -91,6 +91,11 @@ class LinkImpl : public Link {
     }
     auto stage = (*tables)->ReadStage();
     if (!stage.ok()) return stage.status();
+    if (stage->first == kSwitchedStage) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the ", LinkName(link_.direction), " link was retired by a switchover (the project runs the "
+          "other way since ", stage->second, "); switch over again to run it"));
+    }
     if (store_ != nullptr) {
       DUO_RETURN_IF_ERROR(store_->StartPump(position, [this] { return AppliedPosition(); }));
     }

@@ -12,6 +12,7 @@
 #include "apply/conflict_log.h"
 #include "base/gtid_position.h"
 #include "base/json_text.h"
+#include "base/status_macros.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
@@ -20,6 +21,7 @@
 #include "link/link.h"
 #include "project/event_dispatcher.h"
 #include "project/precheck.h"
+#include "project/switchover.h"
 #include "sql/catalog.h"
 
 namespace duosync {
@@ -112,10 +114,17 @@ absl::Status Project::Start() {
     return absl::UnimplementedError("ORACLE tenant mode links are not supported by this build");
   }
   rep_->links.clear();
-  std::vector<const LinkConfig*> configs = {&rep_->resolved.forward};
-  if (rep_->resolved.reverse.has_value()) configs.push_back(&*rep_->resolved.reverse);
-  for (const LinkConfig* config : configs) {
-    auto link = Link::Create(*config);
+  std::vector<LinkConfig> configs = {rep_->resolved.forward};
+  if (rep_->resolved.reverse.has_value()) {
+    configs.push_back(*rep_->resolved.reverse);
+  } else {
+    // A one-way project runs the way its last switchover left it.
+    auto direction = ActiveDirection(rep_->resolved);
+    if (!direction.ok()) return direction.status();
+    if (*direction == LinkDirection::kReverse) configs = {ReverseOf(rep_->config)};
+  }
+  for (const LinkConfig& config : configs) {
+    auto link = Link::Create(config);
     if (!link.ok()) return link.status();
     (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
       events->Post(e, json);
@@ -193,57 +202,73 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
     return absl::FailedPreconditionError(
         "switchover swaps a one-way project's roles; an ACTIVE_ACTIVE project already writes both ways");
   }
-  if (rep_->state != "running" || rep_->links.size() != 1) {
-    return absl::FailedPreconditionError("switchover needs the project running with its forward link only");
+  // The link that runs now hands over to the other one.
+  Link* current = nullptr;
+  for (auto& l : rep_->links) {
+    const std::string stage = l->Status().stage();
+    if (stage != "stopped" && stage != "paused" && stage != "failed") current = l.get();
   }
-  Link* forward = rep_->links[0].get();
-  auto a = SqlConnection::Connect(rep_->resolved.a);
-  if (!a.ok()) return a.status();
+  if (rep_->state != "running" || current == nullptr) {
+    return absl::FailedPreconditionError("switchover needs the project running");
+  }
+  const bool to_reverse = current->Status().name() == "forward";
+  const LinkConfig from = to_reverse ? rep_->resolved.forward : ReverseOf(cfg);
+  const LinkConfig to = to_reverse ? ReverseOf(cfg) : rep_->resolved.forward;
+  auto source = SqlConnection::Connect(from.source);
+  if (!source.ok()) return source.status();
   if (make_source_read_only) {
-    absl::Status s = (*a)->Execute("SET GLOBAL read_only=ON");
+    absl::Status s = source.value()->Execute("SET GLOBAL read_only=ON");
+    if (absl::IsPermissionDenied(s)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "making ", from.source.Describe(), " read-only needs SUPER (READ_ONLY ADMIN on MariaDB 10.11 "
+          "and later): grant it to that user, or stop the writers yourself and switch over without "
+          "--read-only (", s.message(), ")"));
+    }
     if (!s.ok()) return s;
   }
-  auto end_text = ReadBinlogPosition(a->get());
+  auto end_text = ReadBinlogPosition(source->get());
   if (!end_text.ok()) return end_text.status();
   auto end = GtidPosition::Parse(*end_text);
   if (!end.ok()) return end.status();
-  // Everything A wrote must be on B before the roles swap.
+  // Everything the old source wrote must be applied before the roles swap.
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    const report::LinkStatus s = forward->Status();
+    const report::LinkStatus s = current->Status();
     if (s.stage() == "failed") {
-      return absl::FailedPreconditionError(absl::StrCat("the forward link failed: ", s.last_error()));
+      return absl::FailedPreconditionError(absl::StrCat("the ", s.name(), " link failed: ", s.last_error()));
     }
     auto have = GtidPosition::Parse(s.position());
     bool covered = have.ok();
     for (const auto& [domain, gtid] : end->domains()) covered = covered && have->Covers(gtid);
     if (covered) break;
     if (absl::Now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "the forward link has not applied up to ", end->ToString(), " yet (at ", s.position(), ")"));
+      return absl::DeadlineExceededError(absl::StrCat("the ", s.name(), " link has not applied up to ",
+                                                      end->ToString(), " yet (at ", s.position(), ")"));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  forward->Stop();
-  auto b = SqlConnection::Connect(rep_->resolved.b);
-  if (!b.ok()) return b.status();
-  auto b_end = ReadBinlogPosition(b->get());
-  if (!b_end.ok()) return b_end.status();
-  // The reverse link mirrors the forward link's objects, DML choice and options.
-  config::Project reversed = cfg;
-  config::Link* reverse = reversed.mutable_reverse();
-  reverse->add_migration_types(config::INCREMENTAL);
-  *reverse->mutable_dml() = cfg.forward().dml();
-  *reverse->mutable_options() = cfg.forward().options();
-  auto link = Link::Create(ResolveLink(reversed, LinkDirection::kReverse));
-  if (!link.ok()) return link.status();
-  (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
-    events->Post(e, json);
-  });
-  absl::Status started = (*link)->StartAt(*b_end);
-  if (!started.ok()) return started;
-  rep_->links.push_back(std::move(*link));
-  return absl::OkStatus();
+  current->Stop();
+  auto destination = SqlConnection::Connect(from.destination);
+  if (!destination.ok()) return destination.status();
+  auto start = ReadBinlogPosition(destination->get());
+  if (!start.ok()) return start.status();
+  // Durable before the new direction runs: a restart, a crash or another process from here on
+  // runs `to` from `start`, never `from` again.
+  DUO_RETURN_IF_ERROR(RecordSwitch(from, to, *start));
+  Link* next = nullptr;
+  for (auto& l : rep_->links) {
+    if (l->Status().name() == LinkName(to.direction)) next = l.get();
+  }
+  if (next == nullptr) {
+    auto link = Link::Create(to);
+    if (!link.ok()) return link.status();
+    (*link)->SetEventHandler([events = rep_->events.get()](int e, const std::string& json) {
+      events->Post(e, json);
+    });
+    rep_->links.push_back(std::move(*link));
+    next = rep_->links.back().get();
+  }
+  return next->StartAt(*start);
 }
 
 absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string_view from) {

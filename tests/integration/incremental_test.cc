@@ -340,6 +340,47 @@ TEST_F(IncrementalTest, SwitchoverSwapsTheRolesWithNothingLost) {
   EXPECT_NE(status.find("\"name\":\"reverse\",\"stage\":\"incremental\""), std::string::npos) << status;
 }
 
+// The swapped roles are kept on the servers: a restart runs the reverse link from where the
+// switchover left it (nothing replayed, nothing skipped), the retired forward link cannot be
+// resumed, and a second switchover returns the roles.
+TEST_F(IncrementalTest, ASwitchoverOutlastsARestartAndASecondOneReturnsTheRoles) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, side CHAR(1)); CREATE TABLE c (id INT PRIMARY KEY, n INT);"
+             "INSERT INTO c VALUES (1, 0)");
+  const std::string json = Config().Import(db_ + ".t|" + db_ + ".c").Json();
+  StartProject(json);
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 'A'); UPDATE ", db_, ".c SET n = n + 1"));
+  ASSERT_TRUE(project_->Switchover(false, absl::Seconds(30)).ok());
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (2, 'B'); UPDATE ", db_, ".c SET n = n + 10"));
+  const std::string all = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
+  const std::string counter = absl::StrCat("SELECT n FROM ", db_, ".c");
+  testing::ExpectSameEventually(a_.get(), b_.get(), {all, counter});
+
+  // A new process (the same config) runs B -> A, from where the first left off.
+  project_.reset();
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (3, 'B'); UPDATE ", db_, ".c SET n = n + 100"));
+  StartProject(json);
+  testing::ExpectSameEventually(a_.get(), b_.get(), {all, counter});
+  EXPECT_EQ(Rows(a_.get(), counter)[0], "111") << "each of B's updates applied once";
+  const report::ProjectStatus status = testing::StatusOf(*project_);
+  ASSERT_EQ(status.links_size(), 1);
+  EXPECT_EQ(status.links(0).name(), "reverse");
+  // The retired link stays retired: A's writes do not reach B.
+  EXPECT_THAT(project_->Resume("forward"), testing::StatusIs(absl::StatusCode::kNotFound));
+
+  // The second switchover returns the roles, from A's end.
+  ASSERT_TRUE(project_->Switchover(false, absl::Seconds(30)).ok());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (4, 'A'); UPDATE ", db_, ".c SET n = n + 1000"));
+  testing::ExpectSameEventually(a_.get(), b_.get(), {all, counter});
+  EXPECT_EQ(Rows(b_.get(), counter)[0], "1111");
+  project_.reset();
+  StartProject(json);
+  EXPECT_EQ(testing::LinkStatusOf(*project_).name(), "forward");
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".c SET n = n + 10000"));
+  testing::ExpectSameEventually(a_.get(), b_.get(), {all, counter});
+  EXPECT_EQ(Rows(b_.get(), counter)[0], "11111");
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "4");
+}
+
 TEST_F(IncrementalTest, SwitchoverIsRefusedForActiveActiveAndStoppedProjects) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
   auto p = Project::Create(TableConfig("t"));
