@@ -316,9 +316,15 @@ func TestSwitchover(t *testing.T) {
 	if !eventually(2*time.Second, func() bool { return events.hasStage("reverse", "incremental") }) {
 		t.Errorf("no stage event of the reverse link: %v", events.of(duosync.EventStage))
 	}
-	// The forward link is gone: a second switchover does not fit.
-	if err := p.Switchover(context.Background(), false); !errors.Is(err, duosync.ErrFailedPrecondition) {
-		t.Errorf("second Switchover = %v", err)
+	// A second switchover returns the roles.
+	if err := p.Switchover(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, a, "INSERT INTO "+table+" VALUES (3, 'from a again')")
+	if !eventually(20*time.Second, func() bool {
+		return len(mustExec(t, b, "SELECT v FROM "+table+" WHERE id = 3")) == 1
+	}) {
+		t.Fatal("A's write after the second switchover did not reach B")
 	}
 }
 

@@ -162,8 +162,13 @@ def test_switchover_swaps_the_roles(servers, project_config, table, writable_a):
         assert {"link": "reverse", "stage": "incremental"} in recorder.of("stage")
         assert set(p.conflicts()) == {"forward", "reverse"}
 
-        with pytest.raises(duosync.FailedPrecondition):
-            p.switchover(timeout=1)  # the forward link is gone
+        # A second switchover returns the roles.
+        a.sql("SET GLOBAL read_only=OFF")
+        p.switchover(timeout=10)
+        a.sql(f"INSERT INTO {table} VALUES (3, 'from a again')")
+        assert poll(lambda: b.sql(f"SELECT v FROM {table} WHERE id = 3")) == [("from a again",)]
+        links = {link["name"]: link["stage"] for link in p.status()["links"]}
+        assert links == {"forward": "incremental", "reverse": "stopped"}
 
 
 def test_conflicts_of_a_one_way_project(project_config, table):
