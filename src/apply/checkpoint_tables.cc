@@ -82,6 +82,15 @@ absl::Status CheckpointTables::WriteStage(const std::string& stage, const std::s
   return Write(sql);
 }
 
+absl::Status CheckpointTables::ApplyRepair(const std::vector<std::string>& statements, const std::string& through) {
+  std::string sql;
+  for (const std::string& statement : statements) absl::StrAppend(&sql, statement, ";");
+  absl::StrAppend(&sql, "REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",'incremental',");
+  AppendQuoted(through, &sql);
+  sql += ")";
+  return Write(sql);
+}
+
 absl::StatusOr<std::pair<std::string, std::string>> CheckpointTables::ReadStage() {
   auto rows = conn_->Query(absl::StrCat("SELECT stage, copy_end FROM ", kMetaSchema,
                                         ".stage WHERE link_id=", quoted_link_id_));

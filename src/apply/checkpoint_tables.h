@@ -59,6 +59,10 @@ class CheckpointTables {
   // the link (its project runs the other way).
   absl::Status WriteStage(const std::string& stage, const std::string& copy_end);
   absl::StatusOr<std::pair<std::string, std::string>> ReadStage();
+  // Runs a verification's repair `statements` and, in the same transaction, makes the link apply
+  // every source transaction up to `through` idempotently when it resumes (as after a full copy):
+  // the repaired rows were read at a source position the stopped link had not reached.
+  absl::Status ApplyRepair(const std::vector<std::string>& statements, const std::string& through);
 
   // GTIDs recorded in duosync.applied for this link (applied above the checkpoint).
   absl::StatusOr<std::vector<Gtid>> ReadApplied();

@@ -95,15 +95,35 @@ class Verifier {
           Progress();
           return absl::OkStatus();
         }));
+    // The rows still different: classified, and their repair read from the source, at once.
+    bool any = false;
+    for (const Pending& pending : pending_) any = any || !pending.suspects.empty();
+    if (any) {
+      if (o_.repair && o_.hold_link) DUO_RETURN_IF_ERROR(o_.hold_link());
+      auto src = SqlConnection::Connect(o_.source);
+      if (!src.ok()) return src.status();
+      auto dst = SqlConnection::Connect(o_.destination);
+      if (!dst.ok()) return dst.status();
+      for (SqlConnection* conn : {src->get(), dst->get()}) {
+        DUO_RETURN_IF_ERROR(conn->Execute("SET SESSION time_zone='+00:00'"));
+      }
+      for (const Pending& pending : pending_) {
+        DUO_RETURN_IF_ERROR(Classify(src->get(), dst->get(), pending));
+      }
+    }
     for (const auto& t : report_.tables) {
       report_.rows_checked += t.rows_checked;
       report_.equal = report_.equal && t.missing.empty() && t.extra.empty() && t.different.empty();
     }
     if (o_.repair && !report_.repair.empty()) {
-      auto destination = ConnectDestination(o_.destination, o_.origin);
-      if (!destination.ok()) return destination.status();
-      DUO_RETURN_IF_ERROR((*destination)->Execute(
-          absl::StrCat("START TRANSACTION;", absl::StrJoin(report_.repair, ";"), ";COMMIT")));
+      if (o_.apply_repair) {
+        DUO_RETURN_IF_ERROR(o_.apply_repair(report_.repair));
+      } else {
+        auto destination = ConnectDestination(o_.destination, o_.origin);
+        if (!destination.ok()) return destination.status();
+        DUO_RETURN_IF_ERROR((*destination)->Execute(
+            absl::StrCat("START TRANSACTION;", absl::StrJoin(report_.repair, ";"), ";COMMIT")));
+      }
       report_.repaired = true;
     }
     report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -190,11 +210,31 @@ class Verifier {
       }
       suspects.swap(still);
     }
-    for (const auto& key : suspects) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.push_back(Pending{p, filter, std::move(suspects), diff});
+    return absl::OkStatus();
+  }
+
+  // A table's rows that stayed different through the rechecks.
+  struct Pending {
+    Plan plan;
+    std::string filter;
+    std::set<std::vector<std::string>> suspects;
+    TableDiff* diff;
+  };
+
+  // Names each row of `pending` missing, extra or different, with the statement that repairs it
+  // from the source's row as it is now.
+  absl::Status Classify(SqlConnection* src, SqlConnection* dst, const Pending& pending) {
+    const Plan& p = pending.plan;
+    const std::string& filter = pending.filter;
+    TableDiff* diff = pending.diff;
+    for (const auto& key : pending.suspects) {
       auto a = RowCrc(src, p, p.src_table, filter, key);
       auto b = RowCrc(dst, p, p.dst_table, "1", key);
       if (!a.ok()) return a.status();
       if (!b.ok()) return b.status();
+      if (*a == *b) continue;  // the link brought it over meanwhile
       std::string repair;
       if (!a->has_value()) {
         diff->extra.push_back(DescribeKey(p, key));
@@ -215,7 +255,6 @@ class Verifier {
         }
         repair += ")";
       }
-      std::lock_guard<std::mutex> lock(mu_);
       report_.repair.push_back(repair);
     }
     return absl::OkStatus();
@@ -253,6 +292,7 @@ class Verifier {
   std::mutex mu_;
   int tables_done_ = 0;
   uint64_t rows_checked_ = 0;
+  std::vector<Pending> pending_;  // guarded by mu_ while tables are compared
   VerifyReport report_;
 };
 

@@ -29,6 +29,12 @@ struct VerifyOptions {
   absl::Duration recheck_delay = absl::Seconds(1);
   bool repair = false;  // apply the repair statements to the destination
   uint32_t origin = 0;  // session origin of repair writes (active-active: they must not echo)
+  // With `repair`, around the final read of the differing rows' source images: `hold_link` is
+  // called just before it (when some row differs), so that a live link stops moving the rows;
+  // `apply_repair` then applies the statements built from those images (instead of one plain
+  // destination transaction).
+  std::function<absl::Status()> hold_link;
+  std::function<absl::Status(const std::vector<std::string>& statements)> apply_repair;
   // Called (from worker threads, serialized) after each chunk with tables done/total and rows
   // checked so far.
   std::function<void(int tables_done, int tables_total, uint64_t rows_checked)> progress;

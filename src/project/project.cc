@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "apply/conflict_log.h"
+#include "apply/checkpoint_tables.h"
+#include "apply/fence.h"
 #include "base/gtid_position.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
@@ -23,6 +26,7 @@
 #include "project/precheck.h"
 #include "project/switchover.h"
 #include "sql/catalog.h"
+#include "sql/destination_session.h"
 
 namespace duosync {
 
@@ -318,7 +322,39 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
     events->Post(kEventVerify, absl::StrCat("{\"tables_done\":", done, ",\"tables_total\":", total,
                                            ",\"rows_checked\":", rows, "}"));
   };
+  // A repair must not race the live forward link: the link stops before the differing rows are
+  // read from the source, the repair commits with the source position it was read at, and the
+  // link resumes applying everything up to there idempotently, so no row moves backwards.
+  Link* held = nullptr;
+  o.hold_link = [this, &held]() -> absl::Status {
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    for (auto& l : rep_->links) {
+      if (l->Status().name() == "forward" && l->Status().stage() == "incremental") held = l.get();
+    }
+    if (held != nullptr) held->Pause();
+    return absl::OkStatus();
+  };
+  o.apply_repair = [&cfg, &source, &held, origin = o.origin](const std::vector<std::string>& statements) -> absl::Status {
+    auto through = ReadBinlogPosition(source->get());
+    if (!through.ok()) return through.status();
+    if (held == nullptr) {
+      // No link runs in this process: one transaction, as the rows were read. (A link another
+      // process runs is not held: README says to repair where the project runs, or stopped.)
+      auto destination = ConnectDestination(cfg.forward.destination, origin);
+      if (!destination.ok()) return destination.status();
+      return (*destination)->Execute(absl::StrCat("START TRANSACTION;", absl::StrJoin(statements, ";"), ";COMMIT"));
+    }
+    auto tables = CheckpointTables::Connect(cfg.forward.destination, cfg.forward.id, origin);
+    if (!tables.ok()) return tables.status();
+    auto epoch = (*tables)->TakeOwnership(NewOwnerName());
+    if (!epoch.ok()) return epoch.status();
+    return (*tables)->ApplyRepair(statements, *through);
+  };
   auto report = RunVerification(o);
+  if (held != nullptr) {
+    absl::Status resumed = held->Start();
+    if (report.ok() && !resumed.ok()) return resumed;
+  }
   if (!report.ok()) return report.status();
   if (equal != nullptr) *equal = report->equal;
   return VerifyReportJson(*report);
