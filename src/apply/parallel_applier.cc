@@ -131,8 +131,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
     }
     // A retried transaction of an active-active link meets its conflicts through the resolver.
-    const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty() &&
-                         !tasks[0]->idempotent;
+    const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty();
     absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
                              : sink->ApplyBatch(tasks, options_.resolver != nullptr);
     // A commit whose reply an earlier session lost: the transaction is in already.

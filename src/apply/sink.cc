@@ -306,7 +306,10 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
   std::vector<Gtid> record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
-      absl::Status s = batch.Add(c, match_image, task->idempotent);
+      // An active-active link never overwrites blindly, even where the destination may hold the
+      // change already (after a copy, in a replay): its conflicts go through the policy, which
+      // passes over a row already as the change makes it.
+      absl::Status s = batch.Add(c, match_image, task->idempotent && !match_image);
       if (!s.ok()) return s;
     }
     if (task->record) record.push_back(task->txn.gtid);

@@ -286,6 +286,19 @@ absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string
     return absl::NotFoundError(absl::StrCat("no link '", link, "' in this project (forward",
                                             rep_->config.has_reverse() ? ", reverse)" : ")"));
   }
+  // Replayed changes of an active-active link meet the other region's later writes as conflicts:
+  // only a policy that tells later from earlier may decide them.
+  if (config->active_active && config->incoming_has_priority) {
+    const config::ConflictSettings& c = config->conflicts;
+    bool priority = c.policy() == config::REGION_PRIORITY || c.policy() == config::CONFLICT_POLICY_UNSPECIFIED;
+    for (const auto& t : c.tables()) priority = priority || t.policy() == config::REGION_PRIORITY;
+    if (priority) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a replay of the ", link, " link under REGION_PRIORITY would put its region's older changes over "
+          "the other region's newer writes (the priority region wins every conflict, however late): "
+          "use LAST_WRITER_WINS for a replay, or repair with verify --repair"));
+    }
+  }
   for (auto& l : rep_->links) {
     if (l->Status().name() != link) continue;
     const std::string stage = l->Status().stage();
