@@ -152,6 +152,17 @@ class Prechecker {
                : "the source user lacks REPLICATION SLAVE, needed to read the binlog",
           repl ? "" : "GRANT REPLICATION SLAVE ON *.* TO the source user");
     }
+    if (c_.raw.scenario() == config::DATA_MIGRATION) {
+      // A switchover with --read-only makes the current source read-only; either endpoint can be it.
+      for (const auto& [endpoint, priv] : {std::make_pair(src, &*src_priv), std::make_pair(dst, &*dst_priv)}) {
+        const bool can = priv->Has("SUPER") || priv->Has("READ_ONLY ADMIN");
+        Add("privilege_read_only", endpoint, link_name, can ? report::PASSED : report::WARNING,
+            can ? "the user may make the server read-only for a switchover"
+                : "the user cannot make the server read-only (switchover --read-only needs SUPER, or "
+                  "READ_ONLY ADMIN on MariaDB 10.11+); a switchover without --read-only still works",
+            can ? "" : "GRANT READ_ONLY ADMIN ON *.* (or SUPER) TO the user");
+      }
+    }
     ObjectSelector selector(link.objects, c_.case_insensitive);
     auto tables = ListTables(source);
     if (!tables.ok()) {

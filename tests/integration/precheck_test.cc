@@ -99,6 +99,13 @@ TEST_F(PrecheckTest, FailsOnMissingPrivileges) {
   EXPECT_EQ(read->objects(0), "pc.orders");
   EXPECT_EQ(Find(r, "privilege_binlog")->status(), report::FAILED);
   EXPECT_NE(Find(r, "privilege_binlog")->fix().find("REPLICATION SLAVE"), std::string::npos);
+  // A switchover --read-only could not make A read-only: said up front (B's user can).
+  for (const auto& c : r.checks()) {
+    if (c.name() != "privilege_read_only") continue;
+    EXPECT_EQ(c.status(), c.endpoint() == "a" ? report::WARNING : report::PASSED) << c.DebugString();
+    if (c.endpoint() == "a") EXPECT_NE(c.fix().find("READ_ONLY ADMIN"), std::string::npos);
+  }
+  ASSERT_NE(Find(r, "privilege_read_only"), nullptr);
 
   // A table the user cannot see at all is reported as missing or not visible.
   Exec(a_.get(), "REVOKE INSERT ON pc.orders FROM 'limited'@'%'");
