@@ -43,17 +43,29 @@ absl::Status CheckpointTables::EnsureTables() {
       "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)"
       ") ENGINE=InnoDB;"
       // Transactions applied above the checkpoint. The key makes a second application of the same
-      // source transaction fail instead of doubling it.
+      // source transaction fail instead of doubling it; the server id is part of it, so a new
+      // transaction of a failover target that reuses a sequence number is never taken for one
+      // applied before.
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
-      "PRIMARY KEY (link_id, domain_id, seq)) ENGINE=InnoDB;"
+      "PRIMARY KEY (link_id, domain_id, server_id, seq)) ENGINE=InnoDB;"
       // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
       // the source position when the copy finished (apply idempotently up to it).
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
       "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
       "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
   if (!s.ok()) return s;
+  // Tables created by an earlier version keyed applied transactions without the server id.
+  auto keyed = conn_->QueryValue(absl::StrCat(
+      "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='", kMetaSchema,
+      "' AND TABLE_NAME='applied' AND INDEX_NAME='PRIMARY' AND COLUMN_NAME='server_id'"));
+  if (!keyed.ok()) return keyed.status();
+  if (keyed->value_or("0") == "0") {
+    s = conn_->Execute(absl::StrCat("ALTER TABLE ", kMetaSchema, ".applied DROP PRIMARY KEY, "
+                                    "ADD PRIMARY KEY (link_id, domain_id, server_id, seq)"));
+    if (!s.ok()) return s;
+  }
   s = EnsureConflictTable(conn_.get());
   if (!s.ok()) return s;
   return EnsureOwnerTable(conn_.get());

@@ -9,7 +9,9 @@
 namespace duosync {
 namespace {
 
-std::string GtidKey(const Gtid& g) { return absl::StrCat(g.domain, "-", g.sequence); }
+// A transaction's identity: a sequence number alone may be reused by another server after a
+// failover to a replica that had fewer transactions.
+std::string GtidKey(const Gtid& g) { return g.ToString(); }
 
 // Errors a transaction can get from running before an earlier one it conflicts with.
 bool MayBeOrderingError(const absl::Status& s) {

@@ -108,7 +108,7 @@ class ParallelApplier {
   std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker
   std::unique_ptr<CheckpointTables> checkpoint_tables_;  // the watermark thread's
   std::vector<std::thread> threads_;
-  absl::flat_hash_set<std::string> already_applied_;  // "domain-seq"
+  absl::flat_hash_set<std::string> already_applied_;  // "domain-server-seq"
 
   mutable std::mutex mu_;
   std::condition_variable cv_;  // any state change

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "duosync/project.h"
 #include "support/test_support.h"
@@ -379,6 +380,28 @@ TEST_F(IncrementalTest, ASwitchoverOutlastsARestartAndASecondOneReturnsTheRoles)
   testing::ExpectSameEventually(a_.get(), b_.get(), {all, counter});
   EXPECT_EQ(Rows(b_.get(), counter)[0], "11111");
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "4");
+}
+
+// After a failover to a replica that had fewer transactions, the new primary reuses sequence
+// numbers under its own server id: a transaction must not be taken for one applied before just
+// because its domain and sequence number were seen.
+TEST_F(IncrementalTest, AReusedSequenceNumberIsNotTakenForAnAppliedOne) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT)");
+  const std::string config = TableConfig("t");
+  StartProject(config);
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1, 1)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  WaitCheckpointAtSourceEnd();
+  project_.reset();
+  // The next GTID A writes, as another server had used it: recorded as applied on B.
+  const std::vector<std::string> last = absl::StrSplit(Rows(a_.get(), "SELECT @@last_gtid")[0], '-');
+  ASSERT_EQ(last.size(), 3u);
+  Exec(b_.get(), absl::StrCat("INSERT INTO duosync.applied VALUES ('", db_, "/forward', ", last[0], ", 999, ",
+                              std::stoull(last[2]) + 1, ")"));
+  StartProject(config);
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (2, 2)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "2");
 }
 
 TEST_F(IncrementalTest, SwitchoverIsRefusedForActiveActiveAndStoppedProjects) {
