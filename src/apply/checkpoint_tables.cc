@@ -20,6 +20,14 @@ std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vecto
   return sql;
 }
 
+absl::Status EnsureFullProgressTable(SqlConnection* conn) {
+  return conn->Execute(absl::StrCat(
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".full_progress ("
+      "link_id VARCHAR(191) NOT NULL, table_name VARCHAR(400) NOT NULL, last_key MEDIUMTEXT,"
+      "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
+      "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB"));
+}
+
 CheckpointTables::CheckpointTables(std::unique_ptr<SqlConnection> conn, std::string link_id)
     : conn_(std::move(conn)), link_id_(std::move(link_id)) {
   AppendQuoted(link_id_, &quoted_link_id_);
@@ -67,6 +75,8 @@ absl::Status CheckpointTables::EnsureTables() {
     if (!s.ok()) return s;
   }
   s = EnsureConflictTable(conn_.get());
+  if (!s.ok()) return s;
+  s = EnsureFullProgressTable(conn_.get());
   if (!s.ok()) return s;
   return EnsureOwnerTable(conn_.get());
 }

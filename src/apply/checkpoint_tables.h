@@ -21,6 +21,10 @@
 
 namespace duosync {
 
+// Creates duosync.full_progress when missing: the full copy's resume points (one row per table,
+// written with each chunk; under MARKER_TABLE also the forward link's marker).
+absl::Status EnsureFullProgressTable(SqlConnection* conn);
+
 // The stage of a one-way project's link that a switchover retired.
 inline constexpr const char* kSwitchedStage = "switched";
 

@@ -81,6 +81,39 @@ ConflictResolver::TablePolicy ConflictResolver::PolicyFor(const Route& route) co
   return {resolved(settings_.policy()), settings_.column()};
 }
 
+bool ConflictResolver::MissesReferencedRow(const absl::Status& s) {
+  return absl::IsFailedPrecondition(s) && absl::StrContains(s.message(), "foreign key constraint fails") &&
+         absl::StrContains(s.message(), "add or update a child row");
+}
+
+absl::Status ConflictResolver::SkipChildOfMissingRow(SqlConnection* conn, const RoutedChange& c,
+                                                     const absl::Status& s) {
+  const Route& r = *c.route;
+  const TablePolicy policy = PolicyFor(r);
+  ConflictRecord record;
+  record.link = link_name_;
+  record.table = r.destination.ToString();
+  record.key = DescribeKey(r, c.op == RowOp::kInsert ? *c.after : *c.before);
+  record.operation = RowOpName(c.op);
+  record.reason = "the row it references is not on the destination (it lost a conflict here, and the other "
+                  "region's cascade removes this row there)";
+  if (c.before != nullptr) record.incoming_before = DescribeRow(r, *c.before);
+  if (c.after != nullptr) record.incoming_after = DescribeRow(r, *c.after);
+  record.policy = config::ConflictPolicy_Name(policy.policy);
+  record.time = time(nullptr);
+  if (policy.policy == config::STOP) {
+    record.outcome = "stopped the link";
+    log_->Add(record);
+    return absl::FailedPreconditionError(absl::StrCat("conflict on ", record.table, " (", record.key,
+                                                      "): ", s.message(), "; conflict policy STOP halts the link"));
+  }
+  record.outcome = "skipped the change";
+  absl::Status written = WriteConflict(conn, link_id_, record);
+  if (!written.ok()) return written;
+  log_->Add(record);
+  return absl::OkStatus();
+}
+
 absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c) {
   const Route& r = *c.route;
   const std::string table = DestinationTable(r);
@@ -106,6 +139,7 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
       break;
   }
   absl::Status s = conn->Execute(sql);
+  if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s);
   if (c.op == RowOp::kInsert || !s.ok()) {
     if (s.ok()) return s;
     // Only a duplicate key is a conflict (an UPDATE's on a unique value another row holds).
@@ -201,8 +235,12 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
       colliding = std::move(*rows);
     }
   }
-  // The destination already holds what the change makes (both regions made the same change).
+  // The destination already holds what the change makes (both regions made the same change; a
+  // key-changing UPDATE made alike leaves no row at the old key and its row at the new one).
   if (colliding.empty() && (c.op == RowOp::kDelete ? t == nullptr : t != nullptr && t->is_after)) {
+    return absl::OkStatus();
+  }
+  if (c.op == RowOp::kUpdate && t == nullptr && colliding.size() == 1 && colliding[0].is_after) {
     return absl::OkStatus();
   }
 
@@ -220,31 +258,36 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
   record.policy = config::ConflictPolicy_Name(policy.policy);
   record.time = time(nullptr);
 
-  // What the change competes with, and how its version compares with each.
-  std::vector<int> order;
+  // What the change competes with: the row at its key (or the deletion that removed it), and the
+  // rows holding its unique values. Each is decided on its own: the change may be the latest
+  // version of its row and still lose a unique value, and then that row goes in both regions.
+  std::vector<int> key_order, unique_order;
   if (t != nullptr && (c.op == RowOp::kInsert || !t->is_before)) {
-    order.push_back(t->version_order);
+    key_order.push_back(t->version_order);
     record.reason = c.op == RowOp::kInsert ? "the key is taken" : "the destination's row is not the before image";
   } else if (t == nullptr && c.op == RowOp::kUpdate) {
     // The row was deleted here: the deletion ranks as the version both regions started from.
-    order.push_back(version < 0 ? 0 : CompareVersions((*c.after)[version], (*c.before)[version]));
+    key_order.push_back(version < 0 ? 0 : CompareVersions((*c.after)[version], (*c.before)[version]));
     record.reason = "the row was deleted on the destination";
   }
-  for (const DestinationRow& row : colliding) order.push_back(row.version_order);
+  for (const DestinationRow& row : colliding) unique_order.push_back(row.version_order);
   if (!colliding.empty()) {
     absl::StrAppend(&record.reason, record.reason.empty() ? "" : "; ", "another row holds one of its unique values");
   }
 
-  const ConflictVerdict verdict = DecideConflict(policy.policy, incoming_has_priority_, order);
-  if (verdict == ConflictVerdict::kStop) {
+  const ConflictVerdict at_key = DecideConflict(policy.policy, incoming_has_priority_, key_order);
+  const ConflictVerdict at_unique = DecideConflict(policy.policy, incoming_has_priority_, unique_order);
+  if (at_key == ConflictVerdict::kStop || at_unique == ConflictVerdict::kStop) {
     record.outcome = "stopped the link";
     log_->Add(record);
     return absl::FailedPreconditionError(absl::StrCat(
         "conflict on ", record.table, " (", record.key, "): ", record.reason, " (", record.operation,
         "); conflict policy STOP halts the link before it"));
   }
+  const bool wins_key = key_order.empty() || at_key == ConflictVerdict::kIncomingWins;
+  const bool wins_unique = unique_order.empty() || at_unique == ConflictVerdict::kIncomingWins;
   std::string apply;
-  if (verdict == ConflictVerdict::kIncomingWins) {
+  if (wins_key && wins_unique) {
     // The row ends as the change made it; the rows it beat go (a REPLACE would remove them unseen).
     // The row at the key is changed in place (a delete and insert would cascade to its children).
     if (!colliding.empty()) absl::StrAppend(&apply, "DELETE FROM ", table, " WHERE ", colliding_where, ";");
@@ -265,18 +308,19 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
     if (!colliding.empty()) {
       absl::StrAppend(&record.outcome, "; removed ", colliding.size(), " row(s) holding its unique values");
     }
-  } else if (policy.policy != config::IGNORE && c.op == RowOp::kUpdate && t != nullptr && t->is_before &&
-             !colliding.empty()) {
-    // The updated row lost its unique value to another row. In the region it came from it
-    // exists with that value and is removed when the winner arrives there: remove it here too.
+  } else if (wins_key && policy.policy != config::IGNORE && t != nullptr) {
+    // The change is the latest version of its row but lost a unique value to another row. In the
+    // region it came from that version exists and is removed when the winner arrives there:
+    // remove the row here too.
     absl::StrAppend(&apply, "DELETE FROM ", table, " WHERE ", target_where, ";");
-    record.outcome = "kept the row holding its unique value; removed the updated row, which lost to it";
+    record.outcome = "kept the row holding its unique value; removed the changed row, which lost to it";
   } else {
     record.outcome = "kept the destination's row";
   }
   if (!apply.empty()) {
     apply.pop_back();
     s = conn->Execute(apply);
+    if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s);
     if (absl::IsAlreadyExists(s)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "conflict on ", record.table, " (", record.key, "): resolving it hit a unique key that is "

@@ -34,6 +34,11 @@ class ConflictResolver {
     std::string column;
   };
   TablePolicy PolicyFor(const Route& route) const;
+  // A row change whose foreign key finds no parent row: in active-active that parent lost a
+  // conflict here, and the other region's cascade removes the child there, so the change is
+  // passed over and logged (STOP halts instead).
+  static bool MissesReferencedRow(const absl::Status& s);
+  absl::Status SkipChildOfMissingRow(SqlConnection* conn, const RoutedChange& change, const absl::Status& s);
 
   config::ConflictSettings settings_;
   std::string link_name_;

@@ -115,12 +115,16 @@ class Sink::Batch {
   }
 
   // Changes the full copy may already hold: the row ends as the after image (or absent) whatever
-  // was there; nothing is counted. Foreign keys are not checked for them (as for the copy): a
-  // REPLACE of a parent row must not cascade to the children the copy holds.
+  // was there; nothing is counted. A DELETE keeps the foreign keys in force (the destination
+  // repeats the source's cascade); the DELETE+REPLACE of an INSERT or UPDATE runs without them (as
+  // the copy does), so that replacing a parent row does not cascade to its children.
   absl::Status AddIdempotent(const RoutedChange& c) {
     const Route& r = *c.route;
-    sql_.append("SET SESSION foreign_key_checks=0;");
-    statements_.push_back(Statement{});
+    const bool unchecked = c.op != RowOp::kDelete;
+    if (unchecked) {
+      sql_.append("SET SESSION foreign_key_checks=0;");
+      statements_.push_back(Statement{});
+    }
     if (c.op != RowOp::kInsert) {
       absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
       AppendKeyCondition(r, *c.before, &sql_);
@@ -135,8 +139,10 @@ class Sink::Batch {
       sql_.push_back(';');
       statements_.push_back(Statement{&c, -1});
     }
-    sql_.append("SET SESSION foreign_key_checks=1;");
-    statements_.push_back(Statement{});
+    if (unchecked) {
+      sql_.append("SET SESSION foreign_key_checks=1;");
+      statements_.push_back(Statement{});
+    }
     last_route_ = nullptr;
     last_idempotent_ = true;
     return MaybeFlush();

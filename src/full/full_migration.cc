@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "apply/checkpoint_tables.h"
 #include "apply/fence.h"
 #include "base/names.h"
 #include "base/status_macros.h"
@@ -31,11 +32,7 @@ class Migrator {
   absl::Status Run() {
     auto dst = ConnectDestination(o_.destination);
     if (!dst.ok()) return dst.status();
-    DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat(
-        "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".full_progress ("
-        "link_id VARCHAR(191) NOT NULL, table_name VARCHAR(400) NOT NULL, last_key MEDIUMTEXT,"
-        "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
-        "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB")));
+    DUO_RETURN_IF_ERROR(EnsureFullProgressTable(dst->get()));
     progress_.tables_total = static_cast<int>(o_.tables.size());
     struct Connections {
       std::unique_ptr<SqlConnection> source;

@@ -16,6 +16,7 @@
 #include "base/gtid_position.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "base/system_schemas.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
@@ -27,6 +28,7 @@
 #include "project/switchover.h"
 #include "sql/catalog.h"
 #include "sql/destination_session.h"
+#include "sql/sql_literal.h"
 
 namespace duosync {
 
@@ -162,7 +164,8 @@ absl::Status Project::Pause(absl::string_view link) {
   bool found = false;
   for (auto& l : rep_->links) {
     if (link.empty() || l->Status().name() == link) {
-      l->Pause();
+      // A link a switchover stopped stays stopped (pausing it would let Resume start it).
+      if (l->Status().stage() != "stopped") l->Pause();
       found = true;
     }
   }
@@ -319,6 +322,16 @@ absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string
 
 absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   const ProjectConfig& cfg = rep_->resolved;
+  if (!cfg.reverse.has_value()) {
+    // After a switchover B is the source: comparing A -> B would call B's newest rows extra.
+    auto direction = ActiveDirection(cfg);
+    if (!direction.ok()) return direction.status();
+    if (*direction == LinkDirection::kReverse) {
+      return absl::FailedPreconditionError(
+          "the project runs B -> A since a switchover, and verification compares A -> B: switch over "
+          "again first");
+    }
+  }
   auto source = SqlConnection::Connect(cfg.a);
   if (!source.ok()) return source.status();
   auto tables = ListTables(source->get());
@@ -347,9 +360,16 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
     if (held != nullptr) held->Pause();
     return absl::OkStatus();
   };
-  o.apply_repair = [&cfg, &source, &held, origin = o.origin](const std::vector<std::string>& statements) -> absl::Status {
+  o.apply_repair = [&cfg, &source, &held, origin = o.origin](std::vector<std::string> statements) -> absl::Status {
     auto through = ReadBinlogPosition(source->get());
     if (!through.ok()) return through.status();
+    if (cfg.forward.active_active && origin == 0) {
+      // MARKER_TABLE: the repair carries the forward link's marker, so it does not come back.
+      std::string marker = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (");
+      AppendQuoted(cfg.forward.id, &marker);
+      marker += ",'(verify --repair)','',0,1)";
+      statements.push_back(marker);
+    }
     if (held == nullptr) {
       // No link runs in this process: one transaction, as the rows were read. (A link another
       // process runs is not held: README says to repair where the project runs, or stopped.)
@@ -365,8 +385,13 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   };
   auto report = RunVerification(o);
   if (held != nullptr) {
-    absl::Status resumed = held->Start();
-    if (report.ok() && !resumed.ok()) return resumed;
+    // Resumed only if nothing stopped the project (or the link) meanwhile.
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    for (auto& l : rep_->links) {
+      if (l.get() != held || rep_->state != "running" || l->Status().stage() != "paused") continue;
+      absl::Status resumed = l->Start();
+      if (report.ok() && !resumed.ok()) return resumed;
+    }
   }
   if (!report.ok()) return report.status();
   if (equal != nullptr) *equal = report->equal;

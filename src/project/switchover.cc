@@ -7,12 +7,23 @@
 namespace duosync {
 
 absl::StatusOr<LinkDirection> ActiveDirection(const ProjectConfig& project) {
-  auto tables = CheckpointTables::Connect(project.forward.destination, project.forward.id);
-  if (!tables.ok()) return tables.status();
-  auto stage = (*tables)->ReadStage();
+  auto forward = CheckpointTables::Connect(project.forward.destination, project.forward.id);
+  if (!forward.ok()) return forward.status();
+  auto stage = (*forward)->ReadStage();
   if (absl::IsNotFound(stage.status())) return LinkDirection::kForward;  // never started
   if (!stage.ok()) return stage.status();
-  return stage->first == kSwitchedStage ? LinkDirection::kReverse : LinkDirection::kForward;
+  if (stage->first != kSwitchedStage) return LinkDirection::kForward;
+  // Both retired: a switch back to forward stopped between its two steps. Finish it.
+  const LinkConfig reverse = ReverseOf(project.raw);
+  auto tables = CheckpointTables::Connect(reverse.destination, reverse.id);
+  if (!tables.ok()) return tables.status();
+  auto reverse_stage = (*tables)->ReadStage();
+  if (!reverse_stage.ok() && !absl::IsNotFound(reverse_stage.status())) return reverse_stage.status();
+  if (reverse_stage.ok() && reverse_stage->first == kSwitchedStage) {
+    DUO_RETURN_IF_ERROR(StartLinkAt(project.forward, reverse_stage->second));
+    return LinkDirection::kForward;
+  }
+  return LinkDirection::kReverse;
 }
 
 LinkConfig ReverseOf(const config::Project& project) {
@@ -24,22 +35,39 @@ LinkConfig ReverseOf(const config::Project& project) {
   return ResolveLink(reversed, LinkDirection::kReverse);
 }
 
-absl::Status RecordSwitch(const LinkConfig& from, const LinkConfig& to, const std::string& position) {
-  const std::string owner = NewOwnerName();
-  auto to_tables = CheckpointTables::Connect(to.destination, to.id, to.guard.own_origin);
-  if (!to_tables.ok()) return to_tables.status();
-  DUO_RETURN_IF_ERROR((*to_tables)->EnsureTables());
-  auto epoch = (*to_tables)->TakeOwnership(owner);
-  if (!epoch.ok()) return epoch.status();
-  DUO_RETURN_IF_ERROR((*to_tables)->ResetCheckpoint(position));
-  DUO_RETURN_IF_ERROR((*to_tables)->WriteStage("incremental", ""));
+namespace {
 
-  auto from_tables = CheckpointTables::Connect(from.destination, from.id, from.guard.own_origin);
-  if (!from_tables.ok()) return from_tables.status();
-  DUO_RETURN_IF_ERROR((*from_tables)->EnsureTables());
-  epoch = (*from_tables)->TakeOwnership(owner);
+// Takes `link` over and retires it: its stage row says the project runs the other way from
+// `position` on.
+absl::Status RetireLink(const LinkConfig& link, const std::string& position) {
+  auto tables = CheckpointTables::Connect(link.destination, link.id, link.guard.own_origin);
+  if (!tables.ok()) return tables.status();
+  DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+  auto epoch = (*tables)->TakeOwnership(NewOwnerName());
   if (!epoch.ok()) return epoch.status();
-  return (*from_tables)->WriteStage(kSwitchedStage, position);
+  return (*tables)->WriteStage(kSwitchedStage, position);
+}
+
+}  // namespace
+
+absl::Status StartLinkAt(const LinkConfig& link, const std::string& position) {
+  auto tables = CheckpointTables::Connect(link.destination, link.id, link.guard.own_origin);
+  if (!tables.ok()) return tables.status();
+  DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+  auto epoch = (*tables)->TakeOwnership(NewOwnerName());
+  if (!epoch.ok()) return epoch.status();
+  DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
+  return (*tables)->WriteStage("incremental", "");
+}
+
+absl::Status RecordSwitch(const LinkConfig& from, const LinkConfig& to, const std::string& position) {
+  // The forward link's stage row decides the direction (ActiveDirection): it is written last.
+  if (to.direction == LinkDirection::kReverse) {
+    DUO_RETURN_IF_ERROR(StartLinkAt(to, position));
+    return RetireLink(from, position);
+  }
+  DUO_RETURN_IF_ERROR(RetireLink(from, position));
+  return StartLinkAt(to, position);
 }
 
 }  // namespace duosync

@@ -19,10 +19,15 @@ absl::StatusOr<LinkDirection> ActiveDirection(const ProjectConfig& project);
 // options.
 LinkConfig ReverseOf(const config::Project& project);
 
+// Records `link`'s start at `position` (forgetting what it applied before) and its stage as
+// incremental, taking it over.
+absl::Status StartLinkAt(const LinkConfig& link, const std::string& position);
+
 // Records a swap from link `from` to link `to`, which starts at `position` (its source's end, with
-// everything `from` read applied): first `to`'s checkpoint (nothing applied by it yet), then
-// `from` retired, each taking its link over so that a process still running it is fenced. A crash
-// between the two leaves the old direction in force.
+// everything `from` read applied): `to`'s start and `from` retired, each taking its link over so
+// that a process still running it is fenced. The forward link's row decides the direction and is
+// written last: a crash in between leaves the old direction in force (switching to reverse), or
+// both retired, which ActiveDirection completes (switching back).
 absl::Status RecordSwitch(const LinkConfig& from, const LinkConfig& to, const std::string& position);
 
 }  // namespace duosync

@@ -85,6 +85,8 @@ class ConvergenceTest : public testing::TwoServerTest, public ::testing::WithPar
         "UPDATE uk SET u = 'y2', v = 'A', ver = 11 WHERE id = 13;"  // ... B newer
         "UPDATE uk SET u = 'z1', v = 'A', ver = 12 WHERE id = 14;"  // update/update of a unique value, A newer
         "UPDATE uk SET u = 'z2', v = 'A', ver = 11 WHERE id = 16;"  // ... B newer
+        "UPDATE uk SET u = 'w1', v = 'A', ver = 12 WHERE id = 18;"  // newest of its row, loses its value
+        "UPDATE uk SET id = 219 WHERE id = 19;"                     // the same key change in both
         "UPDATE pk SET v = 'A' WHERE id = 20"));  // no conflict
     Exec(b_.get(), absl::StrCat(
         "USE ", db_, ";"
@@ -105,6 +107,9 @@ class ConvergenceTest : public testing::TwoServerTest, public ::testing::WithPar
         "INSERT INTO uk VALUES (206, 'y2', 'B', 12);"
         "UPDATE uk SET u = 'z1', v = 'B', ver = 11 WHERE id = 15;"
         "UPDATE uk SET u = 'z2', v = 'B', ver = 12 WHERE id = 17;"
+        "UPDATE uk SET v = 'B', ver = 11 WHERE id = 18;"
+        "INSERT INTO uk VALUES (207, 'w1', 'B', 20);"
+        "UPDATE uk SET id = 219 WHERE id = 19;"
         "UPDATE pk SET v = 'B' WHERE id = 19"));  // no conflict
   }
 
@@ -209,18 +214,24 @@ TEST_P(ConvergenceTest, EveryOperationPairOnEveryKeyEndsAsThePolicySays) {
   EXPECT_EQ(Row(b_.get(), "uk", 15), "(absent)");
   EXPECT_EQ(Row(b_.get(), "uk", 16), lww ? "(absent)" : "z2|A|11");
   EXPECT_EQ(Row(b_.get(), "uk", 17), lww ? "z2|B|12" : "(absent)");
+  // Row 18's newest version (A's) loses its unique value to B's newer row 207 under LWW: gone in
+  // both regions, though B's own older version of it was not the before image.
+  EXPECT_EQ(Row(b_.get(), "uk", 18), lww ? "(absent)" : "w1|A|12");
+  EXPECT_EQ(Row(b_.get(), "uk", 207), lww ? "w1|B|20" : "(absent)");
+  EXPECT_EQ(Row(b_.get(), "uk", 219), "u19|base|10");
+  EXPECT_EQ(Row(b_.get(), "uk", 19), "(absent)");
   // Untouched rows stay.
   EXPECT_EQ(Row(a_.get(), "pk", 20), "A|10");
   EXPECT_EQ(Row(b_.get(), "pk", 19), "B|10");
   // The log has both images of a conflict, on the destination.
   EXPECT_NE(conflicts.find("\"key\":\"id=1\""), std::string::npos) << conflicts;
   EXPECT_NE(conflicts.find("holds one of its unique values"), std::string::npos) << conflicts;
-  // Every conflict is kept where it was resolved: 16 reach each region (a DELETE meeting a deleted
-  // row is none); under LAST_WRITER_WINS A's re-insert of row 11 meets B's row again after its
-  // DELETE lost.
+  // Every conflict is kept where it was resolved: 18 reach A and 17 reach B (a DELETE meeting a
+  // deleted row, or a change made alike in both, is none); under LAST_WRITER_WINS A's re-insert of
+  // row 11 meets B's row again after its DELETE lost.
   const std::string count = absl::StrCat("SELECT COUNT(*) FROM duosync.conflicts WHERE link_id LIKE '", db_, "/%'");
-  EXPECT_EQ(Rows(a_.get(), count)[0], "16") << conflicts;
-  EXPECT_EQ(Rows(b_.get(), count)[0], lww ? "17" : "16") << conflicts;
+  EXPECT_EQ(Rows(a_.get(), count)[0], "18") << conflicts;
+  EXPECT_EQ(Rows(b_.get(), count)[0], lww ? "18" : "17") << conflicts;
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
+#include "duosync/report.pb.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -48,6 +49,28 @@ TEST_F(ForeignKeyTest, ACascadeInAnActiveActiveProjectReachesTheOtherRegion) {
   testing::ExpectSameEventually(a_.get(), b_.get(), Both());
   EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".child"))[0], "400");
   EXPECT_EQ(testing::LinkStatusOf(*project_, "reverse").conflicts(), 0u);
+}
+
+// A parent that loses its unique value in a conflict is removed with its children in one region;
+// in the other the children arrive without their parent and are passed over (and logged), so both
+// regions end alike and neither link stops.
+TEST_F(ForeignKeyTest, ChildrenOfAParentThatLostAConflictArePassedOver) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("ALTER TABLE ", db_, ".parent ADD UNIQUE KEY by_name (name)"));
+  }
+  StartProject(Config().Whitelist(db_ + ".*").ActiveActive().Json());
+  ASSERT_TRUE(project_->Pause("").ok());
+  Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".parent SET name = 'taken' WHERE id = 1"));
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".parent VALUES (100, 'taken'); INSERT INTO ", db_,
+                              ".child VALUES (1000, 100, 7)"));
+  ASSERT_TRUE(project_->Resume("").ok());
+  testing::ExpectSameEventually(a_.get(), b_.get(), Both());
+  EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT name FROM ", db_, ".parent WHERE id = 1"))[0], "taken");
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".child WHERE id = 1000"))[0], "0");
+  const std::string conflicts = project_->ConflictsJson();
+  EXPECT_NE(conflicts.find("the row it references is not on the destination"), std::string::npos) << conflicts;
+  const report::ProjectStatus status = testing::StatusOf(*project_);
+  for (const auto& link : status.links()) EXPECT_EQ(link.last_error(), "") << link.name();
 }
 
 // Parents and children written in separate transactions, parents deleted again (cascading), under
