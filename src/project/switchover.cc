@@ -37,25 +37,29 @@ LinkConfig ReverseOf(const config::Project& project) {
 
 namespace {
 
-// Takes `link` over and retires it: its stage row says the project runs the other way from
-// `position` on.
-absl::Status RetireLink(const LinkConfig& link, const std::string& position) {
+// `link`'s bookkeeping tables, the link taken over by this call (a process still running it is
+// fenced from now on).
+absl::StatusOr<std::unique_ptr<CheckpointTables>> TakeOver(const LinkConfig& link) {
   auto tables = CheckpointTables::Connect(link.destination, link.id, link.guard.own_origin);
   if (!tables.ok()) return tables.status();
   DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
   auto epoch = (*tables)->TakeOwnership(NewOwnerName());
   if (!epoch.ok()) return epoch.status();
+  return std::move(*tables);
+}
+
+// Retires `link`: its stage row says the project runs the other way from `position` on.
+absl::Status RetireLink(const LinkConfig& link, const std::string& position) {
+  auto tables = TakeOver(link);
+  if (!tables.ok()) return tables.status();
   return (*tables)->WriteStage(kSwitchedStage, position);
 }
 
 }  // namespace
 
 absl::Status StartLinkAt(const LinkConfig& link, const std::string& position) {
-  auto tables = CheckpointTables::Connect(link.destination, link.id, link.guard.own_origin);
+  auto tables = TakeOver(link);
   if (!tables.ok()) return tables.status();
-  DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
-  auto epoch = (*tables)->TakeOwnership(NewOwnerName());
-  if (!epoch.ok()) return epoch.status();
   DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
   return (*tables)->WriteStage("incremental", "");
 }
