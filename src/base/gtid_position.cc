@@ -9,7 +9,10 @@
 
 namespace duosync {
 
-std::string Gtid::ToString() const { return absl::StrCat(domain, "-", server_id, "-", sequence); }
+std::string Gtid::ToString() const {
+  if (!source_uuid.empty()) return absl::StrCat(source_uuid, ":", sequence);
+  return absl::StrCat(domain, "-", server_id, "-", sequence);
+}
 
 absl::StatusOr<GtidPosition> GtidPosition::Parse(absl::string_view text) {
   GtidPosition pos;

@@ -27,6 +27,7 @@ struct ColumnSchema {
   bool is_unsigned = false;
   std::string charset;  // character set of text columns; empty for binary and non-text columns
   std::string collation;  // collation of text columns (decides which key values are equal)
+  std::vector<std::string> elements;  // ENUM / SET member names, when the binlog said (for showing)
 };
 
 // A foreign key of the table: its columns reference `parent_columns` (by name) of another table.

@@ -51,13 +51,18 @@ struct RowChange {
   std::shared_ptr<const TableSchema> table;  // source table, columns named
   Row before;  // UPDATE, DELETE
   Row after;   // INSERT, UPDATE
+  // Column bitmaps (bit i of byte i/8) of partial images, kept only when a binlog is decoded for
+  // showing; empty means the image has every column (the only kind a link applies).
+  std::string present_before, present_after;
 };
 
-// A MariaDB GTID: domain-server-sequence.
+// A transaction's global id: MariaDB's domain-server-sequence, or MySQL's source_uuid:sequence
+// (then `source_uuid` is set, with its ":tag" when the GTID is tagged, and `domain` is 0).
 struct Gtid {
   uint32_t domain = 0;
   uint32_t server_id = 0;
   uint64_t sequence = 0;
+  std::string source_uuid;  // MySQL GTIDs only
   std::string ToString() const;
 };
 
@@ -65,6 +70,9 @@ struct Transaction {
   Gtid gtid;
   uint32_t origin_server_id = 0;  // server_id of the event header (the session that wrote it)
   uint32_t commit_time = 0;       // source commit time, seconds since epoch
+  // Where it lies in the source's binlog file: the offset of its first event and the offset just
+  // past its last one (0 when the source did not say).
+  uint64_t start_position = 0, end_position = 0;
   std::vector<RowChange> changes;
   std::string ddl;                // a DDL statement instead of row changes (later issue)
   std::string ddl_schema;         // its default database (also of `statement`)

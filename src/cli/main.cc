@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cli/binlog_command.h"
 #include "cli/demo.h"
 #include "cli/from_json.h"
 #include "duosync/project.h"
@@ -58,6 +59,9 @@ commands:
                                 rewind a link to WHEN (a source time "2026-11-24 10:00:00" UTC,
                                 RFC 3339, "@<Unix seconds>", or a GTID position) in its record
                                 store; the project's next run applies everything after it again
+  binlog FILE... [--json]       print the transactions of binlog files (MariaDB, MySQL 5.7/8,
+                                OceanBase): position, GTID, table, operation, before/after
+                                values; --json gives one JSON object per line
   conflicts FILE [--json]       list the conflicts each link met and how they were resolved, as
                                 the destinations keep them (latest first)
   servers [--count N]           start N MariaDB test servers, print their endpoints as JSON,
@@ -508,6 +512,10 @@ int main(int argc, char** argv) {
   if (command == "switchover") return Switchover(args);
   if (command == "replay") return Replay(args);
   if (command == "conflicts") return Conflicts(args);
+  if (command == "binlog") {
+    if (args.positional.empty()) return Usage("binlog needs at least one FILE");
+    return duosync::PrintBinlogFiles(args.positional, args.json, std::cout, std::cerr);
+  }
   if (command == "verify") return Verify(args);
   if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
   return Usage("unknown command '" + command + "'");

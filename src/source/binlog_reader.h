@@ -20,6 +20,7 @@
 #include "base/table_ref.h"
 #include "base/table_schema.h"
 #include "base/transaction.h"
+#include "source/binlog_events.h"
 #include "source/transaction_feed.h"
 #include "sql/sql_connection.h"
 
@@ -33,16 +34,6 @@ struct ReaderOptions {
   std::function<bool(const TableRef&)> wants;
   // Transactions written under this server_id come back without rows (they are echoes); 0 = none.
   uint32_t skip_rows_of_origin = 0;
-};
-
-// A TABLE_MAP event, copied out of the connector's event.
-struct TableMapInfo {
-  std::string schema, table;
-  std::string types, metadata;     // raw bytes
-  std::vector<std::string> names;  // with binlog_row_metadata=FULL, else empty
-  std::vector<bool> is_unsigned;   // per column, when the server sent signedness
-  std::vector<int> primary_key;    // column positions, with binlog_row_metadata=FULL
-  uint32_t default_collation = 0;  // collation id of text columns (FULL metadata), 0 = unknown
 };
 
 // Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)
