@@ -3,6 +3,7 @@
 differences)."""
 
 import json
+import pathlib
 import subprocess
 import time
 
@@ -33,6 +34,7 @@ INVALID = dict(VALID, endpoints={"a": VALID["endpoints"]["a"]})  # endpoints.b m
     ["replay", "x.json"],
     ["replay", "x.json", "--from"],
     ["conflicts"],
+    ["binlog"],
 ])
 def test_usage_errors_exit_2(cli, args):
     done = cli(*args)
@@ -272,3 +274,77 @@ def test_conflicts_lists_what_the_destination_kept(servers, cli, write_config, p
     assert done.returncode == OK, done
     assert "forward: 1 conflict(s)" in done.stdout and f"UPDATE {table} (id=1)" in done.stdout
     assert "v='b only'" in done.stdout and a["password"] not in done.stdout
+
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "data" / "binlog"
+
+
+def test_binlog_prints_mysql_8_files_as_json_lines_without_credentials(cli):
+    files = sorted(p for p in FIXTURES.iterdir() if p.name.endswith(".000001"))
+    done = cli("binlog", *files, "--json")
+    assert done.returncode == OK, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    summaries = [line["summary"] for line in lines if "summary" in line]
+    assert [s["file"] for s in summaries] == [str(f) for f in files]
+    assert all(s["incomplete_tail_bytes"] == 0 and not s["open_transaction"] for s in summaries)
+    assert all(not any(e.startswith("unknown") for e in s["events"]) for s in summaries)
+    txns = [line for line in lines if "summary" not in line]
+    assert sum(s["transactions"] for s in summaries) == len(txns)
+    by_file = lambda name: [t for t in txns if t["file"].endswith(name)]  # noqa: E731
+    (compressed,) = by_file("transaction_compression.000001")
+    assert compressed["changes"] == [{"table": "test.tb1", "op": "INSERT", "after": {"@1": 1}}]
+    enum_set = by_file("mysql-enum-string-set.000001")
+    assert enum_set[2]["gtid"] == "93e95066-a2f4-11ec-9b69-9657f0ae95e2:3"
+    after = enum_set[3]["changes"][0]["after"]
+    assert after["f3"] == "variant2" and after["f4"] == "two,four" and after["f2"] == "field_2"
+    json_rows = [c["after"] for t in by_file("json.binlog.000001") for c in t["changes"]
+                 if c["op"] == "INSERT"]
+    assert json.loads(json_rows[0]["@2"]) == {"age": 24, "data": "xxxxxxxxxx", "name": "Joe"}
+    # Each file starts with ALTER USER ... IDENTIFIED WITH ... AS '<hash>': the hash never shows.
+    assert "$A$005$" not in done.stdout
+    assert any("IDENTIFIED WITH '<redacted>'" in t.get("ddl", "") for t in txns)
+    text = cli("binlog", FIXTURES / "time_issue.000001")
+    assert text.returncode == OK and "@1='-507:48:27'" in text.stdout
+
+
+def test_binlog_reads_a_mariadb_servers_own_binlog(servers, cli, table):
+    a, _ = servers
+    db = table.split(".")[0]
+    a.sql(f"CREATE TABLE {db}.j (id INT PRIMARY KEY, doc JSON, price DECIMAL(10,2), "
+          "at DATETIME(3), name VARCHAR(20) CHARACTER SET utf8mb4)")
+    a.sql("FLUSH BINARY LOGS")  # a file of its own, starting here
+    ((basename,),) = a.sql("SELECT @@log_bin_basename")
+    ((current,),) = a.sql("SELECT @@gtid_binlog_pos")
+    files = [row[0] for row in a.sql("SHOW BINARY LOGS")]
+    path = pathlib.Path(basename).parent / files[-1]
+    a.sql(f"INSERT INTO {db}.j VALUES (1, '{{\"k\": [1, 2]}}', -12.50, '2026-12-01 10:00:00.125', "
+          f"'Grüße 雪'), (2, NULL, 0, NULL, '')")
+    a.sql(f"UPDATE {db}.j SET price = price + 1 WHERE id = 1; DELETE FROM {db}.j WHERE id = 2")
+    done = cli("binlog", path, "--json")
+    assert done.returncode == OK, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    summary = lines[-1]["summary"]
+    assert "MariaDB" in summary["server_version"] and summary["gtid_list"] == current
+    changes = [c for t in lines[:-1] for c in t["changes"] if c["table"] == f"{db}.j"]
+    assert [c["op"] for c in changes] == ["INSERT", "INSERT", "UPDATE", "DELETE"]
+    assert changes[0]["after"] == {"id": 1, "doc": '{"k": [1, 2]}', "price": "-12.50",
+                                   "at": "2026-12-01 10:00:00.125", "name": "Grüße 雪"}
+    assert changes[2]["before"]["price"] == "-12.50" and changes[2]["after"]["price"] == "-11.50"
+    assert changes[3]["before"] == {"id": 2, "doc": None, "price": "0.00", "at": None, "name": ""}
+    gtids = [t["gtid"] for t in lines[:-1]]
+    assert len(set(gtids)) == len(gtids) and all(g.count("-") == 2 for g in gtids)
+
+
+def test_binlog_refuses_what_is_not_a_readable_binlog(cli, tmp_path):
+    missing = cli("binlog", tmp_path / "nope.000001")
+    assert missing.returncode == FAILURE and "cannot open binlog file" in missing.stderr
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    done = cli("binlog", text)
+    assert done.returncode == FAILURE and "not a binlog file" in done.stderr
+    damaged = tmp_path / "damaged.000001"
+    data = bytearray((FIXTURES / "mysql_type_bit.000001").read_bytes())
+    data[800] ^= 0x40
+    damaged.write_bytes(bytes(data))
+    done = cli("binlog", damaged)
+    assert done.returncode == FAILURE and "checksum mismatch" in done.stderr, done.stderr
