@@ -105,6 +105,7 @@ LinkConfig ResolveLink(const config::Project& project, LinkDirection direction) 
   c.full_copy = HasMigrationType(c.link, config::FULL);
   c.incremental = HasMigrationType(c.link, config::INCREMENTAL);
   c.start_position = c.link.start_gtid();
+  c.source_binlog_dir = (forward ? project.endpoints().a() : project.endpoints().b()).binlog_dir();
   c.guard = LoopGuardFor(project, direction);
   if (c.active_active) {
     c.conflicts = project.active_active().conflicts();

@@ -62,6 +62,9 @@ struct LinkConfig {
   bool full_copy = false;            // FULL among the migration types
   bool incremental = false;          // INCREMENTAL among the migration types
   std::string start_position;        // start_gtid; empty = the source's current end
+  // Source endpoint's binlog_dir: the link reads binlog files there instead of a server (and an
+  // empty start_position means the first file's beginning).
+  std::string source_binlog_dir;
 
   LoopGuard guard;                    // empty unless active-active
   config::ConflictSettings conflicts;  // active-active only

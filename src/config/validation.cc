@@ -81,6 +81,10 @@ class Validator {
                          "\": {\"region\", \"host\", \"port\", \"user\", \"password\"}"));
       return;
     }
+    if (!e.binlog_dir().empty()) {
+      CheckBinlogDirSource(path, e);
+      return;
+    }
     if (e.host().empty()) Error(path + ".host", "no host given", "set the server's host name or IP");
     if (e.port() == 0 || e.port() > 65535) {
       Error(path + ".port", absl::StrCat("port ", e.port(), " is not a TCP port"),
@@ -187,6 +191,34 @@ class Validator {
       const config::ConflictPolicy policy =
           t.policy() == config::CONFLICT_POLICY_UNSPECIFIED ? c.policy() : t.policy();
       check(absl::StrCat(path, ".tables[", i, "]"), policy, t.column().empty() ? c.column() : t.column());
+    }
+  }
+
+  // An endpoint that is a directory of binlog files can only be read from: the forward link's
+  // source of a one-way, incremental-only project.
+  void CheckBinlogDirSource(const std::string& path, const config::Endpoint& e) {
+    if (path != "endpoints.a") {
+      Error(path + ".binlog_dir", "only endpoint a can be a directory of binlog files (it is a "
+            "source; b is written to)", "give b a server (host, port, user)");
+      return;
+    }
+    if (p_.scenario() == config::ACTIVE_ACTIVE || p_.has_reverse()) {
+      Error(path + ".binlog_dir", "binlog files cannot take writes, so the project cannot be "
+            "active-active or have a reverse link", "use scenario DATA_MIGRATION without reverse");
+    }
+    const auto& types = p_.forward().migration_types();
+    if (types.size() != 1 || types[0] != config::INCREMENTAL) {
+      Error("forward.migration_types", "a source of binlog files has no tables to copy or compare: "
+            "only INCREMENTAL applies", "set \"migration_types\": [\"INCREMENTAL\"] (load the "
+            "start state into b first, e.g. from the backup the binlogs follow)");
+    }
+    if (p_.forward().options().retention_hours() > 0) {
+      Error("forward.options.retention_hours", "the binlog files are the record already",
+            "set retention_hours to 0");
+    }
+    if (!e.host().empty() || e.port() != 0) {
+      Error(path + ".binlog_dir", "give either a server (host, port) or binlog_dir, not both",
+            "remove host and port, or binlog_dir");
     }
   }
 

@@ -178,6 +178,7 @@ class LinkImpl : public Link {
   // Where a link without a checkpoint starts: start_gtid, else the source's binlog end.
   absl::StatusOr<std::string> StartPosition() const {
     if (!link_.start_position.empty()) return link_.start_position;
+    if (!link_.source_binlog_dir.empty()) return std::string();  // the first file's beginning
     auto conn = SqlConnection::Connect(link_.source);
     if (!conn.ok()) return conn.status();
     return ReadBinlogPosition(conn->get());

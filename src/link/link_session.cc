@@ -6,6 +6,8 @@
 #include "base/system_schemas.h"
 #include "link/initial_migration.h"
 #include "link/reader_options.h"
+#include "config/object_selector.h"
+#include "source/binlog_directory_feed.h"
 #include "source/binlog_reader.h"
 
 namespace duosync {
@@ -48,6 +50,10 @@ absl::Status LinkSession::Run() {
     if (!stored.ok()) return stored.status();
     store_feed = stored->get();
     feed = std::move(*stored);
+  } else if (!link_.source_binlog_dir.empty()) {
+    auto files = OpenBinlogDirectory(*position, &planner.router());
+    if (!files.ok()) return files.status();
+    feed = std::move(*files);
   } else {
     ReaderOptions options = ReaderOptionsFor(link_, &planner.router());
     options.start = *position;
@@ -89,6 +95,28 @@ absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier
     DUO_RETURN_IF_ERROR(applier->Submit(std::move(planned->task)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<TransactionFeed>> LinkSession::OpenBinlogDirectory(
+    const GtidPosition& start, const Router* router) const {
+  // The files' tables are described by the destination, which holds a copy of their start state
+  // (under the link's destination names).
+  auto catalog = SqlConnection::Connect(link_.destination);
+  if (!catalog.ok()) return catalog.status();
+  auto selector = std::make_shared<ObjectSelector>(link_.objects, link_.case_insensitive);
+  auto resolver = std::make_shared<SchemaResolver>(std::move(*catalog), [selector](const TableRef& t) {
+    auto chosen = selector->Select(t);
+    return chosen.has_value() ? chosen->destination : t;
+  });
+  BinlogDirectoryFeed::Options o;
+  o.directory = link_.source_binlog_dir;
+  o.start = start;
+  o.wants = [router](const TableRef& t) { return router->Wants(t); };
+  o.schema_for = [resolver](const TableMapInfo& map) { return resolver->Resolve(map); };
+  o.on_ddl = [resolver] { resolver->Invalidate(); };
+  auto feed = BinlogDirectoryFeed::Open(std::move(o));
+  if (!feed.ok()) return feed.status();
+  return std::unique_ptr<TransactionFeed>(std::move(*feed));
 }
 
 ApplierOptions LinkSession::ApplierOptionsFor() const {

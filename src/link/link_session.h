@@ -40,6 +40,9 @@ class LinkSession {
  private:
   absl::Status Follow(TransactionFeed* feed, ParallelApplier* applier, Planner* planner);
   ApplierOptions ApplierOptionsFor() const;
+  // The feed of a link whose source is a directory of binlog files.
+  absl::StatusOr<std::unique_ptr<TransactionFeed>> OpenBinlogDirectory(const GtidPosition& start,
+                                                                       const Router* router) const;
 
   const LinkConfig& link_;
   const uint64_t epoch_;

@@ -16,6 +16,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
+#include "source/binlog_directory_feed.h"
 #include "sql/catalog.h"
 
 namespace duosync {
@@ -73,6 +74,13 @@ class Prechecker {
   explicit Prechecker(const ProjectConfig& c) : c_(c), p_(c.raw) {}
 
   report::PrecheckReport Run() {
+    if (!c_.forward.source_binlog_dir.empty()) {  // a roll-forward from binlog files
+      CheckBinlogDirectory(c_.forward.source_binlog_dir);
+      Connect("b", c_.b);
+      report_.set_ok(std::none_of(report_.checks().begin(), report_.checks().end(),
+                                  [](const report::Check& c) { return c.status() == report::FAILED; }));
+      return std::move(report_);
+    }
     Connect("a", c_.a);
     Connect("b", c_.b);
     CheckLink(c_.forward, "a", "b");
@@ -123,6 +131,30 @@ class Prechecker {
         absl::StrCat("server version ", v, supported ? "" : " is not supported"),
         supported ? "" : "use MariaDB 10.3+, MySQL 5.7+ or an OceanBase MySQL tenant");
     conns_[id] = std::move(*conn);
+  }
+
+  // Endpoint a is a directory of binlog files: they must be there, readable and of a dialect
+  // the link can apply.
+  void CheckBinlogDirectory(const std::string& dir) {
+    BinlogDirectoryFeed::Options o;
+    o.directory = dir;
+    o.wants = [](const TableRef&) { return false; };  // only the files' framing is read here
+    auto feed = BinlogDirectoryFeed::Open(std::move(o));
+    if (!feed.ok()) {
+      Add("binlog_files", "a", "forward", report::FAILED, std::string(feed.status().message()),
+          "put the binlog files of one server (NAME.NNNNNN, no gap) in binlog_dir");
+      return;
+    }
+    const std::string first = (*feed)->current_file();
+    auto t = (*feed)->Next();  // the first transaction (or the end): format and dialect checked
+    if (!t.ok()) {
+      Add("binlog_files", "a", "forward", report::FAILED, std::string(t.status().message()),
+          absl::IsUnimplemented(t.status()) ? "apply MariaDB binlog files, or follow the server itself"
+                                            : "copy the binlog files again from the server");
+      return;
+    }
+    Add("binlog_files", "a", "forward", report::PASSED,
+        absl::StrCat("binlog files from ", first, " are readable"));
   }
 
   void CheckLink(const LinkConfig& link, const std::string& src, const std::string& dst) {

@@ -90,7 +90,8 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   const std::string qualified = absl::StrCat(map.schema, ".", map.table);
   auto cur = current_.find(qualified);
   if (cur == current_.end()) {
-    auto loaded = LoadTableSchema(source_.get(), TableRef{map.schema, map.table});
+    const TableRef source_name{map.schema, map.table};
+    auto loaded = LoadTableSchema(source_.get(), catalog_name_ ? catalog_name_(source_name) : source_name);
     if (absl::IsNotFound(loaded.status()) && !map.names.empty()) {
       auto alone = FromMapAlone(map);
       if (alone.ok()) {

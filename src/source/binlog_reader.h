@@ -41,7 +41,11 @@ struct ReaderOptions {
 // the server sends names.
 class SchemaResolver {
  public:
-  explicit SchemaResolver(std::unique_ptr<SqlConnection> source) : source_(std::move(source)) {}
+  // `catalog` is the server whose information_schema describes the tables: the source, or for
+  // a source of binlog files the destination, under the names `catalog_name` gives (renames).
+  explicit SchemaResolver(std::unique_ptr<SqlConnection> catalog,
+                          std::function<TableRef(const TableRef&)> catalog_name = nullptr)
+      : source_(std::move(catalog)), catalog_name_(std::move(catalog_name)) {}
   absl::StatusOr<std::shared_ptr<const TableSchema>> Resolve(const TableMapInfo& map);
   // Forgets what information_schema said (after a DDL).
   void Invalidate() {
@@ -55,6 +59,7 @@ class SchemaResolver {
   absl::StatusOr<std::shared_ptr<TableSchema>> FromMapAlone(const TableMapInfo& map);
 
   std::unique_ptr<SqlConnection> source_;
+  std::function<TableRef(const TableRef&)> catalog_name_;
   std::map<std::string, std::shared_ptr<const TableSchema>> by_map_;
   std::map<std::string, TableSchema> current_;
 };

@@ -1,0 +1,182 @@
+#include "source/binlog_directory_feed.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace duosync {
+namespace {
+
+// "mysql-bin.000012" -> ("mysql-bin", 12); false for other names (the .index file, notes, ...).
+bool SplitBinlogName(const std::string& name, std::string* series, uint64_t* number) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0 || name.size() - dot - 1 < 6) return false;
+  const std::string digits = name.substr(dot + 1);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return absl::ascii_isdigit(c); })) return false;
+  *series = name.substr(0, dot);
+  return absl::SimpleAtoi(digits, number);
+}
+
+// The GTID_LIST a MariaDB binlog file starts with (the state before its first transaction);
+// nullopt when the file has none before its first transaction.
+absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& path) {
+  auto file = BinlogFile::Open(path);
+  if (!file.ok()) return file.status();
+  TransactionAssembler peek(TransactionAssembler::Options{});
+  for (int events = 0; events < 16; ++events) {
+    auto e = (*file)->Next();
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) break;
+    auto t = peek.Add((*e)->bytes, (*e)->position);
+    if (!t.ok()) return t.status();
+    if (!peek.gtid_list().empty()) {
+      auto list = GtidPosition::Parse(peek.gtid_list());
+      if (!list.ok()) return list.status();
+      return std::optional<GtidPosition>(*list);
+    }
+    if (peek.in_transaction() || t->has_value()) break;
+  }
+  return std::optional<GtidPosition>();
+}
+
+}  // namespace
+
+BinlogDirectoryFeed::BinlogDirectoryFeed(Options options)
+    : options_(std::move(options)), position_(options_.start) {
+  TransactionAssembler::Options a;
+  a.schema_for = options_.schema_for;
+  a.wants = options_.wants;
+  assembler_ = std::make_unique<TransactionAssembler>(std::move(a));
+}
+
+absl::StatusOr<std::unique_ptr<BinlogDirectoryFeed>> BinlogDirectoryFeed::Open(Options options) {
+  auto feed = std::unique_ptr<BinlogDirectoryFeed>(new BinlogDirectoryFeed(std::move(options)));
+  if (auto s = feed->Refresh(); !s.ok()) return s;
+  if (feed->files_.empty()) {
+    return absl::NotFoundError(absl::StrCat("no binlog file (NAME.NNNNNN) in ", feed->options_.directory));
+  }
+  auto first = feed->FirstFile();
+  if (!first.ok()) return first.status();
+  feed->index_ = *first;
+  return feed;
+}
+
+absl::Status BinlogDirectoryFeed::Refresh() {
+  std::error_code ec;
+  std::vector<std::pair<uint64_t, std::string>> found;
+  std::string series = series_;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.directory, ec)) {
+    std::string name = entry.path().filename().string(), s;
+    uint64_t number = 0;
+    if (!entry.is_regular_file() || !SplitBinlogName(name, &s, &number)) continue;
+    if (series.empty()) series = s;
+    if (s != series) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          options_.directory, " holds two binlog series (", series, ".* and ", s,
+          ".*): keep the files of one server in a directory"));
+    }
+    found.emplace_back(number, entry.path().string());
+  }
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat("cannot list binlog directory ", options_.directory, ": ", ec.message()));
+  }
+  std::sort(found.begin(), found.end());
+  for (size_t i = 1; i < found.size(); ++i) {
+    if (found[i].first != found[i - 1].first + 1) {
+      // A missing file means missing transactions: applying past the gap would drift silently.
+      return absl::DataLossError(absl::StrCat(
+          "binlog file ", series, absl::StrFormat(".%06d", found[i - 1].first + 1), " (or more) is missing from ",
+          options_.directory, " between ", found[i - 1].second, " and ", found[i].second));
+    }
+  }
+  series_ = series;
+  std::vector<std::string> paths;
+  for (auto& f : found) paths.push_back(std::move(f.second));
+  if (paths.size() < files_.size() || !std::equal(files_.begin(), files_.end(), paths.begin())) {
+    if (!files_.empty()) {
+      return absl::DataLossError(absl::StrCat("binlog files were removed from ", options_.directory,
+                                              " while being read"));
+    }
+  }
+  files_ = std::move(paths);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> BinlogDirectoryFeed::FirstFile() {
+  if (options_.start.empty()) return size_t{0};
+  size_t first = 0;
+  for (size_t i = 0; i + 1 < files_.size(); ++i) {
+    auto list = StartingGtidList(files_[i + 1]);
+    if (!list.ok()) return list.status();
+    // Every transaction of file i is before the next file's starting list: skip it when the
+    // start position is at or past that list.
+    if (!list->has_value() || !options_.start.CoversAll(**list)) break;
+    first = i + 1;
+  }
+  return first;
+}
+
+std::string BinlogDirectoryFeed::current_file() const {
+  return index_ < files_.size() ? files_[index_] : "";
+}
+
+void BinlogDirectoryFeed::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+}
+
+absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
+  while (true) {
+    if (cancelled_) return absl::CancelledError("reading binlog files was cancelled");
+    if (file_ == nullptr) {
+      auto opened = BinlogFile::Open(files_[index_]);
+      if (!opened.ok()) return opened.status();
+      file_ = *std::move(opened);
+    }
+    auto event = file_->Next();
+    if (!event.ok()) return event.status();
+    if (!event->has_value()) {  // the end of what this file holds now
+      if (index_ + 1 >= files_.size()) {
+        if (auto s = Refresh(); !s.ok()) return s;
+      }
+      if (index_ + 1 < files_.size()) {
+        if (file_->incomplete_tail() > 0) {
+          return absl::DataLossError(absl::StrCat(
+              files_[index_], " ends inside an event at offset ", file_->position(),
+              " although a later file exists: the file is damaged (copy it again from the server)"));
+        }
+        ++index_;
+        file_.reset();
+        rotated_ = true;
+        continue;
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.idle_wait), [this] { return cancelled_.load(); });
+      return std::optional<Transaction>();
+    }
+    auto t = assembler_->Add((*event)->bytes, (*event)->position);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(), absl::StrCat(files_[index_], ": ", t.status().message()));
+    }
+    if (assembler_->has_format() && !assembler_->format().mariadb()) {
+      return absl::UnimplementedError(absl::StrCat(
+          files_[index_], " was written by ", assembler_->format().server_version,
+          ": applying MySQL-dialect binlog files needs MySQL GTID positions, which this build does "
+          "not have yet (`duosync binlog` shows their transactions)"));
+    }
+    if (!t->has_value()) continue;
+    Transaction& txn = **t;
+    if (!txn.ddl.empty() && options_.on_ddl) options_.on_ddl();
+    if (options_.start.Covers(txn.gtid)) continue;  // applied before this feed started
+    position_.Advance(txn.gtid);
+    return std::move(*t);
+  }
+}
+
+}  // namespace duosync

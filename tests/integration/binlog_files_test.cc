@@ -1,0 +1,190 @@
+// Roll-forward from binlog files: a copy of server A's binlog files, applied to B (which holds the
+// start state) by a link whose source endpoint is a directory. Exactly once across kill -9s, files
+// that appear later are followed, and a missing file stops the link instead of skipping changes.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Connect;
+using testing::Exec;
+using testing::Rows;
+using testing::ServerPair;
+
+constexpr const char* kTables =
+    "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
+    "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64), doc LONGTEXT,"
+    " UNIQUE KEY by_note (note));"
+    "INSERT INTO counter VALUES (1, 0)";
+
+class BinlogFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = Connect(ServerPair::A());
+    b_ = Connect(ServerPair::B());
+    db_ = testing::TestDatabase("bf");
+    for (SqlConnection* c : {a_.get(), b_.get()}) testing::ResetDatabase(c, db_, kTables);
+    // B counts the counter updates it applies: a transaction applied twice shows there.
+    Exec(b_.get(), absl::StrCat("USE ", db_, "; CREATE TABLE applied (k INT PRIMARY KEY, updates BIGINT);"
+                                "INSERT INTO applied VALUES (1, 0);"
+                                "CREATE TRIGGER count_updates AFTER UPDATE ON counter FOR EACH ROW "
+                                "UPDATE applied SET updates = updates + 1 WHERE k = 1"));
+    // The files to apply start here: everything before is the start state B already has.
+    Exec(a_.get(), "FLUSH BINARY LOGS");
+    first_file_ = CurrentFile();
+    dir_ = fs::path(::testing::TempDir()) / db_;
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "binlogs");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string CurrentFile() {
+    const std::string status = Rows(a_.get(), "SHOW MASTER STATUS")[0];
+    return status.substr(0, status.find('|'));
+  }
+
+  // Transactions [from, to) on A, with a new binlog file every `per_file`.
+  void Write(int from, int to, int per_file) {
+    auto w = Connect(ServerPair::A(), db_);
+    for (int i = from; i < to; ++i) {
+      std::string sql = absl::StrCat("BEGIN; UPDATE counter SET n = n + 1 WHERE id = 1;"
+                                     "INSERT INTO items VALUES (", i, ", 0, 'note ", i, "', '{\"i\": ", i, "}');"
+                                     "UPDATE items SET v = v + 1 WHERE id = ", 1 + (i * 7919 + 13) % i, ";");
+      // A unique value moves from one row to another, in order, now and then.
+      if (i % 5 == 0) absl::StrAppend(&sql, "UPDATE items SET note = NULL WHERE id = ", i - 1, ";",
+                                      "UPDATE items SET note = 'note ", i - 1, "' WHERE id = ", i, ";");
+      if (i % 11 == 0) absl::StrAppend(&sql, "DELETE FROM items WHERE id = ", i - 2, ";");
+      Exec(w.get(), sql + "COMMIT");
+      if (per_file > 0 && i % per_file == 0) Exec(w.get(), "FLUSH BINARY LOGS");
+    }
+  }
+
+  // Copies A's binlog files from the first one of the test to the current one (or `until`).
+  std::vector<std::string> CopyFiles(const std::string& until = "") {
+    const std::string basename = Rows(a_.get(), "SELECT @@log_bin_basename")[0];
+    std::vector<std::string> copied;
+    for (const std::string& row : Rows(a_.get(), "SHOW BINARY LOGS")) {
+      const std::string name = row.substr(0, row.find('|'));
+      if (name < first_file_ || (!until.empty() && name > until)) continue;
+      fs::copy_file(fs::path(basename).parent_path() / name, dir_ / "binlogs" / name,
+                    fs::copy_options::overwrite_existing);
+      copied.push_back(name);
+    }
+    return copied;
+  }
+
+  std::string ConfigJson() {
+    testing::ConfigBuilder config(db_);
+    config.EndpointA(absl::StrCat(R"({"binlog_dir": ")", (dir_ / "binlogs").string(), R"("})"))
+        .Import(absl::StrCat(db_, ".counter|", db_, ".items"))
+        .ForwardOptions(R"({"apply_workers": 8})");
+    return config.Json();
+  }
+
+  bool Same() {
+    for (const char* t : {"counter", "items"}) {
+      const std::string q = absl::StrCat("SELECT * FROM ", db_, ".", t, " ORDER BY 1");
+      if (Rows(a_.get(), q) != Rows(b_.get(), q)) return false;
+    }
+    return true;
+  }
+
+  std::unique_ptr<SqlConnection> a_, b_;
+  std::string db_, first_file_;
+  fs::path dir_;
+};
+
+pid_t StartRun(const std::string& config_path, const std::string& log_path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(DUOSYNC_CLI_PATH, "duosync", "run", config_path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
+  constexpr int kTransactions = 3000;
+  Write(1, kTransactions + 1, /*per_file=*/600);
+  ASSERT_GE(CopyFiles().size(), 5u);
+  const std::string config_path = (dir_ / "project.json").string();
+  std::ofstream(config_path) << ConfigJson();
+  const std::string log_path = (dir_ / "run.log").string();
+
+  pid_t run = StartRun(config_path, log_path);
+  std::mt19937 rng(11);
+  int kills = 0;
+  bool same = false;
+  for (int i = 0; i < 600 && !same; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 300));
+    same = Same();
+    if (!same && kills < 6) {
+      kill(run, SIGKILL);
+      waitpid(run, nullptr, 0);
+      ++kills;
+      run = StartRun(config_path, log_path);
+    }
+  }
+  kill(run, SIGTERM);
+  waitpid(run, nullptr, 0);
+  std::ifstream log(log_path);
+  std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(same) << "B differs from A after " << kills << " kills; log:\n"
+                    << log_text.substr(log_text.size() > 4000 ? log_text.size() - 4000 : 0);
+  EXPECT_GE(kills, 1) << "the files were applied before the first kill; the test proves less";
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], std::to_string(kTransactions));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0],
+            std::to_string(kTransactions))
+      << "a transaction was applied twice (or lost)";
+  EXPECT_EQ(log_text.find("failed:"), std::string::npos) << log_text;
+}
+
+TEST_F(BinlogFilesTest, FilesThatAppearLaterAreFollowedAndAGapStopsTheLink) {
+  Write(1, 301, /*per_file=*/100);
+  const auto first_batch = CopyFiles();
+  ASSERT_GE(first_batch.size(), 3u);
+  auto project = Project::Create(ConfigJson());
+  ASSERT_TRUE(project.ok()) << project.status();
+  ASSERT_TRUE((*project)->Start().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return Same(); }, absl::Seconds(60)));
+  // More transactions, in files copied in afterwards (as a DR site receives them).
+  Write(301, 601, /*per_file=*/100);
+  CopyFiles();
+  EXPECT_TRUE(testing::WaitFor([&] { return Same(); }, absl::Seconds(60))) << (*project)->StatusJson();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0], "600");
+  const auto status = testing::LinkStatusOf(**project);
+  EXPECT_NE(status.stage(), "failed") << (*project)->StatusJson();
+  (*project)->Stop();
+
+  // A file missing in the middle: the link refuses to skip what it held.
+  Write(601, 801, /*per_file=*/100);
+  const auto all = CopyFiles();
+  fs::remove(dir_ / "binlogs" / all[all.size() - 2]);
+  auto gap = Project::Create(ConfigJson());
+  ASSERT_TRUE(gap.ok()) << gap.status();
+  ASSERT_TRUE((*gap)->Start().ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::LinkStatusOf(**gap).stage() == "failed"; },
+                               absl::Seconds(30)))
+      << (*gap)->StatusJson();
+  EXPECT_THAT((*gap)->StatusJson(), ::testing::HasSubstr("is missing"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], "600");  // nothing past it
+}
+
+}  // namespace
+}  // namespace duosync
