@@ -71,6 +71,27 @@ TEST(ValidationTest, GoodConfigsPass) {
       "where": "id > 10 AND status IN ('a','b')", "columns": ["id", "status"]}]})j")).ok());
 }
 
+TEST(ValidationTest, BinlogFilesAreOnlyASourceOfIncrementalOneWayProjects) {
+  const std::string files = R"("a": {"binlog_dir": "/backups/binlogs"})";
+  const std::string good =
+      Replace(GoodMigration(R"({"import": "s.t"})"), R"("a": {"host": "127.0.0.1", "port": 3306, "user": "u"})", files);
+  EXPECT_TRUE(Check(good).ok()) << Check(good).DebugString();  // no host, port or user needed
+  auto full = OnlyError(Replace(good, R"(["INCREMENTAL"])", R"(["FULL", "INCREMENTAL"])"));
+  EXPECT_EQ(full.field(), "forward.migration_types");
+  EXPECT_THAT(full.message(), HasSubstr("only INCREMENTAL"));
+  auto both = OnlyError(Replace(good, R"("binlog_dir")", R"("host": "h", "port": 1, "binlog_dir")"));
+  EXPECT_EQ(both.field(), "endpoints.a.binlog_dir");
+  auto on_b = Check(Replace(GoodMigration(R"({"import": "s.t"})"), R"("b": {"host": "127.0.0.1", "port": 3307, "user": "u"})",
+                            R"("b": {"binlog_dir": "/x"})"));
+  ASSERT_FALSE(on_b.ok());
+  EXPECT_EQ(on_b.errors(0).field(), "endpoints.b.binlog_dir");
+  auto aa = Check(Replace(GoodActiveActive(), R"("a": {"region": "hangzhou", "host": "10.0.0.1", "port": 2881, "user": "u", "password": "p"})",
+                          R"("a": {"region": "hangzhou", "binlog_dir": "/x"})"));
+  ASSERT_FALSE(aa.ok());
+  EXPECT_EQ(aa.errors(0).field(), "endpoints.a.binlog_dir");
+  EXPECT_THAT(aa.errors(0).message(), HasSubstr("active-active"));
+}
+
 TEST(ValidationTest, RecordRetentionNeedsADataDir) {
   const report::Problem p =
       OnlyError(Replace(GoodActiveActive(), R"("data_dir": "/var/lib/duosync",)", ""));
