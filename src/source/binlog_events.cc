@@ -1,7 +1,6 @@
 #include "source/binlog_events.h"
 
 #include <zlib.h>
-#include <zstd.h>
 
 #include <cstring>
 
@@ -494,45 +493,6 @@ absl::StatusOr<RotateInfo> ParseRotate(absl::string_view body, const BinlogForma
   if (!c.ok()) return c.Error();
   r.file = std::string(c.rest());
   return r;
-}
-
-absl::StatusOr<std::string> DecompressPayload(absl::string_view body, const BinlogFormat& format) {
-  // Fields: (type, length, value) with packed integers, ended by type 0; the payload follows.
-  enum : uint64_t { kEnd = 0, kPayloadSize = 1, kCompression = 2, kUncompressedSize = 3 };
-  Cursor c(body, "TRANSACTION_PAYLOAD");
-  uint64_t payload_size = 0, compression = 255, uncompressed_size = 0;
-  bool has_size = false;
-  while (c.ok() && c.left() > 0) {
-    const uint64_t field = c.Packed();
-    if (field == kEnd) break;
-    const uint64_t length = c.Packed();
-    absl::string_view value = c.Bytes(length);
-    if (!c.ok()) break;
-    Cursor v(value, "TRANSACTION_PAYLOAD field");
-    const uint64_t number = v.Packed();
-    switch (field) {
-      case kPayloadSize: payload_size = number; has_size = true; break;
-      case kCompression: compression = number; break;
-      case kUncompressedSize: uncompressed_size = number; break;
-      default: break;
-    }
-  }
-  if (!c.ok() || !has_size || payload_size > c.left()) return c.Error();
-  absl::string_view payload = c.Bytes(payload_size);
-  if (compression == 255) return std::string(payload);  // NONE
-  if (compression != 0) {
-    return absl::UnimplementedError(absl::StrCat("TRANSACTION_PAYLOAD compressed with algorithm ",
-                                                 compression, "; only zstd (0) is known"));
-  }
-  constexpr uint64_t kLimit = uint64_t{1} << 32;  // MySQL bounds a transaction's binlog cache too
-  if (uncompressed_size > kLimit) return absl::DataLossError("TRANSACTION_PAYLOAD claims an impossible size");
-  std::string out(uncompressed_size, '\0');
-  const size_t got = ZSTD_decompress(out.data(), out.size(), payload.data(), payload.size());
-  if (ZSTD_isError(got) || got != uncompressed_size) {
-    return absl::DataLossError(absl::StrCat("TRANSACTION_PAYLOAD does not decompress: ",
-                                            ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size differs"));
-  }
-  return out;
 }
 
 }  // namespace duosync

@@ -133,9 +133,6 @@ struct RotateInfo {
 };
 absl::StatusOr<RotateInfo> ParseRotate(absl::string_view body, const BinlogFormat& format);
 
-// MySQL 8's TRANSACTION_PAYLOAD: the transaction's events, uncompressed, one after another, each
-// with a common header and no checksum. Unimplemented for a compression we do not know.
-absl::StatusOr<std::string> DecompressPayload(absl::string_view body, const BinlogFormat& format);
 
 }  // namespace duosync
 

@@ -404,6 +404,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         absl::string_view data(static_cast<const char*>(rows.row_data), rows.row_data_size);
         size_t pos = 0;
         while (pos < data.size()) {
+          const size_t row_start = pos;
           RowChange change;
           change.table = mapped.schema;
           if (rows.type == WRITE_ROWS) {
@@ -422,6 +423,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
               change.after = *std::move(after);
             }
           }
+          if (pos == row_start) return absl::DataLossError("a rows event with a row of no bytes");
           r.current.changes.push_back(std::move(change));
         }
         break;

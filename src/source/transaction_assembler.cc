@@ -7,6 +7,7 @@
 #include "glog/logging.h"
 #include "source/mysql_json.h"
 #include "source/row_decoder.h"
+#include "source/transaction_payload.h"
 
 namespace duosync {
 namespace {
@@ -237,21 +238,21 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       if (in_transaction_) return Finish(h, position);
       return std::optional<Transaction>();
     case event_type::kTransactionPayload: {
-      auto events = DecompressPayload(body, format_);
-      if (!events.ok()) return events.status();
+      if (in_payload_) return absl::DataLossError("a TRANSACTION_PAYLOAD inside another");
+      auto payload = TransactionPayload::Open(body);
+      if (!payload.ok()) return payload.status();
       in_payload_ = true;
       payload_end_ = h.next_position != 0 ? h.next_position : position + h.length;
       std::optional<Transaction> done;
-      absl::string_view rest = *events;
       absl::Status status;
-      while (!rest.empty() && status.ok()) {
-        auto inner = ParseEventHeader(rest);
-        if (!inner.ok() || inner->length > rest.size()) {
-          status = absl::DataLossError("a TRANSACTION_PAYLOAD holds a truncated event");
+      while (status.ok()) {
+        auto inner = (*payload)->Next();
+        if (!inner.ok()) {
+          status = inner.status();
           break;
         }
-        auto t = Add(rest.substr(0, inner->length), position);
-        rest.remove_prefix(inner->length);
+        if (!inner->has_value()) break;
+        auto t = Add(**inner, position);
         if (!t.ok()) {
           status = t.status();
         } else if (t->has_value()) {
@@ -367,6 +368,7 @@ absl::Status TransactionAssembler::AddRows(const EventHeader& h, absl::string_vi
   absl::string_view data = info->rows;
   size_t pos = 0;
   while (pos < data.size()) {
+    const size_t row_start = pos;
     RowChange change;
     change.table = mapped.schema;
     const bool is_write = h.type == event_type::kWriteRows || h.type == event_type::kWriteRowsV1;
@@ -442,6 +444,7 @@ absl::Status TransactionAssembler::AddRows(const EventHeader& h, absl::string_vi
         }
       }
     }
+    if (pos == row_start) return absl::DataLossError(absl::StrCat(where, ": a row of no bytes"));
     current_.changes.push_back(std::move(change));
   }
   return absl::OkStatus();
