@@ -30,6 +30,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "harness/mariadb_server.h"
+#include "serve/status_server.h"
 
 namespace {
 
@@ -44,8 +45,9 @@ const char* kUsage = R"(usage: duosync COMMAND [ARGS]
 commands:
   validate FILE [--json]        check a project config against every rule
   precheck FILE [--json]        check a project against its real endpoints
-  run FILE [--json] [--seconds N]
-                                run a project until Ctrl-C (or N seconds), showing progress
+  run FILE [--json] [--seconds N] [--listen HOST:PORT]
+                                run a project until Ctrl-C (or N seconds), showing progress;
+                                --listen serves /metrics (Prometheus) and /status (JSON) there
   status [NAME] [--json]        show the status of projects running on this machine
   demo [--seconds N]            start two local MariaDB servers and run an active-active demo
   verify FILE [--repair] [--json]
@@ -87,6 +89,7 @@ struct Args {
   int count = 2;
   std::string from;
   std::string link = "forward";
+  std::string listen;
 };
 
 bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
@@ -106,12 +109,12 @@ bool ParseArgs(int argc, char** argv, Args* out, std::string* problem) {
       }
       (a == "--seconds" ? out->seconds : out->count) = v;
       ++i;
-    } else if (a == "--from" || a == "--link") {
+    } else if (a == "--from" || a == "--link" || a == "--listen") {
       if (i + 1 >= argc) {
         *problem = a + " needs a value";
         return false;
       }
-      (a == "--from" ? out->from : out->link) = argv[++i];
+      (a == "--from" ? out->from : a == "--link" ? out->link : out->listen) = argv[++i];
     } else if (a.rfind("--", 0) == 0) {
       *problem = "unknown option " + a;
       return false;
@@ -316,6 +319,23 @@ int Run(const Args& args) {
   if (!started.ok()) {
     std::cerr << "duosync: cannot start: " << started.message() << "\n";
     return kExitFailure;
+  }
+  std::unique_ptr<duosync::StatusServer> server;
+  if (!args.listen.empty()) {
+    duosync::Project* p = project.get();
+    auto listening = duosync::StatusServer::Start(args.listen, [p] {
+      return std::vector<duosync::report::ProjectStatus>{
+          duosync::FromJson<duosync::report::ProjectStatus>(p->StatusJson())};
+    });
+    if (!listening.ok()) {
+      std::cerr << "duosync: " << listening.status().message() << "\n";
+      (void)project->Stop();
+      return kExitUsage;
+    }
+    server = *std::move(listening);
+    // On stderr, so that --json keeps stdout to status lines.
+    std::cerr << "duosync: serving http://" << server->host() << ":" << server->port()
+              << "/metrics (Prometheus) and /status (JSON)" << std::endl;
   }
   return Follow(project.get(), args);
 }

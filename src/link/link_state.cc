@@ -34,6 +34,7 @@ std::string LinkState::stage() const {
 void LinkState::SetRetrying(const absl::Status& status) {
   std::lock_guard<std::mutex> lock(mu_);
   status_.set_last_error(absl::StrCat(status.message(), " (reconnecting)"));
+  status_.set_reconnects(status_.reconnects() + 1);
 }
 
 void LinkState::SetFailed(const absl::Status& status) {

@@ -348,3 +348,75 @@ def test_binlog_refuses_what_is_not_a_readable_binlog(cli, tmp_path):
     damaged.write_bytes(bytes(data))
     done = cli("binlog", damaged)
     assert done.returncode == FAILURE and "checksum mismatch" in done.stderr, done.stderr
+
+
+def _scrape(url):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode(), r.headers.get("Content-Type", "")
+
+
+def _sample(text, name, **labels):
+    """The value of metric `name` whose labels include `labels`, or None."""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name + "{"):
+            continue
+        head, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            return float(value)
+    return None
+
+
+def test_run_listen_serves_prometheus_metrics_that_move_with_the_load(
+        servers, cli_env, write_config, project_config, table, tmp_path):
+    a, b = servers
+    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
+                  reverse={"migration_types": ["INCREMENTAL"]})
+    name = config["name"]
+    proc = subprocess.Popen(
+        [testing.cli_path(), "run", write_config(config), "--listen", "127.0.0.1:0", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env)
+    try:
+        line = proc.stderr.readline()
+        assert "serving http://127.0.0.1:" in line, line
+        base = line.split("serving ")[1].split("/metrics")[0]
+        a.sql(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
+        applied = lambda text: _sample(text, "duosync_link_transactions_applied_total",  # noqa: E731
+                                       project=name, link="forward")
+        assert testing.poll(lambda: (applied(_scrape(base + "/metrics")[0]) or 0) >= 1)
+        text, content_type = _scrape(base + "/metrics")
+        assert content_type.startswith("text/plain; version=0.0.4")
+        before = applied(text)
+        # The exposition is valid by Prometheus' own checker.
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                               text=True, timeout=60)
+        assert check.returncode == 0, check.stdout + check.stderr
+        for link in ("forward", "reverse"):
+            assert _sample(text, "duosync_link_stage", project=name, link=link,
+                           stage="incremental") == 1
+            assert _sample(text, "duosync_link_lag_seconds", project=name, link=link) is not None
+        assert _sample(text, "duosync_project_state", project=name, state="running") == 1
+        # More load: the counters move; B's own writes come back to A and are not echoed.
+        for i in range(3, 8):
+            a.sql(f"INSERT INTO {table} VALUES ({i}, 'more')")
+        b.sql(f"INSERT INTO {table} VALUES (100, 'from b')")
+        assert testing.poll(lambda: applied(_scrape(base + "/metrics")[0]) >= before + 5)
+        assert testing.poll(lambda: (_sample(_scrape(base + "/metrics")[0],
+                                             "duosync_link_rows_applied_total",
+                                             project=name, link="reverse") or 0) >= 1)
+        assert testing.poll(lambda: (_sample(_scrape(base + "/metrics")[0],
+                                             "duosync_link_echoes_dropped_total",
+                                             project=name, link="reverse") or 0) >= 1)
+        status = json.loads(_scrape(base + "/status")[0])
+        assert [p["name"] for p in status] == [name]
+        assert {l["name"] for l in status[0]["links"]} == {"forward", "reverse"}
+        everything = _scrape(base + "/metrics")[0] + json.dumps(status)
+        assert a["password"] not in everything and b["password"] not in everything
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    bad = subprocess.run([testing.cli_path(), "run", write_config(config), "--listen", "nowhere"],
+                         capture_output=True, text=True, timeout=120, env=cli_env,
+                         stdin=subprocess.DEVNULL)
+    assert bad.returncode == USAGE and "HOST:PORT" in bad.stderr
