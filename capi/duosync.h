@@ -33,11 +33,11 @@ extern "C" {
 #endif
 
 #define DUO_VERSION_MAJOR 0
-#define DUO_VERSION_MINOR 3
+#define DUO_VERSION_MINOR 4
 #define DUO_VERSION_PATCH 0
 /* MAJOR * 1000000 + MINOR * 1000 + PATCH. 0.2.0 added pause/resume, events, conflicts, verify,
- * switchover and the log level to 0.1.0; 0.3.0 added duo_project_replay. */
-#define DUO_VERSION_NUMBER 3000
+ * switchover and the log level to 0.1.0; 0.3.0 added duo_project_replay, 0.4.0 duo_project_listen. */
+#define DUO_VERSION_NUMBER 4000
 
 /* Status codes (the numbers of absl::StatusCode). */
 #define DUO_OK 0
@@ -182,6 +182,14 @@ DUO_EXPORT int duo_project_resume(duo_project_t* project, const char* link, char
  * neither a time nor a position; DUO_NOT_FOUND for an unknown link. (Since 0.3.0.) */
 DUO_EXPORT int duo_project_replay(duo_project_t* project, const char* link, const char* from,
                                   char** position, char** errptr);
+
+/* Serves the project's metrics and status over HTTP at `address` ("HOST:PORT", ":PORT" for
+ * 127.0.0.1; port 0 takes a free one): GET /metrics in Prometheus' text format (lag, applied
+ * transactions and rows, conflicts, reconnects, stage, ... per link), GET /status as JSON. No
+ * secret is ever served. A second call moves the listener; `address` NULL or "" stops it. On
+ * DUO_OK, *port (if not NULL) receives the port bound. DUO_INVALID_ARGUMENT for a malformed
+ * address, DUO_UNAVAILABLE when it cannot bind. (Since 0.4.0.) */
+DUO_EXPORT int duo_project_listen(duo_project_t* project, const char* address, int* port, char** errptr);
 
 #ifdef __cplusplus
 } /* extern "C" */

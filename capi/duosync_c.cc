@@ -13,9 +13,12 @@
 #include "absl/time/time.h"
 #include "duosync/project.h"
 #include "glog/logging.h"
+#include "google/protobuf/util/json_util.h"
+#include "serve/status_server.h"
 
 struct duo_project_t {
   std::unique_ptr<duosync::Project> rep;
+  std::unique_ptr<duosync::StatusServer> server;  // after rep: it goes first (it reads rep)
 };
 
 namespace {
@@ -198,6 +201,26 @@ int duo_project_replay(duo_project_t* project, const char* link, const char* fro
     auto rewound = project->rep->Replay(link, from);
     if (!rewound.ok()) return Report(rewound.status(), errptr);
     if (position != nullptr) *position = CopyString(*rewound);
+    return DUO_OK;
+  });
+}
+
+int duo_project_listen(duo_project_t* project, const char* address, int* port, char** errptr) {
+  return Guard(errptr, [&] {
+    if (project == nullptr) return NullArgument(errptr, "project");
+    project->server.reset();
+    if (address == nullptr || address[0] == '\0') return DUO_OK;
+    duosync::Project* p = project->rep.get();
+    auto server = duosync::StatusServer::Start(address, [p] {
+      duosync::report::ProjectStatus status;
+      google::protobuf::util::JsonParseOptions options;
+      options.ignore_unknown_fields = true;
+      (void)google::protobuf::util::JsonStringToMessage(p->StatusJson(), &status, options);
+      return std::vector<duosync::report::ProjectStatus>{std::move(status)};
+    });
+    if (!server.ok()) return Report(server.status(), errptr);
+    project->server = *std::move(server);
+    if (port != nullptr) *port = project->server->port();
     return DUO_OK;
   });
 }

@@ -45,7 +45,7 @@ static char* project_json(void) {
 static void test_version(void) {
   duo_set_log_level(DUO_LOG_ERROR);
   CHECK(duo_version_number() == DUO_VERSION_NUMBER);
-  CHECK(strcmp(duo_version(), "0.3.0") == 0);
+  CHECK(strcmp(duo_version(), "0.4.0") == 0);
   duo_free(NULL);
   duo_project_destroy(NULL);
 }
@@ -139,6 +139,16 @@ static void test_project_lifecycle(void) {
   duo_free(report);
   sleep_ms(300);
   CHECK(events.verify >= 1);
+  /* The status listener: a free port, a bad address refused; destroy stops it. */
+  {
+    int port = 0;
+    CHECK(duo_project_listen(p, "127.0.0.1:0", &port, &err) == DUO_OK);
+    CHECK(port > 0);
+    CHECK(duo_project_listen(p, "no port", &port, &err) == DUO_INVALID_ARGUMENT);
+    CHECK(err != NULL && strstr(err, "HOST:PORT") != NULL);
+    CHECK(duo_project_listen(NULL, ":0", NULL, &err) == DUO_INVALID_ARGUMENT);
+    CHECK(duo_project_listen(p, ":0", NULL, &err) == DUO_OK);
+  }
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   CHECK(duo_project_stop(p, &err) == DUO_OK);
   duo_free(err);

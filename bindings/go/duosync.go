@@ -47,7 +47,7 @@ const waitSlice = 250 * time.Millisecond
 // defaultSwitchoverTimeout bounds Switchover when its context has no deadline.
 const defaultSwitchoverTimeout = 60 * time.Second
 
-// Version returns the loaded library's version, e.g. "0.3.0".
+// Version returns the loaded library's version, e.g. "0.4.0".
 func Version() string { return C.GoString(C.duo_version()) }
 
 // VersionNumber returns the loaded library's MAJOR*1000000 + MINOR*1000 + PATCH.
@@ -308,6 +308,22 @@ func (p *Project) Replay(link, since string) (string, error) {
 	})
 	text, _ := takeString(position)
 	return text, err
+}
+
+// Listen serves the project's metrics and status over HTTP at address ("HOST:PORT"; port 0 takes
+// a free one): GET /metrics in Prometheus' text format, GET /status as JSON. It returns the port
+// bound; an empty address stops the listener. Needs a library of 0.4.0 or later.
+func (p *Project) Listen(address string) (int, error) {
+	var ca *C.char
+	if address != "" {
+		ca = C.CString(address)
+		defer C.free(unsafe.Pointer(ca))
+	}
+	var port C.int
+	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
+		return C.duo_project_listen(h, ca, &port, e)
+	})
+	return int(port), err
 }
 
 // ReplaySince is Replay from a source commit time.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"reflect"
 	"strconv"
@@ -102,7 +104,7 @@ func open(t *testing.T, configJSON string) *duosync.Project {
 }
 
 func TestVersion(t *testing.T) {
-	if got := duosync.Version(); got != "0.3.0" {
+	if got := duosync.Version(); got != "0.4.0" {
 		t.Errorf("Version() = %q", got)
 	}
 	if got := duosync.VersionNumber(); got/1000000 != 0 {
@@ -285,6 +287,28 @@ func TestIncrementalReplicates(t *testing.T) {
 	raw, _ := json.Marshal(status)
 	if strings.Contains(string(raw), a.Password) {
 		t.Errorf("status shows the password: %s", raw)
+	}
+
+	// The embedded project serves Prometheus metrics on a port of its own.
+	port, err := p.Listen("127.0.0.1:0")
+	if err != nil || port <= 0 {
+		t.Fatalf("Listen = %d, %v", port, err)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `duosync_link_transactions_applied_total{project=`) ||
+		strings.Contains(string(body), a.Password) {
+		t.Errorf("metrics:\n%s", body)
+	}
+	if _, err := p.Listen("no port"); !errors.Is(err, duosync.ErrInvalidArgument) {
+		t.Errorf("Listen(bad address) = %v", err)
+	}
+	if _, err := p.Listen(""); err != nil {
+		t.Errorf("Listen(\"\") = %v", err)
 	}
 
 	if err := p.Stop(); err != nil {

@@ -17,7 +17,7 @@
 
 namespace duosync {
 
-inline constexpr const char* kVersion = "0.3.0";
+inline constexpr const char* kVersion = "0.4.0";
 
 class Project {
  public:

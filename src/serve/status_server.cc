@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -68,6 +69,10 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::str
   server->host_ = host;
   server->port_ = bound;
   server->impl_->thread = std::thread([impl = server->impl_.get()] { impl->http.listen_after_bind(); });
+  // httplib's stop() does nothing until the loop runs: wait for it, so that stopping right after
+  // starting cannot leave the loop running (and the destructor's join waiting) forever.
+  for (int i = 0; i < 5000 && !http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!http.is_running()) return absl::UnavailableError(absl::StrCat("the listener on ", listen, " did not start"));
   return server;
 }
 

@@ -47,7 +47,7 @@ def test_help_and_version(cli):
     assert done.returncode == OK and "usage: duosync" in done.stdout
     done = cli("version")
     assert done.returncode == OK
-    assert done.stdout.strip() == "duosync 0.3.0"
+    assert done.stdout.strip() == "duosync 0.4.0"
 
 
 def test_validate_good_file(cli, write_config):

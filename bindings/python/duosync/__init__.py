@@ -67,7 +67,7 @@ class LogLevel(enum.IntEnum):
 
 
 def version():
-    """The loaded library's version, e.g. "0.3.0"."""
+    """The loaded library's version, e.g. "0.4.0"."""
     return _native.lib().duo_version().decode()
 
 
@@ -354,6 +354,19 @@ class Project:
             _, position = _native.call(_native.function("duo_project_replay"), h, link.encode(),
                                        str(since).encode(), with_out=True)
         return position
+
+    def listen(self, address="127.0.0.1:0"):
+        """Serves this project's metrics and status over HTTP at `address` ("HOST:PORT"; port 0
+        takes a free one): GET /metrics (Prometheus text format), GET /status (JSON). Returns the
+        port bound. None (or "") stops the listener; a second call moves it. Raises
+        InvalidArgument for a malformed address, Unavailable when it cannot bind. Needs a library
+        of 0.4.0 or later.
+        """
+        port = ctypes.c_int(0)
+        with self._use() as h:
+            _native.call(_native.function("duo_project_listen"), h,
+                         address.encode() if address else None, ctypes.byref(port))
+        return port.value if address else None
 
     def verify(self, repair=False):
         """Compares the forward link's tables row by row, A against B (both may be live: chunk

@@ -10,7 +10,7 @@ from .errors import LibraryError, error_for
 
 # The C ABI version this package was written against (DUO_VERSION_NUMBER = MAJOR*1e6 + MINOR*1e3
 # + PATCH). Only the major number must match: the ABI only ever gains functions.
-EXPECTED_VERSION_NUMBER = 3000
+EXPECTED_VERSION_NUMBER = 4000
 
 _REPO_BUILD = pathlib.Path(__file__).resolve().parents[3] / "build" / "libduosync.so"
 
@@ -64,6 +64,9 @@ _LATER_SIGNATURES = {
     # 0.3.0
     "duo_project_replay": (
         ctypes.c_int, [ProjectPtr, ctypes.c_char_p, ctypes.c_char_p, _ErrPtr, _ErrPtr]),
+    # 0.4.0
+    "duo_project_listen": (
+        ctypes.c_int, [ProjectPtr, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), _ErrPtr]),
 }
 
 

@@ -17,7 +17,7 @@ VALID = testing.OFFLINE_CONFIG
 
 
 def test_version():
-    assert duosync.version() == "0.3.0"
+    assert duosync.version() == "0.4.0"
     assert duosync.version_number() // 1000000 == 0
 
 

@@ -103,3 +103,33 @@ def test_close_from_another_thread_ends_a_wait(project_config, table):
     assert not thread.is_alive()
     # The stop made the links end well, or the next slice found the project closed.
     assert outcome == ["returned"] or isinstance(outcome[0], duosync.FailedPrecondition)
+
+
+def test_listen_serves_metrics_of_the_embedded_project(servers, project_config, table):
+    import urllib.error
+    import urllib.request
+    a, _ = servers
+    config = project_config(table)
+    with duosync.Project.from_dict(config) as p:
+        p.start()
+        port = p.listen("127.0.0.1:0")
+        assert port > 0
+        a.sql(f"INSERT INTO {table} VALUES (1, 'one')")
+
+        def applied():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith("duosync_link_transactions_applied_total{") and \
+                            'link="forward"' in line:
+                        return float(line.rsplit(" ", 1)[1])
+            return 0
+
+        assert poll(lambda: applied() >= 1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10) as r:
+            (status,) = json.loads(r.read())
+        assert status["name"] == config["name"] and a["password"] not in json.dumps(status)
+        with pytest.raises(duosync.InvalidArgument):
+            p.listen("no port")
+        assert p.listen(None) is None  # stops
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5)
