@@ -18,6 +18,7 @@
 
 struct duo_project_t {
   std::unique_ptr<duosync::Project> rep;
+  std::mutex server_mu;  // guards server: the ABI may be called from several threads
   std::unique_ptr<duosync::StatusServer> server;  // after rep: it goes first (it reads rep)
 };
 
@@ -208,6 +209,7 @@ int duo_project_replay(duo_project_t* project, const char* link, const char* fro
 int duo_project_listen(duo_project_t* project, const char* address, int* port, char** errptr) {
   return Guard(errptr, [&] {
     if (project == nullptr) return NullArgument(errptr, "project");
+    std::lock_guard<std::mutex> lock(project->server_mu);
     project->server.reset();
     if (address == nullptr || address[0] == '\0') return DUO_OK;
     duosync::Project* p = project->rep.get();

@@ -10,6 +10,7 @@
 #include "apply/fence.h"
 #include "apply/row_sql.h"
 #include "base/names.h"
+#include "base/statement_redaction.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 
@@ -295,7 +296,7 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   if (s.ok() && !restored.ok()) s = restored;
   // A RENAME repeated after a crash finds its table renamed already.
   if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
-    return absl::Status(s.code(), absl::StrCat("DDL ", task.ddl_sql, ": ", s.message()));
+    return absl::Status(s.code(), absl::StrCat("DDL ", RedactStatementSecrets(task.ddl_sql), ": ", s.message()));
   }
   // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
   // which IF [NOT] EXISTS makes harmless.

@@ -4,14 +4,11 @@
 #include "absl/strings/match.h"
 
 namespace duosync {
+namespace {
 
-std::string RedactStatementSecrets(absl::string_view sql) {
-  const std::string lower = absl::AsciiStrToLower(sql);
-  if (!absl::StrContains(lower, "identified") && !absl::StrContains(lower, "password")) {
-    return std::string(sql);
-  }
-  // Every '...' and "..." literal goes (a password hash is as secret as the password): simpler
-  // and safer than knowing each statement's grammar. Backquoted names stay.
+// Replaces every '...' and "..." literal; backquoted names stay. With `backslash`, \ escapes the
+// next character (the default sql_mode); without, only a doubled quote does (NO_BACKSLASH_ESCAPES).
+std::string ReplaceLiterals(absl::string_view sql, bool backslash) {
   std::string out;
   size_t i = 0;
   while (i < sql.size()) {
@@ -24,7 +21,7 @@ std::string RedactStatementSecrets(absl::string_view sql) {
     } else if (c == '\'' || c == '"') {
       size_t j = i + 1;
       while (j < sql.size()) {
-        if (sql[j] == '\\') {
+        if (backslash && sql[j] == '\\') {
           j += 2;
         } else if (sql[j] == c && j + 1 < sql.size() && sql[j + 1] == c) {
           j += 2;  // a doubled quote inside the literal
@@ -44,6 +41,24 @@ std::string RedactStatementSecrets(absl::string_view sql) {
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string RedactStatementSecrets(absl::string_view sql) {
+  const std::string lower = absl::AsciiStrToLower(sql);
+  bool sensitive = false;
+  for (const char* word : {"identified", "password", "connection", "encrypt", "secret"}) {
+    sensitive = sensitive || absl::StrContains(lower, word);
+  }
+  if (!sensitive) return std::string(sql);
+  // A password hash is as secret as the password, so every literal goes: simpler and safer than
+  // knowing each statement's grammar. Where the literals' ends depend on the writing session's
+  // sql_mode (a backslash before a quote), everything from the first quote on goes.
+  std::string with = ReplaceLiterals(sql, true), without = ReplaceLiterals(sql, false);
+  if (with == without) return with;
+  const size_t quote = sql.find_first_of("'\"");
+  return std::string(sql.substr(0, quote)) + "<redacted>";
 }
 
 }  // namespace duosync

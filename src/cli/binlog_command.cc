@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -135,6 +136,15 @@ void AppendTextValue(const ColumnSchema& c, const Value& v, std::string* out) {
   }
 }
 
+// The server's account tables hold password hashes: their row values are never shown.
+bool CredentialTable(const TableSchema& t) {
+  if (!absl::EqualsIgnoreCase(t.schema, "mysql")) return false;
+  for (const char* name : {"user", "global_priv", "password_history"}) {
+    if (absl::EqualsIgnoreCase(t.table, name)) return true;
+  }
+  return false;
+}
+
 bool Present(const std::string& bitmap, size_t i) {
   return bitmap.empty() || ((static_cast<uint8_t>(bitmap[i / 8]) >> (i % 8)) & 1);
 }
@@ -156,7 +166,11 @@ void AppendJsonImage(const RowChange& ch, const Row& row, const std::string& pre
     first = false;
     AppendJsonString(ch.table->columns[i].name, out);
     out->push_back(':');
-    AppendJsonValue(ch.table->columns[i], row[i], out);
+    if (CredentialTable(*ch.table)) {
+      out->append("\"<redacted>\"");
+    } else {
+      AppendJsonValue(ch.table->columns[i], row[i], out);
+    }
   }
   out->push_back('}');
 }
@@ -203,7 +217,11 @@ void AppendTextImage(const RowChange& ch, const Row& row, const std::string& pre
   for (size_t i = 0; i < row.size(); ++i) {
     if (!Present(present, i)) continue;
     absl::StrAppend(out, "###   ", ch.table->columns[i].name, "=");
-    AppendTextValue(ch.table->columns[i], row[i], out);
+    if (CredentialTable(*ch.table)) {
+      out->append("<redacted>");
+    } else {
+      AppendTextValue(ch.table->columns[i], row[i], out);
+    }
     out->push_back('\n');
   }
 }

@@ -1,6 +1,7 @@
 #include "route/planner.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/statement_redaction.h"
 #include "config/object_selector.h"
 #include "glog/logging.h"
 #include "route/ddl.h"
@@ -40,8 +41,9 @@ absl::StatusOr<PlannedTask> Planner::Plan(Transaction txn, std::string position)
       (!task.changes.empty() || task.txn.ddl_schema.empty() ||
        router_.MayHoldSchema(task.txn.ddl_schema))) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "transaction ", task.txn.gtid.ToString(), " was logged as a statement (", task.txn.statement,
-        ") in a synced schema; duosync needs binlog_format=ROW on the source: set it, then "
+        "transaction ", task.txn.gtid.ToString(), " was logged as a statement (",
+        RedactStatementSecrets(task.txn.statement), ") in a synced schema; duosync needs "
+        "binlog_format=ROW on the source: set it, then "
         "restart the link with start_gtid after this transaction"));
   }
   return out;
@@ -78,7 +80,8 @@ absl::Status Planner::PrepareDdl(ApplyTask* task) {
     any = any || synced.back();
   }
   if (!any) return absl::OkStatus();
-  const std::string where = absl::StrCat("DDL ", txn.gtid.ToString(), " (", txn.ddl.substr(0, 200), ")");
+  const std::string where =
+      absl::StrCat("DDL ", txn.gtid.ToString(), " (", RedactStatementSecrets(txn.ddl.substr(0, 200)), ")");
   if (ddl.is_rename) {
     for (size_t i = 0; i + 1 < synced.size(); i += 2) {
       if (synced[i] != synced[i + 1]) {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -15,13 +16,17 @@ namespace duosync {
 struct StatusServer::Impl {
   httplib::Server http;
   std::thread thread;
+  std::atomic<bool> finished{false};
 };
 
 StatusServer::~StatusServer() {
-  if (impl_ != nullptr) {
+  if (impl_ == nullptr) return;
+  // stop() does nothing until the loop runs; a loop that starts late is stopped on a later try.
+  while (!impl_->finished) {
     impl_->http.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  if (impl_->thread.joinable()) impl_->thread.join();
 }
 
 absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& listen,
@@ -68,7 +73,10 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::str
   }
   server->host_ = host;
   server->port_ = bound;
-  server->impl_->thread = std::thread([impl = server->impl_.get()] { impl->http.listen_after_bind(); });
+  server->impl_->thread = std::thread([impl = server->impl_.get()] {
+    impl->http.listen_after_bind();
+    impl->finished = true;
+  });
   // httplib's stop() does nothing until the loop runs: wait for it, so that stopping right after
   // starting cannot leave the loop running (and the destructor's join waiting) forever.
   for (int i = 0; i < 5000 && !http.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -70,10 +70,13 @@ absl::Status BinlogDirectoryFeed::Refresh() {
   std::error_code ec;
   std::vector<std::pair<uint64_t, std::string>> found;
   std::string series = series_;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.directory, ec)) {
+  std::filesystem::directory_iterator it(options_.directory, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
     std::string name = entry.path().filename().string(), s;
     uint64_t number = 0;
-    if (!entry.is_regular_file() || !SplitBinlogName(name, &s, &number)) continue;
+    std::error_code type_ec;
+    if (!entry.is_regular_file(type_ec) || !SplitBinlogName(name, &s, &number)) continue;
     if (series.empty()) series = s;
     if (s != series) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -109,6 +112,22 @@ absl::Status BinlogDirectoryFeed::Refresh() {
 
 absl::StatusOr<size_t> BinlogDirectoryFeed::FirstFile() {
   if (options_.start.empty()) return size_t{0};
+  // The first file must not start after the position: the transactions between would be missing.
+  auto starts = StartingGtidList(files_[0]);
+  if (!starts.ok()) return starts.status();
+  // Only the position's own domains tell: a domain it never saw was the start state's.
+  bool gap = false;
+  if (starts->has_value()) {
+    for (const auto& [domain, gtid] : (*starts)->domains()) {
+      auto at = options_.start.domains().find(domain);
+      gap = gap || (at != options_.start.domains().end() && at->second.sequence < gtid.sequence);
+    }
+  }
+  if (gap) {
+    return absl::DataLossError(absl::StrCat(
+        files_[0], " starts after ", (*starts)->ToString(), " but the link is at ", options_.start.ToString(),
+        ": the binlog files with the transactions in between are missing from ", options_.directory));
+  }
   size_t first = 0;
   for (size_t i = 0; i + 1 < files_.size(); ++i) {
     auto list = StartingGtidList(files_[i + 1]);
@@ -136,6 +155,13 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
     if (cancelled_) return absl::CancelledError("reading binlog files was cancelled");
     if (file_ == nullptr) {
       auto opened = BinlogFile::Open(files_[index_]);
+      std::error_code ec;
+      if (!opened.ok() && index_ + 1 == files_.size() && std::filesystem::file_size(files_[index_], ec) < 4 && !ec) {
+        // The newest file was just created and its magic bytes are not written yet.
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.idle_wait), [this] { return cancelled_.load(); });
+        return std::optional<Transaction>();
+      }
       if (!opened.ok()) return opened.status();
       file_ = *std::move(opened);
     }
@@ -146,6 +172,13 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
         if (auto s = Refresh(); !s.ok()) return s;
       }
       if (index_ + 1 < files_.size()) {
+        // A server writes the rest of a file before it starts the next one, but that rest may
+        // have come after the read that found the end: read on once more before leaving it.
+        if (!reread_before_next_) {
+          reread_before_next_ = true;
+          continue;
+        }
+        reread_before_next_ = false;
         if (file_->incomplete_tail() > 0) {
           return absl::DataLossError(absl::StrCat(
               files_[index_], " ends inside an event at offset ", file_->position(),
@@ -160,6 +193,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
       cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.idle_wait), [this] { return cancelled_.load(); });
       return std::optional<Transaction>();
     }
+    reread_before_next_ = false;
     auto t = assembler_->Add((*event)->bytes, (*event)->position);
     if (!t.ok()) {
       return absl::Status(t.status().code(), absl::StrCat(files_[index_], ": ", t.status().message()));

@@ -68,6 +68,7 @@ class BinlogDirectoryFeed : public TransactionFeed {
   std::unique_ptr<TransactionAssembler> assembler_;
   GtidPosition position_;
   bool rotated_ = false;
+  bool reread_before_next_ = false;  // the end of the current file was read again after a newer one appeared
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;
   std::condition_variable cv_;

@@ -25,7 +25,7 @@ uint64_t Le(const char* p, int bytes) {
 // A bounds-checked cursor over an event body.
 class Cursor {
  public:
-  Cursor(absl::string_view data, absl::string_view what) : data_(data), what_(what) {}
+  Cursor(absl::string_view data, std::string what) : data_(data), what_(std::move(what)) {}
   bool ok() const { return ok_; }
   size_t pos() const { return pos_; }
   size_t left() const { return ok_ ? data_.size() - pos_ : 0; }
@@ -64,7 +64,7 @@ class Cursor {
     return ok_;
   }
   absl::string_view data_;
-  absl::string_view what_;
+  std::string what_;  // owned: callers pass temporaries (EventTypeName)
   size_t pos_ = 0;
   bool ok_ = true;
 };
@@ -131,12 +131,16 @@ absl::Status ReadCollations(absl::string_view value, bool with_default,
   return c.ok() ? absl::OkStatus() : c.Error();
 }
 
-absl::StatusOr<std::vector<std::vector<std::string>>> ReadValueLists(absl::string_view value) {
+// At most `columns` lists (one per ENUM or SET column) of at most 65535 members (MySQL's limit):
+// hostile metadata cannot turn each byte into an allocation.
+absl::StatusOr<std::vector<std::vector<std::string>>> ReadValueLists(absl::string_view value, size_t columns) {
   Cursor c(value, "TABLE_MAP ENUM/SET metadata");
   std::vector<std::vector<std::string>> lists;
   while (c.ok() && c.left() > 0) {
+    if (lists.size() >= columns) return absl::DataLossError("TABLE_MAP lists more ENUM/SET members than columns");
     std::vector<std::string>& list = lists.emplace_back();
     const uint64_t n = c.Packed();
+    if (n > 65535) return absl::DataLossError("TABLE_MAP ENUM/SET with too many members");
     for (uint64_t i = 0; i < n && c.ok(); ++i) list.emplace_back(c.Bytes(c.Packed()));
   }
   if (!c.ok()) return c.Error();
@@ -289,7 +293,8 @@ absl::StatusOr<TableMapInfo> ParseTableMap(absl::string_view body, const BinlogF
   for (size_t i = 0; i < n; ++i) {
     const uint8_t t = (*parsed)[i].type;
     if (IsNumericType(t)) numeric.push_back(static_cast<int>(i));
-    if (IsCharacterColumn(t)) character.push_back(static_cast<int>(i));
+    // MariaDB gives GEOMETRY (a BLOB underneath) a charset too; MySQL does not.
+    if (IsCharacterColumn(t) || (t == coltype::kGeometry && format.mariadb())) character.push_back(static_cast<int>(i));
     if (t == coltype::kEnum || t == coltype::kSet) enum_or_set.push_back(static_cast<int>(i));
   }
   m.column_collations.assign(n, 0);
@@ -314,26 +319,28 @@ absl::StatusOr<TableMapInfo> ParseTableMap(absl::string_view body, const BinlogF
       }
       case 4: {  // COLUMN_NAME
         Cursor names(value, "TABLE_MAP column names");
-        while (names.ok() && names.left() > 0) m.names.emplace_back(names.Bytes(names.Packed()));
+        while (names.ok() && names.left() > 0 && m.names.size() <= n) m.names.emplace_back(names.Bytes(names.Packed()));
         if (!names.ok()) return names.Error();
         if (m.names.size() != n) m.names.clear();
         break;
       }
       case 5: case 6: {  // SET_STR_VALUE / ENUM_STR_VALUE
-        auto lists = ReadValueLists(value);
+        size_t of_kind = 0;
+        for (int col : enum_or_set) of_kind += (*parsed)[col].type == (field == 5 ? coltype::kSet : coltype::kEnum);
+        auto lists = ReadValueLists(value, of_kind);
         if (!lists.ok()) return lists.status();
         (field == 5 ? m.set_values : m.enum_values) = *std::move(lists);
         break;
       }
       case 8: {  // SIMPLE_PRIMARY_KEY
         Cursor pk(value, "TABLE_MAP primary key");
-        while (pk.ok() && pk.left() > 0) m.primary_key.push_back(static_cast<int>(pk.Packed()));
+        while (pk.ok() && pk.left() > 0 && m.primary_key.size() < n) m.primary_key.push_back(static_cast<int>(pk.Packed()));
         if (!pk.ok()) return pk.Error();
         break;
       }
       case 9: {  // PRIMARY_KEY_WITH_PREFIX: (column, prefix length) pairs
         Cursor pk(value, "TABLE_MAP primary key");
-        while (pk.ok() && pk.left() > 0) {
+        while (pk.ok() && pk.left() > 0 && m.primary_key.size() < n) {
           m.primary_key.push_back(static_cast<int>(pk.Packed()));
           pk.Packed();
         }
@@ -466,6 +473,9 @@ absl::StatusOr<MysqlGtidInfo> ParseMysqlGtid(uint8_t type, absl::string_view bod
 absl::StatusOr<std::string> ParsePreviousGtids(absl::string_view body) {
   Cursor c(body, "PREVIOUS_GTIDS");
   const uint64_t sids = c.Int(8);
+  if ((sids >> 56) != 0) {  // the top byte is a format number in MySQL 8.4+'s tagged form
+    return absl::UnimplementedError("a tagged GTID set (MySQL 8.4+) in PREVIOUS_GTIDS: tagged GTIDs are not read yet");
+  }
   std::string out;
   for (uint64_t i = 0; i < sids && c.ok(); ++i) {
     absl::string_view sid = c.Bytes(16);

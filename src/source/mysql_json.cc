@@ -111,10 +111,22 @@ absl::StatusOr<JsonNode> OpaqueValue(uint8_t field_type, absl::string_view data)
   }
 }
 
-absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int depth);
+// What a document may still cost: each node and each byte of a key or string spends one. MySQL
+// writes every value once, so a real document costs at most about its size; hostile bytes whose
+// entries point at shared or overlapping data (a few hundred bytes that unfold to 2^60 nodes)
+// run out instead.
+struct Budget {
+  int64_t left;
+  bool Spend(size_t n) {
+    left -= static_cast<int64_t>(n);
+    return left >= 0;
+  }
+};
+
+absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int depth, Budget* budget);
 
 // An object or array value starting at data[0] (its element count).
-absl::StatusOr<JsonNode> ParseContainer(uint8_t type, absl::string_view data, int depth) {
+absl::StatusOr<JsonNode> ParseContainer(uint8_t type, absl::string_view data, int depth, Budget* budget) {
   const bool large = type == kLargeObject || type == kLargeArray;
   const bool object = type == kSmallObject || type == kLargeObject;
   const int word = large ? 4 : 2;
@@ -135,6 +147,7 @@ absl::StatusOr<JsonNode> ParseContainer(uint8_t type, absl::string_view data, in
       const char* ke = data.data() + 2 * word + i * key_entry;
       const uint64_t off = Le(ke, word), len = Le(ke + word, 2);
       if (off + len > size) return Malformed("key out of bounds");
+      if (!budget->Spend(len)) return Malformed("values overlap (it unfolds beyond its size)");
       key.assign(data.data() + off, len);
     }
     const char* ve = data.data() + 2 * word + count * key_entry + i * value_entry;
@@ -142,11 +155,11 @@ absl::StatusOr<JsonNode> ParseContainer(uint8_t type, absl::string_view data, in
     const bool inlined = vt == kLiteral || vt == kInt16 || vt == kUInt16 ||
                          (large && (vt == kInt32 || vt == kUInt32));
     absl::StatusOr<JsonNode> value =
-        inlined ? ParseValue(vt, absl::string_view(ve + 1, word), depth + 1)
+        inlined ? ParseValue(vt, absl::string_view(ve + 1, word), depth + 1, budget)
                 : [&]() -> absl::StatusOr<JsonNode> {
                     const uint64_t off = Le(ve + 1, word);
                     if (off >= size) return Malformed("value out of bounds");
-                    return ParseValue(vt, data.substr(off), depth + 1);
+                    return ParseValue(vt, data.substr(off), depth + 1, budget);
                   }();
     if (!value.ok()) return value.status();
     if (object) {
@@ -158,12 +171,13 @@ absl::StatusOr<JsonNode> ParseContainer(uint8_t type, absl::string_view data, in
   return node;
 }
 
-absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int depth) {
+absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int depth, Budget* budget) {
   if (depth > 150) return Malformed("nested too deeply");
+  if (!budget->Spend(1)) return Malformed("values overlap (it unfolds beyond its size)");
   auto need = [&](size_t n) { return data.size() >= n; };
   switch (type) {
     case kSmallObject: case kLargeObject: case kSmallArray: case kLargeArray:
-      return ParseContainer(type, data, depth);
+      return ParseContainer(type, data, depth, budget);
     case kLiteral:
       if (!need(1)) return Malformed("short literal");
       switch (static_cast<uint8_t>(data[0])) {
@@ -201,6 +215,7 @@ absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int de
       size_t pos = 0;
       uint64_t len = 0;
       if (!ReadVarLength(data, &pos, &len) || len > data.size() - pos) return Malformed("bad string length");
+      if (!budget->Spend(len)) return Malformed("values overlap (it unfolds beyond its size)");
       std::string text;
       AppendJsonString(data.substr(pos, len), &text);
       return Scalar(std::move(text));
@@ -210,6 +225,7 @@ absl::StatusOr<JsonNode> ParseValue(uint8_t type, absl::string_view data, int de
       size_t pos = 1;
       uint64_t len = 0;
       if (!ReadVarLength(data, &pos, &len) || len > data.size() - pos) return Malformed("bad opaque length");
+      if (!budget->Spend(len)) return Malformed("values overlap (it unfolds beyond its size)");
       return OpaqueValue(static_cast<uint8_t>(data[0]), data.substr(pos, len));
     }
     default:
@@ -317,7 +333,8 @@ bool KeyBefore(const std::string& a, const std::string& b) {
 
 absl::StatusOr<JsonNode> ParseBinaryJson(absl::string_view bytes) {
   if (bytes.empty()) return Scalar("null");
-  return ParseValue(static_cast<uint8_t>(bytes[0]), bytes.substr(1), 0);
+  Budget budget{static_cast<int64_t>(2 * bytes.size() + 16)};
+  return ParseValue(static_cast<uint8_t>(bytes[0]), bytes.substr(1), 0, &budget);
 }
 
 std::string JsonText(const JsonNode& node) {

@@ -320,6 +320,12 @@ def test_binlog_reads_a_mariadb_servers_own_binlog(servers, cli, table):
     a.sql(f"INSERT INTO {db}.j VALUES (1, '{{\"k\": [1, 2]}}', -12.50, '2026-12-01 10:00:00.125', "
           f"'Grüße 雪'), (2, NULL, 0, NULL, '')")
     a.sql(f"UPDATE {db}.j SET price = price + 1 WHERE id = 1; DELETE FROM {db}.j WHERE id = 2")
+    # Credentials in the binlog never show: a statement's and an account table's row images.
+    user = f"u{db[-6:]}"
+    a.sql(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'visible-pw-1'; DROP USER '{user}'@'%'")
+    a.sql(f"INSERT INTO mysql.global_priv VALUES ('h', '{user}', "
+          "'{\"authentication_string\": \"*HASHVISIBLE\"}'); "
+          f"DELETE FROM mysql.global_priv WHERE User = '{user}'")
     done = cli("binlog", path, "--json")
     assert done.returncode == OK, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -331,6 +337,8 @@ def test_binlog_reads_a_mariadb_servers_own_binlog(servers, cli, table):
                                    "at": "2026-12-01 10:00:00.125", "name": "Grüße 雪"}
     assert changes[2]["before"]["price"] == "-12.50" and changes[2]["after"]["price"] == "-11.50"
     assert changes[3]["before"] == {"id": 2, "doc": None, "price": "0.00", "at": None, "name": ""}
+    assert "visible-pw-1" not in done.stdout and "HASHVISIBLE" not in done.stdout
+    assert any(c["table"] == "mysql.global_priv" for t in lines[:-1] for c in t["changes"])
     gtids = [t["gtid"] for t in lines[:-1]]
     assert len(set(gtids)) == len(gtids) and all(g.count("-") == 2 for g in gtids)
 

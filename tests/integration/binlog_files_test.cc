@@ -187,6 +187,18 @@ TEST_F(BinlogFilesTest, FilesThatAppearLaterAreFollowedAndAGapStopsTheLink) {
       << (*gap)->StatusJson();
   EXPECT_THAT((*gap)->StatusJson(), ::testing::HasSubstr("is missing"));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], "600");  // nothing past it
+  (*gap)->Stop();
+
+  // Only a file that starts after the link's position is left: the ones between are missing.
+  for (size_t i = 0; i + 1 < all.size(); ++i) fs::remove(dir_ / "binlogs" / all[i]);
+  auto late = Project::Create(ConfigJson());
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_TRUE((*late)->Start().ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return testing::LinkStatusOf(**late).stage() == "failed"; },
+                               absl::Seconds(30)))
+      << (*late)->StatusJson();
+  EXPECT_THAT((*late)->StatusJson(), ::testing::HasSubstr("starts after"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], "600");
 }
 
 // MySQL's binary JSON reaches MariaDB as JSON text with the same value: each row's document,

@@ -109,6 +109,14 @@ TEST(MysqlJsonTest, MalformedBytesAreDataLossNeverACrash) {
   for (int i = 0; i < 300; ++i) inner = Le(1, 2) + Le(7 + inner.size(), 2) + "\x02" + Le(7, 2) + inner;
   auto deep = BinaryJsonToText("\x02" + inner);  // [[[[...]]]]
   EXPECT_TRUE(absl::IsDataLoss(deep.status())) << deep.status();  // nesting is bounded
+  // Two entries pointing at the same child, 60 levels deep: 600 bytes that would unfold to 2^60
+  // nodes. Refused at once, not decoded forever.
+  std::string shared = Le(0, 2) + Le(4, 2);
+  for (int i = 0; i < 60; ++i) {
+    shared = Le(2, 2) + Le(10 + shared.size(), 2) + "\x02" + Le(10, 2) + "\x02" + Le(10, 2) + shared;
+  }
+  auto bomb = BinaryJsonToText("\x02" + shared);
+  EXPECT_TRUE(absl::IsDataLoss(bomb.status())) << bomb.status();
 }
 
 std::string Diff(int op, const std::string& path, const std::string& value = "") {
