@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/json_text.h"
@@ -284,11 +285,39 @@ absl::StatusOr<std::vector<PathLeg>> ParsePath(absl::string_view path) {
     PathLeg leg;
     if (path[i] == '.') {
       ++i;
-      if (i < path.size() && path[i] == '"') {  // a quoted member name, with \" and \\ escapes
+      if (i < path.size() && path[i] == '"') {  // a quoted member name: a JSON string
         ++i;
         while (i < path.size() && path[i] != '"') {
-          if (path[i] == '\\' && i + 1 < path.size()) ++i;
-          leg.key.push_back(path[i++]);
+          if (path[i] != '\\' || i + 1 >= path.size()) {
+            leg.key.push_back(path[i++]);
+            continue;
+          }
+          const char e = path[i + 1];
+          i += 2;
+          switch (e) {
+            case 'n': leg.key.push_back('\n'); break;
+            case 't': leg.key.push_back('\t'); break;
+            case 'r': leg.key.push_back('\r'); break;
+            case 'b': leg.key.push_back('\b'); break;
+            case 'f': leg.key.push_back('\f'); break;
+            case 'u': {  // \uXXXX, a code point below U+10000, as UTF-8
+              uint32_t cp = 0;
+              if (i + 4 > path.size() || !absl::SimpleHexAtoi(path.substr(i, 4), &cp)) return bad("bad \\u escape");
+              i += 4;
+              if (cp < 0x80) {
+                leg.key.push_back(static_cast<char>(cp));
+              } else if (cp < 0x800) {
+                leg.key.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+                leg.key.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+              } else {
+                leg.key.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+                leg.key.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+                leg.key.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+              }
+              break;
+            }
+            default: leg.key.push_back(e); break;  // \" \\ \/
+          }
         }
         if (i >= path.size()) return bad("unterminated quoted name");
         ++i;
@@ -417,11 +446,7 @@ absl::Status ApplyJsonDiff(const JsonDiff& diff, JsonNode* document) {
     if (!parsed.ok()) return parsed.status();
     value = *std::move(parsed);
   }
-  if (legs->empty()) {  // the whole document
-    if (diff.op != JsonDiff::Op::kReplace) return misfit("only a replacement can target $");
-    *document = std::move(value);
-    return absl::OkStatus();
-  }
+  if (legs->empty()) return misfit("a diff never targets the whole document ($)");
   JsonNode* parent = document;
   for (size_t i = 0; i + 1 < legs->size(); ++i) {
     const PathLeg& leg = (*legs)[i];
@@ -465,10 +490,7 @@ absl::Status ApplyJsonDiff(const JsonDiff& diff, JsonNode* document) {
       it->second = std::move(value);
       break;
     case JsonDiff::Op::kInsert: {
-      if (it != members.end()) {
-        it->second = std::move(value);
-        break;
-      }
+      if (it != members.end()) return misfit("the member to insert is already there");
       auto at = members.begin();
       while (at != members.end() && KeyBefore(at->first, last.key)) ++at;
       members.emplace(at, last.key, std::move(value));

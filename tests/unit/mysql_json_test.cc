@@ -143,10 +143,18 @@ TEST(MysqlJsonTest, DiffsApplyAsTheSourceServerDid) {
   ASSERT_TRUE(diffs.ok()) << diffs.status();
   for (const auto& d : *diffs) ASSERT_TRUE(ApplyJsonDiff(d, &*node).ok()) << d.path;
   EXPECT_EQ(JsonText(*node), R"({"a": 26, "b": 5, "x y": 0, "list": [1, "mid", 2, 10]})");
-  // A diff that does not fit the document: the before image is not what the source had.
-  auto misfit = ParseJsonDiffs(Diff(0, "$.missing", Int16(1)));
-  ASSERT_TRUE(misfit.ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(ApplyJsonDiff(misfit->at(0), &*node)));
+  // A quoted member name is a JSON string, escapes included.
+  auto escaped = ParseJsonDiffs(Diff(1, "$.\"a\\nb\\u00e9\"", Int16(7)));
+  ASSERT_TRUE(escaped.ok());
+  ASSERT_TRUE(ApplyJsonDiff(escaped->at(0), &*node).ok());
+  EXPECT_THAT(JsonText(*node), ::testing::HasSubstr("\"a\\u000ab\xc3\xa9\": 7"));
+  // Diffs that do not fit the document: the before image is not what the source had.
+  for (const std::string& bad : {Diff(0, "$.missing", Int16(1)), Diff(1, "$.a", Int16(1)), Diff(0, "$", Int16(1)),
+                                 Diff(2, "$.list[99]")}) {
+    auto misfit = ParseJsonDiffs(bad);
+    ASSERT_TRUE(misfit.ok());
+    EXPECT_TRUE(absl::IsFailedPrecondition(ApplyJsonDiff(misfit->at(0), &*node))) << misfit->at(0).path;
+  }
   EXPECT_TRUE(absl::IsDataLoss(ParseJsonDiffs(std::string("\x07\x01$", 3)).status()));
   EXPECT_EQ(*JsonDiffsAsSql(Diff(0, "$.age", Int16(26)) + Diff(2, "$.x"), "@2"),
             "JSON_REMOVE(JSON_REPLACE(@2, '$.age', 26), '$.x')");
