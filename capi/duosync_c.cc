@@ -10,10 +10,12 @@
 #include <mutex>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "duosync/project.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/json_util.h"
+#include "base/json_text.h"
 #include "serve/status_server.h"
 
 struct duo_project_t {
@@ -219,6 +221,10 @@ int duo_project_listen(duo_project_t* project, const char* address, int* port, c
       options.ignore_unknown_fields = true;
       (void)google::protobuf::util::JsonStringToMessage(p->StatusJson(), &status, options);
       return std::vector<duosync::report::ProjectStatus>{std::move(status)};
+    }, [p] {
+      std::string json = "{";
+      duosync::AppendJsonString(p->name(), &json);
+      return absl::StrCat(json, ":", p->ConflictsJson(), "}");
     });
     if (!server.ok()) return Report(server.status(), errptr);
     project->server = *std::move(server);

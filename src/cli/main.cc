@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/json_text.h"
 #include "cli/binlog_command.h"
 #include "cli/demo.h"
 #include "cli/from_json.h"
@@ -323,10 +324,17 @@ int Run(const Args& args) {
   std::unique_ptr<duosync::StatusServer> server;
   if (!args.listen.empty()) {
     duosync::Project* p = project.get();
-    auto listening = duosync::StatusServer::Start(args.listen, [p] {
-      return std::vector<duosync::report::ProjectStatus>{
-          duosync::FromJson<duosync::report::ProjectStatus>(p->StatusJson())};
-    });
+    auto listening = duosync::StatusServer::Start(
+        args.listen,
+        [p] {
+          return std::vector<duosync::report::ProjectStatus>{
+              duosync::FromJson<duosync::report::ProjectStatus>(p->StatusJson())};
+        },
+        [p] {
+          std::string json = "{";
+          duosync::AppendJsonString(p->name(), &json);
+          return absl::StrCat(json, ":", p->ConflictsJson(), "}");
+        });
     if (!listening.ok()) {
       std::cerr << "duosync: " << listening.status().message() << "\n";
       (void)project->Stop();
@@ -335,7 +343,7 @@ int Run(const Args& args) {
     server = *std::move(listening);
     // On stderr, so that --json keeps stdout to status lines.
     std::cerr << "duosync: serving http://" << server->host() << ":" << server->port()
-              << "/metrics (Prometheus) and /status (JSON)" << std::endl;
+              << "/ (console), /metrics (Prometheus) and /status (JSON)" << std::endl;
   }
   return Follow(project.get(), args);
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "serve/console_page.h"
 #include "serve/metrics_text.h"
 
 namespace duosync {
@@ -30,7 +31,8 @@ StatusServer::~StatusServer() {
 }
 
 absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::string& listen,
-                                                                  Snapshot snapshot) {
+                                                                  Snapshot snapshot,
+                                                                  ConflictsSnapshot conflicts) {
   const size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
@@ -63,8 +65,11 @@ absl::StatusOr<std::unique_ptr<StatusServer>> StatusServer::Start(const std::str
     json += "]";
     res.set_content(json, "application/json");
   });
+  http.Get("/conflicts", [conflicts](const httplib::Request&, httplib::Response& res) {
+    res.set_content(conflicts ? conflicts() : "{}", "application/json");
+  });
   http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("duosync: GET /metrics (Prometheus), GET /status (JSON)\n", "text/plain");
+    res.set_content(ConsolePageHtml(), "text/html; charset=utf-8");
   });
   const int bound = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {

@@ -1,5 +1,6 @@
 // StatusServer: the read-only HTTP listener beside running projects (`duosync run --listen`,
-// duo_project_listen in the C ABI): GET /metrics in Prometheus' text format, GET /status as JSON.
+// duo_project_listen in the C ABI): GET / the console page, GET /metrics in Prometheus' text
+// format, GET /status and GET /conflicts as JSON.
 // Binds where it is told (loopback unless the host says otherwise); it never shows a secret,
 // since project statuses hold none. Built on cpp-httplib (Debian's libcpp-httplib-dev), whose
 // header stays in the .cc.
@@ -19,10 +20,14 @@ namespace duosync {
 class StatusServer {
  public:
   using Snapshot = std::function<std::vector<report::ProjectStatus>()>;
+  // {"<project>": <its conflicts JSON, as Project::ConflictsJson gives it>, ...}
+  using ConflictsSnapshot = std::function<std::string()>;
 
   // `listen` is "HOST:PORT" or ":PORT" (127.0.0.1); port 0 takes a free one. InvalidArgument for
-  // a malformed address, Unavailable when it cannot bind.
-  static absl::StatusOr<std::unique_ptr<StatusServer>> Start(const std::string& listen, Snapshot snapshot);
+  // a malformed address, Unavailable when it cannot bind. Serves / (the console page), /metrics,
+  // /status and /conflicts ("{}" without `conflicts`).
+  static absl::StatusOr<std::unique_ptr<StatusServer>> Start(const std::string& listen, Snapshot snapshot,
+                                                             ConflictsSnapshot conflicts = nullptr);
   ~StatusServer();  // stops serving
 
   int port() const { return port_; }

@@ -3,6 +3,7 @@
 differences)."""
 
 import json
+import os
 import pathlib
 import subprocess
 import time
@@ -428,3 +429,55 @@ def test_run_listen_serves_prometheus_metrics_that_move_with_the_load(
                          capture_output=True, text=True, timeout=120, env=cli_env,
                          stdin=subprocess.DEVNULL)
     assert bad.returncode == USAGE and "HOST:PORT" in bad.stderr
+
+
+def _chromium(*args, timeout=120):
+    import shutil
+    browser = shutil.which("chromium")
+    assert browser, "chromium (Debian's package) is needed: run scripts/bootstrap"
+    return subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu",
+                           "--disable-dev-shm-usage", "--hide-scrollbars", *args],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_console_page_shows_both_links_lag_and_conflicts_in_a_real_browser(
+        servers, cli_env, write_config, project_config, table, tmp_path):
+    a, b = servers
+    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
+                  reverse={"migration_types": ["INCREMENTAL"]})
+    name = config["name"]
+    proc = subprocess.Popen(
+        [testing.cli_path(), "run", write_config(config), "--listen", "127.0.0.1:0", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env)
+    try:
+        line = proc.stderr.readline()
+        base = line.split("serving ")[1].split("/ (console)")[0]
+        a.sql(f"INSERT INTO {table} VALUES (1, 'a')")
+        assert testing.poll(lambda: b.sql(f"SELECT v FROM {table}"))
+        # B's row changes behind the links' back; A's update then meets another row on B.
+        b.sql(f"SET sql_log_bin=0; UPDATE {table} SET v='b only' WHERE id = 1")
+        a.sql(f"UPDATE {table} SET v='a again' WHERE id = 1")
+        assert testing.poll(lambda: json.loads(_scrape(base + "/conflicts")[0])[name]["forward"]["total"] == 1)
+        # The page renders from /status and /conflicts in the browser (its script, not the server).
+        done = _chromium("--virtual-time-budget=8000", "--dump-dom", base + "/")
+        assert done.returncode == 0, done.stderr[-2000:]
+        dom = done.stdout
+        assert f'data-project="{name}"' in dom, dom[-3000:]
+        assert 'data-link="forward"' in dom and 'data-link="reverse"' in dom
+        assert dom.count('class="stage incremental"') == 2
+        assert dom.count('class="lag"') == 2 and " s</td>" in dom
+        assert 'class="conflict"' in dom and "b only" in dom and "REGION_PRIORITY" in dom
+        assert a["password"] not in dom
+        # A screenshot, as README shows it.
+        shot = tmp_path / "console.png"
+        done = _chromium("--virtual-time-budget=8000", "--window-size=1400,700",
+                         f"--screenshot={shot}", base + "/")
+        assert done.returncode == 0 and shot.stat().st_size > 10000, done.stderr[-2000:]
+        keep = os.environ.get("DUOSYNC_CONSOLE_SCREENSHOT")
+        if keep:
+            import shutil
+            shutil.copy(shot, keep)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
