@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -230,8 +231,9 @@ func (p *Project) Wait(ctx context.Context) error {
 
 // Status returns {"name", "scenario", "state", "endpoint_a", "endpoint_b", "links": [{"name",
 // "stage", "source", "destination", "position", "lag_seconds", "rows_per_second",
-// "transactions_applied", "rows_applied", "last_error", "filtered_tables"}]}. Passwords are
-// masked.
+// "transactions_applied", "rows_applied", "last_error", "filtered_tables", ...}]}. Passwords are
+// masked. Counters (transactions_applied, rows_applied, conflicts, reconnects, ...) are int64;
+// lag_seconds and rows_per_second float64.
 func (p *Project) Status() (map[string]any, error) {
 	var status *C.char
 	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
@@ -241,7 +243,38 @@ func (p *Project) Status() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decode(text)
+	m, err := decode(text)
+	if err != nil {
+		return nil, err
+	}
+	typeCounters(m)
+	return m, nil
+}
+
+// typeCounters turns a status's 64-bit counters, which protobuf's JSON mapping writes as strings,
+// into int64 values.
+func typeCounters(status map[string]any) {
+	toInt := func(m map[string]any, names ...string) {
+		for _, name := range names {
+			if s, ok := m[name].(string); ok {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					m[name] = n
+				}
+			}
+		}
+	}
+	links, _ := status["links"].([]any)
+	for _, l := range links {
+		link, ok := l.(map[string]any)
+		if !ok {
+			continue
+		}
+		toInt(link, "transactions_applied", "rows_applied", "echoes_dropped", "conflicts",
+			"full_rows_copied", "full_rows_estimated", "epoch", "reconnects")
+		if store, ok := link["store"].(map[string]any); ok {
+			toInt(store, "bytes", "transactions")
+		}
+	}
 }
 
 // Conflicts returns the conflicts met by the links (active-active projects meet them), the

@@ -196,6 +196,26 @@ def _detach_callbacks_at_exit():
             pass
 
 
+
+# 64-bit counters of a link's status (and of its record store), which protobuf's JSON mapping
+# writes as strings.
+_LINK_COUNTERS = ("transactions_applied", "rows_applied", "echoes_dropped", "conflicts",
+                  "full_rows_copied", "full_rows_estimated", "epoch", "reconnects")
+_STORE_COUNTERS = ("bytes", "transactions")
+
+
+def _typed_status(status):
+    for link in status.get("links", []):
+        for name in _LINK_COUNTERS:
+            if isinstance(link.get(name), str):
+                link[name] = int(link[name])
+        store = link.get("store")
+        for name in _STORE_COUNTERS:
+            if store and isinstance(store.get(name), str):
+                store[name] = int(store[name])
+    return status
+
+
 class Project:
     """A sync project (the C duo_project_t). Close it, or use it as a context manager.
 
@@ -301,10 +321,11 @@ class Project:
 
     def status(self):
         """The status {"name", "scenario", "state", "endpoint_a", "endpoint_b", "links": [...]};
-        passwords are masked."""
+        passwords are masked. Counters are ints (the C ABI's JSON, protobuf's mapping, writes
+        64-bit counters as strings)."""
         with self._use() as h:
             _, text = _native.call(_native.lib().duo_project_status, h, with_out=True)
-        return json.loads(text)
+        return _typed_status(json.loads(text))
 
     def conflicts(self):
         """The conflicts met by the links (active-active projects meet them), the latest 1000 per
