@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "base/json_text.h"
 #include "cli/binlog_command.h"
+#include "cli/cli_defaults.h"
 #include "cli/demo.h"
 #include "cli/from_json.h"
 #include "duosync/project.h"
@@ -160,6 +161,8 @@ int Validate(const Args& args) {
   if (args.positional.size() != 1) return Usage("validate needs exactly one FILE");
   std::string config, problem;
   if (!ReadFile(args.positional[0], &config, &problem)) return Usage(problem);
+  std::string note;
+  config = duosync::WithCliDefaults(config, &note);
   bool ok = false;
   std::string report = duosync::Project::Validate(config, &ok);
   if (args.json) std::cout << report << "\n";
@@ -174,6 +177,9 @@ std::unique_ptr<duosync::Project> Load(const std::string& path, int* exit_code) 
     *exit_code = Usage(problem);
     return nullptr;
   }
+  std::string note;
+  config = duosync::WithCliDefaults(config, &note);
+  if (!note.empty()) std::cerr << "duosync: " << note << "\n";
   auto project = duosync::Project::Create(config);
   if (!project.ok()) {
     bool ok;

@@ -481,3 +481,20 @@ def test_console_page_shows_both_links_lag_and_conflicts_in_a_real_browser(
     finally:
         proc.terminate()
         proc.communicate(timeout=60)
+
+
+def test_record_stores_default_to_the_users_state_directory(cli_env, write_config, project_config,
+                                                            table, tmp_path):
+    config = project_config(table)
+    config["forward"]["options"] = {"retention_hours": 1}
+    path = write_config(config)
+    env = dict(cli_env, XDG_STATE_HOME=str(tmp_path / "state"))
+    run = lambda *args: subprocess.run([testing.cli_path(), *map(str, args)], capture_output=True,  # noqa: E731
+                                       text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+    done = run("validate", path)
+    assert done.returncode == OK, done.stdout + done.stderr
+    done = run("run", path, "--seconds", "2")
+    assert done.returncode == OK, done.stdout + done.stderr
+    store = tmp_path / "state" / "duosync" / config["name"]
+    assert store.is_dir() and any(store.rglob("*")), done.stderr
+    assert f"record stores go to {tmp_path / 'state' / 'duosync'}" in done.stderr
