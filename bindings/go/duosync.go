@@ -2,8 +2,8 @@
 // sync, over its stable C ABI (capi/duosync.h).
 //
 // Configs are JSON (proto/duosync/config.proto); reports and status come back as maps decoded
-// from the library's JSON (protobuf's JSON mapping: 64-bit counters such as
-// "transactions_applied" are strings there). Failed calls return an *Error carrying the C status
+// from the library's JSON (Status turns its 64-bit counters, which protobuf's JSON mapping writes
+// as strings, into int64). Failed calls return an *Error carrying the C status
 // code; compare with errors.Is(err, duosync.ErrInvalidArgument) and friends.
 //
 // # Building

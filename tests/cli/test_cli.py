@@ -359,6 +359,14 @@ def test_binlog_refuses_what_is_not_a_readable_binlog(cli, tmp_path):
     assert done.returncode == FAILURE and "checksum mismatch" in done.stderr, done.stderr
 
 
+def _listen_address(line):
+    """"http://HOST:PORT" from the line `duosync run --listen` prints on stderr."""
+    import re
+    found = re.search(r"http://[0-9.]+:[0-9]+", line)
+    assert found, line
+    return found.group(0)
+
+
 def _scrape(url):
     import urllib.request
     with urllib.request.urlopen(url, timeout=10) as r:
@@ -389,7 +397,7 @@ def test_run_listen_serves_prometheus_metrics_that_move_with_the_load(
     try:
         line = proc.stderr.readline()
         assert "serving http://127.0.0.1:" in line, line
-        base = line.split("serving ")[1].split("/metrics")[0]
+        base = _listen_address(line)
         a.sql(f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
         applied = lambda text: _sample(text, "duosync_link_transactions_applied_total",  # noqa: E731
                                        project=name, link="forward")
@@ -451,8 +459,7 @@ def test_console_page_shows_both_links_lag_and_conflicts_in_a_real_browser(
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=cli_env)
     try:
-        line = proc.stderr.readline()
-        base = line.split("serving ")[1].split("/ (console)")[0]
+        base = _listen_address(proc.stderr.readline())
         a.sql(f"INSERT INTO {table} VALUES (1, 'a')")
         assert testing.poll(lambda: b.sql(f"SELECT v FROM {table}"))
         # B's row changes behind the links' back; A's update then meets another row on B.
