@@ -274,6 +274,12 @@ func typeCounters(status map[string]any) {
 		if store, ok := link["store"].(map[string]any); ok {
 			toInt(store, "bytes", "transactions")
 		}
+		outcomes, _ := link["conflicts_by_outcome"].([]any)
+		for _, o := range outcomes {
+			if outcome, ok := o.(map[string]any); ok {
+				toInt(outcome, "count")
+			}
+		}
 	}
 }
 

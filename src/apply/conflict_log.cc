@@ -96,6 +96,7 @@ void ConflictLog::Add(ConflictRecord record) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++total_;
+    ++by_outcome_[{record.policy, record.outcome}];
     records_.push_back(std::move(record));
     if (records_.size() > capacity_) records_.pop_front();
   }
@@ -105,6 +106,11 @@ void ConflictLog::Add(ConflictRecord record) {
 std::vector<ConflictRecord> ConflictLog::Latest() const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::vector<ConflictRecord>(records_.begin(), records_.end());
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> ConflictLog::ByOutcome() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_outcome_;
 }
 
 uint64_t ConflictLog::total() const {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -52,6 +53,8 @@ class ConflictLog {
   void SetListener(std::function<void(const std::string& json)> listener) { listener_ = std::move(listener); }
   std::vector<ConflictRecord> Latest() const;
   uint64_t total() const;
+  // Conflicts counted by (policy, outcome), since the log was made.
+  std::map<std::pair<std::string, std::string>, uint64_t> ByOutcome() const;
   // {"total": N, "conflicts": [{...}]} (JSON).
   std::string ToJson() const;
 
@@ -60,6 +63,7 @@ class ConflictLog {
   mutable std::mutex mu_;
   std::deque<ConflictRecord> records_;
   uint64_t total_ = 0;
+  std::map<std::pair<std::string, std::string>, uint64_t> by_outcome_;
   std::function<void(const std::string&)> listener_;
 };
 

@@ -3,16 +3,19 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/json_text.h"
 #include "cli/from_json.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "harness/mariadb_server.h"
+#include "serve/status_server.h"
 
 namespace duosync {
 namespace {
@@ -56,7 +59,7 @@ void PrintStatus(const Project& project) {
 
 }  // namespace
 
-int RunDemo(int seconds, const std::atomic<bool>* stop) {
+int RunDemo(int seconds, const std::atomic<bool>* stop, const std::string& listen) {
   std::cout << "duosync demo: starting two MariaDB servers (region-1 = A, region-2 = B)...\n";
   auto servers = harness::StartServers(2);
   if (!servers.ok()) {
@@ -109,6 +112,25 @@ int RunDemo(int seconds, const std::atomic<bool>* stop) {
   if (!started.ok()) {
     std::cerr << "demo: " << started.message() << "\n";
     return 1;
+  }
+  // The console and metrics, up while the demo runs.
+  std::unique_ptr<StatusServer> console;
+  if (!listen.empty()) {
+    Project* p = project->get();
+    auto served = StatusServer::Start(
+        listen, [p] { return std::vector<report::ProjectStatus>{FromJson<report::ProjectStatus>(p->StatusJson())}; },
+        [p] {
+          std::string json = "{";
+          AppendJsonString(p->name(), &json);
+          return absl::StrCat(json, ":", p->ConflictsJson(), "}");
+        });
+    if (served.ok()) {
+      console = *std::move(served);
+      std::cout << "\nconsole: http://" << console->host() << ":" << console->port()
+                << "/   (Prometheus metrics at /metrics)\n";
+    } else {
+      std::cerr << "demo: no console: " << served.status().message() << "\n";
+    }
   }
   std::cout << "\nwriting orders into both regions for " << seconds
             << " s (each region owns its customers and orders; the links carry them across):\n";

@@ -4,11 +4,14 @@
 #define DUOSYNC_SRC_CLI_DEMO_H_
 
 #include <atomic>
+#include <string>
 
 namespace duosync {
 
 // Runs the demo for about `seconds` of traffic (or until *stop). Returns the process exit code.
-int RunDemo(int seconds, const std::atomic<bool>* stop);
+// `listen`: where the console and metrics are served while the demo runs ("127.0.0.1:0" = a free
+// port); empty = not served.
+int RunDemo(int seconds, const std::atomic<bool>* stop, const std::string& listen = "127.0.0.1:0");
 
 }  // namespace duosync
 

@@ -51,7 +51,9 @@ commands:
                                 run a project until Ctrl-C (or N seconds), showing progress;
                                 --listen serves /metrics (Prometheus) and /status (JSON) there
   status [NAME] [--json]        show the status of projects running on this machine
-  demo [--seconds N]            start two local MariaDB servers and run an active-active demo
+  demo [--seconds N] [--listen HOST:PORT]
+                                start two local MariaDB servers and run an active-active demo,
+                                with its console (and /metrics) on a free port or HOST:PORT
   verify FILE [--repair] [--json]
                                 compare the forward link's tables row by row (exit 5 when they
                                 differ); --repair applies the repair statements to B
@@ -551,6 +553,9 @@ int main(int argc, char** argv) {
     return duosync::PrintBinlogFiles(args.positional, args.json, std::cout, std::cerr);
   }
   if (command == "verify") return Verify(args);
-  if (command == "demo") return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop);
+  if (command == "demo") {
+    return duosync::RunDemo(args.seconds > 0 ? args.seconds : 20, &g_stop,
+                            args.listen.empty() ? "127.0.0.1:0" : args.listen);
+  }
   return Usage("unknown command '" + command + "'");
 }

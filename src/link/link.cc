@@ -167,6 +167,12 @@ class LinkImpl : public Link {
   report::LinkStatus Status() const override {
     report::LinkStatus s = state_.Snapshot();
     s.set_conflicts(conflicts_.total());
+    for (const auto& [key, count] : conflicts_.ByOutcome()) {
+      report::ConflictCount* c = s.add_conflicts_by_outcome();
+      c->set_policy(key.first);
+      c->set_outcome(key.second);
+      c->set_count(count);
+    }
     report::StoreStatus store;
     if (store_ != nullptr && store_->Stats(&store)) *s.mutable_store() = std::move(store);
     return s;

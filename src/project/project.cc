@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct Project::Rep {
   std::vector<std::unique_ptr<Link>> links;  // guarded by mu
   std::string state = "created";             // guarded by mu
   std::unique_ptr<EventDispatcher> events;
+  std::optional<report::VerificationSummary> last_verification;  // guarded by mu
 };
 
 namespace {
@@ -395,6 +397,21 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   }
   if (!report.ok()) return report.status();
   if (equal != nullptr) *equal = report->equal;
+  report::VerificationSummary summary;
+  summary.set_finished_at(static_cast<uint32_t>(absl::ToUnixSeconds(absl::Now())));
+  summary.set_equal(report->equal);
+  summary.set_rows_checked(report->rows_checked);
+  summary.set_seconds(report->seconds);
+  summary.set_repaired(report->repaired);
+  for (const TableDiff& t : report->tables) {
+    summary.set_missing(summary.missing() + t.missing.size());
+    summary.set_extra(summary.extra() + t.extra.size());
+    summary.set_different(summary.different() + t.different.size());
+  }
+  {
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    rep_->last_verification = summary;
+  }
   return VerifyReportJson(*report);
 }
 
@@ -451,6 +468,7 @@ std::string Project::StatusJson() const {
     failed = failed || status.links().rbegin()->stage() == "failed";
   }
   status.set_state(failed ? "failed" : rep_->state);
+  if (rep_->last_verification.has_value()) *status.mutable_last_verification() = *rep_->last_verification;
   return ToJson(status);
 }
 

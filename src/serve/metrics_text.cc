@@ -57,6 +57,51 @@ class Writer {
     }
   }
 
+  // The last verification of each project that ran one.
+  void Verification(const std::vector<report::ProjectStatus>& projects) {
+    struct Gauge {
+      const char* name;
+      const char* help;
+      double (*value)(const report::VerificationSummary&);
+    };
+    const Gauge gauges[] = {
+        {"duosync_verification_equal", "1 when the last verification found A and B equal.",
+         [](const report::VerificationSummary& v) { return v.equal() ? 1.0 : 0.0; }},
+        {"duosync_verification_rows_checked", "Rows the last verification compared.",
+         [](const report::VerificationSummary& v) { return static_cast<double>(v.rows_checked()); }},
+        {"duosync_verification_rows_missing", "Rows on A only at the last verification.",
+         [](const report::VerificationSummary& v) { return static_cast<double>(v.missing()); }},
+        {"duosync_verification_rows_extra", "Rows on B only at the last verification.",
+         [](const report::VerificationSummary& v) { return static_cast<double>(v.extra()); }},
+        {"duosync_verification_rows_different", "Rows on both sides but different at the last verification.",
+         [](const report::VerificationSummary& v) { return static_cast<double>(v.different()); }},
+        {"duosync_verification_timestamp_seconds", "When the last verification finished (Unix seconds).",
+         [](const report::VerificationSummary& v) { return static_cast<double>(v.finished_at()); }},
+    };
+    for (const Gauge& g : gauges) {
+      absl::StrAppend(&out_, "# HELP ", g.name, " ", g.help, "\n# TYPE ", g.name, " gauge\n");
+      for (const auto& p : projects) {
+        if (!p.has_last_verification()) continue;
+        absl::StrAppend(&out_, g.name, "{project=\"", LabelValue(p.name()), "\"} ",
+                        Number(g.value(p.last_verification())), "\n");
+      }
+    }
+  }
+
+  // Conflicts by the policy that decided them and the outcome, one series each.
+  void Outcomes() {
+    const std::string name = "duosync_link_conflict_outcomes_total";
+    absl::StrAppend(&out_, "# HELP ", name, " Conflicts by the policy that decided them and how they were "
+                    "resolved.\n# TYPE ", name, " counter\n");
+    for (const auto& s : links_) {
+      for (const auto& c : s.link->conflicts_by_outcome()) {
+        absl::StrAppend(&out_, name, Labels(s, absl::StrCat(",policy=\"", LabelValue(c.policy()), "\",outcome=\"",
+                                                        LabelValue(c.outcome()), "\"")),
+                        " ", c.count(), "\n");
+      }
+    }
+  }
+
   void Projects(const std::vector<report::ProjectStatus>& projects) {
     const std::string name = "duosync_project_state";
     absl::StrAppend(&out_, "# HELP ", name, " The state of a project (1 for its current state).\n# TYPE ",
@@ -89,6 +134,7 @@ std::string PrometheusMetrics(const std::vector<report::ProjectStatus>& projects
   Writer w(std::move(links));
   using L = report::LinkStatus;
   w.Projects(projects);
+  w.Verification(projects);
   w.Stage();
   w.Family("duosync_link_lag_seconds", "gauge",
            "Seconds between the source's commit of the last applied transaction and now (0 when caught up).",
@@ -106,6 +152,7 @@ std::string PrometheusMetrics(const std::vector<report::ProjectStatus>& projects
   w.Family("duosync_link_conflicts_total", "counter",
            "Conflicts met and resolved by the project's policy (active-active); `duosync conflicts` lists them.",
            [](const L& l) { return static_cast<double>(l.conflicts()); });
+  w.Outcomes();
   w.Family("duosync_link_reconnects_total", "counter",
            "Times the link lost a server (or met another retryable error) and reconnected.",
            [](const L& l) { return static_cast<double>(l.reconnects()); });

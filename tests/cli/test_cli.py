@@ -466,6 +466,9 @@ def test_console_page_shows_both_links_lag_and_conflicts_in_a_real_browser(
         b.sql(f"SET sql_log_bin=0; UPDATE {table} SET v='b only' WHERE id = 1")
         a.sql(f"UPDATE {table} SET v='a again' WHERE id = 1")
         assert testing.poll(lambda: json.loads(_scrape(base + "/conflicts")[0])[name]["forward"]["total"] == 1)
+        assert _sample(_scrape(base + "/metrics")[0], "duosync_link_conflict_outcomes_total", project=name,
+                       link="forward", policy="REGION_PRIORITY",
+                       outcome="applied the incoming change") == 1
         # The page renders from /status and /conflicts in the browser (its script, not the server).
         done = _chromium("--virtual-time-budget=8000", "--dump-dom", base + "/")
         assert done.returncode == 0, done.stderr[-2000:]
@@ -505,3 +508,25 @@ def test_record_stores_default_to_the_users_state_directory(cli_env, write_confi
     store = tmp_path / "state" / "duosync" / config["name"]
     assert store.is_dir() and any(store.rglob("*")), done.stderr
     assert f"record stores go to {tmp_path / 'state' / 'duosync'}" in done.stderr
+
+
+def test_demo_prints_its_console_address_and_serves_it_while_it_runs(cli_env):
+    proc = subprocess.Popen([testing.cli_path(), "demo", "--seconds", "4"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env)
+    try:
+        base = None
+        for line in proc.stdout:
+            if line.startswith("console: "):
+                base = _listen_address(line)
+                break
+        assert base, proc.stderr.read()
+        (status,) = json.loads(_scrape(base + "/status")[0])
+        assert {link["name"] for link in status["links"]} == {"forward", "reverse"}
+        assert "<title>duosync console</title>" in _scrape(base + "/")[0]
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == OK, out + err
+    assert "A and B are identical" in out

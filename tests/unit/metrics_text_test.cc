@@ -30,6 +30,15 @@ report::ProjectStatus Sample() {
   f->set_conflicts(3);
   f->set_reconnects(2);
   f->mutable_store()->set_bytes(4096);
+  auto* outcome = f->add_conflicts_by_outcome();
+  outcome->set_policy("LAST_WRITER_WINS");
+  outcome->set_outcome("kept the destination's row");
+  outcome->set_count(3);
+  auto* v = p.mutable_last_verification();
+  v->set_equal(false);
+  v->set_rows_checked(1000);
+  v->set_different(2);
+  v->set_finished_at(1764547200);
   auto* r = p.add_links();
   r->set_name("reverse");
   r->set_stage("failed");
@@ -45,6 +54,11 @@ TEST(MetricsTextTest, EveryLinkHasItsSamplesWithEscapedLabels) {
   EXPECT_THAT(text, HasSubstr("duosync_link_lag_seconds" + labels + "} 0.25\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_conflicts_total" + labels + "} 3\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_reconnects_total" + labels + "} 2\n"));
+  EXPECT_THAT(text, HasSubstr(R"(duosync_verification_equal{project="orders \"eu\"\\1"} 0)"));
+  EXPECT_THAT(text, HasSubstr(R"(duosync_verification_rows_different{project="orders \"eu\"\\1"} 2)"));
+  EXPECT_THAT(text, HasSubstr(R"(duosync_verification_timestamp_seconds{project="orders \"eu\"\\1"} 1764547200)"));
+  EXPECT_THAT(text, HasSubstr("duosync_link_conflict_outcomes_total" + labels +
+                              ",policy=\"LAST_WRITER_WINS\",outcome=\"kept the destination's row\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_store_bytes" + labels + "} 4096\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_stage" + labels.substr(0, labels.size()) + ",stage=\"incremental\"} 1\n"));
   EXPECT_THAT(text, HasSubstr(R"(duosync_link_failed{project="orders \"eu\"\\1",link="reverse"} 1)"));

@@ -209,6 +209,9 @@ def _typed_status(status):
         for name in _LINK_COUNTERS:
             if isinstance(link.get(name), str):
                 link[name] = int(link[name])
+        for outcome in link.get("conflicts_by_outcome", []):
+            if isinstance(outcome.get("count"), str):
+                outcome["count"] = int(outcome["count"])
         store = link.get("store")
         for name in _STORE_COUNTERS:
             if store and isinstance(store.get(name), str):

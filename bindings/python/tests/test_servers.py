@@ -125,6 +125,11 @@ def test_listen_serves_metrics_of_the_embedded_project(servers, project_config, 
             return 0
 
         assert poll(lambda: applied() >= 1)
+        assert poll(lambda: p.verify()["equal"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        assert f'duosync_verification_equal{{project="{config["name"]}"}} 1' in text
+        assert f'duosync_verification_rows_checked{{project="{config["name"]}"}} 1' in text
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10) as r:
             (status,) = json.loads(r.read())
         assert status["name"] == config["name"] and a["password"] not in json.dumps(status)
