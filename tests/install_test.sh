@@ -53,7 +53,9 @@ config='{"name": "installed", "scenario": "DATA_MIGRATION",
 # the library from the prefix.
 # (--without-pip: the system's pip, setuptools and wheel, which bootstrap installs, do the build.)
 /usr/bin/python3 -m venv --system-site-packages --without-pip "$tmp/venv"
-"$tmp/venv/bin/python" -m pip install --quiet --no-index --no-build-isolation "$src/bindings/python" \
+# From a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+cp -r "$src/bindings/python" "$tmp/python-package"
+"$tmp/venv/bin/python" -m pip install --quiet --no-index --no-build-isolation "$tmp/python-package" \
   >"$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log"; exit 1; }
 (cd "$tmp" && env -u DUOSYNC_BUILD_DIR -u DUOSYNC_LIBRARY LD_LIBRARY_PATH="$tmp/prefix/lib" \
   "$tmp/venv/bin/python" - "$config" "$version" <<'PY'
