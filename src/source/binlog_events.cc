@@ -45,13 +45,9 @@ class Cursor {
   }
   // The protocol's length-encoded integer.
   uint64_t Packed() {
-    const uint64_t b = Int(1);
-    if (b < 251) return b;
-    if (b == 0xfc) return Int(2);
-    if (b == 0xfd) return Int(3);
-    if (b == 0xfe) return Int(8);
-    ok_ = false;
-    return 0;
+    uint64_t v = 0;
+    if (!ok_ || !ReadPackedInt(data_, &pos_, &v)) ok_ = false;
+    return ok_ ? v : 0;
   }
   void Skip(size_t n) { Bytes(n); }
   absl::Status Error() const {
@@ -98,17 +94,6 @@ bool IsCharacterColumn(uint8_t parsed_type) {
   }
 }
 
-bool IsNumericType(uint8_t type) {
-  switch (type) {
-    case coltype::kTiny: case coltype::kShort: case coltype::kInt24: case coltype::kLong:
-    case coltype::kLongLong: case coltype::kNewDecimal: case coltype::kFloat:
-    case coltype::kDouble: case coltype::kDecimalOld:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Spreads DEFAULT_CHARSET-style metadata (a default, then (index, collation) exceptions) or
 // COLUMN_CHARSET-style metadata (one collation each) over the columns `chosen` selects.
 absl::Status ReadCollations(absl::string_view value, bool with_default,
@@ -148,6 +133,27 @@ absl::StatusOr<std::vector<std::vector<std::string>>> ReadValueLists(absl::strin
 }
 
 }  // namespace
+
+bool ReadPackedInt(absl::string_view data, size_t* pos, uint64_t* out) {
+  if (*pos >= data.size()) return false;
+  const uint8_t b = static_cast<uint8_t>(data[(*pos)++]);
+  const int n = b < 251 ? 0 : b == 0xfc ? 2 : b == 0xfd ? 3 : b == 0xfe ? 8 : -1;
+  if (n < 0 || n > static_cast<int>(data.size() - *pos)) return false;
+  *out = n == 0 ? b : Le(data.data() + *pos, n);
+  *pos += n;
+  return true;
+}
+
+bool IsNumericColumnType(uint8_t type) {
+  switch (type) {
+    case coltype::kTiny: case coltype::kShort: case coltype::kInt24: case coltype::kLong:
+    case coltype::kLongLong: case coltype::kNewDecimal: case coltype::kFloat:
+    case coltype::kDouble: case coltype::kDecimalOld:
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::string EventTypeName(uint8_t type) {
   const char* name = nullptr;
@@ -292,7 +298,7 @@ absl::StatusOr<TableMapInfo> ParseTableMap(absl::string_view body, const BinlogF
   std::vector<int> numeric, character, enum_or_set, geometry;
   for (size_t i = 0; i < n; ++i) {
     const uint8_t t = (*parsed)[i].type;
-    if (IsNumericType(t)) numeric.push_back(static_cast<int>(i));
+    if (IsNumericColumnType(t)) numeric.push_back(static_cast<int>(i));
     // MariaDB gives GEOMETRY (a BLOB underneath) a charset too; MySQL does not.
     if (IsCharacterColumn(t) || (t == coltype::kGeometry && format.mariadb())) character.push_back(static_cast<int>(i));
     if (t == coltype::kEnum || t == coltype::kSet) enum_or_set.push_back(static_cast<int>(i));

@@ -35,6 +35,13 @@ enum : uint8_t {
 };
 }  // namespace event_type
 
+// The protocol's length-encoded integer at data[*pos]; advances *pos. False when truncated or
+// malformed (0xff).
+bool ReadPackedInt(absl::string_view data, size_t* pos, uint64_t* out);
+
+// The column types TABLE_MAP's signedness metadata has a bit for.
+bool IsNumericColumnType(uint8_t type);
+
 // A name for messages ("TRANSACTION_PAYLOAD (40)"), also for codes we do not know.
 std::string EventTypeName(uint8_t type);
 

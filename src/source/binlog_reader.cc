@@ -21,17 +21,6 @@ struct EventDeleter {
 };
 using EventPtr = std::unique_ptr<MARIADB_RPL_EVENT, EventDeleter>;
 
-bool IsNumeric(uint8_t type) {
-  switch (type) {
-    case coltype::kTiny: case coltype::kShort: case coltype::kInt24: case coltype::kLong:
-    case coltype::kLongLong: case coltype::kNewDecimal: case coltype::kFloat:
-    case coltype::kDouble: case coltype::kDecimalOld:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Reads a length-encoded integer of the optional metadata.
 uint64_t ReadPackedLength(const unsigned char*& p, const unsigned char* end) {
   if (p >= end) return 0;
@@ -137,7 +126,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.collation = n.collation;
     }
     if (!map.names.empty()) c.name = map.names[i];
-    if (i < map.is_unsigned.size() && IsNumeric(c.type)) c.is_unsigned = map.is_unsigned[i];
+    if (i < map.is_unsigned.size() && IsNumericColumnType(c.type)) c.is_unsigned = map.is_unsigned[i];
     if (c.name.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("cannot resolve the name of column ", i + 1,
                                                         " of ", qualified));
@@ -352,7 +341,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           // One bit per numeric column, most significant first; set = unsigned.
           int numeric = 0;
           for (size_t i = 0; i < info.types.size(); ++i) {
-            const bool num = IsNumeric(static_cast<uint8_t>(info.types[i]));
+            const bool num = IsNumericColumnType(static_cast<uint8_t>(info.types[i]));
             info.is_unsigned.push_back(
                 num && ((tm.signed_indicator[numeric / 8] >> (7 - numeric % 8)) & 1));
             numeric += num;

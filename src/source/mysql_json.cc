@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "base/json_text.h"
 #include "base/table_schema.h"
+#include "source/binlog_events.h"
 #include "source/row_decoder.h"
 
 namespace duosync {
@@ -381,15 +382,7 @@ absl::StatusOr<std::string> BinaryJsonToText(absl::string_view bytes) {
 absl::StatusOr<std::vector<JsonDiff>> ParseJsonDiffs(absl::string_view bytes) {
   // Each diff: operation byte, path (length-encoded), and unless a removal a value (length-encoded
   // binary JSON). Lengths use the protocol's packed integer.
-  auto packed = [&](size_t* pos, uint64_t* out) {
-    if (*pos >= bytes.size()) return false;
-    const uint8_t b = static_cast<uint8_t>(bytes[(*pos)++]);
-    int n = b < 251 ? 0 : b == 0xfc ? 2 : b == 0xfd ? 3 : b == 0xfe ? 8 : -1;
-    if (n < 0 || *pos + n > bytes.size()) return false;
-    *out = n == 0 ? b : Le(bytes.data() + *pos, n);
-    *pos += n;
-    return true;
-  };
+  auto packed = [&](size_t* pos, uint64_t* out) { return ReadPackedInt(bytes, pos, out); };
   std::vector<JsonDiff> diffs;
   size_t pos = 0;
   while (pos < bytes.size()) {

@@ -10,19 +10,6 @@ namespace {
 
 constexpr size_t kMaxInnerEvent = size_t{1} << 30;  // as for any event (binlog_file.cc)
 
-// The protocol's length-encoded integer; false when truncated.
-bool ReadPacked(absl::string_view data, size_t* pos, uint64_t* out) {
-  if (*pos >= data.size()) return false;
-  const uint8_t b = static_cast<uint8_t>(data[(*pos)++]);
-  const int n = b < 251 ? 0 : b == 0xfc ? 2 : b == 0xfd ? 3 : b == 0xfe ? 8 : -1;
-  if (n < 0 || *pos + n > data.size()) return false;
-  uint64_t v = n == 0 ? b : 0;
-  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(data[*pos + i]);
-  *pos += n;
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 struct TransactionPayload::Zstd {
@@ -41,14 +28,14 @@ absl::StatusOr<std::unique_ptr<TransactionPayload>> TransactionPayload::Open(abs
   bool has_size = false;
   while (true) {
     uint64_t field = 0, length = 0;
-    if (!ReadPacked(body, &pos, &field)) return bad();
+    if (!ReadPackedInt(body, &pos, &field)) return bad();
     if (field == 0) break;
-    if (!ReadPacked(body, &pos, &length) || length > body.size() - pos) return bad();
+    if (!ReadPackedInt(body, &pos, &length) || length > body.size() - pos) return bad();
     absl::string_view value = body.substr(pos, length);
     pos += length;
     size_t vpos = 0;
     uint64_t number = 0;
-    if (!ReadPacked(value, &vpos, &number)) return bad();
+    if (!ReadPackedInt(value, &vpos, &number)) return bad();
     if (field == 1) {
       payload_size = number;
       has_size = true;
