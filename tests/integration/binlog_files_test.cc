@@ -16,6 +16,7 @@
 #include "source/binlog_file.h"
 #include "source/transaction_assembler.h"
 #include "sql/sql_literal.h"
+#include "integration/cli_process.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -110,18 +111,6 @@ class BinlogFilesTest : public ::testing::Test {
   fs::path dir_;
 };
 
-pid_t StartRun(const std::string& config_path, const std::string& log_path) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(DUOSYNC_CLI_PATH, "duosync", "run", config_path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
 TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
   constexpr int kTransactions = 3000;
   Write(1, kTransactions + 1, /*per_file=*/600);
@@ -130,7 +119,7 @@ TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
   std::ofstream(config_path) << ConfigJson();
   const std::string log_path = (dir_ / "run.log").string();
 
-  pid_t run = StartRun(config_path, log_path);
+  pid_t run = testing::StartCliRun(config_path, log_path);
   std::mt19937 rng(11);
   int kills = 0;
   bool same = false;
@@ -141,7 +130,7 @@ TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
       kill(run, SIGKILL);
       waitpid(run, nullptr, 0);
       ++kills;
-      run = StartRun(config_path, log_path);
+      run = testing::StartCliRun(config_path, log_path);
     }
   }
   kill(run, SIGTERM);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "integration/cli_process.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -22,18 +23,6 @@ using testing::Connect;
 using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
-
-pid_t StartLinkProcess(const std::string& config_path, const std::string& log_path) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(DUOSYNC_CLI_PATH, "duosync", "run", config_path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
 
 // Runs the crash scenario with `workers` apply workers, with or without a record store (whose
 // torn tails the kills leave behind).
@@ -68,7 +57,7 @@ void KillNineAtRandomPoints(int workers, bool store = false) {
     out << config.Json();
   }
   const std::string log_path = dir + "/link.log";
-  pid_t link = StartLinkProcess(config_path, log_path);
+  pid_t link = testing::StartCliRun(config_path, log_path);
   // The first start records its position before it follows the binlog; give it that moment so
   // the writer's first transactions come after the recorded start.
   auto recorded = [&] {
@@ -109,7 +98,7 @@ void KillNineAtRandomPoints(int workers, bool store = false) {
     kill(link, SIGKILL);
     waitpid(link, nullptr, 0);
     ++kills;
-    link = StartLinkProcess(config_path, log_path);
+    link = testing::StartCliRun(config_path, log_path);
     if (kills >= 40) break;
   }
   writer.join();
@@ -194,7 +183,7 @@ TEST_P(TwoWayCrashTest, KillNineDuringTwoWayTrafficOnHotRowsLosesDoublesAndDrift
                .Json();
   }
   const std::string log_path = dir + "/link.log";
-  pid_t link = StartLinkProcess(config_path, log_path);
+  pid_t link = testing::StartCliRun(config_path, log_path);
   auto recorded = [&](SqlConnection* c, const char* which) {
     auto rows = c->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db, "/", which, "'"));
     return rows.ok() && !rows->empty();
@@ -234,7 +223,7 @@ TEST_P(TwoWayCrashTest, KillNineDuringTwoWayTrafficOnHotRowsLosesDoublesAndDrift
     kill(link, SIGKILL);
     waitpid(link, nullptr, 0);
     ++kills;
-    link = StartLinkProcess(config_path, log_path);
+    link = testing::StartCliRun(config_path, log_path);
     if (kills >= 40) break;
   }
   wa.join();
