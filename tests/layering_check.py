@@ -6,7 +6,7 @@ import re
 import sys
 
 # Lowest first. cli/ and harness/ sit on top of everything (the harness only needs sql/).
-LAYERS = ["base", "sql", "config", "source", "store", "route", "apply", "full", "link", "project", "serve",
+LAYERS = ["base", "sql", "config", "source", "store", "route", "apply", "full", "link", "coord", "project", "serve",
           "harness", "cli"]
 INCLUDE = re.compile(r'^#include "([a-z_]+)/[^"]+"', re.M)
 

@@ -44,7 +44,9 @@ class Project {
 
   // Starts the links' stages in background threads and returns once each link has recorded where
   // it starts (so a crash afterwards loses nothing written to the source after Start returned).
-  // FailedPrecondition when already running.
+  // FailedPrecondition when already running. With a coordination section, Start registers this
+  // process with etcd instead (Unavailable when etcd cannot be reached) and each link runs in
+  // whichever of the project's processes etcd gives it to; the others show it as "standby".
   absl::Status Start();
 
   // Stops every link; returns when their threads have ended. Idempotent.
@@ -106,6 +108,8 @@ class Project {
 
  private:
   explicit Project(std::unique_ptr<Rep> rep);
+  // Start's coordinated mode: registers with etcd; the links run where etcd gives them.
+  absl::Status StartCoordinated();
   std::unique_ptr<Rep> rep_;
 };
 

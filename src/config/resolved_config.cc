@@ -18,6 +18,11 @@ void ApplyDefaults(config::Project* p) {
       e->set_tenant_mode(p->tenant_mode());
     }
   }
+  if (p->has_coordination()) {
+    config::Coordination* c = p->mutable_coordination();
+    if (c->lease_ttl_seconds() == 0) c->set_lease_ttl_seconds(3);
+    if (c->key_prefix().empty()) c->set_key_prefix("/duosync");
+  }
   for (config::Link* link : {p->has_forward() ? p->mutable_forward() : nullptr,
                              p->has_reverse() ? p->mutable_reverse() : nullptr}) {
     if (link != nullptr && link->dml_size() == 0) {
@@ -139,6 +144,19 @@ ProjectConfig ResolveProject(const config::Project& project) {
   p.forward = ResolveLink(project, LinkDirection::kForward);
   if (project.has_reverse()) p.reverse = ResolveLink(project, LinkDirection::kReverse);
   p.verify = CopyLevelFor(project.forward().options().verify_concurrency());
+  if (project.has_coordination()) {
+    const config::Coordination& c = project.coordination();
+    CoordinationConfig& out = p.coordination;
+    out.etcd_endpoints.assign(c.etcd_endpoints().begin(), c.etcd_endpoints().end());
+    out.ca_file = c.tls().ca();
+    out.cert_file = c.tls().cert();
+    out.key_file = c.tls().key();
+    out.user = c.user();
+    auto password = ReadSecret(c.password(), c.password_env(), c.password_file());
+    if (password.ok()) out.password = *std::move(password);
+    out.lease_ttl_seconds = static_cast<int>(c.lease_ttl_seconds());
+    out.key_prefix = c.key_prefix();
+  }
   return p;
 }
 

@@ -89,6 +89,15 @@ struct LinkConfig {
   uint64_t store_segment_bytes = 0;  // 0 = the store's default
 };
 
+// Coordinated mode (the config's coordination section), resolved: the password read.
+struct CoordinationConfig {
+  std::vector<std::string> etcd_endpoints;  // empty: not coordinated
+  std::string ca_file, cert_file, key_file;
+  std::string user, password;
+  int lease_ttl_seconds = 3;
+  std::string key_prefix = "/duosync";
+};
+
 // The whole project, resolved.
 struct ProjectConfig {
   config::Project raw;  // validated, defaults applied
@@ -97,6 +106,7 @@ struct ProjectConfig {
   LinkConfig forward;
   std::optional<LinkConfig> reverse;
   CopyLevel verify;  // verification of the forward link
+  CoordinationConfig coordination;
 };
 
 // REQUIRES: `project` has defaults applied and passed validation.

@@ -12,22 +12,27 @@
 namespace duosync {
 
 absl::StatusOr<std::string> ReadPassword(const config::Endpoint& e) {
-  const int given = !e.password().empty() + !e.password_env().empty() + !e.password_file().empty();
+  return ReadSecret(e.password(), e.password_env(), e.password_file());
+}
+
+absl::StatusOr<std::string> ReadSecret(const std::string& password, const std::string& password_env,
+                                       const std::string& password_file) {
+  const int given = !password.empty() + !password_env.empty() + !password_file.empty();
   if (given > 1) {
     return absl::InvalidArgumentError("give the password one way: password, password_env or password_file");
   }
-  if (!e.password_env().empty()) {
-    const char* value = std::getenv(e.password_env().c_str());
+  if (!password_env.empty()) {
+    const char* value = std::getenv(password_env.c_str());
     if (value == nullptr) {
       return absl::FailedPreconditionError(
-          absl::StrCat("the environment variable ", e.password_env(), " (password_env) is not set"));
+          absl::StrCat("the environment variable ", password_env, " (password_env) is not set"));
     }
     return std::string(value);
   }
-  if (!e.password_file().empty()) {
-    std::ifstream in(e.password_file());
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
     if (!in) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot read the password_file ", e.password_file(),
+      return absl::FailedPreconditionError(absl::StrCat("cannot read the password_file ", password_file,
                                                         ": ", std::strerror(errno)));
     }
     std::string line;
@@ -35,7 +40,7 @@ absl::StatusOr<std::string> ReadPassword(const config::Endpoint& e) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
   }
-  return e.password();
+  return password;
 }
 
 std::string SafeJsonError(absl::string_view json, absl::string_view message) {

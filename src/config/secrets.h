@@ -17,6 +17,9 @@ namespace duosync {
 // content) when the variable is unset or the file unreadable; InvalidArgument when more than one
 // is given.
 absl::StatusOr<std::string> ReadPassword(const config::Endpoint& endpoint);
+// The same for any password given those three ways (etcd's, in coordination).
+absl::StatusOr<std::string> ReadSecret(const std::string& password, const std::string& password_env,
+                                       const std::string& password_file);
 
 // A JSON parser's error about `json` with no text of `json` in it: the snippet around the fault
 // becomes its line and column, values quoted by a type error are left out.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -39,6 +40,7 @@ class Validator {
       CheckLink("forward", p_.forward(), p_.endpoints().a(), "endpoints.a");
     }
     if (p_.has_reverse()) CheckLink("reverse", p_.reverse(), p_.endpoints().b(), "endpoints.b");
+    if (p_.has_coordination()) CheckCoordination(p_.coordination());
     report_.set_ok(report_.errors_size() == 0);
     return std::move(report_);
   }
@@ -101,6 +103,64 @@ class Validator {
     if (e.has_tls() && e.tls().ca().empty() && e.tls().verify_server_cert()) {
       Error(path + ".tls.ca", "verify_server_cert needs a CA certificate",
             "set tls.ca to the CA file that signed the server certificate");
+    }
+  }
+
+  void CheckCoordination(const config::Coordination& c) {
+    const std::string path = "coordination";
+    if (c.etcd_endpoints_size() == 0) {
+      Error(path + ".etcd_endpoints", "coordination needs etcd's client URLs",
+            "list every member of the etcd cluster, e.g. [\"http://10.0.0.1:2379\", ...]");
+    }
+    for (int i = 0; i < c.etcd_endpoints_size(); ++i) {
+      const std::string& url = c.etcd_endpoints(i);
+      const bool https = absl::StartsWith(url, "https://");
+      const std::string rest = https ? url.substr(8) : absl::StartsWith(url, "http://") ? url.substr(7) : "";
+      const size_t colon = rest.rfind(':');
+      int port = 0;
+      if (rest.empty() || colon == std::string::npos || colon == 0 ||
+          !absl::SimpleAtoi(rest.substr(colon + 1), &port) || port <= 0 || port > 65535 ||
+          rest.find('/') != std::string::npos) {
+        Error(absl::StrCat(path, ".etcd_endpoints[", i, "]"),
+              absl::StrCat("'", url, "' is not an etcd client URL"),
+              "write http://host:port or https://host:port (etcd's --advertise-client-urls)");
+      } else if (https && c.tls().ca().empty()) {
+        Error(path + ".tls.ca", absl::StrCat("'", url, "' is https but no CA is given"),
+              "set coordination.tls.ca to the CA file that signed etcd's certificate");
+      }
+    }
+    if (c.tls().cert().empty() != c.tls().key().empty()) {
+      Error(path + ".tls", "a client certificate needs both cert and key", "set both tls.cert and tls.key, or neither");
+    }
+    if (c.lease_ttl_seconds() < 2 || c.lease_ttl_seconds() > 60) {
+      Error(path + ".lease_ttl_seconds",
+            absl::StrCat("a lease of ", c.lease_ttl_seconds(), " s is out of range"),
+            "use 2 to 60 seconds: the time a link may stay without a writer after its owner is lost");
+    }
+    if (!absl::StartsWith(c.key_prefix(), "/") || absl::EndsWith(c.key_prefix(), "/") ||
+        c.key_prefix().find_first_of(" \t\n") != std::string::npos) {
+      Error(path + ".key_prefix", absl::StrCat("'", c.key_prefix(), "' is not a key prefix"),
+            "start it with / and end it without one, e.g. /duosync");
+    }
+    auto password = ReadSecret(c.password(), c.password_env(), c.password_file());
+    if (!password.ok()) {
+      Error(path + ".password", std::string(password.status().message()),
+            absl::IsInvalidArgument(password.status()) ? "keep one of password, password_env and password_file"
+                                                       : "set the variable, or make the file readable by this process");
+    } else if (!password->empty() && c.user().empty()) {
+      Error(path + ".user", "an etcd password is given without a user", "set coordination.user");
+    }
+    if (p_.name().find('/') != std::string::npos) {
+      Error("name", "a coordinated project's name is part of etcd keys and must not contain '/'",
+            "rename the project");
+    }
+    for (const config::Link* link : {&p_.forward(), &p_.reverse()}) {
+      if (link->options().retention_hours() > 0) {
+        Warn(path, "each process keeps its own record store: a link taken over by another host starts "
+             "a new store there, and a replay reads only what that host recorded",
+             "replay on the host that recorded the time you need, or keep retention off in coordinated mode");
+        break;
+      }
     }
   }
 

@@ -21,6 +21,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
+#include "coord/link_coordinator.h"
 #include "full/verifier.h"
 #include "google/protobuf/util/json_util.h"
 #include "link/link.h"
@@ -42,6 +43,18 @@ struct Project::Rep {
   std::string state = "created";             // guarded by mu
   std::unique_ptr<EventDispatcher> events;
   std::optional<report::VerificationSummary> last_verification;  // guarded by mu
+  // Coordinated mode: runs the links etcd gives this process. Set while running; `links` does not
+  // change meanwhile (the coordinator's hooks use them without mu).
+  std::unique_ptr<LinkCoordinator> coordinator;
+
+  Link* FindLink(const std::string& name) {
+    for (auto& l : links) {
+      if (l->Status().name() == name) return l.get();
+    }
+    return nullptr;
+  }
+  // Coordinated mode: whether `link` runs in this process (always true otherwise).
+  bool RunsHere(const std::string& link) const { return coordinator == nullptr || coordinator->View(link).here; }
 };
 
 namespace {
@@ -139,6 +152,16 @@ absl::Status Project::Start() {
     });
     rep_->links.push_back(std::move(*link));
   }
+  if (!rep_->resolved.coordination.etcd_endpoints.empty()) {
+    absl::Status s = StartCoordinated();
+    if (!s.ok()) {
+      rep_->state = "failed";
+      return s;
+    }
+    rep_->state = "running";
+    rep_->events->SetRunning(true);
+    return absl::OkStatus();
+  }
   for (auto& link : rep_->links) {
     absl::Status s = link->Start();
     if (!s.ok()) {
@@ -152,7 +175,51 @@ absl::Status Project::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Project::StartCoordinated() {
+  const CoordinationConfig& c = rep_->resolved.coordination;
+  CoordinatorSettings settings;
+  settings.etcd.endpoints = c.etcd_endpoints;
+  settings.etcd.ca_file = c.ca_file;
+  settings.etcd.cert_file = c.cert_file;
+  settings.etcd.key_file = c.key_file;
+  settings.etcd.user = c.user;
+  settings.etcd.password = c.password;
+  settings.lease_ttl_seconds = c.lease_ttl_seconds;
+  settings.key_prefix = c.key_prefix;
+  settings.project = rep_->config.name();
+  for (auto& l : rep_->links) settings.links.push_back(l->Status().name());
+  Rep* rep = rep_.get();
+  CoordinatorHooks hooks;
+  hooks.start = [rep](const std::string& name) -> absl::StatusOr<uint64_t> {
+    Link* link = rep->FindLink(name);
+    if (link == nullptr) return absl::NotFoundError(absl::StrCat("no ", name, " link"));
+    link->Stop();  // joins a thread that ended by itself (taken over before)
+    DUO_RETURN_IF_ERROR(link->Start());
+    return link->Status().epoch();
+  };
+  hooks.stop = [rep](const std::string& name) {
+    if (Link* link = rep->FindLink(name)) link->Stop();
+  };
+  hooks.state = [rep](const std::string& name) -> absl::Status {
+    Link* link = rep->FindLink(name);
+    if (link == nullptr) return absl::OkStatus();
+    absl::Status s = link->Wait(absl::ZeroDuration());
+    return absl::IsDeadlineExceeded(s) ? absl::OkStatus() : s;
+  };
+  auto coordinator = LinkCoordinator::Start(settings, std::move(hooks));
+  if (!coordinator.ok()) return coordinator.status();
+  rep_->coordinator = *std::move(coordinator);
+  return absl::OkStatus();
+}
+
 absl::Status Project::Stop() {
+  std::unique_ptr<LinkCoordinator> coordinator;
+  {
+    std::lock_guard<std::mutex> lock(rep_->mu);
+    coordinator = std::move(rep_->coordinator);
+  }
+  // Outside mu: it stops the links it runs (their status stays readable meanwhile).
+  if (coordinator != nullptr) coordinator->Stop();
   std::lock_guard<std::mutex> lock(rep_->mu);
   for (auto& link : rep_->links) link->Stop();
   if (rep_->state == "running") rep_->state = "stopped";
@@ -166,6 +233,12 @@ absl::Status Project::Pause(absl::string_view link) {
   bool found = false;
   for (auto& l : rep_->links) {
     if (link.empty() || l->Status().name() == link) {
+      if (!rep_->RunsHere(l->Status().name())) {
+        if (link.empty()) continue;
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the ", link, " link runs in another process (", rep_->coordinator->View(std::string(link)).owner,
+            "): pause it there"));
+      }
       // A link a switchover stopped stays stopped (pausing it would let Resume start it).
       if (l->Status().stage() != "stopped") l->Pause();
       found = true;
@@ -181,7 +254,7 @@ absl::Status Project::Resume(absl::string_view link) {
   for (auto& l : rep_->links) {
     if (!link.empty() && l->Status().name() != link) continue;
     found = true;
-    if (l->Status().stage() != "paused") continue;
+    if (l->Status().stage() != "paused" || !rep_->RunsHere(l->Status().name())) continue;
     absl::Status s = l->Start();
     if (!s.ok()) return s;
   }
@@ -210,6 +283,11 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
   if (cfg.scenario() != config::DATA_MIGRATION) {
     return absl::FailedPreconditionError(
         "switchover swaps a one-way project's roles; an ACTIVE_ACTIVE project already writes both ways");
+  }
+  if (rep_->coordinator != nullptr) {
+    return absl::FailedPreconditionError(
+        "switchover is not done in coordinated mode: stop the coordinated processes, switch over with one "
+        "process started without the coordination section, then start them again");
   }
   // The link that runs now hands over to the other one.
   Link* current = nullptr;
@@ -464,9 +542,17 @@ std::string Project::StatusJson() const {
   status.set_endpoint_b(DescribeEndpoint(rep_->config.endpoints().b()));
   bool failed = false;
   for (const auto& link : rep_->links) {
-    *status.add_links() = link->Status();
-    failed = failed || status.links().rbegin()->stage() == "failed";
+    report::LinkStatus* s = status.add_links();
+    *s = link->Status();
+    if (rep_->coordinator != nullptr) {
+      LinkCoordinator::LinkView view = rep_->coordinator->View(s->name());
+      s->set_owner_member(view.owner);
+      for (const report::Takeover& t : view.takeovers) *s->add_takeovers() = t;
+      if (!view.here) s->set_stage("standby");
+    }
+    failed = failed || s->stage() == "failed";
   }
+  if (rep_->coordinator != nullptr) *status.mutable_coordination() = rep_->coordinator->Status();
   status.set_state(failed ? "failed" : rep_->state);
   if (rep_->last_verification.has_value()) *status.mutable_last_verification() = *rep_->last_verification;
   return ToJson(status);
