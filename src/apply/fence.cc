@@ -3,16 +3,76 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/system_schemas.h"
+#include "glog/logging.h"
 
 namespace duosync {
 namespace {
 
 constexpr const char* kFenced = "fenced: ";
+
+// A previous owner that stalls inside a transaction (frozen, cut off from us but not from the
+// database) keeps its shared lock on the owner row, and the takeover would wait for as long as it
+// stalls. While `waiter` (a connection id) waits longer than a second, this ends the connections
+// that block it: their open transactions roll back, so nothing of them commits, and the old owner
+// meets the new epoch on its next transaction.
+class StalledOwnerBreaker {
+ public:
+  StalledOwnerBreaker(const ConnectOptions& options, std::string waiter) {
+    thread_ = std::thread([this, options, waiter] { Run(options, waiter); });
+  }
+  ~StalledOwnerBreaker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  bool SleepFor(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return !cv_.wait_for(lock, d, [this] { return done_; });
+  }
+
+  void Run(const ConnectOptions& options, const std::string& waiter) {
+    if (!SleepFor(std::chrono::milliseconds(1000))) return;
+    auto conn = SqlConnection::Connect(options);
+    if (!conn.ok()) return;
+    // MariaDB (and MySQL 5.7) list lock waits in information_schema; MySQL 8 in sys.
+    const std::string mariadb = absl::StrCat(
+        "SELECT b.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w "
+        "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
+        "JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id "
+        "WHERE r.trx_mysql_thread_id = ", waiter);
+    const std::string mysql8 =
+        absl::StrCat("SELECT blocking_pid FROM sys.innodb_lock_waits WHERE waiting_pid = ", waiter);
+    do {
+      auto blockers = (*conn)->Query(mariadb);
+      if (!blockers.ok()) blockers = (*conn)->Query(mysql8);
+      if (!blockers.ok()) return;
+      for (const SqlRow& row : *blockers) {
+        if (row.empty() || !row[0].has_value()) continue;
+        LOG(WARNING) << "taking a link over: ending connection " << *row[0]
+                     << ", a previous owner's transaction that holds the link's owner row";
+        (void)(*conn)->Execute(absl::StrCat("KILL ", *row[0]));
+      }
+    } while (SleepFor(std::chrono::milliseconds(500)));
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -27,6 +87,9 @@ absl::Status EnsureOwnerTable(SqlConnection* conn) {
 absl::StatusOr<uint64_t> TakeOwnership(SqlConnection* conn, const std::string& link_id,
                                        const std::string& owner) {
   const std::string id = conn->Quote(link_id);
+  auto self = conn->QueryValue("SELECT CONNECTION_ID()");
+  if (!self.ok()) return self.status();
+  StalledOwnerBreaker breaker(conn->options(), self->value_or("0"));
   absl::Status s = conn->Execute(absl::StrCat(
       "START TRANSACTION; INSERT INTO ", kMetaSchema, ".owner (link_id, epoch, owner) VALUES (", id,
       ", 1, ", conn->Quote(owner), ") ON DUPLICATE KEY UPDATE epoch = epoch + 1, owner = VALUES(owner),"

@@ -45,7 +45,10 @@ struct LinkCoordinator::State {
   std::atomic<bool> stopping{false};
   std::mutex wake_mu;
   std::condition_variable wake;
-  std::thread lease_thread, reconcile_thread;
+  std::thread lease_thread, reconcile_thread, watchdog_thread;
+  // One per link: a start and a stop of one link never overlap (the reconcile thread starts and
+  // stops links, the watchdog stops them).
+  std::map<std::string, std::unique_ptr<std::mutex>> link_mu;
 
   mutable std::mutex mu;       // guards what follows
   int64_t lease = 0;           // 0: none held
@@ -94,7 +97,7 @@ struct LinkCoordinator::State {
       absl::Status s;
       if (held == 0) {
         s = Register();
-        if (s.ok()) LOG(INFO) << "coordination: " << self << " registered again under a new lease";
+        if (s.ok()) LOG(WARNING) << "coordination: " << self << " registered again under a new lease";
       } else {
         const absl::Time sent = absl::Now();
         s = lease_client->KeepAlive(held);
@@ -117,9 +120,31 @@ struct LinkCoordinator::State {
 
   // Stops a link run here. REQUIRES: mu not held (stopping joins threads).
   void StopHere(const std::string& link) {
+    std::lock_guard<std::mutex> op(*link_mu.at(link));
     hooks.stop(link);
     std::lock_guard<std::mutex> lock(mu);
     links[link].here = false;
+  }
+
+  // Stops every link run here as soon as the lease is at risk, whatever the reconcile thread is
+  // waiting for (an etcd call to a partitioned member takes a timeout per endpoint).
+  void WatchdogLoop() {
+    while (!stopping) {
+      std::vector<std::string> here;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!LeaseHealthy(absl::Now())) {
+          for (const auto& [link, view] : links) {
+            if (view.here) here.push_back(link);
+          }
+        }
+      }
+      for (const std::string& link : here) {
+        LOG(WARNING) << "coordination: " << self << " cannot renew its lease; stopping the " << link << " link";
+        StopHere(link);
+      }
+      SleepFor(absl::Milliseconds(100));
+    }
   }
 
   void RecordTakeover(const std::string& link, uint64_t epoch, absl::Time now) {
@@ -150,21 +175,30 @@ struct LinkCoordinator::State {
 
   // Runs a link whose owner key is ours. A start that fails gives the key back for a while.
   void StartOwned(const std::string& link, bool takeover) {
-    auto epoch = hooks.start(link);
+    absl::StatusOr<uint64_t> epoch;
+    {
+      std::lock_guard<std::mutex> op(*link_mu.at(link));
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!LeaseHealthy(absl::Now())) return;  // the watchdog would stop it at once
+      }
+      epoch = hooks.start(link);
+      if (epoch.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        links[link].here = true;
+        links[link].owner = self;
+      } else {
+        hooks.stop(link);
+      }
+    }
     const absl::Time now = absl::Now();
     if (!epoch.ok()) {
       LOG(WARNING) << "coordination: cannot start the " << link << " link here: " << epoch.status();
-      hooks.stop(link);
       (void)reconcile_client->DeleteIfValue(OwnerKey(link), self);
       std::lock_guard<std::mutex> lock(mu);
       last_error = absl::StrCat("starting the ", link, " link: ", epoch.status().message());
       retry_after[link] = now + 2 * ttl;
       return;
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      links[link].here = true;
-      links[link].owner = self;
     }
     if (takeover) RecordTakeover(link, *epoch, now);
     free_since.erase(link);
@@ -183,14 +217,7 @@ struct LinkCoordinator::State {
         if (view.here) here.insert(link);
       }
     }
-    if (!healthy) {
-      // The lease may expire in the others' view before we hear from etcd again.
-      for (const std::string& link : here) {
-        LOG(WARNING) << "coordination: " << self << " cannot renew its lease; stopping the " << link << " link";
-        StopHere(link);
-      }
-      return;
-    }
+    if (!healthy) return;  // the watchdog stops what runs here; nothing is decided meanwhile
     auto all = reconcile_client->ReadPrefix(settings.key_prefix + "/");
     if (!all.ok()) {
       std::lock_guard<std::mutex> lock(mu);
@@ -310,12 +337,16 @@ absl::StatusOr<std::unique_ptr<LinkCoordinator>> LinkCoordinator::Start(const Co
                         absl::StrCat("coordination: cannot register with etcd at ",
                                      absl::StrJoin(settings.etcd.endpoints, ", "), ": ", registered.message()));
   }
-  for (const std::string& link : settings.links) state->links[link];
+  for (const std::string& link : settings.links) {
+    state->links[link];
+    state->link_mu[link] = std::make_unique<std::mutex>();
+  }
   LOG(INFO) << "coordination: " << state->self << " serves project " << settings.project << " (lease TTL "
             << settings.lease_ttl_seconds << " s)";
   State* s = state.get();
   s->lease_thread = std::thread([s] { s->LeaseLoop(); });
   s->reconcile_thread = std::thread([s] { s->ReconcileLoop(); });
+  s->watchdog_thread = std::thread([s] { s->WatchdogLoop(); });
   return std::unique_ptr<LinkCoordinator>(new LinkCoordinator(std::move(state)));
 }
 
@@ -329,6 +360,7 @@ void LinkCoordinator::Stop() {
   s->wake.notify_all();
   if (s->reconcile_thread.joinable()) s->reconcile_thread.join();
   if (s->lease_thread.joinable()) s->lease_thread.join();
+  if (s->watchdog_thread.joinable()) s->watchdog_thread.join();
   std::vector<std::string> here;
   int64_t lease;
   {

@@ -3,13 +3,15 @@
 // under the owner's lease, so it vanishes when the owner dies, stalls or loses etcd, and another
 // member takes it over (rules: ownership_plan.h).
 //
-// Two threads, so that a slow takeover (its fencing epoch waits for the old owner's open
-// transaction) never delays a lease renewal:
-//   - the lease thread renews the lease every ttl/6; when the last renewal is older than 2/3 of
-//     the TTL, the lease may expire in the others' view soon, so this member stops applying (the
-//     destination fence refuses whatever a frozen thread still tries);
+// Three threads, so that no wait delays another:
+//   - the lease thread renews the lease every ttl/6 (a renewal to a partitioned member costs a
+//     timeout per endpoint);
+//   - the watchdog stops every link run here once the last renewal is older than 2/3 of the TTL:
+//     the lease may then expire in the others' view soon (the destination fence refuses whatever
+//     a frozen thread still tries);
 //   - the reconcile thread reads the prefix, runs what it owns, takes free links, gives one up
-//     to balance, and notices links that were taken over.
+//     to balance, and notices links that were taken over (a takeover's fencing epoch may wait
+//     for the old owner's open transaction).
 // Keys: <prefix>/members/<project>/<member> and <prefix>/owners/<project>/<link> = member.
 #ifndef DUOSYNC_SRC_COORD_LINK_COORDINATOR_H_
 #define DUOSYNC_SRC_COORD_LINK_COORDINATOR_H_

@@ -18,7 +18,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // One direction of a connection: a reader stamps chunks, a writer sends each when it is due.
-void Pump(int from, int to, std::chrono::nanoseconds delay) {
+// While `cut` is set, what is read is dropped (a partition: nothing arrives, nothing is refused).
+void Pump(int from, int to, std::chrono::nanoseconds delay, const std::atomic<bool>* cut) {
   struct Chunk {
     Clock::time_point due;
     std::string bytes;
@@ -54,6 +55,7 @@ void Pump(int from, int to, std::chrono::nanoseconds delay) {
   while (true) {
     ssize_t n = recv(from, buf, sizeof buf, 0);
     if (n <= 0) break;
+    if (cut->load()) continue;
     std::lock_guard<std::mutex> lock(mu);
     queue.push_back(Chunk{Clock::now() + delay, std::string(buf, n)});
     cv.notify_one();
@@ -139,8 +141,8 @@ void DelayProxy::Serve(int client) {
     fds_.push_back(server);
   }
   const auto delay = absl::ToChronoNanoseconds(delay_);
-  std::thread back([=] { Pump(server, client, delay); });
-  Pump(client, server, delay);
+  std::thread back([=] { Pump(server, client, delay, &cut_); });
+  Pump(client, server, delay, &cut_);
   back.join();
 }
 

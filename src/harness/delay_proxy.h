@@ -1,6 +1,7 @@
 // DelayProxy: a TCP proxy on a free loopback port that forwards to a target and holds every chunk
 // for a fixed one-way delay in each direction — two cities on one machine (no tc netem needed).
-// Bandwidth is not limited; order within a connection is kept.
+// Bandwidth is not limited; order within a connection is kept. Cut(true) partitions: bytes in
+// either direction are dropped (connections stay open and time out) until Cut(false).
 #ifndef DUOSYNC_SRC_HARNESS_DELAY_PROXY_H_
 #define DUOSYNC_SRC_HARNESS_DELAY_PROXY_H_
 
@@ -26,6 +27,7 @@ class DelayProxy {
   DelayProxy& operator=(const DelayProxy&) = delete;
 
   unsigned port() const { return port_; }
+  void Cut(bool on) { cut_ = on; }
 
  private:
   DelayProxy() = default;
@@ -38,6 +40,7 @@ class DelayProxy {
   int listen_fd_ = -1;
   unsigned port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> cut_{false};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<int> fds_;              // guarded by mu_

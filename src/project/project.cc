@@ -548,7 +548,10 @@ std::string Project::StatusJson() const {
       LinkCoordinator::LinkView view = rep_->coordinator->View(s->name());
       s->set_owner_member(view.owner);
       for (const report::Takeover& t : view.takeovers) *s->add_takeovers() = t;
-      if (!view.here) s->set_stage("standby");
+      // Taken over by another process (its fence refused this one): standby here, not a failure.
+      const bool taken_over =
+          s->stage() == "failed" && IsFenced(absl::FailedPreconditionError(s->last_error()));
+      if (!view.here || taken_over) s->set_stage("standby");
     }
     failed = failed || s->stage() == "failed";
   }

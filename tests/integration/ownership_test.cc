@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "apply/fence.h"
 #include "duosync/project.h"
 #include "support/test_support.h"
 
@@ -81,6 +82,29 @@ TEST_F(OwnershipTest, ASecondProcessOnTheSameStoreIsRefusedAndTheFirstKeepsWriti
   second->reset();
   (void)project_->Stop();
   std::filesystem::remove_all(dir);
+}
+
+// An owner that stalls inside a transaction (SIGSTOP, a hung host) holds its shared lock on the
+// owner row. The takeover must not wait for it: it ends that connection, the stalled transaction
+// rolls back, and nothing of it commits.
+TEST_F(OwnershipTest, TakeoverEndsAStalledOwnersTransaction) {
+  const std::string link = db_ + "/forward";
+  auto old_owner = testing::Connect(testing::ServerPair::B());
+  Exec(old_owner.get(), "CREATE DATABASE IF NOT EXISTS duosync");
+  ASSERT_TRUE(EnsureOwnerTable(old_owner.get()).ok());
+  auto epoch = TakeOwnership(old_owner.get(), link, "old-owner");
+  ASSERT_TRUE(epoch.ok()) << epoch.status();
+  // The old owner's pending write: fenced, written, not committed (its process is frozen here).
+  ASSERT_TRUE(BeginFenced(old_owner.get(), Fence{link, *epoch}).ok());
+  Exec(old_owner.get(), absl::StrCat("UPDATE ", db_, ".counter SET n = 99"));
+
+  auto new_owner = testing::Connect(testing::ServerPair::B());
+  auto taken = TakeOwnership(new_owner.get(), link, "new-owner");
+  ASSERT_TRUE(taken.ok()) << taken.status();  // without the breaker: a lock wait timeout
+  EXPECT_EQ(*taken, *epoch + 1);
+  // The frozen process resumes and commits: refused, and its write is gone.
+  EXPECT_FALSE(old_owner->Execute("COMMIT").ok());
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], "0");
 }
 
 }  // namespace

@@ -1,0 +1,321 @@
+// Coordinated mode against a real 3-member etcd cluster (started here on loopback) and the
+// harness's MariaDB servers: three `duosync run` processes serve one active-active project under
+// two-way load while link owners are killed, frozen and cut from etcd. Each region counts its own
+// transactions in a counter row, so a transaction lost or applied twice shows at the end.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "coord/etcd_client.h"
+#include "harness/delay_proxy.h"
+#include "harness/etcd_cluster.h"
+#include "integration/cli_process.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+using testing::Connect;
+using testing::Exec;
+using testing::Rows;
+using testing::ServerPair;
+
+harness::EtcdCluster* g_etcd = nullptr;
+
+class CoordinationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto cluster = harness::EtcdCluster::Start(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    g_etcd = cluster->release();
+  }
+  static void TearDownTestSuite() {
+    delete g_etcd;
+    g_etcd = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(g_etcd, nullptr);
+    db_ = testing::TestDatabase("co_");
+    a_ = Connect(ServerPair::A());
+    b_ = Connect(ServerPair::B());
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      testing::ResetDatabase(c, db_,
+                             "CREATE TABLE counter (region CHAR(1) PRIMARY KEY, n BIGINT NOT NULL);"
+                             "CREATE TABLE log (seq INT PRIMARY KEY, region CHAR(1), at DATETIME(6));"
+                             "INSERT INTO counter VALUES ('A', 0), ('B', 0)");
+    }
+    char dir[] = "/tmp/duosync-coord-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+
+  void TearDown() override {
+    StopWriters();
+    for (pid_t pid : pids_) {
+      if (pid <= 0) continue;
+      kill(pid, SIGCONT);
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+    proxies_.clear();
+    std::system(absl::StrCat("rm -rf ", dir_).c_str());
+  }
+
+  // Process i's config: the cluster's endpoints, or (proxied) its own cuttable proxies to them.
+  std::string WriteConfig(int i, bool proxied) {
+    testing::ConfigBuilder config(db_);
+    config.Whitelist(db_ + ".*").ActiveActive(R"({"conflicts": {"policy": "REGION_PRIORITY"}})");
+    config::Coordination* c = config.mutable_proto()->mutable_coordination();
+    c->set_lease_ttl_seconds(3);
+    c->set_key_prefix("/duosync-test");
+    if (proxied) {
+      proxies_.resize(std::max<size_t>(proxies_.size(), i + 1));
+      for (unsigned port : g_etcd->ClientPorts()) {
+        auto proxy = harness::DelayProxy::Start("127.0.0.1", port, absl::ZeroDuration());
+        EXPECT_TRUE(proxy.ok()) << proxy.status();
+        c->add_etcd_endpoints(absl::StrCat("http://127.0.0.1:", (*proxy)->port()));
+        proxies_[i].push_back(*std::move(proxy));
+      }
+    } else {
+      for (const std::string& url : g_etcd->ClientUrls()) c->add_etcd_endpoints(url);
+    }
+    const std::string path = absl::StrCat(dir_, "/project", i, ".json");
+    std::ofstream(path) << config.Json();
+    return path;
+  }
+
+  void StartProcesses(int n, bool proxied = false) {
+    for (int i = 0; i < n; ++i) {
+      configs_.push_back(WriteConfig(i, proxied));
+      pids_.push_back(testing::StartCliRun(configs_[i], Log(i)));
+    }
+  }
+  std::string Log(int i) const { return absl::StrCat(dir_, "/process", i, ".log"); }
+  void Restart(int i) { pids_[i] = testing::StartCliRun(configs_[i], Log(i)); }
+
+  // The link's owner on its destination: (epoch, "host:pid#n"), or (0, "") before any.
+  std::pair<uint64_t, std::string> Owner(const std::string& link) {
+    SqlConnection* destination = link == "forward" ? b_.get() : a_.get();
+    auto rows = destination->Query(
+        absl::StrCat("SELECT epoch, owner FROM duosync.owner WHERE link_id='", db_, "/", link, "'"));
+    uint64_t epoch = 0;
+    if (!rows.ok() || rows->empty() || !absl::SimpleAtoi((*rows)[0][0].value_or(""), &epoch)) return {0, ""};
+    return {epoch, (*rows)[0][1].value_or("")};
+  }
+  static pid_t PidOf(const std::string& owner) {
+    const size_t colon = owner.rfind(':'), hash = owner.rfind('#');
+    int pid = 0;
+    if (colon == std::string::npos || hash == std::string::npos ||
+        !absl::SimpleAtoi(owner.substr(colon + 1, hash - colon - 1), &pid)) {
+      return -1;
+    }
+    return pid;
+  }
+  int IndexOf(pid_t pid) const {
+    auto it = std::find(pids_.begin(), pids_.end(), pid);
+    return it == pids_.end() ? -1 : static_cast<int>(it - pids_.begin());
+  }
+
+  // Both links owned by live processes and applying (each region's latest write arrived).
+  bool BothLinksRun() {
+    return IndexOf(PidOf(Owner("forward").second)) >= 0 && IndexOf(PidOf(Owner("reverse").second)) >= 0;
+  }
+
+  void StartWriters() {
+    for (int r = 0; r < 2; ++r) {
+      writers_.emplace_back([this, r] {
+        auto w = Connect(r == 0 ? ServerPair::A() : ServerPair::B(), db_);
+        const std::string region = r == 0 ? "A" : "B";
+        for (int i = 1; !stop_writers_; ++i) {
+          Exec(w.get(), absl::StrCat("BEGIN; UPDATE counter SET n = n + 1 WHERE region = '", region,
+                                     "'; INSERT INTO log VALUES (", r * 10000000 + i, ", '", region,
+                                     "', NOW(6)); COMMIT"));
+          written_[r] = i;
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      });
+    }
+  }
+  void StopWriters() {
+    stop_writers_ = true;
+    for (auto& t : writers_) t.join();
+    writers_.clear();
+  }
+
+  // Stops the writers, waits until both regions are identical, and checks every transaction
+  // arrived once.
+  void ExpectConvergedExactlyOnce() {
+    StopWriters();
+    testing::ExpectSameEventually(a_.get(), b_.get(),
+                                  {absl::StrCat("SELECT * FROM ", db_, ".counter ORDER BY 1"),
+                                   absl::StrCat("SELECT * FROM ", db_, ".log ORDER BY 1")},
+                                  90);
+    EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter ORDER BY region")),
+              (std::vector<std::string>{std::to_string(written_[0]), std::to_string(written_[1])}));
+    EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".log"))[0],
+              std::to_string(written_[0] + written_[1]));
+  }
+
+  std::string LogText(int i) const {
+    std::ifstream in(Log(i));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  std::string db_, dir_;
+  std::unique_ptr<SqlConnection> a_, b_;
+  std::vector<std::string> configs_;
+  std::vector<pid_t> pids_;
+  std::vector<std::vector<std::unique_ptr<harness::DelayProxy>>> proxies_;
+  std::vector<std::thread> writers_;
+  std::atomic<bool> stop_writers_{false};
+  std::atomic<int> written_[2] = {0, 0};
+};
+
+TEST_F(CoordinationTest, TheEtcdClientHoldsKeysUnderLeasesThatExpire) {
+  EtcdOptions options;
+  options.endpoints = g_etcd->ClientUrls();
+  auto client = EtcdClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EtcdClient& etcd = **client;
+  const std::string key = absl::StrCat("/duosync-test/client/", db_);
+  auto lease = etcd.GrantLease(2);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto created = etcd.CreateIfAbsent(key, "first", *lease);
+  ASSERT_TRUE(created.ok() && *created) << created.status();
+  auto again = etcd.CreateIfAbsent(key, "second", *lease);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again) << "a key that exists is not taken again";
+  EXPECT_TRUE(etcd.DeleteIfValue(key, "second").ok());
+  auto read = etcd.ReadPrefix("/duosync-test/client/");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 1u) << "a release with another value must not remove the key";
+  EXPECT_EQ((*read)[0].value, "first");
+  EXPECT_EQ((*read)[0].lease, *lease);
+  EXPECT_TRUE(etcd.KeepAlive(*lease).ok());
+  // Unrenewed, the lease expires and takes the key with it.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_TRUE(absl::IsNotFound(etcd.KeepAlive(*lease)));
+  read = etcd.ReadPrefix("/duosync-test/client/");
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->empty());
+  // A member that is gone costs a timeout, not the call.
+  options.endpoints.insert(options.endpoints.begin(), "http://127.0.0.1:1");
+  auto with_dead = EtcdClient::Create(options);
+  ASSERT_TRUE(with_dead.ok());
+  EXPECT_TRUE((*with_dead)->ReadPrefix("/duosync-test/").ok());
+  // Bad endpoints are refused up front.
+  options.endpoints = {"127.0.0.1:2379"};
+  EXPECT_FALSE(EtcdClient::Create(options).ok());
+}
+
+// The owner of a link is killed -9 ten times under two-way load: each time another process takes
+// it over (the time without an owner is printed), and at the end both regions are identical with
+// every transaction applied once.
+TEST_F(CoordinationTest, ThreeProcessesTakeOverFromKilledOwnersAndLoseOrDoubleNothing) {
+  StartProcesses(3);
+  ASSERT_TRUE(testing::WaitFor([&] { return BothLinksRun(); }, absl::Seconds(60)))
+      << "the links were not taken; process 0's log:\n" << LogText(0);
+  StartWriters();
+  std::vector<double> unowned;
+  for (int kill_number = 0; kill_number < 10; ++kill_number) {
+    const std::string link = kill_number % 2 == 0 ? "forward" : "reverse";
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // load in flight
+    const auto [epoch, owner] = Owner(link);
+    const int victim = IndexOf(PidOf(owner));
+    ASSERT_GE(victim, 0) << "the " << link << " link is owned by " << owner << ", not one of ours";
+    kill(pids_[victim], SIGKILL);
+    waitpid(pids_[victim], nullptr, 0);
+    const auto killed_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(testing::WaitFor([&, e = epoch] { return Owner(link).first > e; }, absl::Seconds(60),
+                                 absl::Milliseconds(10)))
+        << "nobody took the " << link << " link over after kill " << kill_number + 1;
+    unowned.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count());
+    const int taker = IndexOf(PidOf(Owner(link).second));
+    EXPECT_GE(taker, 0);
+    EXPECT_NE(taker, victim);
+    Restart(victim);  // the host comes back
+  }
+  ExpectConvergedExactlyOnce();
+  // etcd and the destinations agree on who owns each link.
+  EtcdOptions options;
+  options.endpoints = g_etcd->ClientUrls();
+  auto etcd = EtcdClient::Create(options);
+  ASSERT_TRUE(etcd.ok());
+  auto keys = (*etcd)->ReadPrefix(absl::StrCat("/duosync-test/owners/", db_, "/"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  for (const EtcdKeyValue& kv : *keys) {
+    const std::string link = kv.key.substr(kv.key.rfind('/') + 1);
+    const std::string pid = kv.value.substr(kv.value.rfind(':') + 1, kv.value.rfind('/') - kv.value.rfind(':') - 1);
+    EXPECT_EQ(pid, std::to_string(PidOf(Owner(link).second))) << link << " owned by " << kv.value;
+  }
+  EXPECT_EQ(keys->size(), 2u);
+  std::sort(unowned.begin(), unowned.end());
+  std::cout << "[ figures  ] time without an owner after kill -9 (3 s lease), seconds: "
+            << absl::StrJoin(unowned, " ", [](std::string* out, double d) { absl::StrAppendFormat(out, "%.2f", d); })
+            << std::endl;
+  std::cout << absl::StrFormat("[ figures  ] median %.2f s, max %.2f s over %d kills", unowned[unowned.size() / 2],
+                               unowned.back(), unowned.size())
+            << std::endl;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(LogText(i).find(" failed:"), std::string::npos) << LogText(i);
+}
+
+// An owner frozen past its lease (SIGSTOP) is replaced; when it wakes, whatever it was writing is
+// refused (its open transaction was ended by the takeover, the fence refuses the rest) and it
+// goes on as a standby member.
+TEST_F(CoordinationTest, AFrozenOwnerIsReplacedAndItsPendingWritesAreRefused) {
+  StartProcesses(3);
+  ASSERT_TRUE(testing::WaitFor([&] { return BothLinksRun(); }, absl::Seconds(60))) << LogText(0);
+  StartWriters();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto [epoch, owner] = Owner("forward");
+  const int frozen = IndexOf(PidOf(owner));
+  ASSERT_GE(frozen, 0);
+  kill(pids_[frozen], SIGSTOP);
+  ASSERT_TRUE(testing::WaitFor([&, e = epoch] { return Owner("forward").first > e; }, absl::Seconds(60)))
+      << "nobody took the forward link over from the frozen owner";
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  kill(pids_[frozen], SIGCONT);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_NE(IndexOf(PidOf(Owner("forward").second)), frozen);
+  int status = 0;
+  EXPECT_EQ(waitpid(pids_[frozen], &status, WNOHANG), 0) << "the resumed process exited:\n" << LogText(frozen);
+  ExpectConvergedExactlyOnce();
+}
+
+// An owner cut from etcd (but not from the databases) stops applying by itself before its lease
+// can expire; another takes over; when etcd is back it rejoins as a member.
+TEST_F(CoordinationTest, AnOwnerCutFromEtcdStopsItselfAndAnotherTakesOver) {
+  StartProcesses(3, /*proxied=*/true);
+  ASSERT_TRUE(testing::WaitFor([&] { return BothLinksRun(); }, absl::Seconds(60))) << LogText(0);
+  StartWriters();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto [epoch, owner] = Owner("forward");
+  const int cut = IndexOf(PidOf(owner));
+  ASSERT_GE(cut, 0);
+  for (auto& proxy : proxies_[cut]) proxy->Cut(true);
+  ASSERT_TRUE(testing::WaitFor([&, e = epoch] { return Owner("forward").first > e; }, absl::Seconds(60)))
+      << "nobody took the forward link over from the cut owner";
+  EXPECT_NE(IndexOf(PidOf(Owner("forward").second)), cut);
+  const std::string log = LogText(cut);
+  EXPECT_NE(log.find("cannot renew its lease; stopping the forward link"), std::string::npos) << log;
+  EXPECT_EQ(log.find("taken over by"), std::string::npos) << "it stopped only when fenced:\n" << log;
+  for (auto& proxy : proxies_[cut]) proxy->Cut(false);
+  EXPECT_TRUE(testing::WaitFor([&] { return LogText(cut).find("registered again") != std::string::npos; },
+                               absl::Seconds(30)))
+      << LogText(cut);
+  ExpectConvergedExactlyOnce();
+}
+
+}  // namespace
+}  // namespace duosync
