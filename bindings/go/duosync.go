@@ -233,7 +233,10 @@ func (p *Project) Wait(ctx context.Context) error {
 // "stage", "source", "destination", "position", "lag_seconds", "rows_per_second",
 // "transactions_applied", "rows_applied", "last_error", "filtered_tables", ...}]}. Passwords are
 // masked. Counters (transactions_applied, rows_applied, conflicts, reconnects, ...) are int64;
-// lag_seconds and rows_per_second float64.
+// lag_seconds and rows_per_second float64. In coordinated mode each link also has "owner_member"
+// and "takeovers" ([{"at_unix_ms", "from_member", "unowned_seconds", "epoch"}]), stage "standby"
+// where another process runs it, and the project a "coordination" object ({"member", "members",
+// "lease_held", ...}).
 func (p *Project) Status() (map[string]any, error) {
 	var status *C.char
 	err := p.do(func(h *C.duo_project_t, e **C.char) C.int {
@@ -278,6 +281,13 @@ func typeCounters(status map[string]any) {
 		for _, o := range outcomes {
 			if outcome, ok := o.(map[string]any); ok {
 				toInt(outcome, "count")
+			}
+		}
+		// Coordinated mode: who took the link over, when, and how long it had no owner.
+		takeovers, _ := link["takeovers"].([]any)
+		for _, t := range takeovers {
+			if takeover, ok := t.(map[string]any); ok {
+				toInt(takeover, "at_unix_ms", "epoch")
 			}
 		}
 	}

@@ -212,6 +212,10 @@ def _typed_status(status):
         for outcome in link.get("conflicts_by_outcome", []):
             if isinstance(outcome.get("count"), str):
                 outcome["count"] = int(outcome["count"])
+        for takeover in link.get("takeovers", []):  # coordinated mode
+            for name in ("at_unix_ms", "epoch"):
+                if isinstance(takeover.get(name), str):
+                    takeover[name] = int(takeover[name])
         store = link.get("store")
         for name in _STORE_COUNTERS:
             if store and isinstance(store.get(name), str):

@@ -161,3 +161,43 @@ def _shut_down(proc):
         proc.kill()
         proc.wait()
     proc.stdout.close()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def etcd(timeout=60):
+    """Starts a one-member etcd (Debian's etcd-server, /usr/bin/etcd) on free loopback ports and
+    yields its client URL; it is killed and its data removed on exit."""
+    import urllib.request
+    with tempfile.TemporaryDirectory(prefix="duosync-etcd-", ignore_cleanup_errors=True) as tmp, \
+            tempfile.TemporaryFile(mode="w+") as log:
+        client = f"http://127.0.0.1:{_free_port()}"
+        peer = f"http://127.0.0.1:{_free_port()}"
+        proc = subprocess.Popen(
+            ["/usr/bin/etcd", "--name=py", f"--data-dir={tmp}/data", f"--listen-client-urls={client}",
+             f"--advertise-client-urls={client}", f"--listen-peer-urls={peer}",
+             f"--initial-advertise-peer-urls={peer}", f"--initial-cluster=py={peer}"],
+            stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(client + "/health", timeout=1) as reply:
+                        if b"true" in reply.read():
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"etcd did not start: {log.read()[-2000:]}")
+                time.sleep(0.1)
+            yield client
+        finally:
+            proc.kill()
+            proc.wait()
