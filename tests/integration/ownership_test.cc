@@ -1,11 +1,16 @@
 // One writer per link: every process that starts a link takes a new ownership epoch on the
 // destination, and every transaction it writes checks it (src/apply/fence.h).
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "apply/fence.h"
 #include "duosync/project.h"
+#include "integration/cli_process.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -81,6 +86,40 @@ TEST_F(OwnershipTest, ASecondProcessOnTheSameStoreIsRefusedAndTheFirstKeepsWriti
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".updates"))[0], "20");
   second->reset();
   (void)project_->Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Two plain `duosync run` processes of one project (no etcd): the second takes the link over,
+// the first exits naming the new owner, and every source update is applied once.
+TEST_F(OwnershipTest, TwoCliProcessesOfOneProjectNeverWriteTogether) {
+  char dir[] = "/tmp/duosync-own-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string config_path = std::string(dir) + "/project.json";
+  std::ofstream(config_path) << Config().Import(db_ + ".counter").Json();
+  const pid_t first = testing::StartCliRun(config_path, std::string(dir) + "/first.log");
+  auto owner = [&] {
+    auto rows = b_->Query(absl::StrCat("SELECT owner FROM duosync.owner WHERE link_id='", db_, "/forward'"));
+    return rows.ok() && !rows->empty() ? (*rows)[0][0].value_or("") : std::string();
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return owner().find(absl::StrCat(":", first, "#")) != std::string::npos; },
+                               absl::Seconds(30)));
+  Increment(100);
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
+  const pid_t second = testing::StartCliRun(config_path, std::string(dir) + "/second.log");
+  ASSERT_TRUE(testing::WaitFor([&] { return owner().find(absl::StrCat(":", second, "#")) != std::string::npos; },
+                               absl::Seconds(30)));
+  Increment(100);
+  // The first can commit nothing more: its next transaction meets the new epoch and it exits.
+  int status = 0;
+  ASSERT_TRUE(testing::WaitFor([&] { return waitpid(first, &status, WNOHANG) == first; }, absl::Seconds(30)));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  std::ifstream first_log(std::string(dir) + "/first.log");
+  const std::string text((std::istreambuf_iterator<char>(first_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(absl::StrCat("taken over by ")), std::string::npos) << text;
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".updates"))[0], "200");
+  kill(second, SIGTERM);
+  waitpid(second, nullptr, 0);
   std::filesystem::remove_all(dir);
 }
 

@@ -100,6 +100,37 @@ TEST(ValidationTest, RecordRetentionNeedsADataDir) {
   EXPECT_THAT(p.fix(), HasSubstr("data_dir"));
 }
 
+std::string Coordinated(const std::string& coordination) {
+  return Replace(GoodActiveActive(), R"("data_dir": "/var/lib/duosync",)",
+                 absl::StrCat(R"("data_dir": "/var/lib/duosync", "coordination": )", coordination, ","));
+}
+
+TEST(ValidationTest, CoordinationNeedsUsableEtcdEndpointsAndALeaseInRange) {
+  report::ValidationReport good = Check(Coordinated(R"({"etcd_endpoints": ["http://10.0.0.5:2379"]})"));
+  EXPECT_TRUE(good.ok()) << good.DebugString();
+  // The record store is per host: said, not refused.
+  EXPECT_THAT(good.DebugString(), HasSubstr("own record store"));
+  EXPECT_EQ(OnlyError(Coordinated("{}")).field(), "coordination.etcd_endpoints");
+  const report::Problem scheme = OnlyError(Coordinated(R"({"etcd_endpoints": ["10.0.0.5:2379"]})"));
+  EXPECT_EQ(scheme.field(), "coordination.etcd_endpoints[0]");
+  EXPECT_THAT(scheme.fix(), HasSubstr("http://host:port"));
+  EXPECT_EQ(OnlyError(Coordinated(R"({"etcd_endpoints": ["https://10.0.0.5:2379"]})")).field(),
+            "coordination.tls.ca");
+  const report::Problem ttl =
+      OnlyError(Coordinated(R"({"etcd_endpoints": ["http://e:2379"], "lease_ttl_seconds": 1})"));
+  EXPECT_EQ(ttl.field(), "coordination.lease_ttl_seconds");
+  EXPECT_EQ(OnlyError(Coordinated(R"({"etcd_endpoints": ["http://e:2379"], "key_prefix": "duosync/"})")).field(),
+            "coordination.key_prefix");
+  const report::Problem password = OnlyError(
+      Coordinated(R"({"etcd_endpoints": ["http://e:2379"], "user": "u", "password_env": "DUO_NO_SUCH_VAR"})"));
+  EXPECT_EQ(password.field(), "coordination.password");
+  EXPECT_THAT(password.message(), HasSubstr("DUO_NO_SUCH_VAR"));
+  EXPECT_EQ(OnlyError(Coordinated(R"({"etcd_endpoints": ["http://e:2379"], "password": "etcd-secret"})")).field(),
+            "coordination.user");
+  EXPECT_THAT(Check(Coordinated(R"({"etcd_endpoints": ["http://e:2379"], "password": "etcd-secret"})")).DebugString(),
+              ::testing::Not(HasSubstr("etcd-secret")));
+}
+
 TEST(ValidationTest, UnknownJsonFieldIsAnError) {
   auto parsed = ParseProjectJson(R"({"name": "x", "colour": "red"})");
   ASSERT_FALSE(parsed.ok());
