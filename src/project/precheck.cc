@@ -16,6 +16,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
+#include "coord/etcd_client.h"
 #include "source/binlog_directory_feed.h"
 #include "sql/catalog.h"
 
@@ -83,6 +84,7 @@ class Prechecker {
     }
     Connect("a", c_.a);
     Connect("b", c_.b);
+    if (!c_.coordination.etcd_endpoints.empty()) CheckEtcd();
     CheckLink(c_.forward, "a", "b");
     if (c_.reverse.has_value()) CheckLink(*c_.reverse, "b", "a");
     if (p_.scenario() == config::ACTIVE_ACTIVE) CheckActiveActive();
@@ -104,6 +106,27 @@ class Prechecker {
     c->set_message(message);
     c->set_fix(fix);
     return c;
+  }
+
+  // Coordinated mode: etcd answers, with these credentials, under the key prefix.
+  void CheckEtcd() {
+    const CoordinationConfig& c = c_.coordination;
+    EtcdOptions o;
+    o.endpoints = c.etcd_endpoints;
+    o.ca_file = c.ca_file;
+    o.cert_file = c.cert_file;
+    o.key_file = c.key_file;
+    o.user = c.user;
+    o.password = c.password;
+    auto client = EtcdClient::Create(o);
+    absl::Status s = client.ok() ? (*client)->ReadPrefix(c.key_prefix + "/members/").status() : client.status();
+    if (!s.ok()) {
+      Add("coordination", "etcd", "", report::FAILED, std::string(s.message()),
+          "start etcd, or check coordination.etcd_endpoints, tls and the etcd user's access to key_prefix");
+      return;
+    }
+    Add("coordination", "etcd", "", report::PASSED,
+        absl::StrCat("etcd answers at ", (*client)->current_endpoint(), " (lease ", c.lease_ttl_seconds, " s)"));
   }
 
   void Connect(const std::string& id, const ConnectOptions& options) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "coord/etcd_client.h"
+#include "duosync/project.h"
 #include "harness/delay_proxy.h"
 #include "harness/etcd_cluster.h"
 #include "integration/cli_process.h"
@@ -217,6 +218,31 @@ TEST_F(CoordinationTest, TheEtcdClientHoldsKeysUnderLeasesThatExpire) {
   // Bad endpoints are refused up front.
   options.endpoints = {"127.0.0.1:2379"};
   EXPECT_FALSE(EtcdClient::Create(options).ok());
+}
+
+// Precheck says whether etcd answers; Start refuses to run without it, naming the endpoints.
+TEST_F(CoordinationTest, PrecheckAndStartNeedEtcd) {
+  testing::ConfigBuilder config(db_);
+  config.Whitelist(db_ + ".*");
+  config::Coordination* c = config.mutable_proto()->mutable_coordination();
+  for (const std::string& url : g_etcd->ClientUrls()) c->add_etcd_endpoints(url);
+  auto project = Project::Create(config.Json());
+  ASSERT_TRUE(project.ok()) << project.status();
+  bool ok = false;
+  std::string report = (*project)->Precheck(&ok);
+  EXPECT_TRUE(ok) << report;
+  EXPECT_NE(report.find("etcd answers at"), std::string::npos) << report;
+
+  c->clear_etcd_endpoints();
+  c->add_etcd_endpoints("http://127.0.0.1:1");
+  project = Project::Create(config.Json());
+  ASSERT_TRUE(project.ok()) << project.status();
+  report = (*project)->Precheck(&ok);
+  EXPECT_FALSE(ok);
+  EXPECT_NE(report.find("\"name\":\"coordination\""), std::string::npos) << report;
+  absl::Status started = (*project)->Start();
+  EXPECT_TRUE(absl::IsUnavailable(started)) << started;
+  EXPECT_NE(started.message().find("http://127.0.0.1:1"), absl::string_view::npos) << started;
 }
 
 // The owner of a link is killed -9 ten times under two-way load: each time another process takes
