@@ -24,7 +24,7 @@ std::string Number(double v) {
   if (v == static_cast<double>(static_cast<int64_t>(v)) && v < 1e15 && v > -1e15) {
     return absl::StrCat(static_cast<int64_t>(v));
   }
-  return absl::StrFormat("%.6g", v);
+  return absl::StrFormat("%.15g", v);
 }
 
 struct LinkSample {
@@ -175,6 +175,19 @@ std::string PrometheusMetrics(const std::vector<report::ProjectStatus>& projects
   w.Family("duosync_link_ownership_epoch", "gauge",
            "The link's ownership epoch on its destination; it rises at each takeover by another process.",
            [](const L& l) { return static_cast<double>(l.epoch()); });
+  // Coordinated mode only (a link with an owning member).
+  w.Family("duosync_link_owned_here", "gauge",
+           "1 when this process runs the link, 0 when another member does (coordinated mode).",
+           [](const L& l) { return l.stage() == "standby" ? 0.0 : 1.0; },
+           [](const L& l) { return !l.owner_member().empty(); });
+  w.Family("duosync_link_last_takeover_unowned_seconds", "gauge",
+           "How long the link had no writer before this process's latest takeover of it (coordinated mode).",
+           [](const L& l) { return l.takeovers().rbegin()->unowned_seconds(); },
+           [](const L& l) { return l.takeovers_size() > 0; });
+  w.Family("duosync_link_last_takeover_timestamp_seconds", "gauge",
+           "When this process last took the link over, Unix seconds (coordinated mode).",
+           [](const L& l) { return static_cast<double>(l.takeovers().rbegin()->at_unix_ms()) / 1000.0; },
+           [](const L& l) { return l.takeovers_size() > 0; });
   return w.Take();
 }
 

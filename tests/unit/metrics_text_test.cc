@@ -39,9 +39,18 @@ report::ProjectStatus Sample() {
   v->set_rows_checked(1000);
   v->set_different(2);
   v->set_finished_at(1764547200);
+  // Coordinated mode: forward runs here (taken over once), reverse in another member.
+  f->set_owner_member("host1:41/1");
+  auto* takeover = f->add_takeovers();
+  takeover->set_at_unix_ms(1764547200500);
+  takeover->set_unowned_seconds(3.5);
   auto* r = p.add_links();
   r->set_name("reverse");
-  r->set_stage("failed");
+  r->set_stage("standby");
+  r->set_owner_member("host2:42/1");
+  auto* plain = p.add_links();
+  plain->set_name("switched");
+  plain->set_stage("failed");
   return p;
 }
 
@@ -61,7 +70,13 @@ TEST(MetricsTextTest, EveryLinkHasItsSamplesWithEscapedLabels) {
                               ",policy=\"LAST_WRITER_WINS\",outcome=\"kept the destination's row\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_store_bytes" + labels + "} 4096\n"));
   EXPECT_THAT(text, HasSubstr("duosync_link_stage" + labels.substr(0, labels.size()) + ",stage=\"incremental\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(R"(duosync_link_failed{project="orders \"eu\"\\1",link="reverse"} 1)"));
+  EXPECT_THAT(text, HasSubstr(R"(duosync_link_failed{project="orders \"eu\"\\1",link="switched"} 1)"));
+  EXPECT_THAT(text, HasSubstr("duosync_link_owned_here" + labels + "} 1\n"));
+  EXPECT_THAT(text, HasSubstr(R"(duosync_link_owned_here{project="orders \"eu\"\\1",link="reverse"} 0)"));
+  EXPECT_THAT(text, HasSubstr("duosync_link_last_takeover_unowned_seconds" + labels + "} 3.5\n"));
+  EXPECT_THAT(text, HasSubstr("duosync_link_last_takeover_timestamp_seconds" + labels + "} 1764547200.5\n"));
+  // Links outside coordinated mode have no ownership samples.
+  EXPECT_THAT(text, Not(HasSubstr(R"(duosync_link_owned_here{project="orders \"eu\"\\1",link="switched"})")));
   // Only links with a store have store samples; no endpoint (nor anything from one) is shown.
   EXPECT_THAT(text, Not(HasSubstr(R"(duosync_link_store_bytes{project="orders \"eu\"\\1",link="reverse"})")));
   EXPECT_THAT(text, Not(HasSubstr("10.0.0.1")));
