@@ -68,7 +68,8 @@ function render(projects) {
                                                    : el("span", {class: "muted"}, "—");
       t.append(el("tr", {"data-link": l.name},
         el("td", {}, l.name + " (" + l.source + " → " + l.destination + ")"),
-        el("td", {class: "stage " + l.stage}, l.stage),
+        el("td", {class: "stage " + l.stage}, l.stage,
+          ...(l.owner_member ? [el("div", {class: "muted owner"}, "owner " + l.owner_member)] : [])),
         el("td", {class: "lag"}, lag.toFixed(1) + " s"),
         el("td", {}, canvas),
         el("td", {}, num(l.rows_per_second).toFixed(0)),
