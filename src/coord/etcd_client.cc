@@ -126,10 +126,19 @@ absl::StatusOr<std::string> EtcdClient::PostOnce(Endpoint* endpoint, const std::
         absl::StrCat("etcd at ", endpoint->url, " did not answer (", httplib::to_string(reply.error()), ")"));
   }
   if (reply->status == 200) return reply->body;
+  if (absl::StrContains(reply->body, "CommonName")) {
+    // etcd 3.4+ with authentication on refuses, on its gateway, client certificates that carry a
+    // CommonName (CN-based users do not work through the gateway).
+    return absl::FailedPreconditionError(absl::StrCat(
+        "etcd at ", endpoint->url, " refuses this client certificate on its JSON gateway because it has a "
+        "CommonName: use a client certificate without one (subject e.g. /O=duosync) and sign in with "
+        "coordination.user and its password"));
+  }
   auto error = FromJson<etcd::GatewayError>(reply->body, "error");
   if (!error.ok() || (error->message().empty() && error->error().empty())) {
     *transport_error = reply->status >= 500;
-    return absl::UnavailableError(absl::StrCat("etcd at ", endpoint->url, " answered HTTP ", reply->status));
+    return absl::UnavailableError(absl::StrCat("etcd at ", endpoint->url, " answered HTTP ", reply->status, ": ",
+                                               reply->body.substr(0, 200)));
   }
   // A member without a leader, or one that is shutting down, is as good as unreachable.
   const std::string& message = error->message().empty() ? error->error() : error->message();

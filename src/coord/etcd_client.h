@@ -57,6 +57,10 @@ class EtcdClient {
   // Deletes `key` only if it holds `value` (a release that cannot remove a successor's key).
   absl::Status DeleteIfValue(const std::string& key, const std::string& value);
 
+  // Any other gateway call (administration, tests): POSTs `json` to `path` ("/v3/auth/enable");
+  // the reply's JSON.
+  absl::StatusOr<std::string> Call(const std::string& path, const std::string& json) { return Post(path, json); }
+
   // The endpoint that answered last (for messages).
   std::string current_endpoint() const;
 

@@ -18,7 +18,7 @@ namespace duosync::harness {
 
 absl::Status EtcdCluster::Launch(const Member& m, const std::string& initial_cluster, pid_t* pid) {
   const std::string peer = absl::StrCat("http://127.0.0.1:", m.peer_port);
-  const std::string client = absl::StrCat("http://127.0.0.1:", m.client_port);
+  const std::string client = absl::StrCat(tls_ ? "https" : "http", "://127.0.0.1:", m.client_port);
   std::vector<std::string> argv = {"/usr/bin/etcd",
                                    "--name=" + m.name,
                                    "--data-dir=" + dir_ + "/" + m.name,
@@ -31,6 +31,14 @@ absl::Status EtcdCluster::Launch(const Member& m, const std::string& initial_clu
                                    "--initial-cluster-token=" + dir_,
                                    "--logger=zap",
                                    "--log-outputs=stderr"};
+  if (tls_) {
+    argv.push_back("--cert-file=" + tls_->server_cert);
+    argv.push_back("--key-file=" + tls_->server_key);
+    if (!tls_->client_ca.empty()) {
+      argv.push_back("--client-cert-auth");
+      argv.push_back("--trusted-ca-file=" + tls_->client_ca);
+    }
+  }
   const pid_t child = fork();
   if (child < 0) return absl::InternalError("fork failed");
   if (child == 0) {
@@ -42,7 +50,7 @@ absl::Status EtcdCluster::Launch(const Member& m, const std::string& initial_clu
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, const EtcdTls* tls) {
   if (access("/usr/bin/etcd", X_OK) != 0) {
     return absl::FailedPreconditionError("etcd is not installed (/usr/bin/etcd): run scripts/bootstrap");
   }
@@ -50,6 +58,7 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
   std::string templ = (std::filesystem::temp_directory_path() / "duosync-etcd-XXXXXX").string();
   if (mkdtemp(templ.data()) == nullptr) return absl::InternalError("mkdtemp failed");
   cluster->dir_ = templ;
+  if (tls != nullptr) cluster->tls_ = *tls;
   std::vector<std::string> initial;
   for (int i = 0; i < members; ++i) {
     Member m;
@@ -66,6 +75,11 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members) {
   }
   EtcdOptions options;
   options.endpoints = cluster->ClientUrls();
+  if (tls != nullptr) {
+    options.ca_file = tls->ca;
+    options.cert_file = tls->client_cert;
+    options.key_file = tls->client_key;
+  }
   auto client = EtcdClient::Create(options);
   if (!client.ok()) return client.status();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -101,7 +115,9 @@ EtcdCluster::~EtcdCluster() {
 
 std::vector<std::string> EtcdCluster::ClientUrls() const {
   std::vector<std::string> out;
-  for (const Member& m : members_) out.push_back(absl::StrCat("http://127.0.0.1:", m.client_port));
+  for (const Member& m : members_) {
+    out.push_back(absl::StrCat(tls_ ? "https" : "http", "://127.0.0.1:", m.client_port));
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,15 +15,24 @@
 
 namespace duosync::harness {
 
+// Client TLS for the members: https client URLs, a server certificate, and (with client_ca)
+// client certificates required. The client files are what the harness itself connects with.
+struct EtcdTls {
+  std::string server_cert, server_key;
+  std::string client_ca;                // empty: no client certificate asked for
+  std::string ca;                       // signed server_cert
+  std::string client_cert, client_key;  // signed by client_ca
+};
+
 class EtcdCluster {
  public:
   // Starts the members and returns once the cluster answers (a leader is elected).
-  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(int members = 3);
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(int members = 3, const EtcdTls* tls = nullptr);
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
-  // "http://127.0.0.1:PORT" per member.
+  // "http(s)://127.0.0.1:PORT" per member.
   std::vector<std::string> ClientUrls() const;
   std::vector<unsigned> ClientPorts() const;
 
@@ -37,6 +47,7 @@ class EtcdCluster {
 
   std::string dir_;
   std::vector<Member> members_;
+  std::optional<EtcdTls> tls_;
 };
 
 }  // namespace duosync::harness

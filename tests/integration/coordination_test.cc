@@ -345,3 +345,112 @@ TEST_F(CoordinationTest, AnOwnerCutFromEtcdStopsItselfAndAnotherTakesOver) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Certificates for a TLS etcd: a CA, a server certificate for 127.0.0.1 and a client one.
+std::string MakeCertificates(const std::string& dir) {
+  const std::string script = absl::StrCat(
+      "set -e; cd ", dir, ";"
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem;"
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr;"
+      "printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n' > server.ext;"
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem;"
+      // No CommonName: etcd refuses CN certificates on its gateway once authentication is on.
+      "openssl req -newkey rsa:2048 -nodes -subj /O=duosync -keyout client.key -out client.csr;"
+      "printf 'extendedKeyUsage=clientAuth\\n' > client.ext;"
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out client.pem;"
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=duosync -keyout client-cn.key -out client-cn.csr;"
+      "openssl x509 -req -in client-cn.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext "
+      "-out client-cn.pem");
+  return std::system(("(" + script + ") > " + dir + "/openssl.log 2>&1").c_str()) == 0 ? "" : "openssl failed";
+}
+
+// etcd over TLS with client certificates and password authentication: the client signs in,
+// refuses a wrong password without echoing it, and a coordinated project prechecks through it.
+TEST(CoordinationTlsTest, TlsClientCertificatesAndPasswordsWork) {
+  char dir_template[] = "/tmp/duosync-etcd-tls-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(MakeCertificates(dir), "") << "see " << dir << "/openssl.log";
+  harness::EtcdTls tls;
+  tls.server_cert = dir + "/server.pem";
+  tls.server_key = dir + "/server.key";
+  tls.client_ca = tls.ca = dir + "/ca.pem";
+  tls.client_cert = dir + "/client.pem";
+  tls.client_key = dir + "/client.key";
+  auto cluster = harness::EtcdCluster::Start(1, &tls);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+
+  EtcdOptions options;
+  options.endpoints = (*cluster)->ClientUrls();
+  options.ca_file = tls.ca;
+  options.cert_file = tls.client_cert;
+  options.key_file = tls.client_key;
+  {  // Turn authentication on: a root user with the root role.
+    auto admin = EtcdClient::Create(options);
+    ASSERT_TRUE(admin.ok());
+    for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v3/auth/role/add", R"({"name":"root"})"},
+             {"/v3/auth/user/add", R"({"name":"root","password":"etcd-root-secret"})"},
+             {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+             {"/v3/auth/enable", "{}"}}) {
+      auto reply = (*admin)->Call(path, body);
+      ASSERT_TRUE(reply.ok()) << path << ": " << reply.status();
+    }
+  }
+  options.user = "root";
+  options.password = "etcd-root-secret";
+  auto signed_in = EtcdClient::Create(options);
+  ASSERT_TRUE(signed_in.ok());
+  auto lease = (*signed_in)->GrantLease(5);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  auto created = (*signed_in)->CreateIfAbsent("/duosync-tls/k", "v", *lease);
+  ASSERT_TRUE(created.ok() && *created) << created.status();
+
+  options.password = "not-the-right-one";
+  auto wrong = EtcdClient::Create(options);
+  ASSERT_TRUE(wrong.ok());
+  auto refused = (*wrong)->ReadPrefix("/duosync-tls/");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("authentication failed"), absl::string_view::npos) << refused.status();
+  EXPECT_EQ(refused.status().message().find("not-the-right-one"), absl::string_view::npos);
+
+  options.password = "etcd-root-secret";
+  options.cert_file = dir + "/client-cn.pem";
+  options.key_file = dir + "/client-cn.key";
+  auto with_cn = EtcdClient::Create(options);
+  ASSERT_TRUE(with_cn.ok());
+  auto cn_refused = (*with_cn)->ReadPrefix("/duosync-tls/");
+  EXPECT_TRUE(absl::IsFailedPrecondition(cn_refused.status())) << cn_refused.status();
+  EXPECT_NE(cn_refused.status().message().find("without one"), absl::string_view::npos) << cn_refused.status();
+
+  options.cert_file = options.key_file = "";
+  auto no_certificate = EtcdClient::Create(options);
+  ASSERT_TRUE(no_certificate.ok());
+  EXPECT_FALSE((*no_certificate)->ReadPrefix("/duosync-tls/").ok()) << "etcd asks for a client certificate";
+
+  // The same through a project's config, the password from the environment.
+  setenv("DUOSYNC_TEST_ETCD_PASSWORD", "etcd-root-secret", 1);
+  testing::ConfigBuilder config("co_tls");
+  config.Whitelist("co_tls.*");
+  config::Coordination* c = config.mutable_proto()->mutable_coordination();
+  for (const std::string& url : (*cluster)->ClientUrls()) c->add_etcd_endpoints(url);
+  c->mutable_tls()->set_ca(tls.ca);
+  c->mutable_tls()->set_cert(tls.client_cert);
+  c->mutable_tls()->set_key(tls.client_key);
+  c->set_user("root");
+  c->set_password_env("DUOSYNC_TEST_ETCD_PASSWORD");
+  auto project = Project::Create(config.Json());
+  ASSERT_TRUE(project.ok()) << project.status();
+  bool ok = false;
+  const std::string report = (*project)->Precheck(&ok);
+  EXPECT_NE(report.find("etcd answers at https://"), std::string::npos) << report;
+  EXPECT_EQ(report.find("etcd-root-secret"), std::string::npos);
+  unsetenv("DUOSYNC_TEST_ETCD_PASSWORD");
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
+}
+
+}  // namespace
+}  // namespace duosync
