@@ -200,6 +200,12 @@ class LinkImpl : public Link {
       absl::Status s = session.Run();
       if (stop_) break;
       if (session.corrupt_at().has_value()) s = TruncateStore(s, *session.corrupt_at());
+      // A retry of a link that another process has taken over (its reader may be refused while
+      // the other reads with the same replica id) ends here instead of retrying forever.
+      if (IsRetryable(s)) {
+        absl::Status owner = CheckStillOwner();
+        if (IsFenced(owner)) s = owner;
+      }
       if (IsRetryable(s)) {
         LOG(WARNING) << link_.id << ": " << s << "; reconnecting in " << backoff.count() << " ms";
         state_.SetRetrying(s);
@@ -218,6 +224,17 @@ class LinkImpl : public Link {
     std::lock_guard<std::mutex> lock(mu_);
     finished_ = true;
     done_cv_.notify_all();
+  }
+
+  // FailedPrecondition (IsFenced) when another process has taken the link over; OK otherwise,
+  // also when the destination cannot be asked now (the retry finds out).
+  absl::Status CheckStillOwner() const {
+    if (epoch_ == 0) return absl::OkStatus();
+    auto conn = SqlConnection::Connect(link_.destination);
+    if (!conn.ok()) return absl::OkStatus();
+    absl::Status s = BeginFenced(conn->get(), Fence{link_.id, epoch_});
+    (void)(*conn)->Execute("ROLLBACK");
+    return IsFenced(s) ? s : absl::OkStatus();
   }
 
   // A session met a corrupt record in the store: cut the store there and read the rest from the

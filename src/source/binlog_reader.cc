@@ -41,6 +41,14 @@ absl::Status ReplicationError(MYSQL* mysql, absl::string_view what) {
         text, "; the source cannot serve this position (binlog purged, or the GTID is not in its "
         "binlog): re-initialize the link (full migration) or give a valid start_gtid"));
   }
+  if (err == 4052) {
+    // ER_SLAVE_SAME_ID: another reader uses this replica id, which is this link's. It is another
+    // process running the same link (a second `run`, an owner that has not noticed a takeover):
+    // one of the two is fenced soon, so retry rather than fail.
+    return absl::UnavailableError(absl::StrCat(
+        text, "; another process reads this link's binlog with the same replica id (it is fenced once "
+        "one of the two takes the link over); retrying"));
+  }
   if (err >= 5000) return absl::DataLossError(text);  // connector: malformed or corrupt event
   return StatusFromMysqlError(err, text);
 }
