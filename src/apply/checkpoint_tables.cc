@@ -104,6 +104,13 @@ absl::Status CheckpointTables::WriteStage(const std::string& stage, const std::s
   return Write(sql);
 }
 
+absl::Status CheckpointTables::InitStage(const std::string& stage) {
+  std::string sql = absl::StrCat("INSERT IGNORE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",");
+  AppendQuoted(stage, &sql);
+  sql += ",'')";
+  return Write(sql);
+}
+
 absl::Status CheckpointTables::ApplyRepair(const std::vector<std::string>& statements, const std::string& through) {
   std::string sql;
   for (const std::string& statement : statements) absl::StrAppend(&sql, statement, ";");

@@ -62,6 +62,8 @@ class CheckpointTables {
   // has no stage row: links without schema/full migration). kSwitchedStage: a switchover retired
   // the link (its project runs the other way).
   absl::Status WriteStage(const std::string& stage, const std::string& copy_end);
+  // Writes the stage only if the link has none yet (processes that start together agree).
+  absl::Status InitStage(const std::string& stage);
   absl::StatusOr<std::pair<std::string, std::string>> ReadStage();
   // Runs a verification's repair `statements` and, in the same transaction, makes the link apply
   // every source transaction up to `through` idempotently when it resumes (as after a full copy):

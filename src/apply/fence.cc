@@ -48,17 +48,25 @@ class StalledOwnerBreaker {
     auto conn = SqlConnection::Connect(options);
     if (!conn.ok()) return;
     // MariaDB (and MySQL 5.7) list lock waits in information_schema; MySQL 8 in sys.
+    // Only holders of a lock on the owner table: nothing else of the destination is touched.
+    const std::string owner_table = absl::StrCat("'`", kMetaSchema, "`.`owner`'");
     const std::string mariadb = absl::StrCat(
-        "SELECT b.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w "
+        "SELECT DISTINCT b.trx_mysql_thread_id FROM information_schema.INNODB_LOCK_WAITS w "
+        "JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.blocking_lock_id "
         "JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id "
         "JOIN information_schema.INNODB_TRX r ON r.trx_id = w.requesting_trx_id "
-        "WHERE r.trx_mysql_thread_id = ", waiter);
-    const std::string mysql8 =
-        absl::StrCat("SELECT blocking_pid FROM sys.innodb_lock_waits WHERE waiting_pid = ", waiter);
+        "WHERE r.trx_mysql_thread_id = ", waiter, " AND l.lock_table = ", owner_table);
+    const std::string mysql8 = absl::StrCat("SELECT DISTINCT blocking_pid FROM sys.innodb_lock_waits WHERE waiting_pid = ",
+                                            waiter, " AND locked_table = ", owner_table);
     do {
       auto blockers = (*conn)->Query(mariadb);
       if (!blockers.ok()) blockers = (*conn)->Query(mysql8);
-      if (!blockers.ok()) return;
+      if (!blockers.ok()) {
+        LOG(WARNING) << "taking a link over: cannot list the transactions that hold its owner row ("
+                     << blockers.status().message() << "); waiting for them (grant PROCESS to end a "
+                     << "stalled previous owner's transaction instead)";
+        return;
+      }
       for (const SqlRow& row : *blockers) {
         if (row.empty() || !row[0].has_value()) continue;
         LOG(WARNING) << "taking a link over: ending connection " << *row[0]

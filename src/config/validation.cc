@@ -120,9 +120,12 @@ class Validator {
       int port = 0;
       if (rest.empty() || colon == std::string::npos || colon == 0 ||
           !absl::SimpleAtoi(rest.substr(colon + 1), &port) || port <= 0 || port > 65535 ||
-          rest.find('/') != std::string::npos) {
+          rest.find('/') != std::string::npos || rest.find('@') != std::string::npos) {
+        // Never quoted back: a URL with user:password@ carries a secret.
         Error(absl::StrCat(path, ".etcd_endpoints[", i, "]"),
-              absl::StrCat("'", url, "' is not an etcd client URL"),
+              rest.find('@') != std::string::npos
+                  ? std::string("an etcd endpoint must not carry credentials (user:password@)")
+                  : absl::StrCat("'", url, "' is not an etcd client URL"),
               "write http://host:port or https://host:port (etcd's --advertise-client-urls)");
       } else if (https && c.tls().ca().empty()) {
         Error(path + ".tls.ca", absl::StrCat("'", url, "' is https but no CA is given"),

@@ -81,6 +81,10 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
     const std::string rest = url.substr(https ? 8 : 7);
     const size_t colon = rest.rfind(':');
     int port = 0;
+    if (rest.find('@') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "an etcd endpoint must not carry credentials (user:password@): use coordination.user and its password");
+    }
     if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(rest.substr(colon + 1), &port) ||
         port <= 0 || port > 65535 || rest.find('/') != std::string::npos) {
       return absl::InvalidArgumentError(

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -19,11 +20,14 @@ namespace duosync {
 
 namespace {
 
+// "host:pid/n-random": the random part keeps two containers with the same host name and pid apart.
 std::string NewMemberId() {
   static std::atomic<uint64_t> counter{0};
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] ? host : "unknown-host", ":", getpid(), "/", ++counter);
+  std::random_device random;
+  return absl::StrCat(host[0] ? host : "unknown-host", ":", getpid(), "/", ++counter, "-",
+                      absl::Hex(random(), absl::kZeroPad8));
 }
 
 // The process a member id belongs to ("host:pid"): load is counted per process.
@@ -43,6 +47,7 @@ struct LinkCoordinator::State {
   std::unique_ptr<EtcdClient> reconcile_client;  // so that a slow read never delays a renewal
 
   std::atomic<bool> stopping{false};
+  std::atomic<bool> lease_done{false};  // the lease thread ends after the links have stopped
   std::mutex wake_mu;
   std::condition_variable wake;
   std::thread lease_thread, reconcile_thread, watchdog_thread;
@@ -52,7 +57,10 @@ struct LinkCoordinator::State {
 
   mutable std::mutex mu;       // guards what follows
   int64_t lease = 0;           // 0: none held
-  absl::Time renewed_at;       // when the last successful renewal (or grant) was sent
+  // When the last successful renewal (or grant) was sent: on the monotonic clock for the safety
+  // decision (a wall-clock step must not keep a lapsed lease "healthy"), on the wall clock for status.
+  std::chrono::steady_clock::time_point renewed_steady;
+  absl::Time renewed_at;
   std::string last_error;
   std::vector<std::string> members;                 // as last read
   std::map<std::string, LinkView> links;            // per link of the project
@@ -63,8 +71,9 @@ struct LinkCoordinator::State {
   std::map<std::string, absl::Time> member_since;
   std::map<std::string, absl::Time> retry_after;    // a link whose start failed here
 
-  bool LeaseHealthy(absl::Time now) const {  // REQUIRES: mu held
-    return lease != 0 && now - renewed_at < ttl - ttl / 3;
+  bool LeaseHealthy() const {  // REQUIRES: mu held
+    return lease != 0 &&
+           std::chrono::steady_clock::now() - renewed_steady < absl::ToChronoNanoseconds(ttl - ttl / 3);
   }
 
   std::string MemberKey() const { return members_prefix + self; }
@@ -72,6 +81,7 @@ struct LinkCoordinator::State {
 
   absl::Status Register() {
     const absl::Time sent = absl::Now();
+    const auto sent_steady = std::chrono::steady_clock::now();
     auto granted = lease_client->GrantLease(settings.lease_ttl_seconds);
     if (!granted.ok()) return granted.status();
     absl::Status s = lease_client->Put(MemberKey(), self, *granted);
@@ -79,16 +89,19 @@ struct LinkCoordinator::State {
     std::lock_guard<std::mutex> lock(mu);
     lease = *granted;
     renewed_at = sent;
+    renewed_steady = sent_steady;
     return absl::OkStatus();
   }
 
-  void SleepFor(absl::Duration d) {
+  // Sleeps `d`, or less once `until` is set (stopping; lease_done for the lease thread).
+  void SleepFor(absl::Duration d, const std::atomic<bool>& until) {
     std::unique_lock<std::mutex> lock(wake_mu);
-    wake.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return stopping.load(); });
+    wake.wait_for(lock, absl::ToChronoNanoseconds(d), [&until] { return until.load(); });
   }
+  void SleepFor(absl::Duration d) { SleepFor(d, stopping); }
 
   void LeaseLoop() {
-    while (!stopping) {
+    while (!lease_done) {
       int64_t held;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -100,9 +113,13 @@ struct LinkCoordinator::State {
         if (s.ok()) LOG(WARNING) << "coordination: " << self << " registered again under a new lease";
       } else {
         const absl::Time sent = absl::Now();
+        const auto sent_steady = std::chrono::steady_clock::now();
         s = lease_client->KeepAlive(held);
         std::lock_guard<std::mutex> lock(mu);
-        if (s.ok() && lease == held) renewed_at = sent;
+        if (s.ok() && lease == held) {
+          renewed_at = sent;
+          renewed_steady = sent_steady;
+        }
         if (absl::IsNotFound(s) && lease == held) {
           // Expired in etcd's view: every key of ours is gone; others may own our links now.
           LOG(WARNING) << "coordination: " << self << "'s lease expired; it owns nothing now";
@@ -114,7 +131,7 @@ struct LinkCoordinator::State {
         last_error = std::string(s.message());
       }
       wake.notify_all();  // the reconcile thread re-checks the lease's health
-      SleepFor(tick);
+      SleepFor(tick, lease_done);
     }
   }
 
@@ -133,7 +150,7 @@ struct LinkCoordinator::State {
       std::vector<std::string> here;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (!LeaseHealthy(absl::Now())) {
+        if (!LeaseHealthy()) {
           for (const auto& [link, view] : links) {
             if (view.here) here.push_back(link);
           }
@@ -180,7 +197,7 @@ struct LinkCoordinator::State {
       std::lock_guard<std::mutex> op(*link_mu.at(link));
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (!LeaseHealthy(absl::Now())) return;  // the watchdog would stop it at once
+        if (!LeaseHealthy()) return;  // the watchdog would stop it at once
       }
       epoch = hooks.start(link);
       if (epoch.ok()) {
@@ -212,7 +229,7 @@ struct LinkCoordinator::State {
     {
       std::lock_guard<std::mutex> lock(mu);
       held = lease;
-      healthy = LeaseHealthy(now);
+      healthy = LeaseHealthy();
       for (const auto& [link, view] : links) {
         if (view.here) here.insert(link);
       }
@@ -359,18 +376,24 @@ void LinkCoordinator::Stop() {
   if (s->stopping.exchange(true)) return;
   s->wake.notify_all();
   if (s->reconcile_thread.joinable()) s->reconcile_thread.join();
-  if (s->lease_thread.joinable()) s->lease_thread.join();
   if (s->watchdog_thread.joinable()) s->watchdog_thread.join();
   std::vector<std::string> here;
-  int64_t lease;
   {
     std::lock_guard<std::mutex> lock(s->mu);
     for (const auto& [link, view] : s->links) {
       if (view.here) here.push_back(link);
     }
+  }
+  // The lease is renewed until the links have stopped (a slow stop must not outlive it).
+  for (const std::string& link : here) s->StopHere(link);
+  s->lease_done = true;
+  s->wake.notify_all();
+  if (s->lease_thread.joinable()) s->lease_thread.join();
+  int64_t lease;
+  {
+    std::lock_guard<std::mutex> lock(s->mu);
     lease = s->lease;
   }
-  for (const std::string& link : here) s->StopHere(link);
   // Others take over now rather than after the TTL: the links are stopped, nothing more is written.
   for (const std::string& link : here) (void)s->reconcile_client->DeleteIfValue(s->OwnerKey(link), s->self);
   if (lease != 0) (void)s->lease_client->Revoke(lease);
@@ -388,7 +411,7 @@ report::CoordinationStatus LinkCoordinator::Status() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   out.set_member(state_->self);
   for (const std::string& m : state_->members) out.add_members(m);
-  out.set_lease_held(state_->LeaseHealthy(now));
+  out.set_lease_held(state_->LeaseHealthy());
   if (state_->lease != 0) out.set_lease_renewed_seconds_ago(absl::ToDoubleSeconds(now - state_->renewed_at));
   out.set_lease_ttl_seconds(state_->settings.lease_ttl_seconds);
   out.set_last_error(state_->last_error);

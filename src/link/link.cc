@@ -58,6 +58,21 @@ class LinkImpl : public Link {
     return s;
   }
 
+  absl::StatusOr<std::string> RecordStart() override {
+    auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
+    if (!tables.ok()) return tables.status();
+    DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+    auto recorded = (*tables)->ReadCheckpoint();
+    if (!recorded.ok()) return recorded.status();
+    if (recorded->has_value()) return **recorded;
+    auto start = StartPosition();
+    if (!start.ok()) return start.status();
+    if (link_.schema_migration || link_.full_copy) {
+      DUO_RETURN_IF_ERROR((*tables)->InitStage(link_.full_copy ? "full" : "schema"));
+    }
+    return (*tables)->InitCheckpoint(*start);  // the first process's wins
+  }
+
   // Start's work: records or reads the start, takes ownership, starts the pump and the thread.
   absl::Status Begin() {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);

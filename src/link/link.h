@@ -31,6 +31,11 @@ class Link {
 
   // Connects, records the start position durably, then runs in a background thread.
   virtual absl::Status Start() = 0;
+  // Records where the link starts (its migration stage, then its checkpoint) if it has not yet,
+  // without taking the link over; returns the position it starts from. Coordinated mode calls it
+  // at the project's Start, so that nothing written after Start returns is lost, whichever
+  // process runs the link later.
+  virtual absl::StatusOr<std::string> RecordStart() = 0;
   // Like Start, but from `position` whatever the link recorded before (a switchover).
   virtual absl::Status StartAt(const std::string& position) = 0;
   // Asks the thread to stop and joins it. Idempotent.

@@ -1,5 +1,6 @@
 #include "duosync/project.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -53,8 +54,14 @@ struct Project::Rep {
     }
     return nullptr;
   }
-  // Coordinated mode: whether `link` runs in this process (always true otherwise).
-  bool RunsHere(const std::string& link) const { return coordinator == nullptr || coordinator->View(link).here; }
+  // Operations that start or stop a link by hand would race the coordinator (which starts,
+  // stops and moves links on its own) and lose their effect at the next takeover.
+  absl::Status RefuseWhenCoordinated(absl::string_view what) const {
+    if (resolved.coordination.etcd_endpoints.empty()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " is not available in coordinated mode (the coordinator starts, stops and moves the links): "
+        "stop the coordinated processes and run it with one process started without the coordination section"));
+  }
 };
 
 namespace {
@@ -185,6 +192,10 @@ absl::Status Project::StartCoordinated() {
   settings.etcd.user = c.user;
   settings.etcd.password = c.password;
   settings.lease_ttl_seconds = c.lease_ttl_seconds;
+  // A renewal tries each endpoint in turn: a dead member costs one timeout, which must stay under
+  // the third of the TTL after which this process stops its links, yet let a busy etcd answer.
+  settings.etcd.timeout = std::clamp(absl::Seconds(c.lease_ttl_seconds) / 3, absl::Milliseconds(500),
+                                     absl::Seconds(2));
   settings.key_prefix = c.key_prefix;
   settings.project = rep_->config.name();
   for (auto& l : rep_->links) settings.links.push_back(l->Status().name());
@@ -206,6 +217,12 @@ absl::Status Project::StartCoordinated() {
     absl::Status s = link->Wait(absl::ZeroDuration());
     return absl::IsDeadlineExceeded(s) ? absl::OkStatus() : s;
   };
+  // Where each link starts is durable before Start returns, as without coordination: the link
+  // may run in another process, seconds from now.
+  for (auto& l : rep_->links) {
+    auto recorded = l->RecordStart();
+    if (!recorded.ok()) return recorded.status();
+  }
   auto coordinator = LinkCoordinator::Start(settings, std::move(hooks));
   if (!coordinator.ok()) return coordinator.status();
   rep_->coordinator = *std::move(coordinator);
@@ -230,15 +247,10 @@ absl::Status Project::Stop() {
 absl::Status Project::Pause(absl::string_view link) {
   std::lock_guard<std::mutex> lock(rep_->mu);
   if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  DUO_RETURN_IF_ERROR(rep_->RefuseWhenCoordinated("pause"));
   bool found = false;
   for (auto& l : rep_->links) {
     if (link.empty() || l->Status().name() == link) {
-      if (!rep_->RunsHere(l->Status().name())) {
-        if (link.empty()) continue;
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the ", link, " link runs in another process (", rep_->coordinator->View(std::string(link)).owner,
-            "): pause it there"));
-      }
       // A link a switchover stopped stays stopped (pausing it would let Resume start it).
       if (l->Status().stage() != "stopped") l->Pause();
       found = true;
@@ -250,11 +262,12 @@ absl::Status Project::Pause(absl::string_view link) {
 absl::Status Project::Resume(absl::string_view link) {
   std::lock_guard<std::mutex> lock(rep_->mu);
   if (rep_->state != "running") return absl::FailedPreconditionError("the project is not running");
+  DUO_RETURN_IF_ERROR(rep_->RefuseWhenCoordinated("resume"));
   bool found = false;
   for (auto& l : rep_->links) {
     if (!link.empty() && l->Status().name() != link) continue;
     found = true;
-    if (l->Status().stage() != "paused" || !rep_->RunsHere(l->Status().name())) continue;
+    if (l->Status().stage() != "paused") continue;
     absl::Status s = l->Start();
     if (!s.ok()) return s;
   }
@@ -284,11 +297,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
     return absl::FailedPreconditionError(
         "switchover swaps a one-way project's roles; an ACTIVE_ACTIVE project already writes both ways");
   }
-  if (rep_->coordinator != nullptr) {
-    return absl::FailedPreconditionError(
-        "switchover is not done in coordinated mode: stop the coordinated processes, switch over with one "
-        "process started without the coordination section, then start them again");
-  }
+  DUO_RETURN_IF_ERROR(rep_->RefuseWhenCoordinated("switchover"));
   // The link that runs now hands over to the other one.
   Link* current = nullptr;
   for (auto& l : rep_->links) {
@@ -360,6 +369,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
 
 absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string_view from) {
   std::lock_guard<std::mutex> lock(rep_->mu);
+  DUO_RETURN_IF_ERROR(rep_->RefuseWhenCoordinated("replay"));
   const LinkConfig* config = nullptr;
   if (link == "forward") {
     config = &rep_->resolved.forward;
@@ -402,6 +412,8 @@ absl::StatusOr<std::string> Project::Replay(absl::string_view link, absl::string
 
 absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   const ProjectConfig& cfg = rep_->resolved;
+  // Verification only reads; a repair must hold the live link, which the coordinator may move.
+  if (repair) DUO_RETURN_IF_ERROR(rep_->RefuseWhenCoordinated("verify --repair"));
   if (!cfg.reverse.has_value()) {
     // After a switchover B is the source: comparing A -> B would call B's newest rows extra.
     auto direction = ActiveDirection(cfg);
@@ -548,10 +560,13 @@ std::string Project::StatusJson() const {
       LinkCoordinator::LinkView view = rep_->coordinator->View(s->name());
       s->set_owner_member(view.owner);
       for (const report::Takeover& t : view.takeovers) *s->add_takeovers() = t;
-      // Taken over by another process (its fence refused this one): standby here, not a failure.
-      const bool taken_over =
-          s->stage() == "failed" && IsFenced(absl::FailedPreconditionError(s->last_error()));
-      if (!view.here || taken_over) s->set_stage("standby");
+      if (!view.here) s->set_stage("standby");
+    }
+    // Coordinated mode: a link another process took over (its fence refused this one) is standby
+    // here, not a failure (also in the last status after Stop).
+    if (!rep_->resolved.coordination.etcd_endpoints.empty() && s->stage() == "failed" &&
+        IsFenced(absl::FailedPreconditionError(s->last_error()))) {
+      s->set_stage("standby");
     }
     failed = failed || s->stage() == "failed";
   }

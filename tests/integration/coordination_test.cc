@@ -47,6 +47,7 @@ class CoordinationTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(g_etcd, nullptr);
+    setenv("GLOG_minloglevel", "0", 1);  // the processes' logs show takeovers too
     db_ = testing::TestDatabase("co_");
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
@@ -166,6 +167,13 @@ class CoordinationTest : public ::testing::Test {
               (std::vector<std::string>{std::to_string(written_[0]), std::to_string(written_[1])}));
     EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".log"))[0],
               std::to_string(written_[0] + written_[1]));
+    // Row images hide a transaction applied twice (the same after-image, a duplicate insert
+    // resolved as a conflict); the regions write disjoint rows, so any conflict is a double.
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      auto conflicts = c->Query(absl::StrCat("SELECT COUNT(*) FROM duosync.conflicts WHERE link_id LIKE '", db_, "/%'"));
+      ASSERT_TRUE(conflicts.ok()) << conflicts.status();
+      EXPECT_EQ((*conflicts)[0][0].value_or(""), "0") << "a transaction was applied twice";
+    }
   }
 
   std::string LogText(int i) const {
@@ -240,6 +248,12 @@ TEST_F(CoordinationTest, PrecheckAndStartNeedEtcd) {
   report = (*project)->Precheck(&ok);
   EXPECT_FALSE(ok);
   EXPECT_NE(report.find("\"name\":\"coordination\""), std::string::npos) << report;
+  // Operations that start or stop links by hand would race the coordinator: refused.
+  EXPECT_TRUE(absl::IsFailedPrecondition((*project)->Replay("forward", "@0").status()));
+  bool equal = false;
+  auto repair = (*project)->Verify(/*repair=*/true, &equal);
+  EXPECT_TRUE(absl::IsFailedPrecondition(repair.status())) << repair.status();
+  EXPECT_NE(repair.status().message().find("coordinated mode"), absl::string_view::npos) << repair.status();
   absl::Status started = (*project)->Start();
   EXPECT_TRUE(absl::IsUnavailable(started)) << started;
   EXPECT_NE(started.message().find("http://127.0.0.1:1"), absl::string_view::npos) << started;
@@ -267,6 +281,13 @@ TEST_F(CoordinationTest, ThreeProcessesTakeOverFromKilledOwnersAndLoseOrDoubleNo
                                  absl::Milliseconds(10)))
         << "nobody took the " << link << " link over after kill " << kill_number + 1;
     unowned.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count());
+    if (unowned.back() > 6) {  // well above the lease: show what the processes were doing
+      std::cout << "[ slow     ] takeover " << kill_number + 1 << " took " << unowned.back() << " s\n";
+      for (int i = 0; i < 3; ++i) {
+        const std::string log = LogText(i);
+        std::cout << "--- process " << i << " ---\n" << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
+      }
+    }
     const int taker = IndexOf(PidOf(Owner(link).second));
     EXPECT_GE(taker, 0);
     EXPECT_NE(taker, victim);

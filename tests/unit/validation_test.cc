@@ -114,6 +114,10 @@ TEST(ValidationTest, CoordinationNeedsUsableEtcdEndpointsAndALeaseInRange) {
   const report::Problem scheme = OnlyError(Coordinated(R"({"etcd_endpoints": ["10.0.0.5:2379"]})"));
   EXPECT_EQ(scheme.field(), "coordination.etcd_endpoints[0]");
   EXPECT_THAT(scheme.fix(), HasSubstr("http://host:port"));
+  const report::Problem credentials =
+      OnlyError(Coordinated(R"({"etcd_endpoints": ["http://root:etcd-url-secret@10.0.0.5:2379"]})"));
+  EXPECT_THAT(credentials.message(), HasSubstr("credentials"));
+  EXPECT_THAT(credentials.DebugString(), ::testing::Not(HasSubstr("etcd-url-secret")));
   EXPECT_EQ(OnlyError(Coordinated(R"({"etcd_endpoints": ["https://10.0.0.5:2379"]})")).field(),
             "coordination.tls.ca");
   const report::Problem ttl =
