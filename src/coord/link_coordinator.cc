@@ -70,6 +70,7 @@ struct LinkCoordinator::State {
   std::map<std::string, absl::Time> free_since;
   std::map<std::string, absl::Time> member_since;
   std::map<std::string, absl::Time> retry_after;    // a link whose start failed here
+  std::map<std::string, absl::Time> gave_up_at;     // links given up to balance, and when
 
   bool LeaseHealthy() const {  // REQUIRES: mu held
     return lease != 0 &&
@@ -314,11 +315,16 @@ struct LinkCoordinator::State {
       view.owners[link] = owners[link];
       if (free_since.count(link)) view.free_for[link] = now - free_since[link];
       if (retry_after.count(link) && now < retry_after[link]) view.owners[link] = "(retrying)";
+      // Given up to balance and back here within a minute: the other member could not keep it.
+      if (owners[link] == self && gave_up_at.count(link) && now - gave_up_at[link] < absl::Minutes(1)) {
+        view.keep.insert(link);
+      }
     }
     const OwnershipPlan plan = PlanOwnership(view, settings.links, settings.rules);
     for (const std::string& link : plan.take) Take(link, held);
     for (const std::string& link : plan.give_up) {
       LOG(INFO) << "coordination: " << self << " gives the " << link << " link up to spread the links";
+      gave_up_at[link] = now;
       StopHere(link);
       (void)reconcile_client->DeleteIfValue(OwnerKey(link), self);
     }

@@ -41,7 +41,7 @@ OwnershipPlan PlanOwnership(const OwnershipView& view, const std::vector<std::st
     if (view.members.at(member) < rules.settle) continue;
     for (auto it = links.rbegin(); it != links.rend(); ++it) {
       auto owner = view.owners.find(*it);
-      if (owner != view.owners.end() && owner->second == view.self) {
+      if (owner != view.owners.end() && owner->second == view.self && !view.keep.count(*it)) {
         plan.give_up.push_back(*it);
         return plan;
       }

@@ -13,6 +13,7 @@
 #define DUOSYNC_SRC_COORD_OWNERSHIP_PLAN_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct OwnershipView {
   // been free as this process saw it.
   std::map<std::string, std::string> owners;
   std::map<std::string, absl::Duration> free_for;
+  // Links this member gave up to balance and took back since (the other member could not run
+  // them): not given up again for a while, so a link does not bounce.
+  std::set<std::string> keep;
 };
 
 struct OwnershipPlan {

@@ -62,6 +62,15 @@ TEST(OwnershipPlanTest, LinksMoveBackToAMemberThatReturnsOnceItHasSettled) {
   EXPECT_THAT(PlanOwnership(balanced, kLinks, {}).give_up, IsEmpty());
 }
 
+TEST(OwnershipPlanTest, ALinkThatCameBackAfterBalancingIsKept) {
+  // m1 gave reverse to m2, which could not run it; m1 took it back: it keeps it for a while.
+  auto view = View("m1", {{"m1", 2}, {"m2", 0}}, {{"forward", "m1"}, {"reverse", "m1"}});
+  view.keep = {"reverse"};
+  EXPECT_THAT(PlanOwnership(view, kLinks, {}).give_up, ElementsAre("forward"));
+  view.keep = {"forward", "reverse"};
+  EXPECT_THAT(PlanOwnership(view, kLinks, {}).give_up, IsEmpty());
+}
+
 TEST(OwnershipPlanTest, LoadCountsLinksOfOtherProjectsOnTheSameProcess) {
   // m1's process already runs two links of another project: m2 takes this project's free link.
   auto view = View("m1", {{"m1", 2}, {"m2", 0}}, {});
