@@ -325,6 +325,30 @@ TEST_F(CoordinationTest, ThreeProcessesTakeOverFromKilledOwnersAndLoseOrDoubleNo
   for (int i = 0; i < 3; ++i) EXPECT_EQ(LogText(i).find(" failed:"), std::string::npos) << LogText(i);
 }
 
+// Two processes: the two links spread over both; when one dies the other runs both; when it
+// returns, one link moves back to it (once it has been a member for a few seconds).
+TEST_F(CoordinationTest, LinksSpreadOverProcessesAndMoveBackWhenOneReturns) {
+  StartProcesses(2);
+  auto spread = [&] {
+    const int forward = IndexOf(PidOf(Owner("forward").second));
+    const int reverse = IndexOf(PidOf(Owner("reverse").second));
+    return forward >= 0 && reverse >= 0 && forward != reverse;
+  };
+  ASSERT_TRUE(testing::WaitFor(spread, absl::Seconds(60))) << LogText(0) << LogText(1);
+  StartWriters();
+  const auto [epoch, owner] = Owner("forward");
+  const int victim = IndexOf(PidOf(owner));
+  const int survivor = 1 - victim;
+  kill(pids_[victim], SIGKILL);
+  waitpid(pids_[victim], nullptr, 0);
+  ASSERT_TRUE(testing::WaitFor([&, e = epoch] { return Owner("forward").first > e; }, absl::Seconds(60)));
+  EXPECT_EQ(IndexOf(PidOf(Owner("forward").second)), survivor);
+  EXPECT_EQ(IndexOf(PidOf(Owner("reverse").second)), survivor);
+  Restart(victim);
+  EXPECT_TRUE(testing::WaitFor(spread, absl::Seconds(60))) << "no link moved back:\n" << LogText(victim);
+  ExpectConvergedExactlyOnce();
+}
+
 // An owner frozen past its lease (SIGSTOP) is replaced; when it wakes, whatever it was writing is
 // refused (its open transaction was ended by the takeover, the fence refuses the rest) and it
 // goes on as a standby member.
