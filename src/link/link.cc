@@ -62,15 +62,26 @@ class LinkImpl : public Link {
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
-    auto recorded = (*tables)->ReadCheckpoint();
+    // Processes that start together may race: a stage another one has moved on is kept.
+    return RecordStartIfNew(tables->get(), /*overwrite_stage=*/false, nullptr);
+  }
+
+  // The recorded start, or (none yet) this link's start recorded now: a link that migrates schema
+  // or data first records that stage before its start position, so a crash between the two redoes
+  // the (not yet begun) migration. `overwrite_stage`: replace a stage row left without a
+  // checkpoint (the owner's own start) rather than keep it. *resumed: whether one was recorded.
+  absl::StatusOr<std::string> RecordStartIfNew(CheckpointTables* tables, bool overwrite_stage, bool* resumed) {
+    auto recorded = tables->ReadCheckpoint();
     if (!recorded.ok()) return recorded.status();
+    if (resumed != nullptr) *resumed = recorded->has_value();
     if (recorded->has_value()) return **recorded;
     auto start = StartPosition();
     if (!start.ok()) return start.status();
     if (link_.schema_migration || link_.full_copy) {
-      DUO_RETURN_IF_ERROR((*tables)->InitStage(link_.full_copy ? "full" : "schema"));
+      const std::string stage = link_.full_copy ? "full" : "schema";
+      DUO_RETURN_IF_ERROR(overwrite_stage ? tables->WriteStage(stage, "") : tables->InitStage(stage));
     }
-    return (*tables)->InitCheckpoint(*start);  // the first process's wins
+    return tables->InitCheckpoint(*start);  // the first process's wins
   }
 
   // Start's work: records or reads the start, takes ownership, starts the pump and the thread.
@@ -84,24 +95,14 @@ class LinkImpl : public Link {
     // This process writes the link from now on; one that wrote it before can commit nothing more.
     auto epoch = (*tables)->TakeOwnership(owner_);
     if (!epoch.ok()) return epoch.status();
-    auto recorded = (*tables)->ReadCheckpoint();
+    // Durable before Start returns: a crash from now on resumes here, losing nothing.
+    bool resumed = false;
+    auto recorded = RecordStartIfNew(tables->get(), /*overwrite_stage=*/true, &resumed);
     if (!recorded.ok()) return recorded.status();
-    std::string position;
-    if (recorded->has_value()) {
-      position = **recorded;
+    const std::string position = *recorded;
+    if (resumed) {
       LOG(INFO) << link_.id << ": resuming from " << position;
     } else {
-      auto start = StartPosition();
-      if (!start.ok()) return start.status();
-      // A link that migrates schema or data first records that stage before its start position:
-      // a crash between the two then redoes the (not yet begun) migration.
-      if (link_.schema_migration || link_.full_copy) {
-        DUO_RETURN_IF_ERROR((*tables)->WriteStage(link_.full_copy ? "full" : "schema", ""));
-      }
-      // Durable before Start returns: a crash from now on resumes here, losing nothing.
-      auto init = (*tables)->InitCheckpoint(*start);
-      if (!init.ok()) return init.status();
-      position = *init;
       LOG(INFO) << link_.id << ": starting at " << (position.empty() ? "the binlog's start" : position);
     }
     auto stage = (*tables)->ReadStage();

@@ -16,7 +16,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
-#include "coord/etcd_client.h"
+#include "coord/etcd_options.h"
 #include "source/binlog_directory_feed.h"
 #include "sql/catalog.h"
 
@@ -111,14 +111,7 @@ class Prechecker {
   // Coordinated mode: etcd answers, with these credentials, under the key prefix.
   void CheckEtcd() {
     const CoordinationConfig& c = c_.coordination;
-    EtcdOptions o;
-    o.endpoints = c.etcd_endpoints;
-    o.ca_file = c.ca_file;
-    o.cert_file = c.cert_file;
-    o.key_file = c.key_file;
-    o.user = c.user;
-    o.password = c.password;
-    auto client = EtcdClient::Create(o);
+    auto client = EtcdClient::Create(EtcdOptionsFor(c));
     absl::Status s = client.ok() ? (*client)->ReadPrefix(c.key_prefix + "/members/").status() : client.status();
     if (!s.ok()) {
       Add("coordination", "etcd", "", report::FAILED, std::string(s.message()),

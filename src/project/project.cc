@@ -22,6 +22,7 @@
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
+#include "coord/etcd_options.h"
 #include "coord/link_coordinator.h"
 #include "full/verifier.h"
 #include "google/protobuf/util/json_util.h"
@@ -185,12 +186,7 @@ absl::Status Project::Start() {
 absl::Status Project::StartCoordinated() {
   const CoordinationConfig& c = rep_->resolved.coordination;
   CoordinatorSettings settings;
-  settings.etcd.endpoints = c.etcd_endpoints;
-  settings.etcd.ca_file = c.ca_file;
-  settings.etcd.cert_file = c.cert_file;
-  settings.etcd.key_file = c.key_file;
-  settings.etcd.user = c.user;
-  settings.etcd.password = c.password;
+  settings.etcd = EtcdOptionsFor(c);
   settings.lease_ttl_seconds = c.lease_ttl_seconds;
   // A renewal tries each endpoint in turn: a dead member costs one timeout, which must stay under
   // the third of the TTL after which this process stops its links, yet let a busy etcd answer.
