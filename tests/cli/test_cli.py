@@ -252,8 +252,7 @@ def test_switchover_runs_the_reverse_link(servers, cli_env, write_config, projec
 
 def test_conflicts_lists_what_the_destination_kept(servers, cli, write_config, project_config, table):
     a, b = servers
-    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
-                  reverse={"migration_types": ["INCREMENTAL"]})
+    config = _active_active(project_config(table))
     path = write_config(config)
     assert cli("conflicts", path, "--json").returncode == OK
     with duosync.Project(config) as p:
@@ -359,6 +358,18 @@ def test_binlog_refuses_what_is_not_a_readable_binlog(cli, tmp_path):
     assert done.returncode == FAILURE and "checksum mismatch" in done.stderr, done.stderr
 
 
+def _active_active(config):
+    """`config` (a one-way project) made active-active."""
+    return dict(config, scenario="ACTIVE_ACTIVE", reverse={"migration_types": ["INCREMENTAL"]})
+
+
+def _run_listening(config_path, env):
+    """`duosync run CONFIG --listen 127.0.0.1:0 --json`; its first stderr line names the address."""
+    return subprocess.Popen(
+        [testing.cli_path(), "run", config_path, "--listen", "127.0.0.1:0", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
 def _listen_address(line):
     """"http://HOST:PORT" from the line `duosync run --listen` prints on stderr."""
     import re
@@ -387,13 +398,9 @@ def _sample(text, name, **labels):
 def test_run_listen_serves_prometheus_metrics_that_move_with_the_load(
         servers, cli_env, write_config, project_config, table, tmp_path):
     a, b = servers
-    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
-                  reverse={"migration_types": ["INCREMENTAL"]})
+    config = _active_active(project_config(table))
     name = config["name"]
-    proc = subprocess.Popen(
-        [testing.cli_path(), "run", write_config(config), "--listen", "127.0.0.1:0", "--json"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli_env)
+    proc = _run_listening(write_config(config), cli_env)
     try:
         line = proc.stderr.readline()
         assert "serving http://127.0.0.1:" in line, line
@@ -451,13 +458,9 @@ def _chromium(*args, timeout=120):
 def test_console_page_shows_both_links_lag_and_conflicts_in_a_real_browser(
         servers, cli_env, write_config, project_config, table, tmp_path):
     a, b = servers
-    config = dict(project_config(table), scenario="ACTIVE_ACTIVE",
-                  reverse={"migration_types": ["INCREMENTAL"]})
+    config = _active_active(project_config(table))
     name = config["name"]
-    proc = subprocess.Popen(
-        [testing.cli_path(), "run", write_config(config), "--listen", "127.0.0.1:0", "--json"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=cli_env)
+    proc = _run_listening(write_config(config), cli_env)
     try:
         base = _listen_address(proc.stderr.readline())
         a.sql(f"INSERT INTO {table} VALUES (1, 'a')")
