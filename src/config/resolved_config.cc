@@ -51,7 +51,8 @@ ConnectOptions ConnectOptionsFor(const config::Endpoint& e) {
     o.tls_ca = e.tls().ca();
     o.tls_cert = e.tls().cert();
     o.tls_key = e.tls().key();
-    o.tls_verify_server_cert = e.tls().verify_server_cert();
+    o.tls_verify_server_cert = !e.tls().has_verify_server_cert() || e.tls().verify_server_cert();
+    o.tls_required = !e.tls().has_required() || e.tls().required();
   }
   return o;
 }

@@ -1,5 +1,7 @@
 #include "config/validation.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <set>
 #include <vector>
@@ -100,9 +102,28 @@ class Validator {
                 ? "keep one of password, password_env and password_file"
                 : "set the variable, or make the file readable by this process");
     }
-    if (e.has_tls() && e.tls().ca().empty() && e.tls().verify_server_cert()) {
-      Error(path + ".tls.ca", "verify_server_cert needs a CA certificate",
-            "set tls.ca to the CA file that signed the server certificate");
+    if (e.has_tls()) CheckDatabaseTls(path + ".tls", e.tls());
+  }
+
+  // TLS to a database: files that exist, and no combination that would allow plaintext silently.
+  void CheckDatabaseTls(const std::string& path, const config::Tls& tls) {
+    for (const auto& [field, file] : {std::pair<const char*, const std::string*>{"ca", &tls.ca()},
+                                      {"cert", &tls.cert()}, {"key", &tls.key()}}) {
+      if (!file->empty() && access(file->c_str(), R_OK) != 0) {
+        Error(absl::StrCat(path, ".", field), "cannot read the file " + *file,
+              "give the path of a PEM file this process can read");
+      }
+    }
+    if (tls.cert().empty() != tls.key().empty()) {
+      Error(path + (tls.cert().empty() ? ".cert" : ".key"),
+            "a client certificate needs both cert and key", "set both, or neither");
+    }
+    const bool verify = !tls.has_verify_server_cert() || tls.verify_server_cert();
+    if (tls.has_required() && !tls.required() && verify) {
+      Error(path + ".required",
+            "required false has no effect while the server certificate is verified (a verified "
+            "connection is always encrypted)",
+            "remove required, or also set verify_server_cert false");
     }
   }
 

@@ -130,6 +130,20 @@ class Prechecker {
       return;
     }
     Add("connectivity", id, "", report::PASSED, absl::StrCat("connected to ", options.Describe()));
+    if (options.tls) {
+      const std::string negotiated = (*conn)->TlsDescription();
+      if (negotiated.empty()) {  // only when tls.required is false
+        Add("tls", id, "", report::WARNING, "the server offered no TLS: this connection is plaintext",
+            "turn TLS on in the server (ssl_cert, ssl_key)");
+      } else if (!options.tls_verify_server_cert) {
+        Add("tls", id, "", report::WARNING,
+            absl::StrCat("encrypted with ", negotiated, ", but the server certificate is not verified"),
+            "set tls.ca and remove verify_server_cert false");
+      } else {
+        Add("tls", id, "", report::PASSED,
+            absl::StrCat("encrypted with ", negotiated, "; server certificate verified"));
+      }
+    }
     auto version = (*conn)->QueryValue("SELECT VERSION()");
     std::string v = version.ok() ? version->value_or("") : "";
     // MariaDB >= 10.3 and MySQL >= 5.7 speak the binlog protocol and GTIDs we rely on.

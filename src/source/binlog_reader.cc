@@ -230,15 +230,12 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   mysql_optionsv(rpl->mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
   mysql_optionsv(rpl->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   const auto& s = options.source;
-  if (s.tls) {
-    mysql_ssl_set(rpl->mysql, s.tls_key.empty() ? nullptr : s.tls_key.c_str(),
-                  s.tls_cert.empty() ? nullptr : s.tls_cert.c_str(),
-                  s.tls_ca.empty() ? nullptr : s.tls_ca.c_str(), nullptr, nullptr);
-  }
+  ConfigureTls(rpl->mysql, s);
   if (mysql_real_connect(rpl->mysql, s.host == "localhost" ? "127.0.0.1" : s.host.c_str(),
                          s.user.c_str(), s.password.c_str(), nullptr, s.port, nullptr, 0) == nullptr) {
     return ReplicationError(rpl->mysql, absl::StrCat("cannot connect to ", s.Describe()));
   }
+  if (absl::Status tls = CheckTlsNegotiated(rpl->mysql, s); !tls.ok()) return tls;
   std::string state;
   AppendQuoted(options.start.ToString(), &state);
   const std::string setup = absl::StrCat(

@@ -60,23 +60,59 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
   // stored: a server-wide NO_BACKSLASH_ESCAPES, ANSI_QUOTES or PAD_CHAR_TO_FULL_LENGTH must not
   // change what they mean. (Writing sessions pin a strict mode on top, destination_session.h.)
   mysql_optionsv(mysql, MYSQL_INIT_COMMAND, "SET SESSION sql_mode='NO_ENGINE_SUBSTITUTION'");
-  if (o.tls) {
-    mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
-                  o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),
-                  o.tls_ca.empty() ? nullptr : o.tls_ca.c_str(), nullptr, nullptr);
-    my_bool verify = o.tls_verify_server_cert;
-    mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
-  }
+  ConfigureTls(mysql, o);
   const char* host = o.host == "localhost" ? "127.0.0.1" : o.host.c_str();
   if (mysql_real_connect(mysql, host, o.user.c_str(), o.password.c_str(),
                          o.database.empty() ? nullptr : o.database.c_str(), o.port, nullptr,
                          CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == nullptr) {
-    absl::Status s = StatusFromMysqlError(
-        mysql_errno(mysql), absl::StrCat("cannot connect to ", o.Describe(), ": ", mysql_error(mysql)));
+    const unsigned err = mysql_errno(mysql);
+    std::string message = absl::StrCat("cannot connect to ", o.Describe(), ": ", mysql_error(mysql));
+    if (o.tls && err == CR_SSL_CONNECTION_ERROR) {
+      // Connector/C checks the chain against a given CA even without host verification.
+      absl::StrAppend(&message, o.tls_verify_server_cert || !o.tls_ca.empty()
+          ? "; the server must have TLS on, with a certificate signed by tls.ca (or a CA the "
+            "system trusts when tls.ca is empty) that names the host connected to (subjectAltName)"
+          : "; the server must have TLS on");
+    }
+    absl::Status s = StatusFromMysqlError(err, message);
+    // A TLS failure is not a server gone away: retrying would fail the same way.
+    if (o.tls && err == CR_SSL_CONNECTION_ERROR) s = absl::FailedPreconditionError(s.message());
     mysql_close(mysql);
     return s;
   }
+  if (absl::Status tls = CheckTlsNegotiated(mysql, o); !tls.ok()) {
+    mysql_close(mysql);
+    return tls;
+  }
   return std::unique_ptr<SqlConnection>(new SqlConnection(mysql, o));
+}
+
+void ConfigureTls(MYSQL* mysql, const ConnectOptions& o) {
+  if (!o.tls) return;
+  mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
+                o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),
+                o.tls_ca.empty() ? nullptr : o.tls_ca.c_str(), nullptr, nullptr);
+  // Connector/C falls back to plaintext when the server offers no TLS unless the certificate is
+  // verified; CheckTlsNegotiated closes that gap for !tls_verify_server_cert.
+  my_bool verify = o.tls_verify_server_cert;
+  mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+  my_bool enforce = o.tls_required;
+  mysql_optionsv(mysql, MYSQL_OPT_SSL_ENFORCE, &enforce);
+}
+
+absl::Status CheckTlsNegotiated(MYSQL* mysql, const ConnectOptions& o) {
+  if (!o.tls || !o.tls_required || mysql_get_ssl_cipher(mysql) != nullptr) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "cannot connect to ", o.Describe(), ": the server did not negotiate TLS and tls.required is "
+      "on; turn TLS on in the server (ssl_cert, ssl_key) or remove the tls section"));
+}
+
+std::string SqlConnection::TlsDescription() {
+  const char* cipher = mysql_get_ssl_cipher(mysql_);
+  if (cipher == nullptr) return "";
+  const char* version = nullptr;
+  mariadb_get_infov(mysql_, MARIADB_CONNECTION_TLS_VERSION, &version);
+  return absl::StrCat(version != nullptr ? version : "TLS", " ", cipher);
 }
 
 absl::Status SqlConnection::ErrorStatus(absl::string_view what) {

@@ -25,14 +25,23 @@ struct ConnectOptions {
   std::string user;
   std::string password;
   std::string database;
+  // TLS (config Tls): when `tls`, the connection is encrypted, the server certificate and host
+  // name are checked unless !tls_verify_server_cert, and a server that does not negotiate TLS is
+  // refused unless !tls_required.
   std::string tls_ca, tls_cert, tls_key;
   bool tls = false;
-  bool tls_verify_server_cert = false;
+  bool tls_verify_server_cert = true;
+  bool tls_required = true;
   unsigned connect_timeout_s = 10;
   unsigned read_timeout_s = 0;  // 0 = the client library's default
   // "user@host:port" for messages; never includes the password.
   std::string Describe() const;
 };
+
+// Sets a connection's TLS options before mysql_real_connect (nothing when !options.tls).
+void ConfigureTls(MYSQL* mysql, const ConnectOptions& options);
+// After connecting: FailedPrecondition when TLS was required and not negotiated.
+absl::Status CheckTlsNegotiated(MYSQL* mysql, const ConnectOptions& options);
 
 // One result row: nullopt for SQL NULL.
 using SqlRow = std::vector<std::optional<std::string>>;
@@ -53,6 +62,9 @@ class SqlConnection {
 
   // 'text' quoted and escaped as a SQL string literal for this connection's charset.
   std::string Quote(absl::string_view text);
+
+  // The negotiated TLS version and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"); empty in plaintext.
+  std::string TlsDescription();
 
   // Last server error number (0 when the last call succeeded).
   unsigned last_errno() const { return last_errno_; }

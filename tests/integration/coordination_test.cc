@@ -20,6 +20,7 @@
 #include "duosync/project.h"
 #include "harness/delay_proxy.h"
 #include "harness/etcd_cluster.h"
+#include "harness/test_certificates.h"
 #include "integration/cli_process.h"
 #include "support/test_support.h"
 
@@ -402,37 +403,18 @@ TEST_F(CoordinationTest, AnOwnerCutFromEtcdStopsItselfAndAnotherTakesOver) {
 namespace duosync {
 namespace {
 
-// Certificates for a TLS etcd: a CA, a server certificate for 127.0.0.1 and a client one.
-std::string MakeCertificates(const std::string& dir) {
-  const std::string script = absl::StrCat(
-      "set -e; cd ", dir, ";"
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem;"
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr;"
-      "printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth,clientAuth\\n' > server.ext;"
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext -out server.pem;"
-      // No CommonName: etcd refuses CN certificates on its gateway once authentication is on.
-      "openssl req -newkey rsa:2048 -nodes -subj /O=duosync -keyout client.key -out client.csr;"
-      "printf 'extendedKeyUsage=clientAuth\\n' > client.ext;"
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out client.pem;"
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=duosync -keyout client-cn.key -out client-cn.csr;"
-      "openssl x509 -req -in client-cn.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext "
-      "-out client-cn.pem");
-  return std::system(("(" + script + ") > " + dir + "/openssl.log 2>&1").c_str()) == 0 ? "" : "openssl failed";
-}
-
 // etcd over TLS with client certificates and password authentication: the client signs in,
 // refuses a wrong password without echoing it, and a coordinated project prechecks through it.
 TEST(CoordinationTlsTest, TlsClientCertificatesAndPasswordsWork) {
-  char dir_template[] = "/tmp/duosync-etcd-tls-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
-  ASSERT_EQ(MakeCertificates(dir), "") << "see " << dir << "/openssl.log";
+  auto certs = harness::TestCertificates::Make();
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string dir = certs->dir;
   harness::EtcdTls tls;
-  tls.server_cert = dir + "/server.pem";
-  tls.server_key = dir + "/server.key";
-  tls.client_ca = tls.ca = dir + "/ca.pem";
-  tls.client_cert = dir + "/client.pem";
-  tls.client_key = dir + "/client.key";
+  tls.server_cert = certs->server_cert;
+  tls.server_key = certs->server_key;
+  tls.client_ca = tls.ca = certs->ca;
+  tls.client_cert = certs->client_cert;
+  tls.client_key = certs->client_key;
   auto cluster = harness::EtcdCluster::Start(1, &tls);
   ASSERT_TRUE(cluster.ok()) << cluster.status();
 
@@ -471,8 +453,8 @@ TEST(CoordinationTlsTest, TlsClientCertificatesAndPasswordsWork) {
   EXPECT_EQ(refused.status().message().find("not-the-right-one"), absl::string_view::npos);
 
   options.password = "etcd-root-secret";
-  options.cert_file = dir + "/client-cn.pem";
-  options.key_file = dir + "/client-cn.key";
+  options.cert_file = certs->client_cn_cert;
+  options.key_file = certs->client_cn_key;
   auto with_cn = EtcdClient::Create(options);
   ASSERT_TRUE(with_cn.ok());
   auto cn_refused = (*with_cn)->ReadPrefix("/duosync-tls/");

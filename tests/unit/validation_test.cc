@@ -105,6 +105,28 @@ std::string Coordinated(const std::string& coordination) {
                  absl::StrCat(R"("data_dir": "/var/lib/duosync", "coordination": )", coordination, ","));
 }
 
+// A database endpoint's TLS: files that exist, both halves of a client certificate, and no
+// "required false" that would do nothing while the certificate is verified.
+TEST(ValidationTest, DatabaseTlsNeedsReadableFilesAndNoSilentPlaintext) {
+  const std::string ca = ::testing::TempDir() + "/duosync_validation_ca.pem";
+  { std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\n"; }
+  auto with_tls = [](const std::string& tls) {
+    return absl::StrReplaceAll(GoodActiveActive(), {{R"("user": "u", "password": "p"},
+      "b")", absl::StrCat(R"("user": "u", "password": "p", "tls": )", tls, R"(},
+      "b")")}});
+  };
+  report::ValidationReport good = Check(with_tls(absl::StrCat(R"({"ca": ")", ca, R"("})")));
+  EXPECT_TRUE(good.ok()) << good.DebugString();
+  EXPECT_TRUE(Check(with_tls("{}")).ok());  // the system's CAs
+  EXPECT_TRUE(Check(with_tls(R"({"verify_server_cert": false, "required": false})")).ok());
+  EXPECT_EQ(OnlyError(with_tls(R"({"ca": "/no/such/ca.pem"})")).field(), "endpoints.a.tls.ca");
+  EXPECT_EQ(OnlyError(with_tls(absl::StrCat(R"({"ca": ")", ca, R"(", "cert": ")", ca, R"("})"))).field(),
+            "endpoints.a.tls.key");
+  const report::Problem plaintext = OnlyError(with_tls(R"({"required": false})"));
+  EXPECT_EQ(plaintext.field(), "endpoints.a.tls.required");
+  EXPECT_THAT(plaintext.fix(), HasSubstr("verify_server_cert false"));
+}
+
 TEST(ValidationTest, CoordinationNeedsUsableEtcdEndpointsAndALeaseInRange) {
   report::ValidationReport good = Check(Coordinated(R"({"etcd_endpoints": ["http://10.0.0.5:2379"]})"));
   EXPECT_TRUE(good.ok()) << good.DebugString();
