@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "config/filter_compare.h"
+#include "config/filter_oracle.h"
 
 namespace duosync {
 namespace {
@@ -15,59 +17,7 @@ enum class Tri { kFalse, kTrue, kUnknown };
 Tri Not(Tri t) { return t == Tri::kUnknown ? t : (t == Tri::kTrue ? Tri::kFalse : Tri::kTrue); }
 Tri FromBool(bool b) { return b ? Tri::kTrue : Tri::kFalse; }
 
-struct Literal {
-  bool is_number = false;
-  double number = 0;
-  std::string text;
-};
-
-// -1, 0, 1; `ok` false when the value cannot be compared to the literal.
-int Compare(const Value& v, const Literal& lit, bool* ok) {
-  *ok = true;
-  double num = 0;
-  bool numeric = false;
-  switch (v.kind) {
-    case Value::Kind::kInt: num = static_cast<double>(v.i); numeric = true; break;
-    case Value::Kind::kUInt: num = static_cast<double>(v.u); numeric = true; break;
-    case Value::Kind::kDouble: num = v.d; numeric = true; break;
-    default: break;
-  }
-  if (lit.is_number) {
-    if (!numeric) {
-      // DECIMAL and text that holds a number compare numerically, as MySQL would.
-      numeric = absl::SimpleAtod(v.s, &num);
-      if (!numeric) { *ok = false; return 0; }
-    }
-    return num < lit.number ? -1 : (num > lit.number ? 1 : 0);
-  }
-  if (numeric) {
-    double l;
-    if (!absl::SimpleAtod(lit.text, &l)) { *ok = false; return 0; }
-    return num < l ? -1 : (num > l ? 1 : 0);
-  }
-  int c = v.s.compare(lit.text);
-  return c < 0 ? -1 : (c > 0 ? 1 : 0);
-}
-
-// SQL LIKE with % and _ and backslash escape, byte-wise.
-bool Like(absl::string_view s, absl::string_view p) {
-  size_t si = 0, pi = 0, star = std::string::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && p[pi] == '\\' && pi + 1 < p.size() && p[pi + 1] == s[si]) {
-      pi += 2; ++si;
-    } else if (pi < p.size() && (p[pi] == '_' || (p[pi] != '%' && p[pi] != '\\' && p[pi] == s[si]))) {
-      ++pi; ++si;
-    } else if (pi < p.size() && p[pi] == '%') {
-      star = pi++; mark = si;
-    } else if (star != std::string::npos) {
-      pi = star + 1; si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '%') ++pi;
-  return pi == p.size();
-}
+using Literal = FilterLiteral;
 
 }  // namespace
 
@@ -79,59 +29,95 @@ struct RowFilter::Node {
   std::string op;  // for kCompare
   bool negated = false;
   std::vector<Literal> literals;
+  // After Bind(columns, oracle):
+  ColumnSchema schema;
+  std::vector<BoundLiteral> bound;
 
-  Tri Eval(const Row& row) const {
+  // The value against literal `i`; the oracle decides what the typed comparison cannot.
+  Order Compare(const Value& v, size_t i, FilterOracle* oracle, absl::Status* error) const {
+    const Order o = CompareValue(schema, v, bound[i]);
+    if (o != Order::kUndecided) return o;
+    std::string text, charset;
+    if (oracle == nullptr || !TextForServer(schema, v, &text, &charset)) {
+      *error = absl::FailedPreconditionError(absl::StrCat(
+          "row filter on column '", schema.name, "' (", schema.collation.empty() ? "no collation" : schema.collation,
+          "): cannot compare this value with '", literals[i].text, "' without asking the server"));
+      return Order::kUnknown;
+    }
+    auto c = oracle->Compare(text, charset, schema.collation, literals[i].text);
+    if (!c.ok()) {
+      *error = c.status();
+      return Order::kUnknown;
+    }
+    return *c < 0 ? Order::kLess : *c > 0 ? Order::kGreater : Order::kEqual;
+  }
+
+  Tri Like(const Value& v, FilterOracle* oracle, absl::Status* error) const {
+    const LikeResult r = LikeValue(schema, v, bound[0]);
+    if (r != LikeResult::kUndecided) return FromBool(r == LikeResult::kYes);
+    std::string text, charset;
+    if (oracle == nullptr || !TextForServer(schema, v, &text, &charset)) {
+      *error = absl::FailedPreconditionError(absl::StrCat(
+          "row filter on column '", schema.name, "': cannot decide LIKE '", literals[0].text,
+          "' without asking the server"));
+      return Tri::kUnknown;
+    }
+    auto like = oracle->Like(text, charset, schema.collation, literals[0].text);
+    if (!like.ok()) {
+      *error = like.status();
+      return Tri::kUnknown;
+    }
+    return FromBool(*like);
+  }
+
+  Tri Eval(const Row& row, FilterOracle* oracle, absl::Status* error) const {
     switch (type) {
       case Type::kAnd: {
-        Tri a = left->Eval(row);
+        Tri a = left->Eval(row, oracle, error);
         if (a == Tri::kFalse) return a;
-        Tri b = right->Eval(row);
+        Tri b = right->Eval(row, oracle, error);
         if (b == Tri::kFalse) return b;
         return (a == Tri::kTrue && b == Tri::kTrue) ? Tri::kTrue : Tri::kUnknown;
       }
       case Type::kOr: {
-        Tri a = left->Eval(row);
+        Tri a = left->Eval(row, oracle, error);
         if (a == Tri::kTrue) return a;
-        Tri b = right->Eval(row);
+        Tri b = right->Eval(row, oracle, error);
         if (b == Tri::kTrue) return b;
         return (a == Tri::kFalse && b == Tri::kFalse) ? Tri::kFalse : Tri::kUnknown;
       }
-      case Type::kNot: return Not(left->Eval(row));
+      case Type::kNot: return Not(left->Eval(row, oracle, error));
       default: break;
     }
     const Value& v = row[column_index];
     if (type == Type::kIsNull) return FromBool(v.is_null() != negated);
     if (v.is_null()) return Tri::kUnknown;
-    bool ok = true;
     Tri result = Tri::kFalse;
     switch (type) {
       case Type::kCompare: {
-        int c = Compare(v, literals[0], &ok);
-        if (!ok) return Tri::kUnknown;
-        bool r = op == "=" ? c == 0 : op == "<" ? c < 0 : op == "<=" ? c <= 0 : op == ">" ? c > 0
-               : op == ">=" ? c >= 0 : c != 0;
+        const Order c = Compare(v, 0, oracle, error);
+        if (c == Order::kUnknown) return Tri::kUnknown;
+        const bool r = op == "=" ? c == Order::kEqual : op == "<" ? c == Order::kLess
+                     : op == "<=" ? c != Order::kGreater : op == ">" ? c == Order::kGreater
+                     : op == ">=" ? c != Order::kLess : c != Order::kEqual;
         return FromBool(r);
       }
       case Type::kIn:
-        for (const Literal& l : literals) {
-          int c = Compare(v, l, &ok);
-          if (ok && c == 0) { result = Tri::kTrue; break; }
+        for (size_t i = 0; i < literals.size(); ++i) {
+          const Order c = Compare(v, i, oracle, error);
+          if (c == Order::kEqual) { result = Tri::kTrue; break; }
+          if (c == Order::kUnknown) result = Tri::kUnknown;
         }
         break;
       case Type::kBetween: {
-        int lo = Compare(v, literals[0], &ok);
-        bool ok2 = true;
-        int hi = Compare(v, literals[1], &ok2);
-        if (!ok || !ok2) return Tri::kUnknown;
-        result = FromBool(lo >= 0 && hi <= 0);
+        const Order lo = Compare(v, 0, oracle, error);
+        const Order hi = Compare(v, 1, oracle, error);
+        if (lo == Order::kUnknown || hi == Order::kUnknown) return Tri::kUnknown;
+        result = FromBool(lo != Order::kLess && hi != Order::kGreater);
         break;
       }
       case Type::kLike:
-        result = FromBool(Like(v.kind == Value::Kind::kString || v.kind == Value::Kind::kBytes
-                                   ? v.s : (v.kind == Value::Kind::kInt ? absl::StrCat(v.i)
-                                            : v.kind == Value::Kind::kUInt ? absl::StrCat(v.u)
-                                                                           : absl::StrCat(v.d)),
-                               literals[0].text));
+        result = Like(v, oracle, error);
         break;
       default: break;
     }
@@ -144,9 +130,9 @@ struct RowFilter::Node {
     if (!column.empty()) out->push_back(column);
   }
 
-  absl::Status Bind(const std::vector<std::string>& names) {
-    if (left) { auto s = left->Bind(names); if (!s.ok()) return s; }
-    if (right) { auto s = right->Bind(names); if (!s.ok()) return s; }
+  absl::Status BindNames(const std::vector<std::string>& names) {
+    if (left) { auto s = left->BindNames(names); if (!s.ok()) return s; }
+    if (right) { auto s = right->BindNames(names); if (!s.ok()) return s; }
     if (column.empty()) return absl::OkStatus();
     for (size_t i = 0; i < names.size(); ++i) {
       if (absl::EqualsIgnoreCase(names[i], column)) {
@@ -155,6 +141,28 @@ struct RowFilter::Node {
       }
     }
     return absl::NotFoundError(absl::StrCat("row filter column '", column, "' is not in the table"));
+  }
+
+  absl::Status BindColumns(const std::vector<ColumnSchema>& columns) {
+    if (left) { auto s = left->BindColumns(columns); if (!s.ok()) return s; }
+    if (right) { auto s = right->BindColumns(columns); if (!s.ok()) return s; }
+    if (column.empty()) return absl::OkStatus();
+    column_index = -1;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (absl::EqualsIgnoreCase(columns[i].name, column)) column_index = static_cast<int>(i);
+    }
+    if (column_index < 0) {
+      return absl::NotFoundError(absl::StrCat("row filter column '", column, "' is not in the table"));
+    }
+    schema = columns[column_index];
+    bound.clear();
+    if (type == Type::kIsNull) return absl::OkStatus();
+    for (const Literal& l : literals) {
+      auto b = BindLiteral(schema, l, type == Type::kLike);
+      if (!b.ok()) return b.status();
+      bound.push_back(*std::move(b));
+    }
+    return absl::OkStatus();
   }
 };
 
@@ -282,25 +290,53 @@ class Parser {
           ++pos_;
           return lit;
         }
-        if (c == '\\' && pos_ + 1 < t_.size()) c = t_[++pos_];
+        if (c == '\\' && pos_ + 1 < t_.size()) {
+          // The server's escapes; \% and \_ stay as written (they mean % and _ in a LIKE pattern).
+          const char e = t_[++pos_];
+          switch (e) {
+            case '0': lit.text += '\0'; break;
+            case 'b': lit.text += '\b'; break;
+            case 'n': lit.text += '\n'; break;
+            case 'r': lit.text += '\r'; break;
+            case 't': lit.text += '\t'; break;
+            case 'Z': lit.text += '\x1a'; break;
+            case '%': case '_': lit.text += '\\'; lit.text += e; break;
+            default: lit.text += e; break;
+          }
+          continue;
+        }
         lit.text += c;
       }
       return Err("unterminated 'string'");
     }
-    if (Keyword("TRUE")) { lit.is_number = true; lit.number = 1; return lit; }
-    if (Keyword("FALSE")) { lit.is_number = true; lit.number = 0; return lit; }
+    if (Keyword("TRUE")) { lit.kind = Literal::Kind::kInteger; lit.text = "1"; return lit; }
+    if (Keyword("FALSE")) { lit.kind = Literal::Kind::kInteger; lit.text = "0"; return lit; }
     size_t start = pos_;
     if (pos_ < t_.size() && (t_[pos_] == '-' || t_[pos_] == '+')) ++pos_;
-    while (pos_ < t_.size() && (absl::ascii_isdigit(t_[pos_]) || t_[pos_] == '.' ||
-                                t_[pos_] == 'e' || t_[pos_] == 'E')) {
+    bool dot = false, exponent = false;
+    size_t digits = 0;
+    while (pos_ < t_.size()) {
+      const char c = t_[pos_];
+      if (absl::ascii_isdigit(c)) {
+        ++digits;
+      } else if (c == '.' && !dot && !exponent) {
+        dot = true;
+      } else if ((c == 'e' || c == 'E') && !exponent && digits > 0) {
+        exponent = true;
+        if (pos_ + 1 < t_.size() && (t_[pos_ + 1] == '-' || t_[pos_ + 1] == '+')) ++pos_;
+      } else {
+        break;
+      }
       ++pos_;
     }
     std::string num(t_.substr(start, pos_ - start));
-    if (num.empty() || !absl::SimpleAtod(num, &lit.number)) {
+    double ignored;
+    if (digits == 0 || !absl::SimpleAtod(num, &ignored)) {
       pos_ = start;
       return Err("expected a number or a 'quoted string'");
     }
-    lit.is_number = true;
+    if (num[0] == '+') num.erase(0, 1);
+    lit.kind = exponent ? Literal::Kind::kDouble : dot ? Literal::Kind::kDecimal : Literal::Kind::kInteger;
     lit.text = num;
     return lit;
   }
@@ -348,7 +384,7 @@ class Parser {
       n->type = Type::kLike;
       auto lit = ParseLiteral();
       if (!lit.ok()) return lit.status();
-      if (lit->is_number) return Err("LIKE needs a 'quoted pattern'");
+      if (lit->kind != Literal::Kind::kString) return Err("LIKE needs a 'quoted pattern'");
       n->literals = {*lit};
       return n;
     }
@@ -391,8 +427,21 @@ std::vector<std::string> RowFilter::Columns() const {
   return out;
 }
 
-absl::Status RowFilter::Bind(const std::vector<std::string>& names) { return root_->Bind(names); }
+absl::Status RowFilter::Bind(const std::vector<std::string>& names) {
+  oracle_ = nullptr;
+  return root_->BindNames(names);
+}
 
-bool RowFilter::Matches(const Row& row) const { return root_->Eval(row) == Tri::kTrue; }
+absl::Status RowFilter::Bind(const std::vector<ColumnSchema>& columns, FilterOracle* oracle) {
+  oracle_ = oracle;
+  return root_->BindColumns(columns);
+}
+
+absl::StatusOr<bool> RowFilter::Matches(const Row& row) const {
+  absl::Status error;
+  const bool pass = root_->Eval(row, oracle_, &error) == Tri::kTrue;
+  if (!error.ok()) return error;
+  return pass;
+}
 
 }  // namespace duosync

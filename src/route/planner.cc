@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/statement_redaction.h"
+#include "config/filter_oracle.h"
 #include "config/object_selector.h"
 #include "glog/logging.h"
 #include "route/ddl.h"
@@ -13,7 +14,11 @@ namespace duosync {
 Planner::Planner(const LinkConfig& link, std::function<bool(const Gtid&)> applied_before,
                  GtidPosition copy_end)
     : link_(link),
-      router_(link.link, link.objects, link.case_insensitive),
+      // Row-filter comparisons the filter cannot decide alone go to the server the full copy's
+      // WHERE ran on: the source, or for a source of binlog files the destination.
+      router_(link.link, link.objects, link.case_insensitive,
+              std::make_unique<ServerFilterOracle>(link.source_binlog_dir.empty() ? link.source
+                                                                                   : link.destination)),
       applied_before_(std::move(applied_before)),
       copy_end_(std::move(copy_end)) {}
 

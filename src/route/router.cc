@@ -8,8 +8,9 @@
 namespace duosync {
 
 Router::Router(const config::Link& link, const config::ObjectSelection& objects,
-               bool case_insensitive)
-    : selector_(objects, case_insensitive), insert_(false), update_(false), delete_(false) {
+               bool case_insensitive, std::unique_ptr<FilterOracle> filter_oracle)
+    : selector_(objects, case_insensitive), insert_(false), update_(false), delete_(false),
+      filter_oracle_(std::move(filter_oracle)) {
   for (int op : link.dml()) {
     insert_ = insert_ || op == config::INSERT;
     update_ = update_ || op == config::UPDATE;
@@ -64,9 +65,7 @@ absl::StatusOr<const Route*> Router::RouteFor(const std::shared_ptr<const TableS
       if (!selected->where.empty()) {
         auto filter = RowFilter::Parse(selected->where);
         if (!filter.ok()) return filter.status();
-        std::vector<std::string> names;
-        for (const auto& c : schema->columns) names.push_back(c.name);
-        absl::Status bound = (*filter)->Bind(names);
+        absl::Status bound = (*filter)->Bind(schema->columns, filter_oracle_.get());
         if (!bound.ok()) {
           return absl::FailedPreconditionError(
               absl::StrCat(schema->QualifiedName(), ": ", bound.message()));
@@ -96,24 +95,40 @@ absl::StatusOr<std::vector<RoutedChange>> Router::RouteTransaction(const Transac
     if (!route.ok()) return route.status();
     if (*route == nullptr) continue;
     const Route* r = *route;
+    // Whether an image passes the route's filter (every image passes without one).
+    auto passes = [&](const Row& image) -> absl::StatusOr<bool> {
+      if (!r->filter) return true;
+      auto pass = r->filter->Matches(image);
+      if (!pass.ok()) {
+        return absl::Status(pass.status().code(), absl::StrCat(r->schema->QualifiedName(), ": ",
+                                                               pass.status().message()));
+      }
+      return *pass;
+    };
     switch (change.op) {
-      case RowOp::kInsert:
-        if (insert_ && (!r->filter || r->filter->Matches(change.after))) {
-          out.push_back({RowOp::kInsert, r, nullptr, &change.after});
-        }
+      case RowOp::kInsert: {
+        if (!insert_) break;
+        auto in = passes(change.after);
+        if (!in.ok()) return in.status();
+        if (*in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
         break;
-      case RowOp::kDelete:
-        if (delete_ && (!r->filter || r->filter->Matches(change.before))) {
-          out.push_back({RowOp::kDelete, r, &change.before, nullptr});
-        }
+      }
+      case RowOp::kDelete: {
+        if (!delete_) break;
+        auto in = passes(change.before);
+        if (!in.ok()) return in.status();
+        if (*in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
         break;
+      }
       case RowOp::kUpdate: {
         if (!update_) break;
-        const bool was_in = !r->filter || r->filter->Matches(change.before);
-        const bool is_in = !r->filter || r->filter->Matches(change.after);
-        if (was_in && is_in) out.push_back({RowOp::kUpdate, r, &change.before, &change.after});
-        else if (was_in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
-        else if (is_in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
+        auto was_in = passes(change.before);
+        if (!was_in.ok()) return was_in.status();
+        auto is_in = passes(change.after);
+        if (!is_in.ok()) return is_in.status();
+        if (*was_in && *is_in) out.push_back({RowOp::kUpdate, r, &change.before, &change.after});
+        else if (*was_in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
+        else if (*is_in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
         break;
       }
     }

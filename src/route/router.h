@@ -18,6 +18,7 @@
 #include "base/table_schema.h"
 #include "base/transaction.h"
 #include "config/object_selector.h"
+#include "config/filter_oracle.h"
 #include "config/row_filter.h"
 #include "duosync/config.pb.h"
 
@@ -50,8 +51,10 @@ struct RoutedChange {
 
 class Router {
  public:
-  // REQUIRES: `link` validated; `objects` is the link's effective selection.
-  Router(const config::Link& link, const config::ObjectSelection& objects, bool case_insensitive);
+  // REQUIRES: `link` validated; `objects` is the link's effective selection. `filter_oracle`
+  // decides row-filter comparisons the filter cannot alone (null: such a row stops the link).
+  Router(const config::Link& link, const config::ObjectSelection& objects, bool case_insensitive,
+         std::unique_ptr<FilterOracle> filter_oracle = nullptr);
 
   // Whether rows of this table can be synced at all (cheap; decided by name only).
   bool Wants(const TableRef& table) const;
@@ -60,7 +63,8 @@ class Router {
 
   // Routes the changes of `txn`. The result points into `txn` and into routes owned by the
   // router; valid while both live. FailedPrecondition when a selected table cannot be synced
-  // as configured (a chosen column or the filter's column does not exist).
+  // as configured (a chosen column or the filter's column does not exist, a filter literal its
+  // column's type cannot take); the filter oracle's errors (Unavailable: retry).
   absl::StatusOr<std::vector<RoutedChange>> RouteTransaction(const Transaction& txn);
 
   // Selected tables filtered out because they have no primary key or NOT NULL unique key.
@@ -71,6 +75,7 @@ class Router {
 
   ObjectSelector selector_;
   bool insert_, update_, delete_;
+  std::unique_ptr<FilterOracle> filter_oracle_;
   std::map<const TableSchema*, std::unique_ptr<Route>> routes_;  // null route = not synced
   std::vector<std::shared_ptr<const TableSchema>> keep_alive_;
   std::set<std::string> filtered_;

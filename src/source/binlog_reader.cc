@@ -132,6 +132,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.is_unsigned = n.is_unsigned;
       c.charset = n.charset;
       c.collation = n.collation;
+      if (c.type == coltype::kEnum || c.type == coltype::kSet) c.elements = n.elements;
     }
     if (!map.names.empty()) c.name = map.names[i];
     if (i < map.is_unsigned.size() && IsNumericColumnType(c.type)) c.is_unsigned = map.is_unsigned[i];

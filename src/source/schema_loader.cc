@@ -13,6 +13,30 @@ int TableSchema::ColumnIndex(const std::string& name) const {
   return -1;
 }
 
+namespace {
+
+// The members of "enum('a','it''s')" as information_schema.COLUMNS.COLUMN_TYPE writes them.
+std::vector<std::string> ParseMembers(absl::string_view type) {
+  std::vector<std::string> members;
+  size_t i = type.find('(');
+  if (i == absl::string_view::npos) return members;
+  for (++i; i < type.size(); ++i) {
+    if (type[i] != '\'') continue;
+    std::string member;
+    for (++i; i < type.size(); ++i) {
+      if (type[i] == '\'') {
+        if (i + 1 < type.size() && type[i + 1] == '\'') { member += '\''; ++i; continue; }
+        break;
+      }
+      member += type[i];
+    }
+    members.push_back(std::move(member));
+  }
+  return members;
+}
+
+}  // namespace
+
 absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef& table) {
   TableSchema schema;
   schema.schema = table.schema;
@@ -34,6 +58,9 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     c.is_unsigned = absl::StrContains(type, "unsigned");
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
+    if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
+      c.elements = ParseMembers(r[1].value_or(""));
+    }
     nullable.push_back(r[3].value_or("") == "YES");
     schema.columns.push_back(std::move(c));
   }

@@ -1,23 +1,66 @@
 #include "config/row_filter.h"
 
+#include "config/filter_compare.h"
+#include "config/filter_oracle.h"
+
 #include "gtest/gtest.h"
 
 namespace duosync {
 namespace {
 
-// A row of table (id INT, name VARCHAR, price DECIMAL, note TEXT NULL).
-Row MakeRow(int64_t id, std::string name, std::string price, bool note_null = true) {
-  return {Value::Int(id), Value::String(std::move(name)), Value::String(std::move(price)),
-          note_null ? Value::Null() : Value::String("n")};
+ColumnSchema Column(std::string name, uint8_t type, std::string collation = "",
+                    std::vector<std::string> elements = {}) {
+  ColumnSchema c;
+  c.name = std::move(name);
+  c.type = type;
+  c.collation = collation;
+  if (!collation.empty()) c.charset = collation.substr(0, collation.find('_'));
+  c.elements = std::move(elements);
+  return c;
 }
 
-bool Eval(const std::string& filter, const Row& row) {
+// Table (id INT, name VARCHAR utf8mb4_bin, price DECIMAL, note TEXT NULL).
+std::vector<ColumnSchema> Table() {
+  return {Column("id", coltype::kLong), Column("name", coltype::kVarchar, "utf8mb4_bin"),
+          Column("price", coltype::kNewDecimal), Column("note", coltype::kBlob, "utf8mb4_general_ci")};
+}
+
+Row MakeRow(int64_t id, std::string name, std::string price, bool note_null = true) {
+  return {Value::Int(id), Value::Bytes(std::move(name)), Value::String(std::move(price)),
+          note_null ? Value::Null() : Value::Bytes("n")};
+}
+
+absl::StatusOr<bool> Try(const std::string& filter, const Row& row,
+                         const std::vector<ColumnSchema>& columns, FilterOracle* oracle = nullptr) {
   auto f = RowFilter::Parse(filter);
-  EXPECT_TRUE(f.ok()) << f.status();
-  if (!f.ok()) return false;
-  EXPECT_TRUE((*f)->Bind({"id", "name", "price", "note"}).ok());
+  if (!f.ok()) return f.status();
+  absl::Status bound = (*f)->Bind(columns, oracle);
+  if (!bound.ok()) return bound;
   return (*f)->Matches(row);
 }
+
+bool Eval(const std::string& filter, const Row& row, const std::vector<ColumnSchema>& columns = Table()) {
+  auto r = Try(filter, row, columns);
+  EXPECT_TRUE(r.ok()) << filter << ": " << r.status();
+  return r.ok() && *r;
+}
+
+// Answers as a server would for a few non-ASCII cases, and counts the questions.
+class FakeOracle : public FilterOracle {
+ public:
+  absl::StatusOr<int> Compare(absl::string_view text, absl::string_view, absl::string_view,
+                              absl::string_view literal) override {
+    ++asked;
+    if (text == "M\xc3\xbcller" && literal == "MULLER") return 0;  // accent- and case-insensitive
+    return text < literal ? -1 : text > literal ? 1 : 0;
+  }
+  absl::StatusOr<bool> Like(absl::string_view, absl::string_view, absl::string_view,
+                            absl::string_view) override {
+    ++asked;
+    return true;
+  }
+  int asked = 0;
+};
 
 TEST(RowFilterTest, Comparisons) {
   Row r = MakeRow(7, "bob", "12.50");
@@ -61,8 +104,115 @@ TEST(RowFilterTest, RejectsWhatIsOutsideTheSubset) {
 TEST(RowFilterTest, BindFailsForUnknownColumn) {
   auto f = RowFilter::Parse("missing = 1");
   ASSERT_TRUE(f.ok());
-  EXPECT_EQ((*f)->Bind({"id"}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*f)->Bind(std::vector<std::string>{"id"}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*f)->Bind(Table(), nullptr).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ((*f)->Columns(), std::vector<std::string>{"missing"});
+}
+
+// ENUM and SET compare by member text with a quoted literal and by index / mask with a number.
+TEST(RowFilterTest, EnumAndSetCompareByMemberText) {
+  const std::vector<ColumnSchema> cols = {
+      Column("id", coltype::kLong),
+      Column("status", coltype::kEnum, "utf8mb4_general_ci", {"new", "active", "closed"}),
+      Column("tags", coltype::kSet, "utf8mb4_general_ci", {"a", "b", "c"})};
+  const Row row = {Value::Int(1), Value::UInt(2), Value::UInt(5)};
+  EXPECT_TRUE(Eval("status IN ('active')", row, cols));
+  EXPECT_TRUE(Eval("status = 'ACTIVE'", row, cols));  // the column's collation is insensitive
+  EXPECT_TRUE(Eval("status = 2", row, cols));
+  EXPECT_FALSE(Eval("status = 'new'", row, cols));
+  EXPECT_TRUE(Eval("status < 'b'", row, cols));  // 'active' < 'b' as text
+  EXPECT_TRUE(Eval("tags = 'a,c'", row, cols));
+  EXPECT_TRUE(Eval("tags = 5", row, cols));
+  EXPECT_TRUE(Eval("tags LIKE '%c'", row, cols));
+  std::vector<ColumnSchema> unknown = cols;
+  unknown[1].elements.clear();
+  EXPECT_FALSE(Try("status = 'active'", row, unknown).ok());
+}
+
+TEST(RowFilterTest, TextComparesUnderTheColumnsCollation) {
+  const std::vector<ColumnSchema> cols = {
+      Column("ci", coltype::kVarchar, "utf8mb4_general_ci"), Column("bin", coltype::kVarchar, "utf8mb4_bin"),
+      Column("uca", coltype::kVarchar, "utf8mb4_unicode_ci"), Column("lat", coltype::kVarchar, "latin1_swedish_ci"),
+      Column("raw", coltype::kVarchar)};
+  const Row row = {Value::Bytes("EU"), Value::Bytes("EU"), Value::Bytes("Eu"), Value::Bytes("eu"),
+                   Value::Bytes("EU")};
+  EXPECT_TRUE(Eval("ci = 'eu'", row, cols));
+  EXPECT_FALSE(Eval("bin = 'eu'", row, cols));
+  EXPECT_TRUE(Eval("uca = 'EU'", row, cols));
+  EXPECT_TRUE(Eval("lat = 'EU'", row, cols));
+  EXPECT_FALSE(Eval("raw = 'eu'", row, cols));        // a binary string: byte-wise
+  EXPECT_TRUE(Eval("ci = 'eu   '", row, cols));       // PAD SPACE
+  EXPECT_FALSE(Eval("raw = 'EU '", row, cols));       // binary strings are not padded
+  EXPECT_TRUE(Eval("ci > '_'", Row{Value::Bytes("_"), Value::Bytes("a")}, cols) == false);
+  EXPECT_TRUE(Eval("ci < '_'", Row{Value::Bytes("a"), Value::Bytes("a")}, cols));  // 'A' < '_'
+  EXPECT_TRUE(Eval("bin > '_'", Row{Value::Bytes("a"), Value::Bytes("a")}, cols));  // 'a' > '_'
+  EXPECT_TRUE(Eval("ci LIKE 'e%'", row, cols));
+  EXPECT_FALSE(Eval("bin LIKE 'e%'", row, cols));
+}
+
+// What the filter cannot decide alone goes to the oracle; without one it is an error, not a guess.
+TEST(RowFilterTest, NonAsciiTextUnderAnInsensitiveCollationAsksTheServer) {
+  const std::vector<ColumnSchema> cols = {Column("name", coltype::kVarchar, "utf8mb4_general_ci")};
+  const Row row = {Value::Bytes("M\xc3\xbcller")};
+  EXPECT_FALSE(Try("name = 'MULLER'", row, cols).ok());
+  FakeOracle oracle;
+  auto r = Try("name = 'MULLER'", row, cols, &oracle);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(oracle.asked, 1);
+  // Decided before the non-ASCII character, or identical: no question.
+  EXPECT_TRUE(*Try("name > 'A'", row, cols, &oracle));
+  EXPECT_TRUE(*Try("name = 'M\xc3\xbcLLER'", row, cols, &oracle));
+  EXPECT_EQ(oracle.asked, 1);
+}
+
+// Numbers compare exactly where the server compares exactly (integers and decimals), as doubles
+// where it does.
+TEST(RowFilterTest, NumbersCompareExactlyLikeTheServer) {
+  const std::vector<ColumnSchema> cols = {Column("big", coltype::kLongLong), Column("d", coltype::kNewDecimal),
+                                          Column("f", coltype::kDouble)};
+  const Row row = {Value::Int(9007199254740993), Value::String("0.30000000000000000001"), Value::Double(0.1)};
+  EXPECT_FALSE(Eval("big = 9007199254740992", row, cols));  // equal as doubles, not as integers
+  EXPECT_TRUE(Eval("big > 9007199254740992", row, cols));
+  EXPECT_TRUE(Eval("d > 0.3", row, cols));
+  EXPECT_TRUE(Eval("d = 0.3000000000000000000100", row, cols));
+  EXPECT_TRUE(Eval("d = 3e-1", row, cols));  // a double literal: compared as doubles
+  EXPECT_TRUE(Eval("f = 0.1", row, cols));
+  EXPECT_TRUE(Eval("big = '9007199254740993'", row, cols));
+  EXPECT_EQ(CompareDecimalText("-0.0", "0"), 0);
+  EXPECT_EQ(CompareDecimalText("-1.5", "-1.25"), -1);
+  EXPECT_EQ(CompareDecimalText("010.10", "10.1"), 0);
+  EXPECT_EQ(StringToDoubleLikeServer("  12abc"), 12);
+  EXPECT_EQ(StringToDoubleLikeServer("abc"), 0);
+}
+
+TEST(RowFilterTest, TemporalLiteralsAreReadAsTheServerReadsThem) {
+  const std::vector<ColumnSchema> cols = {Column("d", coltype::kDate), Column("dt", coltype::kDateTime2),
+                                          Column("t", coltype::kTime2)};
+  const Row row = {Value::String("2024-01-05"), Value::String("2024-01-05 10:00:00.500"),
+                   Value::String("-01:30:00")};
+  EXPECT_TRUE(Eval("d = '2024-1-5'", row, cols));
+  EXPECT_TRUE(Eval("d = 20240105", row, cols));
+  EXPECT_TRUE(Eval("d < '2024-01-05 00:00:01'", row, cols));  // a DATE is a midnight
+  EXPECT_TRUE(Eval("dt > '2024-01-05 10:00:00'", row, cols));
+  EXPECT_TRUE(Eval("dt BETWEEN '2024-01-05' AND '2024-01-06'", row, cols));
+  EXPECT_TRUE(Eval("dt LIKE '2024-01-05 10:%'", row, cols));
+  EXPECT_TRUE(Eval("t < '00:00:00'", row, cols));
+  EXPECT_TRUE(Eval("t = '-1:30'", row, cols));
+  for (const char* bad : {"d = '2024-02-30'", "d = 'yesterday'", "dt > '2024-01-05 25:00:00'", "t = 'x'"}) {
+    auto r = Try(bad, row, cols);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(Try("j = 1", row, {Column("j", coltype::kJson)}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Escapes in literals mean what they mean to the server; \% and \_ stay literal in LIKE.
+TEST(RowFilterTest, EscapesFollowTheServer) {
+  const std::vector<ColumnSchema> cols = {Column("s", coltype::kVarchar, "utf8mb4_bin")};
+  EXPECT_TRUE(Eval("s LIKE 'a\\_b'", Row{Value::Bytes("a_b")}, cols));
+  EXPECT_FALSE(Eval("s LIKE 'a\\_b'", Row{Value::Bytes("axb")}, cols));
+  EXPECT_TRUE(Eval("s = 'a\\nb'", Row{Value::Bytes("a\nb")}, cols));
+  EXPECT_TRUE(Eval("s = 'it''s'", Row{Value::Bytes("it's")}, cols));
 }
 
 }  // namespace
