@@ -18,6 +18,7 @@
 #include "config/row_filter.h"
 #include "coord/etcd_options.h"
 #include "source/binlog_directory_feed.h"
+#include "source/schema_loader.h"
 #include "sql/catalog.h"
 
 namespace duosync {
@@ -485,15 +486,18 @@ class Prechecker {
       }
       if (!t.where.empty()) {
         auto filter = RowFilter::Parse(t.where);
+        auto schema = LoadTableSchema(source, t.source);
         if (filter.ok()) {
-          absl::Status bound = (*filter)->Bind(names);
+          // Typed: a literal its column's type reads differently (an invalid date) is named here,
+          // not at the link's first row.
+          absl::Status bound = schema.ok() ? (*filter)->Bind(schema->columns, nullptr) : (*filter)->Bind(names);
           if (!bound.ok()) problems.push_back(absl::StrCat(t.source.ToString(), ": ", bound.message()));
         }
       }
     }
     if (!problems.empty()) {
       Add("columns", src, link_name, report::FAILED, absl::StrJoin(problems, "; "),
-          "fix the column names in columns / where");
+          "fix columns / where: the column names, and literals the column's type reads as written");
     }
   }
 

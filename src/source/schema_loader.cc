@@ -35,6 +35,31 @@ std::vector<std::string> ParseMembers(absl::string_view type) {
   return members;
 }
 
+// The binlog type code a column of this COLUMN_TYPE is written with (0 when unknown), so that a
+// schema from information_schema types its columns as the binlog will (row filters bind by it).
+uint8_t BinlogTypeOf(absl::string_view column_type) {
+  const absl::string_view name = column_type.substr(0, column_type.find_first_of("( "));
+  static const std::pair<absl::string_view, uint8_t> kTypes[] = {
+      {"tinyint", coltype::kTiny}, {"smallint", coltype::kShort}, {"mediumint", coltype::kInt24},
+      {"int", coltype::kLong}, {"bigint", coltype::kLongLong}, {"year", coltype::kYear},
+      {"bit", coltype::kBit}, {"decimal", coltype::kNewDecimal}, {"float", coltype::kFloat},
+      {"double", coltype::kDouble}, {"date", coltype::kDate}, {"datetime", coltype::kDateTime2},
+      {"timestamp", coltype::kTimestamp2}, {"time", coltype::kTime2}, {"enum", coltype::kEnum},
+      {"set", coltype::kSet}, {"char", coltype::kString}, {"binary", coltype::kString},
+      {"varchar", coltype::kVarchar}, {"varbinary", coltype::kVarchar}, {"json", coltype::kJson},
+      {"tinytext", coltype::kBlob}, {"text", coltype::kBlob}, {"mediumtext", coltype::kBlob},
+      {"longtext", coltype::kBlob}, {"tinyblob", coltype::kBlob}, {"blob", coltype::kBlob},
+      {"mediumblob", coltype::kBlob}, {"longblob", coltype::kBlob}};
+  for (const auto& [n, code] : kTypes) {
+    if (name == n) return code;
+  }
+  for (absl::string_view spatial : {"geometry", "point", "linestring", "polygon", "multipoint",
+                                     "multilinestring", "multipolygon", "geometrycollection"}) {
+    if (name == spatial) return coltype::kGeometry;
+  }
+  return 0;  // another type (INET6, UUID, ...): untyped
+}
+
 }  // namespace
 
 absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef& table) {
@@ -58,6 +83,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     c.is_unsigned = absl::StrContains(type, "unsigned");
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
+    c.type = BinlogTypeOf(type);
     if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
       c.elements = ParseMembers(r[1].value_or(""));
     }

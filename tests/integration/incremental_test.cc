@@ -179,6 +179,40 @@ TEST_F(IncrementalTest, RenamesRowFiltersColumnsAndDmlChoice) {
                        "SELECT * FROM (SELECT 1 AS id, 1 AS v UNION ALL SELECT 2, 20 UNION ALL SELECT 3, 3) x");
 }
 
+// The full copy (the server's WHERE) and the incremental stage (our evaluation) keep the same rows
+// of one filter: an ENUM compared with its member text, a case-insensitive column, non-ASCII text
+// the server is asked about, and rows moving in and out of the filter by updates.
+TEST_F(IncrementalTest, TheCopyAndTheLinkKeepTheSameFilteredRows) {
+  const std::string table = R"(CREATE TABLE f (id INT PRIMARY KEY, status ENUM('new','active','closed'),
+      region VARCHAR(10) COLLATE utf8mb4_general_ci, city VARCHAR(20) COLLATE utf8mb4_general_ci))";
+  Exec(a_.get(), absl::StrCat("USE ", db_, ";", table));
+  Exec(b_.get(), absl::StrCat("USE ", db_, ";", table));
+  const std::string where = "status IN ('active') AND region = 'EU' AND city >= 'MÜNCHEN'";
+  const std::string insert = absl::StrCat("USE ", db_, "; INSERT INTO f VALUES ");
+  // Copied rows: two pass, three do not.
+  Exec(a_.get(), insert + "(1,'active','eu','München'),(2,'active','EU','Zürich'),(3,'new','eu','München'),"
+                          "(4,'active','us','Zürich'),(5,'active','eu','Berlin')");
+  StartProject(Config()
+                   .MigrationTypes({config::FULL, config::INCREMENTAL})
+                   .Objects(absl::StrCat(R"({"tables": [{"schema": ")", db_, R"(", "table": "f", "where": ")",
+                                         where, R"("}]})"))
+                   .Json());
+  ASSERT_TRUE(testing::WaitFor([&] { return testing::LinkStatusOf(*project_).stage() == "incremental"; },
+                               absl::Seconds(60)))
+      << project_->StatusJson();
+  // Streamed changes: in, out, and across the filter.
+  Exec(a_.get(), insert + "(6,'active','Eu','münchen'),(7,'closed','eu','Zürich'),(8,'active','eu','munchen')");
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; UPDATE f SET status='active' WHERE id=3;"  // enters
+                              "UPDATE f SET city='Aachen' WHERE id=2;"                   // leaves
+                              "UPDATE f SET region='eU' WHERE id=1;"                     // stays
+                              "DELETE FROM f WHERE id=6"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".f ORDER BY id"),
+                       absl::StrCat("SELECT * FROM ", db_, ".f WHERE ", where, " ORDER BY id"));
+  // 'munchen' >= 'MÜNCHEN': equal under utf8mb4_general_ci (Ü sorts as U).
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT id FROM ", db_, ".f ORDER BY id")),
+            (std::vector<std::string>{"1", "3", "8"}));
+}
+
 TEST_F(IncrementalTest, TablesWithoutKeysAreFilteredAndReported) {
   CreateBoth("CREATE TABLE keyed (id INT PRIMARY KEY); CREATE TABLE loose (v INT)");
   StartProject(Config().Whitelist(db_ + ".*").Json());

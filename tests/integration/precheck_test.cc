@@ -66,6 +66,24 @@ TEST_F(PrecheckTest, PassesOnAProperSetup) {
   EXPECT_NE(Find(r, "privilege_binlog"), nullptr);
 }
 
+// A row filter is checked against the columns' types: a literal the server would read otherwise
+// (an impossible date, a word) is named at precheck, before any row is copied.
+TEST_F(PrecheckTest, FailsOnARowFilterItsColumnTypesCannotTake) {
+  Exec(a_.get(), "CREATE TABLE pc.events (id INT PRIMARY KEY, at DATE)");
+  Exec(b_.get(), "CREATE TABLE pc.events (id INT PRIMARY KEY, at DATE)");
+  auto good = Run(PrecheckConfig(R"({"tables": [{"schema": "pc", "table": "events", "where": "at >= '2024-1-5'"}]})"));
+  EXPECT_EQ(Find(good, "columns"), nullptr) << good.DebugString();  // said only when wrong
+  EXPECT_TRUE(good.ok()) << good.DebugString();
+  for (const char* where : {"at >= '2024-02-30'", "at > 'yesterday'"}) {
+    auto r = Run(PrecheckConfig(absl::StrCat(R"({"tables": [{"schema": "pc", "table": "events", "where": ")",
+                                             where, R"("}]})")));
+    const report::Check* c = Find(r, "columns");
+    ASSERT_NE(c, nullptr) << where;
+    EXPECT_EQ(c->status(), report::FAILED) << where;
+    EXPECT_NE(c->message().find("pc.events"), std::string::npos) << c->message();
+  }
+}
+
 TEST_F(PrecheckTest, FailsOnStatementBinlogFormat) {
   Exec(a_.get(), "SET GLOBAL binlog_format=STATEMENT");
   auto r = Run(PrecheckConfig(R"({"import": "pc.orders"})"));
