@@ -64,7 +64,7 @@ std::string Describe(const Route& route, const Row& row, const std::vector<int>&
   std::string out;
   for (int k : columns) {
     absl::StrAppend(&out, out.empty() ? "" : ", ", route.schema->columns[k].name, "=");
-    AppendLiteral(row[k], route.schema->columns[k], &out);
+    AppendLiteral(row[k], route.schema->columns[k], &out, BinaryLiteral::kHex);  // printable
   }
   return out;
 }

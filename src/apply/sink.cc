@@ -3,6 +3,8 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,8 +19,10 @@
 namespace duosync {
 namespace {
 
-// A transaction's SQL is sent in pieces of about this size (well under max_allowed_packet).
+// A transaction's SQL is sent in pieces of about this size, and never more than the
+// destination's max_allowed_packet at once (less this, for the protocol's own bytes).
 constexpr size_t kFlushBytes = 4 << 20;
+constexpr size_t kPacketHeadroom = 1024;
 
 constexpr absl::string_view kAlreadyApplied = "already applied: ";
 
@@ -41,7 +45,11 @@ class Sink::Batch {
  public:
   // `fence`: the transaction first reads the link's ownership row under a shared lock, and goes
   // no further unless this process still owns the link (fence.h).
-  Batch(SqlConnection* conn, const Fence& fence) : conn_(conn), fence_(fence) {
+  // `max_packet`: the destination's max_allowed_packet; no piece sent is larger.
+  Batch(SqlConnection* conn, const Fence& fence, size_t max_packet)
+      : conn_(conn), fence_(fence), max_packet_(max_packet),
+        budget_(max_packet > 2 * kPacketHeadroom ? max_packet - kPacketHeadroom : max_packet / 2),
+        flush_bytes_(std::min(kFlushBytes, budget_ / 2)) {
     // Foreign keys in force again even if an idempotent batch that failed left them off.
     sql_ = "SET SESSION foreign_key_checks=1;START TRANSACTION;";
     statements_.push_back(Statement{});
@@ -55,8 +63,60 @@ class Sink::Batch {
   }
 
   // `match_image`: an UPDATE/DELETE must find the row exactly as its before image (conflict
-  // detection of active-active links), not only its key.
+  // detection of active-active links), not only its key. A change that would make the buffered
+  // piece larger than a packet goes into the next piece; one that fits no packet stops the link
+  // (FailedPrecondition naming the row and the setting), with the transaction rolled back.
   absl::Status Add(const RoutedChange& c, bool match_image, bool idempotent) {
+    const Mark mark = MarkNow();
+    AddStatements(c, match_image, idempotent);
+    if (sql_.size() > budget_) {
+      Restore(mark);
+      if (!sql_.empty()) {
+        sql_.pop_back();  // ';'
+        absl::Status sent = Send();
+        if (!sent.ok()) return sent;
+        AddStatements(c, match_image, idempotent);
+      }
+      if (sql_.size() > budget_) {
+        const size_t needed = sql_.size() + kPacketHeadroom;
+        (void)conn_->Execute("ROLLBACK");
+        return absl::FailedPreconditionError(absl::StrCat(
+            RowOpName(c.op), " of ", c.route->destination.ToString(), " row (",
+            DescribeKey(*c.route, c.before != nullptr ? *c.before : *c.after), ") needs a statement of ",
+            needed, " bytes, more than the destination's max_allowed_packet (", max_packet_,
+            "); raise it on the destination (SET GLOBAL max_allowed_packet=", RoundUpToMiB(needed),
+            ", and in its config file) and resume; nothing of this transaction was applied"));
+      }
+    }
+    if (sql_.size() < flush_bytes_) return absl::OkStatus();
+    sql_.pop_back();  // a trailing ';' would mean an empty statement
+    return Send();
+  }
+
+ private:
+  // Where the buffer stood before a change was added, to take the change back out.
+  struct Mark {
+    size_t sql_size, statements;
+    int back_expected_rows;
+    const Route* last_route;
+    RowOp last_op;
+    bool last_idempotent;
+  };
+  Mark MarkNow() const {
+    return Mark{sql_.size(), statements_.size(), statements_.empty() ? 0 : statements_.back().expected_rows,
+                last_route_, last_op_, last_idempotent_};
+  }
+  void Restore(const Mark& m) {
+    sql_.resize(m.sql_size);
+    statements_.resize(m.statements);
+    if (!statements_.empty()) statements_.back().expected_rows = m.back_expected_rows;
+    last_route_ = m.last_route;
+    last_op_ = m.last_op;
+    last_idempotent_ = m.last_idempotent;
+  }
+  static size_t RoundUpToMiB(size_t bytes) { return ((bytes >> 20) + 1) << 20; }
+
+  void AddStatements(const RoutedChange& c, bool match_image, bool idempotent) {
     const Route& r = *c.route;
     if (idempotent) return AddIdempotent(c);
     const bool mergeable = c.op == RowOp::kInsert || (c.op == RowOp::kDelete && !match_image);
@@ -73,7 +133,7 @@ class Sink::Batch {
         sql_.append(");");
         ++statements_.back().expected_rows;
       }
-      return MaybeFlush();
+      return;
     }
     last_idempotent_ = false;
     switch (c.op) {
@@ -112,14 +172,14 @@ class Sink::Batch {
     }
     last_route_ = mergeable ? c.route : nullptr;
     last_op_ = c.op;
-    return MaybeFlush();
   }
+
 
   // Changes the full copy may already hold: the row ends as the after image (or absent) whatever
   // was there; nothing is counted. A DELETE keeps the foreign keys in force (the destination
   // repeats the source's cascade); the DELETE+REPLACE of an INSERT or UPDATE runs without them (as
   // the copy does), so that replacing a parent row does not cascade to its children.
-  absl::Status AddIdempotent(const RoutedChange& c) {
+  void AddIdempotent(const RoutedChange& c) {
     const Route& r = *c.route;
     const bool unchecked = c.op != RowOp::kDelete;
     if (unchecked) {
@@ -146,14 +206,21 @@ class Sink::Batch {
     }
     last_route_ = nullptr;
     last_idempotent_ = true;
-    return MaybeFlush();
   }
 
+
+ public:
   // Appends a statement that belongs to no change (bookkeeping).
-  void AddRaw(absl::string_view statement) {
+  absl::Status AddRaw(absl::string_view statement) {
+    if (!sql_.empty() && sql_.size() + statement.size() > budget_) {
+      sql_.pop_back();  // ';'
+      absl::Status sent = Send();
+      if (!sent.ok()) return sent;
+    }
     last_route_ = nullptr;
     sql_.append(statement.data(), statement.size());
     statements_.push_back(Statement{});
+    return absl::OkStatus();
   }
 
   absl::Status Commit() {
@@ -171,12 +238,6 @@ class Sink::Batch {
     int expected_rows = -1;                // rows an UPDATE/DELETE must match; -1 = not checked
     bool fence = false;                    // the ownership check: its row must show our epoch
   };
-
-  absl::Status MaybeFlush() {
-    if (sql_.size() < kFlushBytes) return absl::OkStatus();
-    sql_.pop_back();  // a trailing ';' would mean an empty statement
-    return Send();
-  }
 
   // Sends the buffered statements; reads and checks every result.
   absl::Status Send() {
@@ -260,6 +321,7 @@ class Sink::Batch {
 
   SqlConnection* conn_;
   const Fence& fence_;
+  const size_t max_packet_, budget_, flush_bytes_;
   std::string sql_;
   std::vector<Statement> statements_;  // per buffered statement
   const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
@@ -281,7 +343,14 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
   // checks off for its statement: ApplyDdl.)
   absl::Status s = (*conn)->Execute("SET SESSION foreign_key_checks=1");
   if (!s.ok()) return s;
-  return std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
+  // Read once: a session's max_allowed_packet is the global value at connect.
+  auto packet = (*conn)->QueryValue("SELECT @@max_allowed_packet");
+  if (!packet.ok()) return packet.status();
+  size_t max_packet = 0;
+  if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+  auto sink = std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
+  sink->max_packet_ = max_packet;
+  return sink;
 }
 
 absl::Status Sink::ApplyDdl(const ApplyTask& task) {
@@ -309,7 +378,7 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
 
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
-  Batch batch(conn_.get(), fence_);
+  Batch batch(conn_.get(), fence_, max_packet_);
   std::vector<Gtid> record;
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
@@ -321,7 +390,10 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
     }
     if (task->record) record.push_back(task->txn.gtid);
   }
-  if (!record.empty()) batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
+  if (!record.empty()) {
+    absl::Status s = batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
+    if (!s.ok()) return s;
+  }
   return batch.Commit();
 }
 

@@ -54,6 +54,7 @@ class Sink {
   class Batch;
 
   std::unique_ptr<SqlConnection> conn_;
+  size_t max_packet_ = 1 << 20;  // the destination's max_allowed_packet
   std::string link_id_;
   std::string quoted_link_id_;
   Fence fence_;

@@ -1,5 +1,6 @@
 #include "full/full_migration.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +23,10 @@
 
 namespace duosync {
 namespace {
+
+// A chunk of wide rows is cut to about this many bytes (its rows are held in memory twice: as
+// read, and as SQL).
+constexpr size_t kChunkBytes = 64 << 20;
 
 class Migrator {
  public:
@@ -272,6 +277,15 @@ class Migrator {
                                       QuoteTable(t.destination.schema, t.destination.table), " (");
     for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&insert, i ? "," : "", QuoteIdent((*cols)[i].name));
     insert += ") VALUES ";
+    // No statement bigger than the destination takes (max_allowed_packet, less the protocol's
+    // bytes); a chunk is sent as several INSERTs in its one transaction when it must be.
+    auto packet = dst->QueryValue("SELECT @@max_allowed_packet");
+    if (!packet.ok()) return packet.status();
+    size_t max_packet = 0;
+    if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+    const size_t budget = max_packet - 1024;
+    // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
+    size_t chunk_rows = static_cast<size_t>(o_.chunk_rows);
     while (!Stopping()) {
       std::string query = select;
       if (!last.empty()) {
@@ -284,38 +298,72 @@ class Migrator {
         }
         query += ")";
       }
-      absl::StrAppend(&query, order, " LIMIT ", o_.chunk_rows);
+      const size_t asked_rows = chunk_rows;
+      absl::StrAppend(&query, order, " LIMIT ", asked_rows);
       auto rows = src->Query(query);
       if (!rows.ok()) return rows.status();
       if (rows->empty()) break;
       DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
-      std::string sql = insert;
+      std::string sql = insert, tuple;
+      size_t in_statement = 0, chunk_bytes = 0;
       for (size_t r = 0; r < rows->size(); ++r) {
-        sql += r ? ",(" : "(";
+        tuple = "(";
         for (size_t i = 0; i < cols->size(); ++i) {
-          if (i) sql.push_back(',');
-          AppendValue((*rows)[r][i], (*cols)[i], &sql);
+          if (i) tuple.push_back(',');
+          AppendValue((*rows)[r][i], (*cols)[i], &tuple);
         }
-        sql.push_back(')');
+        tuple.push_back(')');
+        chunk_bytes += tuple.size();
+        if (insert.size() + tuple.size() > budget) {
+          (void)dst->Execute("ROLLBACK");
+          std::vector<std::string> key_text;
+          for (int k : key) {
+            std::string lit;
+            AppendValue((*rows)[r][k], (*cols)[k], &lit, BinaryLiteral::kHex);
+            key_text.push_back(absl::StrCat((*cols)[k].name, "=", lit.size() > 200 ? lit.substr(0, 200) + "..." : lit));
+          }
+          const size_t needed = insert.size() + tuple.size() + 1024;
+          return absl::FailedPreconditionError(absl::StrCat(
+              "copying ", name, " row (", absl::StrJoin(key_text, ", "), ") needs a statement of ", needed,
+              " bytes, more than the destination's max_allowed_packet (", max_packet,
+              "); raise it on the destination (SET GLOBAL max_allowed_packet=", ((needed >> 20) + 1) << 20,
+              ", and in its config file) and resume: the copy goes on from this chunk"));
+        }
+        if (in_statement > 0 && sql.size() + 1 + tuple.size() > budget) {
+          DUO_RETURN_IF_ERROR(dst->Execute(sql));
+          sql = insert;
+          in_statement = 0;
+        }
+        if (in_statement++ > 0) sql.push_back(',');
+        sql += tuple;
       }
+      chunk_rows = chunk_bytes > kChunkBytes
+                       ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / chunk_bytes))
+                       : static_cast<size_t>(o_.chunk_rows);
       last.clear();
       for (int k : key) {
         std::string lit;
-        AppendValue(rows->back()[k], (*cols)[k], &lit);
+        AppendValue(rows->back()[k], (*cols)[k], &lit, BinaryLiteral::kHex);  // saved joined by \x1f
         last.push_back(lit);
       }
       copied += rows->size();
       std::string saved_key;
       AppendQuoted(absl::StrJoin(last, "\x1f"), &saved_key);
-      absl::StrAppend(&sql, ";REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link, ",",
-                      quoted_name, ",", saved_key, ",", copied, ",0);COMMIT");
-      DUO_RETURN_IF_ERROR(dst->Execute(sql));
+      const std::string progress = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (",
+                                                quoted_link, ",", quoted_name, ",", saved_key, ",", copied,
+                                                ",0);COMMIT");
+      if (sql.size() + 1 + progress.size() > budget) {
+        DUO_RETURN_IF_ERROR(dst->Execute(sql));
+        DUO_RETURN_IF_ERROR(dst->Execute(progress));
+      } else {
+        DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat(sql, ";", progress)));
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         progress_.rows_copied += rows->size();
         if (progress_cb_) progress_cb_(progress_);
       }
-      if (rows->size() < static_cast<size_t>(o_.chunk_rows)) break;
+      if (rows->size() < asked_rows) break;
     }
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));

@@ -22,14 +22,15 @@ CopyColumn::Form FormOf(const std::string& data_type) {
 
 }  // namespace
 
-void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out) {
+void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
+                 BinaryLiteral binary) {
   if (!v.has_value()) {
     out->append("NULL");
     return;
   }
   switch (c.form) {
     case CopyColumn::Form::kNumber: out->append(*v); return;
-    case CopyColumn::Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out); return;
+    case CopyColumn::Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out, binary); return;
     case CopyColumn::Form::kText: {
       ColumnSchema col;
       col.charset = c.charset;

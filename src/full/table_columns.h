@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "config/object_selector.h"
 #include "sql/sql_connection.h"
+#include "sql/sql_literal.h"
 
 namespace duosync {
 
@@ -24,8 +25,10 @@ struct CopyColumn {
 // The chosen (or all) columns of `t`'s source table, in table order.
 absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t);
 
-// Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`.
-void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out);
+// Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`; binary data
+// as `binary` says (sql_literal.h).
+void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
+                 BinaryLiteral binary = BinaryLiteral::kCompact);
 
 }  // namespace duosync
 

@@ -34,7 +34,7 @@ std::vector<std::string> KeyOf(const Plan& p, const SqlRow& row, size_t offset =
   std::vector<std::string> out;
   for (size_t i = 0; i < p.key.size(); ++i) {
     std::string lit;
-    AppendValue(row[offset + i], p.cols[p.key[i]], &lit);
+    AppendValue(row[offset + i], p.cols[p.key[i]], &lit, BinaryLiteral::kHex);
     out.push_back(lit);
   }
   return out;
@@ -251,7 +251,7 @@ class Verifier {
         repair += ") VALUES (";
         for (size_t i = 0; i < p.cols.size(); ++i) {
           if (i) repair.push_back(',');
-          AppendValue((*row)[0][i], p.cols[i], &repair);
+          AppendValue((*row)[0][i], p.cols[i], &repair, BinaryLiteral::kHex);
         }
         repair += ")";
       }

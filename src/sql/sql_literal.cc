@@ -22,7 +22,7 @@ void AppendQuoted(absl::string_view text, std::string* out) {
   out->push_back('\'');
 }
 
-void AppendLiteral(const Value& v, const ColumnSchema& column, std::string* out) {
+void AppendLiteral(const Value& v, const ColumnSchema& column, std::string* out, BinaryLiteral binary) {
   switch (v.kind) {
     case Value::Kind::kNull: out->append("NULL"); return;
     case Value::Kind::kInt: absl::StrAppend(out, v.i); return;
@@ -37,6 +37,18 @@ void AppendLiteral(const Value& v, const ColumnSchema& column, std::string* out)
       if (!column.charset.empty() && column.charset != "binary") {
         absl::StrAppend(out, "_", column.charset);
         AppendQuoted(v.s, out);
+        return;
+      }
+      if (binary == BinaryLiteral::kCompact) {
+        // The query is sent with its length, so other bytes (NUL included) need no escape; the
+        // utf8mb4 connection cannot hide a quote or backslash inside a multibyte character.
+        out->reserve(out->size() + v.s.size() + v.s.size() / 64 + 10);
+        out->append("_binary'");
+        for (char c : v.s) {
+          if (c == '\'' || c == '\\') out->push_back('\\');
+          out->push_back(c);
+        }
+        out->push_back('\'');
         return;
       }
       static constexpr char kHex[] = "0123456789ABCDEF";

@@ -14,9 +14,15 @@ namespace duosync {
 // for any column charset under a utf8mb4 connection without NO_BACKSLASH_ESCAPES.
 void AppendQuoted(absl::string_view text, std::string* out);
 
+// How binary data is written: kCompact as _binary'...' with only quote and backslash escaped
+// (about 1% longer than the data, so a 9 MB BLOB fits a 16 MB max_allowed_packet), kHex as X'..'
+// (twice as long, but printable: for reports).
+enum class BinaryLiteral { kCompact, kHex };
+
 // Appends the literal for `value` of `column`: numbers as numbers, text with its charset
-// introducer (_latin1'...'), binary data as X'..', NULL as NULL.
-void AppendLiteral(const Value& value, const ColumnSchema& column, std::string* out);
+// introducer (_latin1'...'), binary data as `binary` says, NULL as NULL.
+void AppendLiteral(const Value& value, const ColumnSchema& column, std::string* out,
+                   BinaryLiteral binary = BinaryLiteral::kCompact);
 
 }  // namespace duosync
 

@@ -213,6 +213,58 @@ TEST_F(IncrementalTest, TheCopyAndTheLinkKeepTheSameFilteredRows) {
             (std::vector<std::string>{"1", "3", "8"}));
 }
 
+// Statements respect the destination's max_allowed_packet (16 MB here): 9 MB BLOBs go through the
+// full copy (two in one chunk) and the incremental stage; a row that can fit no packet stops the
+// link naming the row and the setting, applies nothing of its transaction, and the link goes on
+// once the setting is raised.
+TEST_F(IncrementalTest, BigRowsRespectTheDestinationsPacketLimit) {
+  CreateBoth("CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)");
+  // MariaDB's default limit (the harness runs with 256 MiB); restored whatever happens.
+  Exec(b_.get(), "SET GLOBAL max_allowed_packet=16777216");
+  struct Restore {
+    SqlConnection* b;
+    ~Restore() { Exec(b, "SET GLOBAL max_allowed_packet=268435456"); }
+  } restore{b_.get()};
+  // 9 MiB of varied bytes (every byte value, quotes and backslashes included), made on the server.
+  const std::string nine_mib = "REPEAT(UNHEX(SHA2(RAND(), 256)), 294912)";
+  const std::string use = absl::StrCat("USE ", db_, ";");
+  Exec(a_.get(), use + "INSERT INTO big VALUES (1, " + nine_mib + "), (2, " + nine_mib + ")");
+  const std::string check = absl::StrCat("SELECT id, LENGTH(b), MD5(b) FROM ", db_, ".big ORDER BY id");
+  StartProject(Config().MigrationTypes({config::FULL, config::INCREMENTAL}).Import(db_ + ".big").Json());
+  testing::WaitFor([&] {
+    const std::string stage = testing::LinkStatusOf(*project_).stage();
+    return stage == "incremental" || stage == "failed";
+  }, absl::Seconds(60));
+  ASSERT_EQ(testing::LinkStatusOf(*project_).stage(), "incremental")
+      << project_->StatusJson();
+  Exec(a_.get(), use + "INSERT INTO big VALUES (3, " + nine_mib + "); DELETE FROM big WHERE id=2");
+  ExpectEventuallySame(check, "", 60);
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".big WHERE LENGTH(b)=9437184"))[0], "2");
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+
+  // The destination now takes 8 MiB at most: a 9 MiB row can never fit.
+  Exec(b_.get(), "SET GLOBAL max_allowed_packet=8388608");
+  Exec(a_.get(), use + "INSERT INTO big VALUES (4, " + nine_mib + ")");
+  auto project = Project::Create(config_);
+  ASSERT_TRUE(project.ok());
+  ASSERT_TRUE((*project)->Start().ok());
+  absl::Status ended = (*project)->Wait(absl::Seconds(60));
+  const std::string status = (*project)->StatusJson();
+  Exec(b_.get(), "SET GLOBAL max_allowed_packet=16777216");
+  EXPECT_FALSE(ended.ok());
+  EXPECT_FALSE(absl::IsDeadlineExceeded(ended)) << "the link must stop, not retry forever: " << status;
+  EXPECT_NE(ended.message().find("max_allowed_packet"), std::string::npos) << ended;
+  EXPECT_NE(ended.message().find(db_ + ".big"), std::string::npos) << ended;
+  EXPECT_NE(ended.message().find("id=4"), std::string::npos) << ended;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".big WHERE id=4"))[0], "0");
+  (void)(*project)->Stop();
+
+  // Raised again: the link resumes and applies it.
+  StartProject(config_);
+  ExpectEventuallySame(check, "", 60);
+}
+
 TEST_F(IncrementalTest, TablesWithoutKeysAreFilteredAndReported) {
   CreateBoth("CREATE TABLE keyed (id INT PRIMARY KEY); CREATE TABLE loose (v INT)");
   StartProject(Config().Whitelist(db_ + ".*").Json());
