@@ -32,8 +32,11 @@ void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::
     case CopyColumn::Form::kNumber: out->append(*v); return;
     case CopyColumn::Form::kBinary: AppendLiteral(Value::Bytes(*v), ColumnSchema{}, out, binary); return;
     case CopyColumn::Form::kText: {
+      // Every value we read arrives in the connection's charset (the server converts a latin1 or
+      // gbk column's text to utf8mb4), so that is its introducer; the server converts it back on
+      // insert and in comparisons with the column.
       ColumnSchema col;
-      col.charset = c.charset;
+      col.charset = "utf8mb4";
       AppendLiteral(c.charset.empty() ? Value::String(*v) : Value::Bytes(*v), col, out);
       return;
     }
