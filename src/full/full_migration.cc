@@ -146,7 +146,7 @@ class Migrator {
       auto idx = dst->Query(absl::StrCat(
           "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=",
           dst->Quote(t.destination.schema), " AND TABLE_NAME=", dst->Quote(t.destination.table),
-          " AND INDEX_NAME <> 'PRIMARY'"));
+          " AND INDEX_NAME <> 'PRIMARY' AND NON_UNIQUE = 1"));  // unique keys must hold during the load
       if (!idx.ok()) return idx.status();
       for (const auto& r : *idx) {
         DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat("ALTER TABLE ", dst_table, " DROP INDEX ",
@@ -269,11 +269,25 @@ class Migrator {
     }
     std::string select = "SELECT ";
     for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&select, i ? "," : "", (*cols)[i].select_expr);
+    // An ENUM / SET key column is also read as its member number, which pages in key order.
+    std::vector<size_t> key_at;  // where each key column's paging value is in a row
+    size_t extra = 0;
+    for (int k : key) {
+      if ((*cols)[k].ordinal) {
+        key_at.push_back(cols->size() + extra++);
+        absl::StrAppend(&select, ",", (*cols)[k].key_expr);
+      } else {
+        key_at.push_back(k);
+      }
+    }
     absl::StrAppend(&select, " FROM ", QuoteTable(t.source.schema, t.source.table), " WHERE (",
                     t.where.empty() ? "1" : t.where, ")");
     std::string order = " ORDER BY ";
     for (size_t i = 0; i < key.size(); ++i) absl::StrAppend(&order, i ? "," : "", QuoteIdent((*cols)[key[i]].name));
-    std::string insert = absl::StrCat(o_.allow_nonempty_destination ? "REPLACE" : "INSERT", " INTO ",
+    // REPLACE: a row copied earlier whose unique value has since moved to a row copied now is
+    // stale; it goes, and the incremental stage's replay from the copy's start (idempotent up
+    // to its end) puts it back as it is now. (An INSERT would collide forever.)
+    std::string insert = absl::StrCat("REPLACE INTO ",
                                       QuoteTable(t.destination.schema, t.destination.table), " (");
     for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&insert, i ? "," : "", QuoteIdent((*cols)[i].name));
     insert += ") VALUES ";
@@ -341,9 +355,9 @@ class Migrator {
                        ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / chunk_bytes))
                        : static_cast<size_t>(o_.chunk_rows);
       last.clear();
-      for (int k : key) {
+      for (size_t i = 0; i < key.size(); ++i) {
         std::string lit;
-        AppendValue(rows->back()[k], (*cols)[k], &lit, BinaryLiteral::kHex);  // saved joined by \x1f
+        AppendKeyValue(rows->back()[key_at[i]], (*cols)[key[i]], &lit);  // hex: saved joined by \x1f
         last.push_back(lit);
       }
       copied += rows->size();

@@ -64,9 +64,20 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
     c.select_expr = type == "float"  ? absl::StrCat("CAST(", QuoteIdent(c.name), " AS DOUBLE)")
                     : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
                                     : QuoteIdent(c.name);
+    c.ordinal = type == "enum" || type == "set";
+    c.key_expr = c.ordinal ? absl::StrCat(QuoteIdent(c.name), "+0") : c.select_expr;
     out.push_back(std::move(c));
   }
   return out;
+}
+
+void AppendKeyValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
+                    BinaryLiteral binary) {
+  if (c.ordinal && v.has_value()) {
+    out->append(*v);  // digits: the server sent the member number
+    return;
+  }
+  AppendValue(v, c, out, binary);
 }
 
 }  // namespace duosync

@@ -20,6 +20,10 @@ struct CopyColumn {
   std::string select_expr;  // exact text for the value (FLOAT widened to DOUBLE, BIT as a number)
   Form form = Form::kText;
   std::string charset;
+  // ENUM / SET: sorted by member number, not by text. As a key, read and compared by that
+  // number (key_expr), so that paging compares in the order it sorts.
+  bool ordinal = false;
+  std::string key_expr;  // what a key read selects: the column, or `c`+0 for ENUM / SET
 };
 
 // The chosen (or all) columns of `t`'s source table, in table order.
@@ -29,6 +33,11 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
 // as `binary` says (sql_literal.h).
 void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
                  BinaryLiteral binary = BinaryLiteral::kCompact);
+
+// Appends a key value read by `c.key_expr` as the literal that compares with the column in key
+// order (the member number for ENUM / SET, else as AppendValue).
+void AppendKeyValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
+                    BinaryLiteral binary = BinaryLiteral::kHex);
 
 }  // namespace duosync
 

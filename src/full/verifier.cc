@@ -26,7 +26,8 @@ struct Plan {
   std::vector<int> key;  // positions in cols
   std::string src_table, dst_table;
   std::string crc;       // CRC32 of the row's synced columns
-  std::string key_list;  // "`a`,`b`"
+  std::string key_list;    // "`a`,`b`": key order
+  std::string key_select;  // the key's columns as KeyOf reads them (key_expr)
 };
 
 // Key literals of a row (from the text protocol).
@@ -34,7 +35,7 @@ std::vector<std::string> KeyOf(const Plan& p, const SqlRow& row, size_t offset =
   std::vector<std::string> out;
   for (size_t i = 0; i < p.key.size(); ++i) {
     std::string lit;
-    AppendValue(row[offset + i], p.cols[p.key[i]], &lit, BinaryLiteral::kHex);
+    AppendKeyValue(row[offset + i], p.cols[p.key[i]], &lit);
     out.push_back(lit);
   }
   return out;
@@ -160,7 +161,10 @@ class Verifier {
     }
     // The CRC is over the bytes, not under the collation: case and trailing-space traps count.
     p.crc = absl::StrCat("CRC32(CONCAT_WS('#', ", values, ", CONCAT(", nulls, ")))");
-    for (int k : p.key) absl::StrAppend(&p.key_list, p.key_list.empty() ? "" : ",", QuoteIdent(p.cols[k].name));
+    for (int k : p.key) {
+      absl::StrAppend(&p.key_list, p.key_list.empty() ? "" : ",", QuoteIdent(p.cols[k].name));
+      absl::StrAppend(&p.key_select, p.key_select.empty() ? "" : ",", p.cols[k].key_expr);
+    }
     const std::string filter = t.where.empty() ? "1" : absl::StrCat("(", t.where, ")");
 
     std::set<std::vector<std::string>> suspects;
@@ -168,7 +172,7 @@ class Verifier {
     while (true) {
       // The chunk ends at the chunk_rows-th key after `last` on the source (or runs to the end).
       const std::string after = last.empty() ? "1" : After(p, last);
-      auto bound = src->Query(absl::StrCat("SELECT ", p.key_list, " FROM ", p.src_table, " WHERE ", filter,
+      auto bound = src->Query(absl::StrCat("SELECT ", p.key_select, " FROM ", p.src_table, " WHERE ", filter,
                                            " AND ", after, " ORDER BY ", p.key_list, " LIMIT 1 OFFSET ",
                                            o_.chunk_rows - 1));
       if (!bound.ok()) return bound.status();
@@ -271,9 +275,9 @@ class Verifier {
 
   absl::Status DrillDown(SqlConnection* src, SqlConnection* dst, const Plan& p, const std::string& filter,
                          const std::string& range, std::set<std::vector<std::string>>* suspects) {
-    auto a = src->Query(absl::StrCat("SELECT ", p.key_list, ",", p.crc, " FROM ", p.src_table, " WHERE ",
+    auto a = src->Query(absl::StrCat("SELECT ", p.key_select, ",", p.crc, " FROM ", p.src_table, " WHERE ",
                                      filter, " AND ", range));
-    auto b = dst->Query(absl::StrCat("SELECT ", p.key_list, ",", p.crc, " FROM ", p.dst_table, " WHERE ", range));
+    auto b = dst->Query(absl::StrCat("SELECT ", p.key_select, ",", p.crc, " FROM ", p.dst_table, " WHERE ", range));
     if (!a.ok()) return a.status();
     if (!b.ok()) return b.status();
     std::map<std::vector<std::string>, std::string> src_rows;
