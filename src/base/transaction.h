@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace duosync {
 
 // One column value from a row image. Numbers keep their exact type; DECIMAL, temporal values and
@@ -76,13 +78,31 @@ struct Transaction {
   std::vector<RowChange> changes;
   std::string ddl;                // a DDL statement instead of row changes (later issue)
   std::string ddl_schema;         // its default database (also of `statement`)
-  std::string statement;          // DML logged as a statement (binlog_format != ROW), if any
+  std::string statement;          // DML logged as statements (binlog_format != ROW), if any
+                                  // (AddStatement: several joined; ddl_schema empty when unsure)
   uint64_t sql_mode = 0;          // the writing session's sql_mode (bits) of `ddl` / `statement`
   // Every row event of it is in duosync's own schema: a link's checkpoint and applied-GTID
   // bookkeeping, nothing a user wrote. Passing over it needs no checkpoint write of its own
   // (answering the opposite link's bookkeeping with ours would never let an idle pair rest).
   bool only_bookkeeping = false;
   size_t row_count() const { return changes.size(); }
+
+  // Adds a DML statement the source logged as text, run with default database `schema`. All are
+  // kept (up to a bound) for the link to judge; when they disagree on the default database or
+  // overflow the bound, ddl_schema is left empty, which the link reads as "may touch anything".
+  void AddStatement(absl::string_view text, absl::string_view schema) {
+    constexpr size_t kMaxStatementBytes = 4 << 20;
+    const bool first = statement.empty();
+    if (statement.size() + text.size() > kMaxStatementBytes) {
+      ddl_schema.clear();
+      if (first) statement = std::string(text.substr(0, 200));
+      return;
+    }
+    if (!first) statement.append(";\n");
+    statement.append(text.data(), text.size());
+    if (first) ddl_schema.assign(schema.data(), schema.size());
+    else if (ddl_schema != schema) ddl_schema.clear();
+  }
 };
 
 }  // namespace duosync

@@ -412,4 +412,17 @@ std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to) 
   return "";
 }
 
+std::vector<std::string> QualifiersIn(absl::string_view sql, DdlSqlMode mode) {
+  const std::vector<Token> t = Tokenize(sql, mode);
+  std::vector<std::string> out;
+  auto is_name = [&](size_t i) { return t[i].kind == Token::kWord || t[i].kind == Token::kQuoted; };
+  for (size_t i = 0; i + 2 < t.size(); ++i) {
+    // The server takes "shop . t" too.
+    if (is_name(i) && t[i + 1].kind == Token::kPunct && t[i + 1].text == "." && is_name(i + 2)) {
+      out.push_back(t[i].text);
+    }
+  }
+  return out;
+}
+
 }  // namespace duosync

@@ -47,6 +47,12 @@ struct DdlSqlMode {
 // other than the default is unsupported: the destination's sessions would read its text otherwise.
 ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema, DdlSqlMode mode = {});
 
+// Every name qualified in `sql` (the `a` of each `a.b`, `a`.`b`): the schemas a statement may
+// write whatever its default database (table.column references come back too: over-reporting
+// can only refuse a statement, never let one pass). Executable comments are read as the server
+// reads them.
+std::vector<std::string> QualifiersIn(absl::string_view sql, DdlSqlMode mode = {});
+
 // Empty when changing a column of type `from` to `to` only extends its length (VARCHAR(10) ->
 // VARCHAR(20), DECIMAL(8,2) -> DECIMAL(10,2), ...); else why it is refused.
 std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to);

@@ -44,14 +44,26 @@ absl::StatusOr<PlannedTask> Planner::Plan(Transaction txn, std::string position)
   }
   if (!task.txn.statement.empty() &&
       (!task.changes.empty() || task.txn.ddl_schema.empty() ||
-       router_.MayHoldSchema(task.txn.ddl_schema))) {
+       router_.MayHoldSchema(task.txn.ddl_schema) || NamesSyncedSchema(task.txn))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "transaction ", task.txn.gtid.ToString(), " was logged as a statement (",
-        RedactStatementSecrets(task.txn.statement), ") in a synced schema; duosync needs "
+        RedactStatementSecrets(task.txn.statement.substr(0, 200)), ") in a synced schema; duosync needs "
         "binlog_format=ROW on the source: set it, then "
         "restart the link with start_gtid after this transaction"));
   }
   return out;
+}
+
+// Whether a statement names a schema that may hold a synced table (`INSERT INTO shop.t` run
+// from another default database writes shop.t all the same).
+bool Planner::NamesSyncedSchema(const Transaction& txn) const {
+  DdlSqlMode mode;
+  mode.ansi_quotes = (txn.sql_mode & kSqlModeAnsiQuotes) != 0;
+  mode.no_backslash_escapes = (txn.sql_mode & kSqlModeNoBackslashEscapes) != 0;
+  for (const std::string& schema : QualifiersIn(txn.statement, mode)) {
+    if (router_.MayHoldSchema(schema)) return true;
+  }
+  return false;
 }
 
 // Transactions that must apply alone and in order.

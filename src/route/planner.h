@@ -47,6 +47,7 @@ class Planner {
 
  private:
   bool IsBarrier(const Transaction& txn, const std::vector<RoutedChange>& changes) const;
+  bool NamesSyncedSchema(const Transaction& txn) const;
   absl::Status PrepareDdl(ApplyTask* task);
 
   const LinkConfig& link_;

@@ -445,10 +445,10 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         if (r.in_transaction && !r.standalone) {
           // DML logged as a statement: its rows are not in the binlog. The link decides whether
           // it concerns synced tables (then it stops before it) or can be passed over.
-          r.current.statement.assign(trimmed.data(), std::min<size_t>(trimmed.size(), 200));
+          r.current.AddStatement(trimmed, absl::string_view(ev->event.query.database.str,
+                                                            ev->event.query.database.length));
           r.current.sql_mode = QuerySqlMode(ev->event.query.status);
           r.current.only_bookkeeping = false;
-          r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);
           break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.

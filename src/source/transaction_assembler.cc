@@ -206,10 +206,9 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       if (inside) {
         // DML logged as a statement: its rows are not in the binlog. The link decides whether it
         // concerns synced tables (then it stops before it) or can be passed over.
-        current_.statement = std::string(stmt.substr(0, 200));
+        current_.AddStatement(stmt, q->database);
         current_.sql_mode = q->sql_mode;
         current_.only_bookkeeping = false;
-        current_.ddl_schema = q->database;
         return std::optional<Transaction>();
       }
       // A DDL (or another statement logged as text): a transaction of its own.
@@ -298,7 +297,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       return std::optional<Transaction>();
     case event_type::kBeginLoadQuery: case event_type::kExecuteLoadQuery:
       if (in_transaction_) {
-        current_.statement = "LOAD DATA (logged as a statement)";
+        current_.AddStatement("LOAD DATA (logged as a statement)", "");  // its table is unknown here
         current_.only_bookkeeping = false;
       }
       return std::optional<Transaction>();

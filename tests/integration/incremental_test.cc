@@ -348,6 +348,31 @@ TEST_F(IncrementalTest, StatementFormatTransactionStopsTheLinkBeforeIt) {
   EXPECT_EQ(Checkpoint(), before);
 }
 
+// A statement-format DML run from another default database still writes the synced table it
+// names: the link stops before it. One that names only unsynced tables is passed over.
+TEST_F(IncrementalTest, StatementDmlFromAnotherDatabaseStops) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY)");
+  const std::string other = "inc_stmt_other";
+  Exec(a_.get(), absl::StrCat("CREATE DATABASE IF NOT EXISTS ", other, "; CREATE TABLE IF NOT EXISTS ", other,
+                              ".x (id INT PRIMARY KEY)"));
+  StartProject(TableConfig("t"));
+  // Unsynced only: passed over, the link goes on.
+  Exec(a_.get(), absl::StrCat("USE ", other, "; SET SESSION binlog_format=STATEMENT; INSERT INTO x VALUES (1);"
+                              "SET SESSION binlog_format=ROW"));
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (1)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  WaitCheckpointAtSourceEnd();
+  const std::string before = Checkpoint();
+  // In one transaction: a synced table named from the other database, then an unsynced one.
+  Exec(a_.get(), absl::StrCat("USE ", other, "; SET SESSION binlog_format=STATEMENT; BEGIN;"
+                              "INSERT INTO `", db_, "`.t VALUES (2); INSERT INTO x VALUES (2); COMMIT;"
+                              "SET SESSION binlog_format=ROW"));
+  std::string status = WaitForFailure();
+  EXPECT_NE(status.find("binlog_format=ROW"), std::string::npos) << status;
+  EXPECT_EQ(Checkpoint(), before);
+  Exec(a_.get(), absl::StrCat("DROP DATABASE ", other));
+}
+
 TEST_F(IncrementalTest, SourceRestartMidStreamCatchesUp) {
   CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT)");
   StartProject(TableConfig("t"));

@@ -134,3 +134,22 @@ TEST(DdlTest, DoubleDashWithoutASpaceIsNoComment) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Names qualified in a statement, as the server reads it: quoted, in executable comments, not in
+// strings or plain comments.
+TEST(QualifiersInTest, FindsEveryQualifiedNameTheServerWouldRead) {
+  EXPECT_EQ(QualifiersIn("INSERT INTO shop.t VALUES (1)"), std::vector<std::string>{"shop"});
+  EXPECT_EQ(QualifiersIn("UPDATE a JOIN `my shop`.`t` ON a.id = t.id SET v = 1"),
+            (std::vector<std::string>{"my shop", "a", "t"}));
+  EXPECT_EQ(QualifiersIn("INSERT INTO x /*!50000 SELECT * FROM shop.t */"), std::vector<std::string>{"shop"});
+  EXPECT_TRUE(QualifiersIn("INSERT INTO x VALUES ('shop.t') /* shop.t */ -- shop.t").empty());
+  EXPECT_EQ(QualifiersIn("INSERT INTO \"shop\".t VALUES (1)", DdlSqlMode{true, false}),
+            std::vector<std::string>{"shop"});
+  EXPECT_EQ(QualifiersIn("SELECT 1.5 FROM shop . t"), std::vector<std::string>{"shop"});
+}
+
+}  // namespace
+}  // namespace duosync
