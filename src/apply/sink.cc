@@ -4,15 +4,22 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "apply/checkpoint_tables.h"
 #include "apply/fence.h"
 #include "apply/row_sql.h"
 #include "base/names.h"
 #include "base/statement_redaction.h"
+#include "glog/logging.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 
@@ -350,19 +357,103 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
   if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
   auto sink = std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
   sink->max_packet_ = max_packet;
+  sink->destination_ = destination;
+  sink->origin_ = origin;
   return sink;
 }
 
+namespace {
+
+// Watches a connection that runs a long statement: while the destination answers (a second
+// connection sees the statement's session), it waits; once the destination has not answered
+// for `timeout`, it cuts the connection so that the statement returns (with an error).
+class DdlWatchdog {
+ public:
+  DdlWatchdog(const ConnectOptions& destination, SqlConnection* running, std::string connection_id,
+              absl::Duration timeout)
+      : destination_(destination), running_(running), id_(std::move(connection_id)), timeout_(timeout),
+        thread_([this] { Run(); }) {}
+  ~DdlWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool cut() const { return cut_; }
+
+ private:
+  void Run() {
+    ConnectOptions o = destination_;
+    o.connect_timeout_s = 5;
+    o.read_timeout_s = 5;
+    std::unique_ptr<SqlConnection> monitor;
+    absl::Time answered = absl::Now();
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+      lock.unlock();
+      if (monitor == nullptr) {
+        auto c = SqlConnection::Connect(o);
+        if (c.ok()) monitor = std::move(*c);
+      }
+      if (monitor != nullptr) {
+        auto seen = monitor->Query("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID=" + id_);
+        if (seen.ok()) answered = absl::Now();
+        else monitor.reset();
+      }
+      const bool silent = absl::Now() - answered > timeout_;
+      lock.lock();
+      if (silent && !done_) {
+        LOG(WARNING) << "the destination has not answered for " << absl::FormatDuration(timeout_)
+                     << " while a DDL runs: giving the connection up";
+        cut_ = true;
+        mariadb_cancel(running_->raw());
+        return;
+      }
+    }
+  }
+
+  const ConnectOptions destination_;
+  SqlConnection* running_;
+  const std::string id_;
+  const absl::Duration timeout_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::atomic<bool> cut_{false};
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// How long a DDL connection waits for an answer: as long as it takes (the watchdog decides).
+constexpr unsigned kDdlReadTimeoutSeconds = 7 * 24 * 3600;
+
+}  // namespace
+
 absl::Status Sink::ApplyDdl(const ApplyTask& task) {
+  ConnectOptions options = destination_;
+  const unsigned timeout_s = options.read_timeout_s > 0 ? options.read_timeout_s : 600;
+  options.read_timeout_s = kDdlReadTimeoutSeconds;
+  // A table change is not a row change: no foreign key is checked for it (a parent dropped
+  // before its child, a child created before its parent, as the source allowed); a destination
+  // session has them off until told otherwise.
+  auto ddl_conn = ConnectDestination(options, origin_);
+  if (!ddl_conn.ok()) return ddl_conn.status();
+  SqlConnection* conn = ddl_conn->get();
+  auto id = conn->QueryValue("SELECT CONNECTION_ID()");
+  if (!id.ok()) return id.status();
   // A DDL commits by itself (ending the fence's transaction first): the check just before it is
   // as close as the server lets a fence come.
-  absl::Status s = BeginFenced(conn_.get(), fence_);
+  absl::Status s = BeginFenced(conn, fence_);
   if (!s.ok()) return s;
-  // A table change is not a row change: no foreign key is checked for it (a parent dropped
-  // before its child, a child created before its parent, as the source allowed).
-  s = conn_->Execute(absl::StrCat("SET SESSION foreign_key_checks=0; ", task.ddl_sql));
-  absl::Status restored = conn_->Execute("SET SESSION foreign_key_checks=1");
-  if (s.ok() && !restored.ok()) s = restored;
+  {
+    DdlWatchdog watchdog(destination_, conn, id->value_or("0"), absl::Seconds(timeout_s));
+    s = conn->Execute(task.ddl_sql);
+    if (watchdog.cut()) {
+      return absl::UnavailableError(absl::StrCat("DDL ", RedactStatementSecrets(task.ddl_sql.substr(0, 200)),
+                                                 ": the destination stopped answering while it ran"));
+    }
+  }
   // A RENAME repeated after a crash finds its table renamed already.
   if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
     return absl::Status(s.code(), absl::StrCat("DDL ", RedactStatementSecrets(task.ddl_sql), ": ", s.message()));

@@ -40,7 +40,10 @@ class Sink {
   // With `match_image`, UPDATE/DELETE must find the row as its before image (active-active).
   absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false);
 
-  // Runs a task's DDL, then records its GTID.
+  // Runs a task's DDL, then records its GTID. The DDL runs on a connection of its own that waits
+  // for it however long it takes (an ALTER of a big table, or one queued behind a lock): giving
+  // up on it would send it again while the first still runs. Only a destination that stops
+  // answering for the destination timeout cuts it (Unavailable: retried after reconnecting).
   absl::Status ApplyDdl(const ApplyTask& task);
 
   // Applies one task change by change, resolving each conflict by the resolver's policy, in one
@@ -54,6 +57,8 @@ class Sink {
   class Batch;
 
   std::unique_ptr<SqlConnection> conn_;
+  ConnectOptions destination_;   // for the DDL connection and its watchdog
+  uint32_t origin_ = 0;
   size_t max_packet_ = 1 << 20;  // the destination's max_allowed_packet
   std::string link_id_;
   std::string quoted_link_id_;

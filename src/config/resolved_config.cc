@@ -121,6 +121,7 @@ LinkConfig ResolveLink(const config::Project& project, LinkDirection direction) 
   }
 
   const config::LinkOptions& o = c.link.options();
+  if (o.destination_timeout_seconds() > 0) c.destination.read_timeout_s = o.destination_timeout_seconds();
   if (o.apply_workers() > 0) c.apply_workers = o.apply_workers();
   if (o.apply_batch_transactions() > 0) c.apply_batch_transactions = o.apply_batch_transactions();
   if (o.apply_batch_rows() > 0) c.apply_batch_rows = o.apply_batch_rows();

@@ -388,6 +388,11 @@ class Validator {
       Error(path + ".apply_workers", absl::StrCat(o.apply_workers(), " workers is too many"),
             "use at most 256 apply workers (each holds a destination connection)");
     }
+    if (o.destination_timeout_seconds() > 86400) {
+      Error(path + ".destination_timeout_seconds",
+            absl::StrCat(o.destination_timeout_seconds(), " seconds is over a day"),
+            "use at most 86400 (a DDL is waited for whatever this says)");
+    }
   }
 
   void CheckObjects(const std::string& path, const config::ObjectSelection& o,

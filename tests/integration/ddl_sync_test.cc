@@ -112,6 +112,36 @@ TEST_F(DdlSyncTest, RowsOfATableRenamedSinceDecodeFromTheBinlog) {
             (std::vector<std::string>{"1|one", "2|two", "3|three"})) << project_->StatusJson();
 }
 
+// A DDL that runs longer than the destination timeout (here: queued behind a reader's metadata
+// lock on B for three timeouts) is waited for, not given up and sent again.
+TEST_F(DdlSyncTest, ADdlOutlivingTheDestinationTimeoutIsSentOnce) {
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  testing::ConfigBuilder config = Config();
+  config.Forward(R"({"ddl": true})")
+      .ForwardOptions(R"({"destination_timeout_seconds": 2})")
+      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"], "schema_renames": {")", db_,
+                            R"(": ")", db_, R"(_b"}}})"));
+  StartProject(config.Json());
+  Exec(b_.get(), "SET GLOBAL log_output='TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log=1");
+  struct LogOff {
+    SqlConnection* b;
+    ~LogOff() { Exec(b, "SET GLOBAL general_log=0; TRUNCATE mysql.general_log"); }
+  } log_off{b_.get()};
+  auto reader = testing::Connect(ServerPair::B());
+  Exec(reader.get(), absl::StrCat("BEGIN; SELECT * FROM ", db_, "_b.t"));  // holds a metadata lock
+  Exec(a_.get(), absl::StrCat("ALTER TABLE ", db_, ".t ADD COLUMN c INT"));
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  Exec(reader.get(), "COMMIT");
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t (id, name, c) VALUES (1, 'after', 7)"));
+  ExpectEventuallySame(absl::StrCat("SELECT id, name, c FROM ", db_, "_b.t"),
+                       absl::StrCat("SELECT id, name, c FROM ", db_, ".t"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM mysql.general_log WHERE command_type='Query' AND "
+                                        "argument LIKE 'ALTER TABLE%' AND argument LIKE '%", db_, "_b%'"))[0],
+            "1");
+  EXPECT_EQ(testing::LinkStatusOf(*project_).stage(), "incremental") << project_->StatusJson();
+}
+
 TEST_F(DdlSyncTest, UnsupportedDdlOnASyncedTableStopsBeforeIt) {
   Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id) VALUES (1)"));
   const std::string before_ddl = Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0];
