@@ -1,5 +1,6 @@
 #include "route/ddl.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -83,7 +84,7 @@ std::vector<Token> Tokenize(absl::string_view s, DdlSqlMode mode) {
       for (++i; i < s.size() && s[i] != c; ++i) {
         if (s[i] == '\\' && !mode.no_backslash_escapes) ++i;
       }
-      ++i;
+      i = std::min(i + 1, s.size());  // an unterminated string ends with the statement
       out.push_back({Token::kString, std::string(s.substr(begin, i - begin)), begin, i});
     } else if (absl::ascii_isalnum(c) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80) {
       while (i < s.size() && (absl::ascii_isalnum(s[i]) || s[i] == '_' || s[i] == '$' ||

@@ -153,3 +153,23 @@ TEST(QualifiersInTest, FindsEveryQualifiedNameTheServerWouldRead) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Found by ddl_fuzz: a string left open at the end of a statement (after a qualified name's dot,
+// where the parser takes any token as the table) ended past the statement, and the rewrite threw
+// std::out_of_range. The string now ends with the statement.
+TEST(DdlTest, AStringLeftOpenAtTheEndEndsWithTheStatement) {
+  for (const char* sql : {"DROP TABLE s3.\"b", "DROP TABLE s.'t\\", "DROP TABLE ua, a, s3.b,D,s3.\"b,D,*/OP\xffTA"}) {
+    ParsedDdl d = ParseDdl(sql, "s");
+    ASSERT_TRUE(d.supported) << sql;
+    const std::string rewritten = d.rewrite([](const TableRef& t) { return TableRef{t.schema + "_b", t.table}; });
+    EXPECT_EQ(rewritten.rfind("DROP TABLE IF EXISTS ", 0), 0u) << rewritten;
+  }
+  EXPECT_EQ(Rewrite("DROP TABLE s.'t\\"), "DROP TABLE IF EXISTS `s_b`.`'t\\`");
+  EXPECT_EQ(Rewrite("DROP TABLE s3.\"b"), "DROP TABLE IF EXISTS `s3_b`.`\"b`");
+}
+
+}  // namespace
+}  // namespace duosync
