@@ -45,7 +45,7 @@ void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::
 
 absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t) {
   auto rows = src->Query(absl::StrCat(
-      "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+      "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
       "WHERE TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=",
       src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
   if (!rows.ok()) return rows.status();
@@ -61,6 +61,8 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
     const std::string type = absl::AsciiStrToLower(r[1].value_or(""));
     c.form = FormOf(type);
     c.charset = r[2].value_or("");
+    c.nullable = r[3].value_or("YES") != "NO";
+    c.integer = type == "tinyint" || type == "smallint" || type == "mediumint" || type == "int" || type == "bigint";
     c.select_expr = type == "float"  ? absl::StrCat("CAST(", QuoteIdent(c.name), " AS DOUBLE)")
                     : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
                                     : QuoteIdent(c.name);

@@ -24,6 +24,8 @@ struct CopyColumn {
   // number (key_expr), so that paging compares in the order it sorts.
   bool ordinal = false;
   std::string key_expr;  // what a key read selects: the column, or `c`+0 for ENUM / SET
+  bool nullable = true;  // on the source
+  bool integer = false;  // TINYINT .. BIGINT (signed or not)
 };
 
 // The chosen (or all) columns of `t`'s source table, in table order.

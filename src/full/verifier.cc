@@ -1,6 +1,7 @@
 #include "full/verifier.h"
 
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -157,10 +158,11 @@ class Verifier {
     std::string values, nulls;
     for (size_t i = 0; i < p.cols.size(); ++i) {
       absl::StrAppend(&values, i ? "," : "", p.cols[i].select_expr);
-      absl::StrAppend(&nulls, i ? "," : "", "ISNULL(", QuoteIdent(p.cols[i].name), ")");
+      // CONCAT_WS skips NULLs: a marker per nullable column tells (NULL, 'a') from ('a', NULL).
+      if (p.cols[i].nullable) absl::StrAppend(&nulls, nulls.empty() ? "" : ",", "ISNULL(", QuoteIdent(p.cols[i].name), ")");
     }
     // The CRC is over the bytes, not under the collation: case and trailing-space traps count.
-    p.crc = absl::StrCat("CRC32(CONCAT_WS('#', ", values, ", CONCAT(", nulls, ")))");
+    p.crc = absl::StrCat("CRC32(CONCAT_WS('#', ", values, nulls.empty() ? "" : absl::StrCat(", CONCAT(", nulls, ")"), "))");
     for (int k : p.key) {
       absl::StrAppend(&p.key_list, p.key_list.empty() ? "" : ",", QuoteIdent(p.cols[k].name));
       absl::StrAppend(&p.key_select, p.key_select.empty() ? "" : ",", p.cols[k].key_expr);
@@ -168,39 +170,163 @@ class Verifier {
     const std::string filter = t.where.empty() ? "1" : absl::StrCat("(", t.where, ")");
 
     std::set<std::vector<std::string>> suspects;
-    std::vector<std::string> last;
-    while (true) {
-      // The chunk ends at the chunk_rows-th key after `last` on the source (or runs to the end).
-      const std::string after = last.empty() ? "1" : After(p, last);
-      auto bound = src->Query(absl::StrCat("SELECT ", p.key_select, " FROM ", p.src_table, " WHERE ", filter,
-                                           " AND ", after, " ORDER BY ", p.key_list, " LIMIT 1 OFFSET ",
-                                           o_.chunk_rows - 1));
-      if (!bound.ok()) return bound.status();
-      std::string range = after;
-      std::vector<std::string> upper;
-      if (!bound->empty()) {
-        upper = KeyOf(p, (*bound)[0]);
-        absl::StrAppend(&range, " AND NOT ", After(p, upper));
+    auto ranges = IntegerRanges(src, p);
+    if (!ranges.ok()) return ranges.status();
+    if (ranges->has_value()) {
+      // An integer key is cut into value ranges: both sides sum the same range at once, with no
+      // ordering pass (a stretch of the key space without rows costs one quick query). A range
+      // that differs is cut again, down to chunk_rows rows, and only those rows are compared.
+      for (const KeyRange& range : **ranges) {
+        DUO_RETURN_IF_ERROR(CompareRange(src, dst, p, filter, range, /*count=*/true, &suspects, diff));
       }
-      const std::string agg = absl::StrCat("SELECT COUNT(*), COALESCE(SUM(", p.crc, "),0), COALESCE(BIT_XOR(",
-                                           p.crc, "),0) FROM ");
-      auto a = src->Query(absl::StrCat(agg, p.src_table, " WHERE ", filter, " AND ", range));
-      auto b = dst->Query(absl::StrCat(agg, p.dst_table, " WHERE ", range));
-      if (!a.ok()) return a.status();
-      if (!b.ok()) return b.status();
-      ++diff->chunks;
-      uint64_t rows = 0;
-      (void)absl::SimpleAtoi((*a)[0][0].value_or("0"), &rows);
-      diff->rows_checked += rows;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        rows_checked_ += rows;
-        Progress();
-      }
-      if ((*a)[0] != (*b)[0]) DUO_RETURN_IF_ERROR(DrillDown(src, dst, p, filter, range, &suspects));
-      if (upper.empty()) break;
-      last = upper;
+      return Settle(src, dst, p, filter, std::move(suspects), diff);
     }
+    // Other keys page by key order. The source and the destination work at once: while the
+    // destination sums chunk i, the source sums chunk i+1 (and finds where it ends).
+    auto chunk = SourceChunk(src, p, filter, {});
+    while (true) {
+      if (!chunk.ok()) return chunk.status();
+      const std::string range = chunk->range;
+      auto on_destination = std::async(std::launch::async, [&] {
+        return dst->Query(absl::StrCat(kAggregate(p), p.dst_table, " WHERE ", range));
+      });
+      absl::StatusOr<Chunk> next = absl::CancelledError("last chunk");
+      if (!chunk->last) next = SourceChunk(src, p, filter, chunk->upper);
+      auto b = on_destination.get();
+      if (!b.ok()) return b.status();
+      DUO_RETURN_IF_ERROR(CountChunk(chunk->sums, diff));
+      if (b->empty() || chunk->sums != (*b)[0]) DUO_RETURN_IF_ERROR(DrillDown(src, dst, p, filter, range, &suspects));
+      if (chunk->last) break;
+      chunk = std::move(next);
+    }
+    return Settle(src, dst, p, filter, std::move(suspects), diff);
+  }
+
+  // Counts a compared chunk (its source row count first in `sums`).
+  absl::Status CountChunk(const SqlRow& sums, TableDiff* diff) {
+    ++diff->chunks;
+    uint64_t rows = 0;
+    (void)absl::SimpleAtoi(sums[0].value_or("0"), &rows);
+    diff->rows_checked += rows;
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_checked_ += rows;
+    Progress();
+    return absl::OkStatus();
+  }
+
+  // Key values from..to of a one-column integer key; an open end reaches past the source's keys
+  // (a destination row outside them is seen).
+  struct KeyRange {
+    __int128 from = 0, to = 0;
+    bool open_low = false, open_high = false;
+  };
+
+  static std::string RangeSql(const Plan& p, const KeyRange& r) {
+    const std::string k = QuoteIdent(p.cols[p.key[0]].name);
+    std::string out = "1";
+    if (!r.open_low) absl::StrAppend(&out, " AND ", k, ">=", Int128Text(r.from));
+    if (!r.open_high) absl::StrAppend(&out, " AND ", k, "<=", Int128Text(r.to));
+    return out;
+  }
+
+  // Compares one range by its sums on both sides at once; where they differ, compares its rows
+  // (at most about chunk_rows of them) or cuts it in ten and compares those. `count`: the range
+  // is part of the first pass (its rows count as checked).
+  absl::Status CompareRange(SqlConnection* src, SqlConnection* dst, const Plan& p, const std::string& filter,
+                            const KeyRange& r, bool count, std::set<std::vector<std::string>>* suspects,
+                            TableDiff* diff) {
+    const std::string range = RangeSql(p, r);
+    auto on_destination = std::async(std::launch::async, [&] {
+      return dst->Query(absl::StrCat(kAggregate(p), p.dst_table, " WHERE ", range));
+    });
+    auto a = src->Query(absl::StrCat(kAggregate(p), p.src_table, " WHERE ", filter, " AND ", range));
+    auto b = on_destination.get();
+    if (!a.ok()) return a.status();
+    if (!b.ok()) return b.status();
+    if (a->empty() || b->empty()) return absl::InternalError("no aggregate row");
+    if (count) DUO_RETURN_IF_ERROR(CountChunk((*a)[0], diff));
+    if ((*a)[0] == (*b)[0]) return absl::OkStatus();
+    uint64_t rows_a = 0, rows_b = 0;
+    (void)absl::SimpleAtoi((*a)[0][0].value_or("0"), &rows_a);
+    (void)absl::SimpleAtoi((*b)[0][0].value_or("0"), &rows_b);
+    const __int128 span = r.to - r.from + 1;
+    if (std::max(rows_a, rows_b) <= static_cast<uint64_t>(o_.chunk_rows) || span <= 10) {
+      return DrillDown(src, dst, p, filter, range, suspects);
+    }
+    const __int128 step = (span + 9) / 10;
+    for (__int128 from = r.from; from <= r.to; from += step) {
+      KeyRange part;
+      part.from = from;
+      part.to = std::min<__int128>(r.to, from + step - 1);
+      part.open_low = r.open_low && from == r.from;
+      part.open_high = r.open_high && part.to == r.to;
+      DUO_RETURN_IF_ERROR(CompareRange(src, dst, p, filter, part, false, suspects, diff));
+    }
+    return absl::OkStatus();
+  }
+
+  // For a one-column integer key: ranges of key values holding about ten chunks of rows each (by
+  // the table's estimated size), the first and last open-ended. nullopt for other keys.
+  absl::StatusOr<std::optional<std::vector<KeyRange>>> IntegerRanges(SqlConnection* src, const Plan& p) {
+    if (p.key.size() != 1 || !p.cols[p.key[0]].integer) return std::optional<std::vector<KeyRange>>();
+    const std::string k = QuoteIdent(p.cols[p.key[0]].name);
+    auto bounds = src->Query(absl::StrCat("SELECT MIN(", k, "), MAX(", k, ") FROM ", p.src_table));
+    if (!bounds.ok()) return bounds.status();
+    std::vector<KeyRange> out;
+    KeyRange all;
+    all.open_low = all.open_high = true;
+    if (bounds->empty() || !ParseInt128((*bounds)[0][0].value_or(""), &all.from) ||
+        !ParseInt128((*bounds)[0][1].value_or(""), &all.to)) {
+      all.from = all.to = 0;  // no source rows: the whole destination is one range
+      out.push_back(all);
+      return std::optional<std::vector<KeyRange>>(std::move(out));
+    }
+    auto estimate = src->QueryValue(absl::StrCat(
+        "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA=", src->Quote(p.table->source.schema),
+        " AND TABLE_NAME=", src->Quote(p.table->source.table)));
+    uint64_t rows = 0;
+    if (estimate.ok()) (void)absl::SimpleAtoi(estimate->value_or("0"), &rows);
+    const __int128 span = all.to - all.from + 1;
+    const __int128 target = std::max<__int128>(1, o_.chunk_rows) * 10;
+    __int128 width = rows == 0 ? span : std::max<__int128>(1, span * target / static_cast<__int128>(rows));
+    width = std::max<__int128>(width, span / 10000 + 1);  // not more ranges than a sparse table needs
+    for (__int128 from = all.from; from <= all.to; from += width) {
+      KeyRange r;
+      r.from = from;
+      r.to = std::min<__int128>(all.to, from + width - 1);
+      r.open_low = from == all.from;
+      r.open_high = r.to == all.to;
+      out.push_back(r);
+    }
+    return std::optional<std::vector<KeyRange>>(std::move(out));
+  }
+
+  static bool ParseInt128(const std::string& text, __int128* out) {
+    if (text.empty()) return false;
+    size_t i = text[0] == '-' ? 1 : 0;
+    if (i == text.size()) return false;
+    __int128 v = 0;
+    for (; i < text.size(); ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *out = text[0] == '-' ? -v : v;
+    return true;
+  }
+
+  static std::string Int128Text(__int128 v) {
+    if (v == 0) return "0";
+    const bool negative = v < 0;
+    std::string digits;
+    for (; v != 0; v /= 10) digits.push_back(static_cast<char>('0' + (negative ? -(v % 10) : v % 10)));
+    if (negative) digits.push_back('-');
+    return std::string(digits.rbegin(), digits.rend());
+  }
+
+  // The suspects of a table rechecked (a live link may still be applying them), then kept for
+  // classification.
+  absl::Status Settle(SqlConnection* src, SqlConnection* dst, const Plan& p, const std::string& filter,
+                      std::set<std::vector<std::string>> suspects, TableDiff* diff) {
     // A live link may not have applied a change yet: look again before calling a row different.
     for (int round = 0; round < o_.recheck_rounds && !suspects.empty(); ++round) {
       absl::SleepFor(o_.recheck_delay);
@@ -271,6 +397,60 @@ class Verifier {
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return std::optional<std::string>();
     return std::optional<std::string>((*rows)[0][0].value_or(""));
+  }
+
+  // One chunk of the source: its key range (after the previous chunk's upper key, up to its own),
+  // and its rows' count and CRC sum.
+  struct Chunk {
+    std::string range;
+    std::vector<std::string> upper;  // key literals of its last row; empty for the last chunk
+    bool last = false;
+    SqlRow sums;                     // COUNT, SUM of the rows' CRCs
+  };
+
+  static std::string kAggregate(const Plan& p) {
+    // One sum: each row's CRC is computed once (a second aggregate of it would compute it again).
+    return absl::StrCat("SELECT COUNT(*), COALESCE(SUM(", p.crc, "),0) FROM ");
+  }
+
+  // The next chunk_rows rows of the source after `after` (empty: from the start). A one-column
+  // key takes one pass: the chunk's rows are summed and their greatest key found at once. A
+  // longer key finds the chunk's end first.
+  absl::StatusOr<Chunk> SourceChunk(SqlConnection* src, const Plan& p, const std::string& filter,
+                                    const std::vector<std::string>& after) {
+    Chunk c;
+    c.range = after.empty() ? "1" : After(p, after);
+    const size_t n = static_cast<size_t>(o_.chunk_rows);
+    if (p.key.size() == 1) {
+      auto r = src->Query(absl::StrCat(
+          "SELECT COUNT(*), COALESCE(SUM(c),0), MAX(k) FROM (SELECT ", p.key_select,
+          " AS k, ", p.crc, " AS c FROM ", p.src_table, " WHERE ", filter, " AND ", c.range, " ORDER BY ",
+          p.key_list, " LIMIT ", n, ") chunk"));
+      if (!r.ok()) return r.status();
+      if (r->empty()) return absl::InternalError("no aggregate row");
+      uint64_t count = 0;
+      (void)absl::SimpleAtoi((*r)[0][0].value_or("0"), &count);
+      c.last = count < n;
+      if (!c.last) {
+        c.upper = KeyOf(p, (*r)[0], 2);
+        absl::StrAppend(&c.range, " AND NOT ", After(p, c.upper));
+      }
+      c.sums = SqlRow((*r)[0].begin(), (*r)[0].begin() + 2);
+      return c;
+    }
+    auto bound = src->Query(absl::StrCat("SELECT ", p.key_select, " FROM ", p.src_table, " WHERE ", filter,
+                                         " AND ", c.range, " ORDER BY ", p.key_list, " LIMIT 1 OFFSET ", n - 1));
+    if (!bound.ok()) return bound.status();
+    c.last = bound->empty();
+    if (!c.last) {
+      c.upper = KeyOf(p, (*bound)[0]);
+      absl::StrAppend(&c.range, " AND NOT ", After(p, c.upper));
+    }
+    auto sums = src->Query(absl::StrCat(kAggregate(p), p.src_table, " WHERE ", filter, " AND ", c.range));
+    if (!sums.ok()) return sums.status();
+    if (sums->empty()) return absl::InternalError("no aggregate row");
+    c.sums = (*sums)[0];
+    return c;
   }
 
   absl::Status DrillDown(SqlConnection* src, SqlConnection* dst, const Plan& p, const std::string& filter,
