@@ -6,6 +6,7 @@
 #include "base/system_schemas.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
+#include "sql/statement_pieces.h"
 
 namespace duosync {
 
@@ -112,12 +113,17 @@ absl::Status CheckpointTables::InitStage(const std::string& stage) {
 }
 
 absl::Status CheckpointTables::ApplyRepair(const std::vector<std::string>& statements, const std::string& through) {
-  std::string sql;
-  for (const std::string& statement : statements) absl::StrAppend(&sql, statement, ";");
-  absl::StrAppend(&sql, "REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",'incremental',");
-  AppendQuoted(through, &sql);
-  sql += ")";
-  return Write(sql);
+  std::string stage = absl::StrCat("REPLACE INTO ", kMetaSchema, ".stage VALUES (", quoted_link_id_, ",'incremental',");
+  AppendQuoted(through, &stage);
+  stage += ")";
+  std::vector<std::string> all = statements;
+  all.push_back(std::move(stage));
+  // One fenced transaction, sent in pieces no larger than the destination takes.
+  absl::Status s = BeginFenced(conn_.get(), fence_);
+  if (s.ok()) s = ExecuteInPieces(conn_.get(), all, "repair");
+  if (s.ok()) return conn_->Execute("COMMIT");
+  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> CheckpointTables::ReadStage() {

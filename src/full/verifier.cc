@@ -16,6 +16,7 @@
 #include "full/table_work_queue.h"
 #include "source/schema_loader.h"
 #include "sql/destination_session.h"
+#include "sql/statement_pieces.h"
 
 namespace duosync {
 namespace {
@@ -123,8 +124,14 @@ class Verifier {
       } else {
         auto destination = ConnectDestination(o_.destination, o_.origin);
         if (!destination.ok()) return destination.status();
-        DUO_RETURN_IF_ERROR((*destination)->Execute(
-            absl::StrCat("START TRANSACTION;", absl::StrJoin(report_.repair, ";"), ";COMMIT")));
+        SqlConnection* d = destination->get();
+        DUO_RETURN_IF_ERROR(d->Execute("START TRANSACTION"));
+        absl::Status applied = ExecuteInPieces(d, report_.repair, "repair");
+        if (!applied.ok()) {
+          (void)d->Execute("ROLLBACK");
+          return applied;
+        }
+        DUO_RETURN_IF_ERROR(d->Execute("COMMIT"));
       }
       report_.repaired = true;
     }

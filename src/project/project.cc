@@ -33,6 +33,7 @@
 #include "sql/catalog.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
+#include "sql/statement_pieces.h"
 
 namespace duosync {
 
@@ -463,7 +464,12 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
       // process runs is not held: README says to repair where the project runs, or stopped.)
       auto destination = ConnectDestination(cfg.forward.destination, origin);
       if (!destination.ok()) return destination.status();
-      return (*destination)->Execute(absl::StrCat("START TRANSACTION;", absl::StrJoin(statements, ";"), ";COMMIT"));
+      SqlConnection* d = destination->get();
+      absl::Status s = d->Execute("START TRANSACTION");
+      if (s.ok()) s = ExecuteInPieces(d, statements, "repair");
+      if (s.ok()) return d->Execute("COMMIT");
+      (void)d->Execute("ROLLBACK");
+      return s;
     }
     auto tables = CheckpointTables::Connect(cfg.forward.destination, cfg.forward.id, origin);
     if (!tables.ok()) return tables.status();

@@ -345,6 +345,33 @@ TEST_F(VerificationTest, FindsEveryPlantedDifferenceAndRepairsIt) {
   EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q));
 }
 
+// A repair bigger than the destination's max_allowed_packet is sent in pieces of one transaction.
+TEST_F(VerificationTest, ARepairBiggerThanAPacketIsAppliedInPieces) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY,"
+                         " b LONGBLOB)"));
+  }
+  // Three rows of 6 MiB: each repair statement (hex) is about 12 MiB, all three 36 MiB.
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v SELECT seq, REPEAT(UNHEX(SHA2(seq, 256)), 196608) FROM ", db_, ".seq_1_to_3"));
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".v SELECT seq, 'stale' FROM ", db_, ".seq_1_to_3"));
+  Exec(b_.get(), "SET GLOBAL max_allowed_packet=16777216");
+  struct Restore {
+    SqlConnection* b;
+    ~Restore() { Exec(b, "SET GLOBAL max_allowed_packet=268435456"); }
+  } restore{b_.get()};
+  auto p = Project::Create(VerifyConfig());
+  ASSERT_TRUE(p.ok()) << p.status();
+  bool equal = true;
+  auto repaired = (*p)->Verify(/*repair=*/true, &equal);
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_FALSE(equal);
+  auto again = (*p)->Verify(/*repair=*/false, &equal);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(equal) << again->substr(0, 300);
+  const std::string q = absl::StrCat("SELECT id, MD5(b) FROM ", db_, ".v ORDER BY id");
+  EXPECT_EQ(Rows(a_.get(), q), Rows(b_.get(), q));
+}
+
 TEST_F(VerificationTest, RowsALiveLinkIsStillApplyingAreNotReported) {
   for (SqlConnection* c : {a_.get(), b_.get()}) {
     Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY,"
