@@ -72,20 +72,40 @@ bool ParallelApplier::AlreadyApplied(const Gtid& gtid) const {
   return already_applied_.count(GtidKey(gtid)) > 0;
 }
 
+namespace {
+
+// What a transaction's row images take in memory, roughly (values and their text).
+size_t EstimatedBytes(const Transaction& txn) {
+  size_t bytes = sizeof(Transaction);
+  for (const RowChange& c : txn.changes) {
+    bytes += sizeof(RowChange) + (c.before.size() + c.after.size()) * sizeof(Value);
+    for (const Value& v : c.before) bytes += v.s.capacity();
+    for (const Value& v : c.after) bytes += v.s.capacity();
+  }
+  return bytes;
+}
+
+}  // namespace
+
 absl::Status ParallelApplier::Submit(ApplyTask task) {
   std::vector<uint64_t> keys;
   if (!task.barrier) {
     for (const RoutedChange& c : task.changes) ExtractKeys(c, &keys);
   }
+  const size_t bytes = EstimatedBytes(task.txn);
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return !tracker_.full() || !error_.ok() || stopping_; });
+  cv_.wait(lock, [&] {
+    const bool room = !tracker_.full() && (held_bytes_ == 0 || held_bytes_ + bytes <= options_.window_bytes);
+    return room || !error_.ok() || stopping_;
+  });
   if (!error_.ok()) return error_;
   if (stopping_) return absl::CancelledError("the applier is stopping");
   const uint64_t seq = next_seq_++;
   last_submit_ = std::chrono::steady_clock::now();
   const bool noop = task.changes.empty() && task.ddl_sql.empty();
   if (noop) task.record = false;
-  held_.push_back(Held{std::move(task)});
+  held_.push_back(Held{std::move(task), bytes});
+  held_bytes_ += bytes;
   if (noop) {
     held_.back().done = true;
     tracker_.AddDone(seq);
@@ -178,6 +198,7 @@ void ParallelApplier::AdvancePrefix() {
     progress_.position = held_.front().task.position;
     if (held_.front().task.txn.commit_time) progress_.commit_time = held_.front().task.txn.commit_time;
     if (!held_.front().task.defers_checkpoint || first_held_ <= flush_through_) watermark_dirty_ = true;
+    held_bytes_ -= held_.front().bytes;
     held_.pop_front();
     ++first_held_;
   }

@@ -45,6 +45,9 @@ struct ApplierOptions {
   ConflictResolver* resolver = nullptr;
   int workers = 16;
   size_t window = 4096;        // transactions held at once (back-pressure beyond)
+  // Bytes of row images held at once (estimated); a transaction bigger than this alone is still
+  // taken when nothing else is held.
+  size_t window_bytes = size_t{256} << 20;
   int batch_transactions = 100;
   int batch_rows = 5000;
   // How long a worker may wait for more ready transactions to fill a batch while the reader is
@@ -92,6 +95,7 @@ class ParallelApplier {
  private:
   struct Held {
     ApplyTask task;
+    size_t bytes = 0;  // estimated memory of its row images
     bool done = false;
   };
   explicit ParallelApplier(const ApplierOptions& options);
@@ -114,6 +118,7 @@ class ParallelApplier {
   std::condition_variable cv_;  // any state change
   DependencyTracker tracker_;
   std::deque<Held> held_;  // tasks first_held_.. in seq order, until the prefix passes them
+  size_t held_bytes_ = 0;  // sum of held_[].bytes
   uint64_t first_held_ = 1;
   uint64_t next_seq_ = 1;
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
