@@ -258,6 +258,7 @@ class Parser {
         if (t_[pos_] == '`') {
           if (pos_ + 1 < t_.size() && t_[pos_ + 1] == '`') { name += '`'; ++pos_; continue; }
           ++pos_;
+          if (name.empty()) return Err("empty `identifier`");  // no column has no name
           return name;
         }
         name += t_[pos_];

@@ -217,3 +217,22 @@ TEST(RowFilterTest, EscapesFollowTheServer) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Found by row_filter_fuzz: "``" parsed as a column without a name, which binding skipped (as it
+// skips AND/OR nodes) and Matches then read at position -1 of the row. Such a filter passed
+// validation too. It is refused when parsed.
+TEST(RowFilterTest, AnEmptyQuotedColumnNameIsRefused) {
+  for (const char* bad : {"`` IS NOT NULL", "`` = 1", "id = 1 OR `` LIKE 'a%'"}) {
+    auto f = RowFilter::Parse(bad);
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(std::string(f.status().message()).find("empty `identifier`"), std::string::npos) << f.status();
+  }
+  EXPECT_TRUE(Eval("`i``d` = 7", Row{Value::Int(7)}, {Column("i`d", coltype::kLong)}));
+}
+
+}  // namespace
+}  // namespace duosync
