@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
+#include "harness/delay_proxy.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -140,6 +141,43 @@ TEST_F(DdlSyncTest, ADdlOutlivingTheDestinationTimeoutIsSentOnce) {
                                         "argument LIKE 'ALTER TABLE%' AND argument LIKE '%", db_, "_b%'"))[0],
             "1");
   EXPECT_EQ(testing::LinkStatusOf(*project_).stage(), "incremental") << project_->StatusJson();
+}
+
+// While a DDL waits on the destination, the destination stops answering (a partition): the
+// DDL's connection is given up after the destination timeout and the link says so and retries,
+// instead of waiting on it for days; once the partition heals, the link goes on.
+TEST_F(DdlSyncTest, ADdlWhoseDestinationStopsAnsweringIsGivenUp) {
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  auto proxy = harness::DelayProxy::Start("127.0.0.1", ServerPair::B().port(), absl::ZeroDuration());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  testing::ConfigBuilder config = Config();
+  config.Forward(R"({"ddl": true})")
+      .ForwardOptions(R"({"destination_timeout_seconds": 2})")
+      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*"], "schema_renames": {")", db_,
+                            R"(": ")", db_, R"(_b"}}})"));
+  config.mutable_proto()->mutable_endpoints()->mutable_b()->set_port((*proxy)->port());
+  StartProject(config.Json());
+  auto reader = testing::Connect(ServerPair::B());
+  Exec(reader.get(), absl::StrCat("BEGIN; SELECT * FROM ", db_, "_b.t"));  // the DDL will wait on B
+  Exec(a_.get(), absl::StrCat("ALTER TABLE ", db_, ".t ADD COLUMN c INT"));
+  const std::string waiting = absl::StrCat("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                                           "'ALTER TABLE%", db_, "_b%'");
+  ASSERT_TRUE(testing::WaitFor([&] { return Rows(b_.get(), waiting)[0] == "1"; }, absl::Seconds(30)));
+  (*proxy)->Cut(true);
+  const bool said = testing::WaitFor([&] {
+    return testing::LinkStatusOf(*project_).last_error().find("stopped answering") != std::string::npos;
+  }, absl::Seconds(30));
+  Exec(reader.get(), "COMMIT");
+  (*proxy)->Cut(false);
+  EXPECT_TRUE(said) << project_->StatusJson();
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t (id, name, c) VALUES (1, 'healed', 7)"));
+  const std::string has_c = absl::StrCat("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='",
+                                         db_, "_b' AND TABLE_NAME='t' AND COLUMN_NAME='c'");
+  ASSERT_TRUE(testing::WaitFor([&] { return Rows(b_.get(), has_c)[0] == "1"; }, absl::Seconds(60)))
+      << project_->StatusJson();
+  ExpectEventuallySame(absl::StrCat("SELECT id, name, c FROM ", db_, "_b.t"),
+                       absl::StrCat("SELECT id, name, c FROM ", db_, ".t"), 60);
 }
 
 TEST_F(DdlSyncTest, UnsupportedDdlOnASyncedTableStopsBeforeIt) {
