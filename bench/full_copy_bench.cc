@@ -174,5 +174,18 @@ int main(int argc, char** argv) {
     std::cout << absl::StrFormat("| pt-table-sync --print | %.1f s | %.0f | %.2fx | yes |\n", pt_sync,
                                  rows / pt_sync, pt_sync / duosync_verify);
   }
+  // One JSON line per figure, to compare across commits (a ratio is the anchor's time over ours;
+  // -1 when the anchor's tool is not installed).
+  std::cout << "\n";
+  auto line = [&](const char* figure, double seconds, double anchor_seconds, const char* anchor) {
+    std::cout << absl::StrFormat(
+        R"({"bench":"full_copy","figure":"%s","rows":%llu,"threads":%d,"seconds":%.3f,"anchor":"%s","anchor_seconds":%.3f,"ratio":%.3f})",
+        figure, static_cast<unsigned long long>(rows), f.threads, seconds, anchor, anchor_seconds,
+        anchor_seconds > 0 ? anchor_seconds / seconds : -1.0) << "\n";
+  };
+  line("copy", duosync_copy, dump, "mariadb-dump|mariadb");
+  line("copy", duosync_copy, mydumper, "mydumper+myloader");
+  line("verify", duosync_verify, checksum, "CHECKSUM TABLE both sides");
+  line("verify", duosync_verify, pt_sync, "pt-table-sync --print");
   return 0;
 }
