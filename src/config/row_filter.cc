@@ -243,7 +243,9 @@ class Parser {
 
   absl::StatusOr<NodeP> ParseNot() {
     if (Keyword("NOT")) {
+      if (++depth_ > kMaxDepth) return Err("NOT and parentheses nested too deeply");
       auto inner = ParseNot();
+      --depth_;
       if (!inner.ok()) return inner;
       return Binary(Type::kNot, std::move(*inner), nullptr);
     }
@@ -344,7 +346,9 @@ class Parser {
 
   absl::StatusOr<NodeP> ParsePredicate() {
     if (Punct("(")) {
+      if (++depth_ > kMaxDepth) return Err("NOT and parentheses nested too deeply");
       auto inner = ParseOr();
+      --depth_;
       if (!inner.ok()) return inner;
       if (!Punct(")")) return Err("expected ')'");
       return inner;
@@ -405,6 +409,9 @@ class Parser {
 
   absl::string_view t_;
   size_t pos_ = 0;
+  // Parsing recurses once per NOT and '(': a config's filter must not be able to exhaust the stack.
+  static constexpr int kMaxDepth = 100;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 //     reads is in the table;
 //   - Matches fails only with FailedPrecondition (the server would have to decide);
 //   - three-valued logic: F and NOT (F) never both pass; (F) AND (F) and (F) OR (F) pass exactly
-//     when F does;
+//     when F does (each parses, unless F is nested as deeply as a filter may be);
 //   - what the filter decided without an oracle, it decides the same with one, without asking it.
 // CompareDecimalText is also checked on pairs of the filter's literals: antisymmetric, reflexive.
 //
@@ -262,8 +262,10 @@ class ByteOracle : public duosync::FilterOracle {
   int asked = 0;
 };
 
+// F composed; null when the composition nests deeper than a filter may (F itself is at the limit).
 std::unique_ptr<RowFilter> MustParse(const std::string& text, const std::string& what) {
   auto f = RowFilter::Parse(text);
+  if (!f.ok() && absl::StrContains(f.status().message(), "nested too deeply")) return nullptr;
   if (!f.ok()) Fail(absl::StrCat(what, " of a filter that parses does not parse: ", f.status().ToString()));
   return *std::move(f);
 }
@@ -347,6 +349,7 @@ int RunOne(const uint8_t* data, size_t size) {
   std::unique_ptr<RowFilter> both = MustParse(absl::StrCat("(", text, ") AND (", text, ")"), "(F) AND (F)");
   std::unique_ptr<RowFilter> either = MustParse(absl::StrCat("(", text, ") OR (", text, ")"), "(F) OR (F)");
   std::unique_ptr<RowFilter> with_oracle = MustParse(text, "F");
+  if (negated == nullptr || both == nullptr || either == nullptr) return 0;
   for (RowFilter* f : {negated.get(), both.get(), either.get()}) {
     const absl::Status s = f->Bind(Table(), nullptr);
     if (!s.ok()) Fail(absl::StrCat("'", f->text(), "' does not bind though F does: ", s.ToString()));

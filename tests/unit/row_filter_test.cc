@@ -236,3 +236,29 @@ TEST(RowFilterTest, AnEmptyQuotedColumnNameIsRefused) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// Parsing recursed once per NOT and parenthesis without a bound: a config whose filter nested
+// them some thousands deep crashed validation with a stack overflow (found with config_fuzz's
+// build). Nesting is now bounded; ordinary filters are far from the bound.
+TEST(RowFilterTest, NestingIsBoundedInsteadOfExhaustingTheStack) {
+  const std::string deep_parens = std::string(200000, '(') + "id = 1" + std::string(200000, ')');
+  std::string deep_not;
+  for (int i = 0; i < 200000; ++i) deep_not += "NOT ";
+  deep_not += "id = 1";
+  for (const std::string& deep : {deep_parens, deep_not}) {
+    auto f = RowFilter::Parse(deep);
+    ASSERT_FALSE(f.ok());
+    EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(f.status().message()).find("nested too deeply"), std::string::npos) << f.status();
+  }
+  const std::string fine = std::string(100, '(') + "id = 7" + std::string(100, ')');
+  EXPECT_TRUE(Eval(fine, MakeRow(7, "bob", "1")));
+  EXPECT_FALSE(RowFilter::Parse("(" + fine + ")").ok());
+  EXPECT_TRUE(Eval("NOT NOT (NOT id = 1 AND (id = 7 OR (price > 0)))", MakeRow(7, "bob", "1")));
+}
+
+}  // namespace
+}  // namespace duosync
