@@ -128,8 +128,10 @@ void CheckLink(const config::Project& p, const duosync::LinkConfig& link, const 
       link.schema_migration != duosync::HasMigrationType(link.link, config::SCHEMA)) {
     Fail(where + ": its migration types are resolved wrong");
   }
-  if (link.apply_workers < 1 || link.apply_workers > 256 || link.apply_batch_transactions < 1 ||
-      link.apply_batch_rows < 1 || link.copy.threads < 1 || link.copy.chunk_rows < 1) {
+  // (Batch limits are not capped: one above INT_MAX wraps negative here and reaches the applier
+  // as a size_t again, the "no limit" it asked for; zero would mean no batch.)
+  if (link.apply_workers < 1 || link.apply_workers > 256 || link.apply_batch_transactions == 0 ||
+      link.apply_batch_rows == 0 || link.copy.threads < 1 || link.copy.chunk_rows < 1) {
     Fail(absl::StrCat(where, ": apply or copy settings out of range (workers ", link.apply_workers, ")"));
   }
   if (link.link.dml_size() == 0) Fail(where + ": no DML operations after defaults");
