@@ -87,7 +87,7 @@ bool ConflictResolver::MissesReferencedRow(const absl::Status& s) {
 }
 
 absl::Status ConflictResolver::SkipChildOfMissingRow(SqlConnection* conn, const RoutedChange& c,
-                                                     const absl::Status& s) {
+                                                     const absl::Status& s, std::vector<ConflictRecord>* resolved) {
   const Route& r = *c.route;
   const TablePolicy policy = PolicyFor(r);
   ConflictRecord record;
@@ -110,11 +110,16 @@ absl::Status ConflictResolver::SkipChildOfMissingRow(SqlConnection* conn, const 
   record.outcome = "skipped the change";
   absl::Status written = WriteConflict(conn, link_id_, record);
   if (!written.ok()) return written;
-  log_->Add(record);
+  resolved->push_back(std::move(record));
   return absl::OkStatus();
 }
 
-absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c) {
+void ConflictResolver::Publish(const std::vector<ConflictRecord>& resolved) {
+  for (const ConflictRecord& record : resolved) log_->Add(record);
+}
+
+absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c,
+                                     std::vector<ConflictRecord>* resolved) {
   const Route& r = *c.route;
   const std::string table = DestinationTable(r);
   // First the change as it is: it fits unless the destination's row differs from its before
@@ -139,7 +144,7 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
       break;
   }
   absl::Status s = conn->Execute(sql);
-  if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s);
+  if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s, resolved);
   if (c.op == RowOp::kInsert || !s.ok()) {
     if (s.ok()) return s;
     // Only a duplicate key is a conflict (an UPDATE's on a unique value another row holds).
@@ -320,7 +325,7 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
   if (!apply.empty()) {
     apply.pop_back();
     s = conn->Execute(apply);
-    if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s);
+    if (MissesReferencedRow(s)) return SkipChildOfMissingRow(conn, c, s, resolved);
     if (absl::IsAlreadyExists(s)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "conflict on ", record.table, " (", record.key, "): resolving it hit a unique key that is "
@@ -331,7 +336,7 @@ absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c)
   }
   s = WriteConflict(conn, link_id_, record);
   if (!s.ok()) return s;
-  log_->Add(record);
+  resolved->push_back(std::move(record));
   return absl::OkStatus();
 }
 

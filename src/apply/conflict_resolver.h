@@ -7,6 +7,7 @@
 #define DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "apply/conflict_log.h"
@@ -25,8 +26,14 @@ class ConflictResolver {
                    bool incoming_has_priority, ConflictLog* log);
 
   // Applies `change` inside the open destination transaction on `conn`, resolving a conflict by
-  // policy. FailedPrecondition for STOP (the conflict is logged, nothing of the change applied).
-  absl::Status Apply(SqlConnection* conn, const RoutedChange& change);
+  // policy; a conflict resolved is added to `resolved` (its row in duosync.conflicts is written in
+  // the same transaction). FailedPrecondition for STOP (the conflict is logged at once, nothing of
+  // the change applied).
+  absl::Status Apply(SqlConnection* conn, const RoutedChange& change, std::vector<ConflictRecord>* resolved);
+
+  // Adds the conflicts of a committed transaction to the in-memory log (status, events): only
+  // once its COMMIT succeeded, so a transaction retried after a deadlock is counted once.
+  void Publish(const std::vector<ConflictRecord>& resolved);
 
  private:
   struct TablePolicy {
@@ -38,7 +45,8 @@ class ConflictResolver {
   // conflict here, and the other region's cascade removes the child there, so the change is
   // passed over and logged (STOP halts instead).
   static bool MissesReferencedRow(const absl::Status& s);
-  absl::Status SkipChildOfMissingRow(SqlConnection* conn, const RoutedChange& change, const absl::Status& s);
+  absl::Status SkipChildOfMissingRow(SqlConnection* conn, const RoutedChange& change, const absl::Status& s,
+                                     std::vector<ConflictRecord>* resolved);
 
   config::ConflictSettings settings_;
   std::string link_name_;

@@ -4,7 +4,6 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -82,8 +81,8 @@ class Sink::Batch {
         sql_.pop_back();  // ';'
         absl::Status sent = Send();
         if (!sent.ok()) return sent;
-        AddStatements(c, match_image, idempotent);
       }
+      AddStatements(c, match_image, idempotent);  // alone in its piece now
       if (sql_.size() > budget_) {
         const size_t needed = sql_.size() + kPacketHeadroom;
         (void)conn_->Execute("ROLLBACK");
@@ -374,14 +373,20 @@ class DdlWatchdog {
       : destination_(destination), running_(running), id_(std::move(connection_id)), timeout_(timeout),
         thread_([this] { Run(); }) {}
   ~DdlWatchdog() {
+    Finish();
+    thread_.join();
+  }
+  // Ends the watch; whether it cut the connection (decided under the same lock, so a statement
+  // that returned before this call is never reported cut afterwards).
+  bool Finish() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       done_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
+    return cut_;
   }
-  bool cut() const { return cut_; }
 
  private:
   void Run() {
@@ -390,8 +395,13 @@ class DdlWatchdog {
     o.read_timeout_s = 5;
     std::unique_ptr<SqlConnection> monitor;
     absl::Time answered = absl::Now();
+    // Cut only a destination that answered once and then fell silent: a monitor that never gets
+    // in (connection limits) says nothing about the destination.
+    bool ever_answered = false;
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+    std::chrono::milliseconds pause(0);  // the first look at once, then every second
+    while (!cv_.wait_for(lock, pause, [this] { return done_; })) {
+      pause = std::chrono::seconds(1);
       lock.unlock();
       if (monitor == nullptr) {
         auto c = SqlConnection::Connect(o);
@@ -399,10 +409,14 @@ class DdlWatchdog {
       }
       if (monitor != nullptr) {
         auto seen = monitor->Query("SELECT 1 FROM information_schema.PROCESSLIST WHERE ID=" + id_);
-        if (seen.ok()) answered = absl::Now();
-        else monitor.reset();
+        if (seen.ok()) {
+          answered = absl::Now();
+          ever_answered = true;
+        } else {
+          monitor.reset();
+        }
       }
-      const bool silent = absl::Now() - answered > timeout_;
+      const bool silent = ever_answered && absl::Now() - answered > timeout_;
       lock.lock();
       if (silent && !done_) {
         LOG(WARNING) << "the destination has not answered for " << absl::FormatDuration(timeout_)
@@ -421,7 +435,7 @@ class DdlWatchdog {
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  std::atomic<bool> cut_{false};
+  bool cut_ = false;  // guarded by mu_
   std::thread thread_;  // last: starts once the members above exist
 };
 
@@ -444,12 +458,24 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   if (!id.ok()) return id.status();
   // A DDL commits by itself (ending the fence's transaction first): the check just before it is
   // as close as the server lets a fence come.
+  // The same DDL still running from an earlier attempt (whose connection was given up) finishes
+  // first: sending it again meanwhile would run it twice.
+  std::string same;
+  AppendQuoted(task.ddl_sql, &same);
+  while (true) {
+    auto running = conn->Query(absl::StrCat("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO=", same,
+                                            " AND ID<>CONNECTION_ID()"));
+    if (!running.ok()) return running.status();
+    if (running->empty()) break;
+    LOG_EVERY_N(WARNING, 30) << "waiting for an earlier attempt of this DDL to finish on the destination";
+    absl::SleepFor(absl::Seconds(1));
+  }
   absl::Status s = BeginFenced(conn, fence_);
   if (!s.ok()) return s;
   {
     DdlWatchdog watchdog(destination_, conn, id->value_or("0"), absl::Seconds(timeout_s));
     s = conn->Execute(task.ddl_sql);
-    if (watchdog.cut()) {
+    if (watchdog.Finish() && !s.ok()) {
       return absl::UnavailableError(absl::StrCat("DDL ", RedactStatementSecrets(task.ddl_sql.substr(0, 200)),
                                                  ": the destination stopped answering while it ran"));
     }
@@ -458,12 +484,13 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   if (!s.ok() && !(task.ddl_is_rename && absl::IsNotFound(s))) {
     return absl::Status(s.code(), absl::StrCat("DDL ", RedactStatementSecrets(task.ddl_sql), ": ", s.message()));
   }
-  // DDL commits by itself: its GTID is recorded right after. A crash in between repeats the DDL,
-  // which IF [NOT] EXISTS makes harmless.
-  s = BeginFenced(conn_.get(), fence_);
-  if (s.ok()) s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}, /*ignore_duplicates=*/true));
-  if (s.ok()) return conn_->Execute("COMMIT");
-  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  // DDL commits by itself: its GTID is recorded right after, on the same connection (the sink's
+  // own sat idle through the DDL, maybe past the server's wait_timeout). A crash in between
+  // repeats the DDL, which IF [NOT] EXISTS makes harmless.
+  s = BeginFenced(conn, fence_);
+  if (s.ok()) s = conn->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}, /*ignore_duplicates=*/true));
+  if (s.ok()) return conn->Execute("COMMIT");
+  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn->Execute("ROLLBACK");
   return s;
 }
 
@@ -493,13 +520,18 @@ absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resol
   if (!s.ok()) return s;
   s = BeginFenced(conn_.get(), fence_);
   if (IsFenced(s)) return s;
+  std::vector<ConflictRecord> resolved;
   for (const RoutedChange& c : task.changes) {
-    if (s.ok()) s = resolver->Apply(conn_.get(), c);
+    if (s.ok()) s = resolver->Apply(conn_.get(), c, &resolved);
   }
   if (s.ok() && task.record) {
     s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}));
   }
-  if (s.ok()) return conn_->Execute("COMMIT");
+  if (s.ok()) s = conn_->Execute("COMMIT");
+  if (s.ok()) {
+    resolver->Publish(resolved);
+    return s;
+  }
   if (!absl::IsUnavailable(s)) (void)conn_->Execute("ROLLBACK");
   return s;
 }

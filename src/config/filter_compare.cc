@@ -1,5 +1,6 @@
 #include "config/filter_compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -159,14 +160,17 @@ bool Fraction(absl::string_view t, size_t* p, int64_t* us) {
   return *p == t.size() || !absl::ascii_isdigit(t[*p]);
 }
 
-bool ValidDateTime(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s) {
+// `stored`: a value the server holds, which may have zero parts ('2024-02-00', allowed without
+// NO_ZERO_IN_DATE); a literal must be a real date.
+bool ValidDateTime(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s, bool stored = false) {
   if (h > 23 || mi > 59 || s > 59) return false;
   if (y == 0 && mo == 0 && d == 0) return true;  // the zero date
+  if (stored) return y <= 9999 && mo <= 12 && d <= 31;
   return y >= 1 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= DaysIn(y, mo);
 }
 
 // 'YYYY-MM-DD[( |T)HH:MM:SS[.ffffff]]' (separators - / .), or the compact YYYYMMDD[HHMMSS[.ffffff]].
-std::optional<int64_t> ParseDateTime(absl::string_view t) {
+std::optional<int64_t> ParseDateTime(absl::string_view t, bool stored = false) {
   int64_t y, mo, d, h = 0, mi = 0, s = 0, us = 0;
   size_t p = 0;
   bool all_digits = !t.empty();
@@ -206,7 +210,7 @@ std::optional<int64_t> ParseDateTime(absl::string_view t) {
       }
     }
   }
-  if (p != t.size() || !ValidDateTime(y, mo, d, h, mi, s)) return std::nullopt;
+  if (p != t.size() || !ValidDateTime(y, mo, d, h, mi, s, stored)) return std::nullopt;
   return DateTimePoint(y, mo, d, h, mi, s, us);
 }
 
@@ -239,7 +243,7 @@ std::optional<int64_t> ParseTime(absl::string_view t) {
 // A decoded value's point: the decoder writes canonical text.
 std::optional<int64_t> ValuePoint(ColumnFamily f, const Value& v) {
   if (v.kind != Value::Kind::kString) return std::nullopt;
-  return f == ColumnFamily::kTime ? ParseTime(v.s) : ParseDateTime(v.s);
+  return f == ColumnFamily::kTime ? ParseTime(v.s) : ParseDateTime(v.s, /*stored=*/true);
 }
 
 // ---- text ----
@@ -303,10 +307,14 @@ Collation CollationOf(const ColumnSchema& c) {
     out.kind = Collation::Kind::kBin;
   } else if (absl::EndsWith(name, "_general_ci") || name == "latin1_swedish_ci") {
     out.kind = Collation::Kind::kAsciiFold;
-  } else if ((absl::StrContains(name, "_unicode_") || absl::StrContains(name, "_0900_") ||
-              absl::StrContains(name, "_uca1400_")) &&
-             absl::EndsWith(name, "_ci")) {
-    out.kind = Collation::Kind::kUcaFold;
+  } else {
+    // Only the root UCA collations: language ones (Czech "ch", Danish "aa", Turkish i) order
+    // letters otherwise, and go to the server.
+    const absl::string_view rest = absl::string_view(name).substr(std::min(name.size(), name.find('_') + 1));
+    for (absl::string_view root : {"unicode_ci", "unicode_nopad_ci", "unicode_520_ci", "unicode_520_nopad_ci",
+                                   "0900_ai_ci", "uca1400_ai_ci", "uca1400_nopad_ai_ci"}) {
+      if (rest == root) out.kind = Collation::Kind::kUcaFold;
+    }
   }
   return out;
 }

@@ -416,7 +416,11 @@ std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to) 
 std::vector<std::string> QualifiersIn(absl::string_view sql, DdlSqlMode mode) {
   const std::vector<Token> t = Tokenize(sql, mode);
   std::vector<std::string> out;
-  auto is_name = [&](size_t i) { return t[i].kind == Token::kWord || t[i].kind == Token::kQuoted; };
+  // A name may start with a digit (2024shop): the tokenizer calls it a number.
+  auto is_name = [&](size_t i) {
+    return t[i].kind == Token::kWord || t[i].kind == Token::kQuoted ||
+           (t[i].kind == Token::kNumber && t[i].text.find_first_not_of("0123456789") != std::string::npos);
+  };
   for (size_t i = 0; i + 2 < t.size(); ++i) {
     // The server takes "shop . t" too.
     if (is_name(i) && t[i + 1].kind == Token::kPunct && t[i + 1].text == "." && is_name(i + 2)) {

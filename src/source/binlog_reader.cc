@@ -232,7 +232,7 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   mysql_optionsv(rpl->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   const auto& s = options.source;
   ConfigureTls(rpl->mysql, s);
-  if (mysql_real_connect(rpl->mysql, s.host == "localhost" ? "127.0.0.1" : s.host.c_str(),
+  if (mysql_real_connect(rpl->mysql, s.host.c_str(),
                          s.user.c_str(), s.password.c_str(), nullptr, s.port, nullptr, 0) == nullptr) {
     return ReplicationError(rpl->mysql, absl::StrCat("cannot connect to ", s.Describe()));
   }

@@ -28,6 +28,11 @@ std::vector<std::string> ParseMembers(absl::string_view type) {
         if (i + 1 < type.size() && type[i + 1] == '\'') { member += '\''; ++i; continue; }
         break;
       }
+      if (type[i] == '\\' && i + 1 < type.size()) {  // the server's escapes in COLUMN_TYPE
+        const char e = type[++i];
+        member += e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e == '0' ? '\0' : e == 'Z' ? '\x1a' : e;
+        continue;
+      }
       member += type[i];
     }
     members.push_back(std::move(member));

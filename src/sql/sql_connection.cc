@@ -4,6 +4,8 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace duosync {
@@ -61,7 +63,9 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
   // change what they mean. (Writing sessions pin a strict mode on top, destination_session.h.)
   mysql_optionsv(mysql, MYSQL_INIT_COMMAND, "SET SESSION sql_mode='NO_ENGINE_SUBSTITUTION'");
   ConfigureTls(mysql, o);
-  const char* host = o.host == "localhost" ? "127.0.0.1" : o.host.c_str();
+  // Always TCP (Connector/C takes "localhost" for the Unix socket), under the host name given:
+  // the server certificate is checked against it.
+  const char* host = o.host.c_str();
   if (mysql_real_connect(mysql, host, o.user.c_str(), o.password.c_str(),
                          o.database.empty() ? nullptr : o.database.c_str(), o.port, nullptr,
                          CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS) == nullptr) {
@@ -75,8 +79,11 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
           : "; the server must have TLS on");
     }
     absl::Status s = StatusFromMysqlError(err, message);
-    // A TLS failure is not a server gone away: retrying would fail the same way.
-    if (o.tls && err == CR_SSL_CONNECTION_ERROR) s = absl::FailedPreconditionError(s.message());
+    // A certificate refused is not a server gone away: retrying would fail the same way. (A
+    // handshake cut by the network stays retryable.)
+    if (o.tls && err == CR_SSL_CONNECTION_ERROR && TlsRefusal(mysql_error(mysql))) {
+      s = absl::FailedPreconditionError(s.message());
+    }
     mysql_close(mysql);
     return s;
   }
@@ -87,7 +94,18 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
   return std::unique_ptr<SqlConnection>(new SqlConnection(mysql, o));
 }
 
+bool TlsRefusal(absl::string_view error) {
+  const std::string e = absl::AsciiStrToLower(error);
+  for (absl::string_view word : {"certificate", "verif", "self-signed", "self signed", "unknown ca",
+                                 "does not support", "required", "hostname", "host name", "validation"}) {
+    if (absl::StrContains(e, word)) return true;
+  }
+  return false;
+}
+
 void ConfigureTls(MYSQL* mysql, const ConnectOptions& o) {
+  unsigned tcp = MYSQL_PROTOCOL_TCP;
+  mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &tcp);
   if (!o.tls) return;
   mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
                 o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),

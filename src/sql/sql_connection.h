@@ -38,8 +38,11 @@ struct ConnectOptions {
   std::string Describe() const;
 };
 
-// Sets a connection's TLS options before mysql_real_connect (nothing when !options.tls).
+// Sets a connection's transport before mysql_real_connect: TCP always, and TLS when options.tls.
 void ConfigureTls(MYSQL* mysql, const ConnectOptions& options);
+// Whether a TLS connection error is a refusal (certificate, verification, no TLS on the server)
+// rather than a handshake the network cut.
+bool TlsRefusal(absl::string_view error);
 // After connecting: FailedPrecondition when TLS was required and not negotiated.
 absl::Status CheckTlsNegotiated(MYSQL* mysql, const ConnectOptions& options);
 

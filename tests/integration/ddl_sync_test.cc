@@ -164,6 +164,7 @@ TEST_F(DdlSyncTest, ADdlWhoseDestinationStopsAnsweringIsGivenUp) {
   const std::string waiting = absl::StrCat("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
                                            "'ALTER TABLE%", db_, "_b%'");
   ASSERT_TRUE(testing::WaitFor([&] { return Rows(b_.get(), waiting)[0] == "1"; }, absl::Seconds(30)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the destination answered the watch, then...
   (*proxy)->Cut(true);
   const bool said = testing::WaitFor([&] {
     return testing::LinkStatusOf(*project_).last_error().find("stopped answering") != std::string::npos;

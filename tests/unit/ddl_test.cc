@@ -149,6 +149,7 @@ TEST(QualifiersInTest, FindsEveryQualifiedNameTheServerWouldRead) {
   EXPECT_EQ(QualifiersIn("INSERT INTO \"shop\".t VALUES (1)", DdlSqlMode{true, false}),
             std::vector<std::string>{"shop"});
   EXPECT_EQ(QualifiersIn("SELECT 1.5 FROM shop . t"), std::vector<std::string>{"shop"});
+  EXPECT_EQ(QualifiersIn("INSERT INTO 2024shop.t VALUES (1)"), std::vector<std::string>{"2024shop"});
 }
 
 }  // namespace
