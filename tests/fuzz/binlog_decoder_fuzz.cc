@@ -780,6 +780,35 @@ std::string MariaFile(bool checksums) {
   return log.file();
 }
 
+// A binary JSON object of the values MySQL stores as opaque (a DATETIME, DATE, TIME and DECIMAL
+// put into JSON), which no fixture holds: {"d": ..., "t": ..., "at": ..., "dec": ...}.
+std::string OpaqueDocument() {
+  auto packed = [](int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s, int64_t us) {
+    return Bytes().Le(static_cast<uint64_t>((((((y * 13 + mo) << 5 | d) << 17) | (h << 12 | mi << 6 | s)) << 24) + us), 8).str();
+  };
+  const std::vector<std::pair<std::string, std::string>> members = {
+      {"d", Bytes().U8(coltype::kDate).PackedStr(packed(2024, 1, 5, 0, 0, 0, 0)).str()},
+      {"t", Bytes().U8(coltype::kTime2).PackedStr(Bytes().Le(static_cast<uint64_t>(-((int64_t{1} << 12 | 2 << 6 | 3) << 24)), 8).str()).str()},
+      {"at", Bytes().U8(coltype::kDateTime2).PackedStr(packed(2024, 1, 5, 10, 20, 30, 500000)).str()},
+      {"dec", Bytes().U8(coltype::kNewDecimal).PackedStr(std::string("\x0a\x02\x80\x00\x00\x0c\x32", 7)).str()},
+  };
+  const size_t n = members.size();
+  size_t at = 4 + n * (4 + 3);  // header, key entries, value entries
+  Bytes keys, values, entries;
+  std::string key_data, value_data;
+  for (const auto& [key, value] : members) {
+    keys.Le(at + key_data.size(), 2).Le(key.size(), 2);
+    key_data += key;
+  }
+  at += key_data.size();
+  for (const auto& [key, value] : members) {
+    values.U8(0x0f).Le(at + value_data.size(), 2);  // opaque, at its offset
+    value_data += value;
+  }
+  const std::string body = keys.str() + values.str() + key_data + value_data;
+  return Bytes().U8(0x00).Le(n, 2).Le(4 + body.size(), 2).Str(body).str();  // a small object
+}
+
 // ---- seeds from the fixtures ---------------------------------------------------------------------
 
 struct Fixture {
@@ -888,12 +917,11 @@ int WriteSeeds(const std::string& dir, const std::vector<std::string>& args) {
       .U8(1).PackedStr("$.tags").PackedStr(Bytes().U8(4).U8(1).str())
       .U8(1).PackedStr("$.list[last]").PackedStr(Bytes().U8(0x0c).PackedStr("x").str())
       .U8(2).PackedStr("$.name").str();
-  for (size_t i = 0; i < 3 && i < docs.size(); ++i) {
-    std::string s = "\3\0";
-    s.push_back(static_cast<char>(docs[i].size() & 0xff));
-    s.push_back(static_cast<char>(docs[i].size() >> 8));
-    add(absl::StrCat("direct-json-", i), s + docs[i] + diffs);
-  }
+  auto json_seed = [](const std::string& doc, const std::string& diffs) {
+    return Bytes().U8(3).U8(0).Le(doc.size(), 2).Str(doc).Str(diffs).str();
+  };
+  for (size_t i = 0; i < 3 && i < docs.size(); ++i) add(absl::StrCat("direct-json-", i), json_seed(docs[i], diffs));
+  add("direct-json-opaque", json_seed(OpaqueDocument(), ""));
   {
     const Fixture& e = fixture("mysql-enum-string-set.000001");
     add("direct-rows-enum", RowsSeed(Body(*FirstOfType(e, event_type::kTableMap), true),
