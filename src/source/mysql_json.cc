@@ -67,7 +67,8 @@ std::string DoubleText(double d) {
 // negative TIMEs. `with_date` / `with_time` pick the parts shown.
 std::string PackedTemporalText(int64_t packed, bool with_date, bool with_time) {
   const bool negative = packed < 0;
-  const uint64_t v = negative ? static_cast<uint64_t>(-packed) : static_cast<uint64_t>(packed);
+  // Negated as unsigned: INT64_MIN (from corrupt bytes) has no int64 magnitude.
+  const uint64_t v = negative ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
   const uint64_t micros = v % (1ULL << 24);
   const uint64_t intpart = v >> 24;
   std::string out;

@@ -83,6 +83,15 @@ TEST(MysqlJsonTest, OpaqueDecimalsAndTemporalsPrintAsValues) {
   EXPECT_EQ(*BinaryJsonToText(std::string("\x0f\x0b\x08", 3) + Le(time, 8)), "\"-838:59:58.000000\"");
 }
 
+// Found by binlog_decoder_fuzz: an opaque temporal value of INT64_MIN was negated as int64, which
+// is undefined behaviour (the ASan/UBSan build stops on it). It prints like any corrupt value.
+TEST(MysqlJsonTest, AnOpaqueTemporalOfInt64MinIsNoUndefinedBehaviour) {
+  const std::string min = Le(static_cast<uint64_t>(INT64_MIN), 8);
+  EXPECT_EQ(*BinaryJsonToText(std::string("\x0f\x0a\x08", 3) + min), "\"10082-06-00\"");
+  EXPECT_EQ(*BinaryJsonToText(std::string("\x0f\x13\x08", 3) + min), "\"-134217728:00:00.000000\"");
+  EXPECT_EQ(*BinaryJsonToText(std::string("\x0f\x0c\x08", 3) + min), "\"10082-06-00 -00:00:00.000000\"");
+}
+
 TEST(MysqlJsonTest, ObjectsAndArraysNestWithInlinedAndOffsetValues) {
   // ["x", 7, null] as a small array.
   std::string arr = Le(3, 2);
