@@ -350,10 +350,9 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
   absl::Status s = (*conn)->Execute("SET SESSION foreign_key_checks=1");
   if (!s.ok()) return s;
   // Read once: a session's max_allowed_packet is the global value at connect.
-  auto packet = (*conn)->QueryValue("SELECT @@max_allowed_packet");
+  auto packet = (*conn)->MaxAllowedPacket();
   if (!packet.ok()) return packet.status();
-  size_t max_packet = 0;
-  if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+  const size_t max_packet = *packet;
   auto sink = std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
   sink->max_packet_ = max_packet;
   sink->destination_ = destination;

@@ -293,10 +293,9 @@ class Migrator {
     insert += ") VALUES ";
     // No statement bigger than the destination takes (max_allowed_packet, less the protocol's
     // bytes); a chunk is sent as several INSERTs in its one transaction when it must be.
-    auto packet = dst->QueryValue("SELECT @@max_allowed_packet");
+    auto packet = dst->MaxAllowedPacket();
     if (!packet.ok()) return packet.status();
-    size_t max_packet = 0;
-    if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+    const size_t max_packet = *packet;
     const size_t budget = max_packet - 1024;
     // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
     size_t chunk_rows = static_cast<size_t>(o_.chunk_rows);

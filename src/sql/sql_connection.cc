@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace duosync {
@@ -123,6 +124,14 @@ absl::Status CheckTlsNegotiated(MYSQL* mysql, const ConnectOptions& o) {
   return absl::FailedPreconditionError(absl::StrCat(
       "cannot connect to ", o.Describe(), ": the server did not negotiate TLS and tls.required is "
       "on; turn TLS on in the server (ssl_cert, ssl_key) or remove the tls section"));
+}
+
+absl::StatusOr<size_t> SqlConnection::MaxAllowedPacket() {
+  auto packet = QueryValue("SELECT @@max_allowed_packet");
+  if (!packet.ok()) return packet.status();
+  size_t max_packet = 0;
+  if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+  return max_packet;
 }
 
 std::string SqlConnection::TlsDescription() {

@@ -66,6 +66,10 @@ class SqlConnection {
   // 'text' quoted and escaped as a SQL string literal for this connection's charset.
   std::string Quote(absl::string_view text);
 
+  // The server's max_allowed_packet (a session's is the global value at connect); 1 MiB when
+  // the server reports something unusable.
+  absl::StatusOr<size_t> MaxAllowedPacket();
+
   // The negotiated TLS version and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"); empty in plaintext.
   std::string TlsDescription();
 

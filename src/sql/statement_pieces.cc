@@ -7,10 +7,9 @@ namespace duosync {
 
 absl::Status ExecuteInPieces(SqlConnection* conn, const std::vector<std::string>& statements,
                              const std::string& what) {
-  auto packet = conn->QueryValue("SELECT @@max_allowed_packet");
+  auto packet = conn->MaxAllowedPacket();
   if (!packet.ok()) return packet.status();
-  size_t max_packet = 0;
-  if (!absl::SimpleAtoi(packet->value_or(""), &max_packet) || max_packet < 4096) max_packet = 1 << 20;
+  const size_t max_packet = *packet;
   const size_t budget = max_packet - 1024;  // the protocol's own bytes
   for (const std::string& s : statements) {
     if (s.size() > budget) {
