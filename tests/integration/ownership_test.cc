@@ -101,8 +101,15 @@ TEST_F(OwnershipTest, TwoCliProcessesOfOneProjectNeverWriteTogether) {
     auto rows = b_->Query(absl::StrCat("SELECT owner FROM duosync.owner WHERE link_id='", db_, "/forward'"));
     return rows.ok() && !rows->empty() ? (*rows)[0][0].value_or("") : std::string();
   };
-  ASSERT_TRUE(testing::WaitFor([&] { return owner().find(absl::StrCat(":", first, "#")) != std::string::npos; },
-                               absl::Seconds(30)));
+  // The owner row is written before the start position is recorded: updates made in between
+  // precede the link's start (no full copy here), so wait for the checkpoint too.
+  auto started = [&] {
+    auto rows = b_->Query(absl::StrCat("SELECT 1 FROM duosync.checkpoint WHERE link_id='", db_, "/forward'"));
+    return rows.ok() && !rows->empty();
+  };
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return owner().find(absl::StrCat(":", first, "#")) != std::string::npos && started(); },
+      absl::Seconds(30)));
   Increment(100);
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".counter"));
   const pid_t second = testing::StartCliRun(config_path, std::string(dir) + "/second.log");
