@@ -8,7 +8,7 @@ namespace duosync {
 namespace {
 
 constexpr absl::string_view kSystemSchemas[] = {"mysql", "information_schema", "performance_schema",
-                                                "sys", "oceanbase", kMetaSchema};
+                                                "sys", "oceanbase", kMetaSchema, kScratchSchema};
 
 }  // namespace
 

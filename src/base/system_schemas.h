@@ -1,5 +1,5 @@
 // Schemas that are never synced: the server's own, and duosync's bookkeeping schema on each
-// destination (checkpoint, applied, stage, full_progress).
+// destination (checkpoint, applied, stage, full_progress, schema_history) and its scratch schema.
 #ifndef DUOSYNC_SRC_BASE_SYSTEM_SCHEMAS_H_
 #define DUOSYNC_SRC_BASE_SYSTEM_SCHEMAS_H_
 
@@ -9,8 +9,10 @@ namespace duosync {
 
 // Where duosync keeps its tables on a destination.
 inline constexpr const char* kMetaSchema = "duosync";
+// Where the schema history replays DDL on copies of table definitions (schema_history.h).
+inline constexpr const char* kScratchSchema = "duosync_scratch";
 
-// True for a server schema or kMetaSchema (case-insensitive).
+// True for a server schema, kMetaSchema or kScratchSchema (case-insensitive).
 bool IsSystemSchema(absl::string_view schema);
 
 // The same list as SQL, for "TABLE_SCHEMA NOT IN <list>": "('mysql',...,'duosync')".

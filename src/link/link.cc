@@ -16,6 +16,8 @@
 #include "link/link_session.h"
 #include "link/link_state.h"
 #include "link/link_store.h"
+#include "route/router.h"
+#include "source/schema_history.h"
 #include "sql/catalog.h"
 
 namespace duosync {
@@ -77,6 +79,14 @@ class LinkImpl : public Link {
     if (recorded->has_value()) return **recorded;
     auto start = StartPosition();
     if (!start.ok()) return start.status();
+    if (link_.start_position.empty() && link_.source_binlog_dir.empty()) {
+      // The source's definitions now are those at its binlog end just read (a DDL in between
+      // shows in the stream and is replayed on them): the start of the schema history, which
+      // rows without column names decode by.
+      Router router(link_.link, link_.objects, link_.case_insensitive);
+      DUO_RETURN_IF_ERROR(SchemaHistory::Capture(link_.source, SchemaHistoryOptions{link_.destination, link_.id},
+                                                 [&router](const TableRef& t) { return router.Wants(t); }));
+    }
     if (link_.schema_migration || link_.full_copy) {
       const std::string stage = link_.full_copy ? "full" : "schema";
       DUO_RETURN_IF_ERROR(overwrite_stage ? tables->WriteStage(stage, "") : tables->InitStage(stage));

@@ -22,6 +22,7 @@ ReaderOptions ReaderOptionsFor(const LinkConfig& link, const Router* router) {
     return router->Wants(t) || IsMarkerTable(t, guard);
   };
   options.skip_rows_of_origin = link.guard.drop_origin;
+  options.history = SchemaHistoryOptions{link.destination, link.id};
   return options;
 }
 

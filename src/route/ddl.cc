@@ -113,20 +113,13 @@ class DdlParser {
     else if (Is("TRUNCATE")) ParseTruncate();
     else if (Is("RENAME") && Is("TABLE", 1)) ParseRename();
     if (out_.is_table_ddl && out_.reason.empty()) out_.supported = true;
-    if (out_.supported) {
-      auto sql = std::make_shared<std::string>(sql_);
-      auto edits = std::make_shared<std::vector<Edit>>(edits_);
-      out_.rewrite = [sql, edits](const std::function<TableRef(const TableRef&)>& rename) {
-        std::string result;
-        size_t at = 0;
-        for (const Edit& e : *edits) {
-          result.append(*sql, at, e.begin - at);
-          result += e.table ? QuoteTable(rename(*e.table).schema, rename(*e.table).table) : e.text;
-          at = e.end;
-        }
-        result.append(*sql, at, std::string::npos);
-        return result;
-      };
+    if (out_.supported) out_.rewrite = Rewriter(edits_);
+    if (out_.is_table_ddl) {
+      std::vector<Edit> names;
+      for (const Edit& e : edits_) {
+        if (e.table) names.push_back(e);
+      }
+      out_.rename_tables = Rewriter(std::move(names));
     }
     return out_;
   }
@@ -137,6 +130,24 @@ class DdlParser {
     std::optional<TableRef> table;  // replace by the destination's name
     std::string text;               // else insert/replace by this text
   };
+
+  // Applies `edits` (in text order) to the statement, naming tables by `rename`.
+  std::function<std::string(const std::function<TableRef(const TableRef&)>&)> Rewriter(
+      std::vector<Edit> edits) const {
+    auto sql = std::make_shared<std::string>(sql_);
+    auto shared = std::make_shared<std::vector<Edit>>(std::move(edits));
+    return [sql, shared](const std::function<TableRef(const TableRef&)>& rename) {
+      std::string result;
+      size_t at = 0;
+      for (const Edit& e : *shared) {
+        result.append(*sql, at, e.begin - at);
+        result += e.table ? QuoteTable(rename(*e.table).schema, rename(*e.table).table) : e.text;
+        at = e.end;
+      }
+      result.append(*sql, at, std::string::npos);
+      return result;
+    };
+  }
 
   bool Is(absl::string_view word, size_t ahead = 0) const {
     const size_t j = p_ + ahead;

@@ -35,6 +35,9 @@ struct ParsedDdl {
   bool is_rename = false;
   // Builds the destination statement; `rename` maps a source table to its destination name.
   std::function<std::string(const std::function<TableRef(const TableRef&)>& rename)> rewrite;
+  // The statement as written with only its table names replaced, for any table DDL, supported or
+  // not (the schema history replays every DDL of a table to follow its shape).
+  std::function<std::string(const std::function<TableRef(const TableRef&)>& rename)> rename_tables;
 };
 
 // The parts of the writing session's sql_mode that change how a statement reads.

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "glog/logging.h"
 #include "source/row_decoder.h"
@@ -53,6 +54,43 @@ absl::Status ReplicationError(MYSQL* mysql, absl::string_view what) {
   return StatusFromMysqlError(err, text);
 }
 
+// The type family a binlog type code belongs to: the same column is written with the old or new
+// temporal codes, and JSON as JSON (MySQL) or as a BLOB (MariaDB).
+uint8_t TypeFamily(uint8_t type) {
+  switch (type) {
+    case coltype::kDateTime: return coltype::kDateTime2;
+    case coltype::kTimestamp: return coltype::kTimestamp2;
+    case coltype::kTime: return coltype::kTime2;
+    case coltype::kNewDate: return coltype::kDate;
+    case coltype::kDecimalOld: return coltype::kNewDecimal;
+    case coltype::kVarString: return coltype::kVarchar;
+    case coltype::kJson: case coltype::kTinyBlob: case coltype::kMediumBlob: case coltype::kLongBlob:
+      return coltype::kBlob;
+    default: return type;
+  }
+}
+
+// Rows decoded by a history definition must have its shape: as many columns, each of its type.
+absl::Status CheckShape(const std::vector<ColumnType>& types, const TableSchema& known) {
+  std::string why;
+  if (types.size() != known.columns.size()) {
+    why = absl::StrCat("the rows have ", types.size(), " columns, the definition ", known.columns.size());
+  } else {
+    for (size_t i = 0; i < types.size() && why.empty(); ++i) {
+      const ColumnSchema& c = known.columns[i];
+      if (c.type != 0 && TypeFamily(c.type) != TypeFamily(types[i].type)) {
+        why = absl::StrCat("column ", i + 1, " (`", c.name, "`) is binlog type ", int{c.type},
+                           " there, type ", int{types[i].type}, " in the rows");
+      }
+    }
+  }
+  if (why.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the binlog rows of ", known.QualifiedName(), " do not match its definition in the schema history (",
+      why, "); a DDL the history did not see changed it. Set binlog_row_metadata=FULL on the source "
+      "and re-initialize the link"));
+}
+
 }  // namespace
 
 struct BinlogReader::Rpl {
@@ -85,6 +123,20 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   if (hit != by_map_.end()) return hit->second;
 
   const std::string qualified = absl::StrCat(map.schema, ".", map.table);
+  auto types = ParseColumnTypes(map.types, map.metadata);
+  if (!types.ok()) return types.status();
+  // Without names, the definition the table had when the row was written (the schema history),
+  // never today's matched by position.
+  std::shared_ptr<const TableSchema> known;
+  if (map.names.empty() && history_ != nullptr) {
+    auto found = history_->Find(TableRef{map.schema, map.table});
+    if (found.ok()) {
+      known = *found;
+    } else if (!absl::IsNotFound(found.status())) {
+      return absl::Status(found.status().code(), absl::StrCat("cannot decode the rows of ", qualified, ": ",
+                                                              found.status().message()));
+    }
+  }
   auto cur = current_.find(qualified);
   if (cur == current_.end()) {
     const TableRef source_name{map.schema, map.table};
@@ -96,23 +148,26 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
         return std::shared_ptr<const TableSchema>(*alone);
       }
     }
-    if (!loaded.ok()) {
+    if (loaded.ok()) {
+      cur = current_.emplace(qualified, *std::move(loaded)).first;
+    } else if (known == nullptr || !absl::IsNotFound(loaded.status())) {
       return absl::Status(loaded.status().code(), absl::StrCat("cannot resolve the schema of ",
                                                                qualified, ": ", loaded.status().message()));
     }
-    cur = current_.emplace(qualified, *std::move(loaded)).first;
   }
-  const TableSchema& now = cur->second;
-  auto types = ParseColumnTypes(map.types, map.metadata);
-  if (!types.ok()) return types.status();
+  const TableSchema* live = cur != current_.end() ? &cur->second : nullptr;  // today's definition
+  const TableSchema& now = known != nullptr ? *known : *live;
 
   auto schema = std::make_shared<TableSchema>();
   schema->schema = map.schema;
   schema->table = map.table;
   schema->has_untrusted_unique_key = now.has_untrusted_unique_key;
-  std::vector<int> to_now(types->size(), -1);  // binlog column -> current column
+  std::vector<int> to_now(types->size(), -1);  // binlog column -> column of `now`
   if (!map.names.empty()) {
     for (size_t i = 0; i < types->size(); ++i) to_now[i] = now.ColumnIndex(map.names[i]);
+  } else if (known != nullptr) {
+    if (absl::Status shape = CheckShape(*types, *known); !shape.ok()) return shape;
+    for (size_t i = 0; i < types->size(); ++i) to_now[i] = static_cast<int>(i);
   } else if (types->size() == now.columns.size()) {
     for (size_t i = 0; i < types->size(); ++i) to_now[i] = static_cast<int>(i);
   } else {
@@ -157,11 +212,13 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
     if (!mapped.empty()) schema->unique_keys.push_back(mapped);
   }
   if (!schema->unique_keys.empty()) schema->key_columns = schema->unique_keys.front();
-  for (const ForeignKey& fk : now.foreign_keys) {
+  // Foreign keys come from today's catalog (the history keeps none), mapped by column name.
+  const TableSchema* with_fks = live != nullptr ? live : &now;
+  for (const ForeignKey& fk : with_fks->foreign_keys) {
     ForeignKey mapped = fk;
     mapped.columns.clear();
     for (int k : fk.columns) {
-      const int at = k < 0 ? -1 : schema->ColumnIndex(now.columns[k].name);
+      const int at = k < 0 ? -1 : schema->ColumnIndex(with_fks->columns[k].name);
       if (at < 0) break;
       mapped.columns.push_back(at);
     }
@@ -256,6 +313,11 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   mariadb_rpl_optionsv(rpl->rpl, MARIADB_RPL_VERIFY_CHECKSUM, 1);
   if (mariadb_rpl_open(rpl->rpl) != 0) return ReplicationError(rpl->mysql, "opening the binlog dump");
   auto resolver = std::make_unique<SchemaResolver>(std::move(*schema_conn));
+  if (options.history.has_value()) {
+    auto history = SchemaHistory::Open(*options.history, options.start);
+    if (!history.ok()) return history.status();
+    if (*history != nullptr) resolver->SetHistory(*std::move(history), options.wants);
+  }
   return std::unique_ptr<BinlogReader>(new BinlogReader(options, std::move(rpl), std::move(resolver)));
 }
 
@@ -373,7 +435,10 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         if (!mapped.wanted) break;
         if (mapped.schema == nullptr) {
           auto schema = resolver_->Resolve(mapped.info);
-          if (!schema.ok()) return schema.status();
+          if (!schema.ok()) {
+            return absl::Status(schema.status().code(), absl::StrCat(schema.status().message(), " (transaction ",
+                                                                     r.current.gtid.ToString(), ")"));
+          }
           mapped.schema = *schema;
         }
         const auto& cols = mapped.schema->columns;
@@ -452,7 +517,9 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
-        resolver_->Invalidate();
+        DUO_RETURN_IF_ERROR(resolver_->FollowDdl(
+            r.current.gtid, absl::string_view(ev->event.query.database.str, ev->event.query.database.length),
+            stmt));
         r.current.sql_mode = QuerySqlMode(ev->event.query.status);
         r.current.ddl.assign(stmt.data(), stmt.size());
         r.current.only_bookkeeping = false;

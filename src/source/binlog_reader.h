@@ -21,6 +21,7 @@
 #include "base/table_schema.h"
 #include "base/transaction.h"
 #include "source/binlog_events.h"
+#include "source/schema_history.h"
 #include "source/transaction_feed.h"
 #include "sql/sql_connection.h"
 
@@ -34,6 +35,8 @@ struct ReaderOptions {
   std::function<bool(const TableRef&)> wants;
   // Transactions written under this server_id come back without rows (they are echoes); 0 = none.
   uint32_t skip_rows_of_origin = 0;
+  // Where the link keeps its schema history (used when the source logs no column names).
+  std::optional<SchemaHistoryOptions> history;
 };
 
 // Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)
@@ -52,6 +55,18 @@ class SchemaResolver {
     current_.clear();
     by_map_.clear();  // a DDL may change keys or collations without changing the table map
   }
+  // Maps without column names decode by `history` (as of the reader's position) where it knows
+  // the table; it follows the DDL of the tables `wants` selects.
+  void SetHistory(std::unique_ptr<SchemaHistory> history, std::function<bool(const TableRef&)> wants) {
+    history_ = std::move(history);
+    history_wants_ = std::move(wants);
+  }
+  // A DDL at `gtid` (default database `schema`): forgets the catalog, and the history follows it.
+  absl::Status FollowDdl(const Gtid& gtid, absl::string_view schema, absl::string_view sql) {
+    Invalidate();
+    if (history_ == nullptr) return absl::OkStatus();
+    return history_->FollowDdl(gtid, schema, sql, history_wants_);
+  }
 
  private:
   // A table that no longer exists (renamed or dropped since the row was written): its schema from
@@ -62,6 +77,8 @@ class SchemaResolver {
   std::function<TableRef(const TableRef&)> catalog_name_;
   std::map<std::string, std::shared_ptr<const TableSchema>> by_map_;
   std::map<std::string, TableSchema> current_;
+  std::unique_ptr<SchemaHistory> history_;  // null: the link keeps none
+  std::function<bool(const TableRef&)> history_wants_;
 };
 
 class BinlogReader : public TransactionFeed {

@@ -174,3 +174,23 @@ TEST(DdlTest, AStringLeftOpenAtTheEndEndsWithTheStatement) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// The schema history replays every DDL of a table, supported for sync or not, on a scratch copy:
+// only the table names change, nothing is added.
+TEST(DdlTest, AnyTableDdlCanHaveItsTablesRenamed) {
+  auto scratch = [](const TableRef& t) { return TableRef{"scratch", "h_" + t.table}; };
+  ParsedDdl d = ParseDdl("ALTER TABLE t CHANGE a b INT, ADD COLUMN c INT FIRST", "s");
+  EXPECT_FALSE(d.supported);
+  ASSERT_TRUE(d.rename_tables);
+  EXPECT_EQ(d.rename_tables(scratch), "ALTER TABLE `scratch`.`h_t` CHANGE a b INT, ADD COLUMN c INT FIRST");
+  d = ParseDdl("RENAME TABLE s.old TO new_one", "x");
+  ASSERT_TRUE(d.rename_tables);
+  EXPECT_EQ(d.rename_tables(scratch), "RENAME TABLE `scratch`.`h_old` TO `scratch`.`h_new_one`");
+  EXPECT_FALSE(ParseDdl("CREATE DATABASE x", "s").rename_tables);
+}
+
+}  // namespace
+}  // namespace duosync
