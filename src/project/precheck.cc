@@ -199,7 +199,7 @@ class Prechecker {
       return;
     }
     const bool incremental = link.incremental;
-    if (incremental) CheckBinlog(link_name, src, source);
+    if (incremental) CheckBinlog(link_name, src, source, link.start_position);
     auto src_priv = ReadPrivileges(source);
     auto dst_priv = ReadPrivileges(dest);
     if (!src_priv.ok() || !dst_priv.ok()) {
@@ -334,9 +334,9 @@ class Prechecker {
     }
   }
 
-  void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source) {
-    auto rows = source->Query(
-        "SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@binlog_row_metadata");
+  void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source,
+                   const std::string& start_position) {
+    auto rows = source->Query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image");
     if (!rows.ok() || rows->empty()) {
       Add("binlog", src, link_name, report::FAILED,
           absl::StrCat("cannot read the binlog settings: ", rows.status().message()));
@@ -357,13 +357,25 @@ class Prechecker {
     Add("binlog_row_image", src, link_name, full ? report::PASSED : report::FAILED,
         absl::StrCat("binlog_row_image is ", image),
         full ? "" : "SET GLOBAL binlog_row_image=FULL (and in the server config)");
-    // Column names in the binlog let rows written before a DDL decode by name on replay.
-    const std::string metadata = r.size() > 3 ? r[3].value_or("") : "";
+    // Column names in the binlog let rows decode by name; without them (MySQL 5.7, OceanBase,
+    // MariaDB's default NO_LOG) they decode by the link's schema history, which starts when the
+    // link first starts at the source's binlog end: a configured start position precedes it.
+    auto metadata_row = source->QueryValue("SELECT @@binlog_row_metadata");
+    const std::string metadata = metadata_row.ok() ? metadata_row->value_or("") : "";
     const bool names = absl::EqualsIgnoreCase(metadata, "FULL");
-    Add("binlog_row_metadata", src, link_name, names ? report::PASSED : report::WARNING,
-        absl::StrCat("binlog_row_metadata is ", metadata.empty() ? "not supported" : metadata),
-        names ? "" : "SET GLOBAL binlog_row_metadata=FULL, so rows written before a DDL still "
-                     "decode after a restart of the link");
+    const std::string shown = absl::StrCat("binlog_row_metadata is ", metadata.empty() ? "not supported" : metadata);
+    if (names) {
+      Add("binlog_row_metadata", src, link_name, report::PASSED, shown);
+    } else if (start_position.empty()) {
+      Add("binlog_row_metadata", src, link_name, report::PASSED,
+          absl::StrCat(shown, ": the binlog names no columns, so rows decode by the link's schema history "
+                       "(kept in the destination's duosync.schema_history, DDL followed in its duosync_scratch)"));
+    } else {
+      Add("binlog_row_metadata", src, link_name, report::WARNING,
+          absl::StrCat(shown, " and the link starts at a configured position: rows without column names "
+                       "before a DDL cannot be matched to their columns"),
+          "SET GLOBAL binlog_row_metadata=FULL, or start the link at the source's binlog end");
+    }
   }
 
   void CheckReadPrivileges(const std::string& link_name, const std::string& src,
