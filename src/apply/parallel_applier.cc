@@ -74,14 +74,10 @@ bool ParallelApplier::AlreadyApplied(const Gtid& gtid) const {
 
 namespace {
 
-// What a transaction's row images take in memory, roughly (values and their text).
+// What a transaction's row images take in memory, roughly.
 size_t EstimatedBytes(const Transaction& txn) {
   size_t bytes = sizeof(Transaction);
-  for (const RowChange& c : txn.changes) {
-    bytes += sizeof(RowChange) + (c.before.size() + c.after.size()) * sizeof(Value);
-    for (const Value& v : c.before) bytes += v.s.capacity();
-    for (const Value& v : c.after) bytes += v.s.capacity();
-  }
+  for (const RowChange& c : txn.changes) bytes += duosync::EstimatedBytes(c);
   return bytes;
 }
 
@@ -260,6 +256,39 @@ void ParallelApplier::WatermarkLoop() {
     failures = 0;
     if (last) return;
   }
+}
+
+absl::Status ParallelApplier::ApplyStreamed(ApplyTask first, const Sink::NextPart& next) {
+  absl::Status drained = Drain();
+  if (!drained.ok()) return drained;
+  if (streamed_sink_ == nullptr) {
+    auto sink = Sink::Connect(options_.destination, options_.link_id, options_.origin, options_.epoch);
+    if (!sink.ok()) return sink.status();
+    streamed_sink_ = *std::move(sink);
+  }
+  // What stays of it once applied: its place in order (a no-op that moves the watermark).
+  ApplyTask placed;
+  placed.txn.gtid = first.txn.gtid;
+  placed.txn.commit_time = first.txn.commit_time;
+  const bool record = first.record;
+  std::string position;
+  Sink::NextPart take_next = [&]() -> absl::StatusOr<std::unique_ptr<ApplyTask>> {
+    auto part = next();
+    if (part.ok()) position = (*part)->position;
+    return part;
+  };
+  position = first.position;
+  uint64_t rows = 0;
+  absl::Status s = streamed_sink_->ApplyStreamed(std::make_unique<ApplyTask>(std::move(first)), take_next,
+                                                 options_.resolver, &rows);
+  if (!s.ok()) return s;
+  placed.position = position;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (record) ++progress_.transactions;
+    progress_.rows += rows;
+  }
+  return Submit(std::move(placed));
 }
 
 absl::Status ParallelApplier::Drain() {

@@ -78,6 +78,13 @@ class ParallelApplier {
   // applier's error once it has failed.
   absl::Status Submit(ApplyTask task);
 
+  // Applies a transaction that arrives in parts (Transaction::more_parts; the first in `first`,
+  // the rest from `next`), alone: after everything submitted before it has committed, in one
+  // destination transaction on a connection of its own, holding one part at a time. Then its
+  // place in order moves the watermark like any other's. On failure nothing of it is committed
+  // and the error is returned (the applier itself goes on; the caller ends the session).
+  absl::Status ApplyStreamed(ApplyTask first, const Sink::NextPart& next);
+
   // Waits until everything submitted has committed and the watermark is written.
   absl::Status Drain();
 
@@ -110,6 +117,7 @@ class ParallelApplier {
 
   ApplierOptions options_;
   std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker
+  std::unique_ptr<Sink> streamed_sink_;       // for transactions in parts; connected on first use
   std::unique_ptr<CheckpointTables> checkpoint_tables_;  // the watermark thread's
   std::vector<std::thread> threads_;
   absl::flat_hash_set<std::string> already_applied_;  // "domain-server-seq"

@@ -229,12 +229,16 @@ class Sink::Batch {
     return absl::OkStatus();
   }
 
+  // Sends what is buffered (the transaction stays open): no statement refers to a change after.
+  absl::Status Flush() {
+    if (sql_.empty()) return absl::OkStatus();
+    sql_.pop_back();
+    return Send();
+  }
+
   absl::Status Commit() {
-    if (!sql_.empty()) {
-      sql_.pop_back();
-      absl::Status s = Send();
-      if (!s.ok()) return s;
-    }
+    absl::Status s = Flush();
+    if (!s.ok()) return s;
     return conn_->Execute("COMMIT");
   }
 
@@ -512,6 +516,59 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
     if (!s.ok()) return s;
   }
   return batch.Commit();
+}
+
+absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPart& next,
+                                 ConflictResolver* resolver, uint64_t* rows) {
+  std::unique_ptr<ApplyTask> part = std::move(first);
+  const Gtid gtid = part->txn.gtid;
+  const bool record = part->record;
+  std::unique_ptr<Batch> batch;
+  std::vector<ConflictRecord> resolved;
+  absl::Status s;
+  if (resolver != nullptr) {
+    s = conn_->Execute("SET SESSION foreign_key_checks=1");
+    if (s.ok()) s = BeginFenced(conn_.get(), fence_);
+  } else {
+    batch = std::make_unique<Batch>(conn_.get(), fence_, max_packet_);
+  }
+  *rows = 0;
+  while (s.ok()) {
+    for (const RoutedChange& c : part->changes) {
+      s = resolver != nullptr ? resolver->Apply(conn_.get(), c, &resolved)
+                              : batch->Add(c, /*match_image=*/false, part->idempotent);
+      if (!s.ok()) break;
+    }
+    if (s.ok() && batch != nullptr) s = batch->Flush();  // before the part's rows go
+    if (!s.ok()) break;
+    *rows += part->changes.size();
+    if (!part->txn.more_parts) break;
+    const uint32_t number = part->txn.part;
+    part.reset();
+    auto following = next();
+    if (!following.ok()) {
+      s = following.status();
+      break;
+    }
+    part = *std::move(following);
+    if (part->txn.gtid.ToString() != gtid.ToString() || part->txn.part != number + 1) {
+      s = absl::DataLossError(absl::StrCat("part ", number + 1, " of transaction ", gtid.ToString(),
+                                           " did not follow part ", number, " (got part ", part->txn.part,
+                                           " of ", part->txn.gtid.ToString(), ")"));
+    }
+  }
+  if (s.ok() && record) {
+    const std::string sql = RecordAppliedSql(quoted_link_id_, {gtid});
+    s = batch != nullptr ? batch->AddRaw(sql + ";") : conn_->Execute(sql);
+  }
+  if (s.ok()) s = batch != nullptr ? batch->Commit() : conn_->Execute("COMMIT");
+  if (s.ok()) {
+    if (resolver != nullptr) resolver->Publish(resolved);
+    return s;
+  }
+  // (The batch rolled back already when one of its statements failed; once more is harmless.)
+  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  return s;
 }
 
 absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resolver) {

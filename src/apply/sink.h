@@ -8,6 +8,7 @@
 #ifndef DUOSYNC_SRC_APPLY_SINK_H_
 #define DUOSYNC_SRC_APPLY_SINK_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,15 @@ class Sink {
   // Applies one task change by change, resolving each conflict by the resolver's policy, in one
   // destination transaction with its GTID record.
   absl::Status ApplyResolving(const ApplyTask& task, ConflictResolver* resolver);
+
+  // Applies one source transaction that arrives in parts (Transaction::more_parts), in one
+  // destination transaction: `first`, then each part `next` gives until the last; a part's rows
+  // are sent before the next is asked for, so one part at a time is held. Through `resolver`
+  // when given (active-active). Its GTID is recorded with it; *rows counts the changes written.
+  // On failure nothing of it is committed.
+  using NextPart = std::function<absl::StatusOr<std::unique_ptr<ApplyTask>>()>;
+  absl::Status ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPart& next,
+                             ConflictResolver* resolver, uint64_t* rows);
 
   SqlConnection* connection() { return conn_.get(); }
 

@@ -58,6 +58,14 @@ struct RowChange {
   std::string present_before, present_after;
 };
 
+// What a change's row images take in memory, roughly (values and their text).
+inline size_t EstimatedBytes(const RowChange& c) {
+  size_t bytes = sizeof(RowChange) + (c.before.size() + c.after.size()) * sizeof(Value);
+  for (const Value& v : c.before) bytes += v.s.capacity();
+  for (const Value& v : c.after) bytes += v.s.capacity();
+  return bytes;
+}
+
 // A transaction's global id: MariaDB's domain-server-sequence, or MySQL's source_uuid:sequence
 // (then `source_uuid` is set, with its ":tag" when the GTID is tagged, and `domain` is 0).
 struct Gtid {
@@ -85,6 +93,11 @@ struct Transaction {
   // bookkeeping, nothing a user wrote. Passing over it needs no checkpoint write of its own
   // (answering the opposite link's bookkeeping with ours would never let an idle pair rest).
   bool only_bookkeeping = false;
+  // A transaction too big to hold whole arrives in parts (a reader's part_bytes): every part but
+  // the last has more_parts; all carry the same gtid; `part` counts them from 0.
+  uint32_t part = 0;
+  bool more_parts = false;
+  bool streamed() const { return part > 0 || more_parts; }
   size_t row_count() const { return changes.size(); }
 
   // Adds a DML statement the source logged as text, run with default database `schema`. All are

@@ -4,6 +4,7 @@
 #include "apply/checkpoint_tables.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
+#include "glog/logging.h"
 #include "link/initial_migration.h"
 #include "link/reader_options.h"
 #include "config/object_selector.h"
@@ -57,6 +58,7 @@ absl::Status LinkSession::Run() {
   } else {
     ReaderOptions options = ReaderOptionsFor(link_, &planner.router());
     options.start = *position;
+    options.part_bytes = link_.transaction_part_bytes;  // Follow applies parts as they come
     auto reader = BinlogReader::Open(options);
     if (!reader.ok()) return reader.status();
     feed = std::move(*reader);
@@ -90,11 +92,52 @@ absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier
       absl::Status drained = applier->Drain();
       return drained.ok() ? planned.status() : drained;
     }
+    if (planned->task.txn.more_parts) {
+      absl::Status s = FollowParts(feed, applier, planner, *std::move(planned));
+      if (!s.ok()) return *stop_ ? absl::OkStatus() : s;
+      continue;
+    }
     if (planned->echo) state_->AddEcho();
     if (!planned->task.changes.empty()) made_progress_ = true;
     DUO_RETURN_IF_ERROR(applier->Submit(std::move(planned->task)));
   }
   return absl::OkStatus();
+}
+
+absl::Status LinkSession::FollowParts(TransactionFeed* feed, ParallelApplier* applier, Planner* planner,
+                                      PlannedTask first) {
+  const Gtid gtid = first.task.txn.gtid;
+  auto next_part = [&]() -> absl::StatusOr<Transaction> {
+    if (*stop_) return absl::CancelledError("the link is stopping");
+    auto next = feed->Next();
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) {
+      return absl::DataLossError(absl::StrCat("the source stopped inside transaction ", gtid.ToString()));
+    }
+    return std::move(**next);
+  };
+  if (first.echo || applier->AlreadyApplied(gtid)) {
+    // Passed over whole (an echo's later parts carry no marker of their own to say so).
+    if (first.echo) state_->AddEcho();
+    for (bool more = true; more;) {
+      auto part = next_part();
+      if (!part.ok()) return part.status();
+      more = part->more_parts;
+    }
+    ApplyTask placed;  // its place in order moves the checkpoint
+    placed.txn.gtid = gtid;
+    placed.position = feed->position().ToString();
+    return applier->Submit(std::move(placed));
+  }
+  made_progress_ = true;
+  LOG(INFO) << link_.id << ": transaction " << gtid.ToString() << " is big: applying it in parts";
+  return applier->ApplyStreamed(std::move(first.task), [&]() -> absl::StatusOr<std::unique_ptr<ApplyTask>> {
+    auto part = next_part();
+    if (!part.ok()) return part.status();
+    auto planned = planner->Plan(*std::move(part), feed->position().ToString());
+    if (!planned.ok()) return planned.status();
+    return std::make_unique<ApplyTask>(std::move(planned->task));
+  });
 }
 
 absl::StatusOr<std::unique_ptr<TransactionFeed>> LinkSession::OpenBinlogDirectory(

@@ -39,6 +39,9 @@ class LinkSession {
 
  private:
   absl::Status Follow(TransactionFeed* feed, ParallelApplier* applier, Planner* planner);
+  // A transaction that arrives in parts (`first` the first of them): applied part by part, or
+  // passed over whole when it is an echo or was applied before.
+  absl::Status FollowParts(TransactionFeed* feed, ParallelApplier* applier, Planner* planner, PlannedTask first);
   ApplierOptions ApplierOptionsFor() const;
   // The feed of a link whose source is a directory of binlog files.
   absl::StatusOr<std::unique_ptr<TransactionFeed>> OpenBinlogDirectory(const GtidPosition& start,

@@ -101,6 +101,7 @@ struct BinlogReader::Rpl {
   bool standalone = false;
   bool skip_rows = false;  // an echo: its rows are not needed
   Transaction current;
+  size_t current_bytes = 0;  // estimated memory of current's rows
   struct MappedTable {
     TableMapInfo info;
     std::shared_ptr<const TableSchema> schema;  // resolved lazily, only for wanted tables
@@ -370,6 +371,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
       case GTID_EVENT: {
         r.in_transaction = true;
         r.current = Transaction();
+        r.current_bytes = 0;
         r.current.gtid = Gtid{ev->event.gtid.domain_id, ev->server_id, ev->event.gtid.sequence_nr};
         r.current.origin_server_id = ev->server_id;
         r.current.commit_time = ev->timestamp;
@@ -484,7 +486,20 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
             }
           }
           if (pos == row_start) return absl::DataLossError("a rows event with a row of no bytes");
+          r.current_bytes += EstimatedBytes(change);
           r.current.changes.push_back(std::move(change));
+        }
+        if (options_.part_bytes != 0 && r.current_bytes >= options_.part_bytes) {
+          // Big enough to hand on: the rest follows in further parts of the same transaction.
+          Transaction part = std::move(r.current);
+          r.current = Transaction();
+          r.current.gtid = part.gtid;
+          r.current.origin_server_id = part.origin_server_id;
+          r.current.commit_time = part.commit_time;
+          r.current.part = part.part + 1;
+          r.current_bytes = 0;
+          part.more_parts = true;
+          return std::optional<Transaction>(std::move(part));
         }
         break;
       }

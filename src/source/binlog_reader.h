@@ -37,6 +37,9 @@ struct ReaderOptions {
   uint32_t skip_rows_of_origin = 0;
   // Where the link keeps its schema history (used when the source logs no column names).
   std::optional<SchemaHistoryOptions> history;
+  // A transaction whose decoded rows pass this many bytes (estimated) is handed on in parts of
+  // about this size (Transaction::more_parts), so that memory stays bounded; 0 = whole.
+  size_t part_bytes = 0;
 };
 
 // Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)

@@ -1,0 +1,105 @@
+// A transaction too big to hold whole is applied in parts (options.transaction_part_mb) as one
+// destination transaction: all of it or nothing, exactly once, in order, also through the
+// conflict policy of an active-active link. (Its memory is measured by
+// bench/huge_transaction_bench.)
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "duosync/project.h"
+#include "support/test_support.h"
+
+namespace duosync {
+namespace {
+
+using testing::Exec;
+using testing::Rows;
+
+class HugeTransactionTest : public testing::TwoServerTest {
+ protected:
+  HugeTransactionTest() : TwoServerTest("huge_") {}
+  Side SideA() const override { return Side::WithSql(kTable); }
+  Side SideB() const override { return Side::WithSql(kTable); }
+  static constexpr const char* kTable =
+      "CREATE TABLE t (id INT PRIMARY KEY, pad VARCHAR(200) NOT NULL, u INT UNIQUE NOT NULL)";
+
+  // One transaction of `rows` inserts, then updates and deletes of some of them (in later parts),
+  // then an update that moves a unique value the inserts took.
+  void BigTransaction(int rows) {
+    Exec(a_.get(), absl::StrCat(
+        "USE ", db_, "; BEGIN;"
+        "INSERT INTO t SELECT seq, REPEAT('x', 150), seq FROM seq_1_to_", rows, ";"
+        "UPDATE t SET pad = 'updated' WHERE id <= 100;"
+        "DELETE FROM t WHERE id > ", rows - 50, ";"
+        "UPDATE t SET u = ", rows, " WHERE id = 1;"
+        "COMMIT"));
+  }
+  std::string Count(SqlConnection* c) { return Rows(c, absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0]; }
+  void ExpectIdentical() {
+    ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), SUM(id), SUM(u), SUM(pad = 'updated') FROM ", db_, ".t"),
+                         "", 120);
+    const std::string checksum = absl::StrCat("CHECKSUM TABLE ", db_, ".t");
+    EXPECT_EQ(Rows(a_.get(), checksum), Rows(b_.get(), checksum));
+  }
+};
+
+TEST_F(HugeTransactionTest, AppliesInPartsAsOneTransactionInOrder) {
+  StartProject(Config().Import(db_ + ".t").ForwardOptions(R"({"transaction_part_mb": 1})").Json());
+  BigTransaction(30000);  // about 20 parts of 1 MiB
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (0, 'after', 0)"));
+  ExpectIdentical();
+  EXPECT_EQ(Count(b_.get()), "29951");
+  const std::string status = project_->StatusJson();
+  EXPECT_NE(status.find("\"rows_applied\":\"30152\""), std::string::npos) << status;
+}
+
+// Stopped while the parts flow: the destination shows none of it; the next run applies it once.
+TEST_F(HugeTransactionTest, AStopInTheMiddleCommitsNothingAndTheNextRunAppliesItOnce) {
+  const std::string config = Config().Import(db_ + ".t").ForwardOptions(R"({"transaction_part_mb": 1})").Json();
+  StartProject(config);
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (-1, 'before', -1)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  // A session on the destination holds row -1, which the transaction updates half-way: its
+  // apply waits there with the first half written, uncommitted.
+  auto blocker = testing::Connect(testing::ServerPair::B(), db_);
+  Exec(blocker.get(), "BEGIN; SELECT * FROM t WHERE id = -1 FOR UPDATE");
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; BEGIN;"
+                              "INSERT INTO t SELECT seq, REPEAT('x', 150), seq FROM seq_1_to_60000;"
+                              "UPDATE t SET pad = 'middle' WHERE id = -1;"
+                              "INSERT INTO t SELECT seq, REPEAT('y', 150), seq FROM seq_60001_to_120000;"
+                              "COMMIT"));
+  auto dirty = testing::Connect(testing::ServerPair::B(), db_);  // sees uncommitted rows
+  Exec(dirty.get(), "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED");
+  ASSERT_TRUE(testing::WaitFor([&] { return Rows(dirty.get(), "SELECT COUNT(*) FROM t")[0] == "60001"; },
+                               absl::Seconds(60)))
+      << Rows(dirty.get(), "SELECT COUNT(*) FROM t")[0];
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    Exec(blocker.get(), "ROLLBACK");
+  });
+  project_.reset();  // returns once the waiting statement is through
+  release.join();
+  EXPECT_EQ(Count(b_.get()), "1") << "a part of the transaction was committed";
+  StartProject(config);
+  ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), SUM(id), SUM(u), SUM(pad = 'middle') FROM ", db_, ".t"), "", 120);
+  EXPECT_EQ(Count(b_.get()), "120001");
+}
+
+// Active-active: the parts go through the conflict policy, in one destination transaction.
+TEST_F(HugeTransactionTest, AnActiveActiveLinkAppliesThePartsThroughItsPolicy) {
+  StartProject(Config()
+                   .Import(db_ + ".t")
+                   .ActiveActive()
+                   .ForwardOptions(R"({"transaction_part_mb": 1})")
+                   .ReverseOptions(R"({"transaction_part_mb": 1})")
+                   .Json());
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (5, 'b wrote it first', 999999)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t"));
+  Exec(a_.get(), absl::StrCat("DELETE FROM ", db_, ".t WHERE id = 5"));
+  ExpectEventuallySame(absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"));
+  BigTransaction(20000);
+  ExpectIdentical();
+}
+
+}  // namespace
+}  // namespace duosync
