@@ -48,6 +48,7 @@ class LinkImpl : public Link {
     if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Open());  // a second process stops here
     auto epoch = (*tables)->TakeOwnership(owner_);  // Start takes a newer one
     if (!epoch.ok()) return epoch.status();
+    if (link_.source_binlog_dir.empty()) DUO_RETURN_IF_ERROR(CaptureSchemaHistory());  // at `position`
     DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
     if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Reset(position));
     return Start();
@@ -80,18 +81,23 @@ class LinkImpl : public Link {
     auto start = StartPosition();
     if (!start.ok()) return start.status();
     if (link_.start_position.empty() && link_.source_binlog_dir.empty()) {
-      // The source's definitions now are those at its binlog end just read (a DDL in between
-      // shows in the stream and is replayed on them): the start of the schema history, which
-      // rows without column names decode by.
-      Router router(link_.link, link_.objects, link_.case_insensitive);
-      DUO_RETURN_IF_ERROR(SchemaHistory::Capture(link_.source, SchemaHistoryOptions{link_.destination, link_.id},
-                                                 [&router](const TableRef& t) { return router.Wants(t); }));
+      // The source's definitions now are those at its binlog end just read: the start of the
+      // schema history, which rows without column names decode by. (A DDL in the moment between
+      // is replayed on definitions that have it already: refused or without effect, it leaves
+      // them as they are.)
+      DUO_RETURN_IF_ERROR(CaptureSchemaHistory());
     }
     if (link_.schema_migration || link_.full_copy) {
       const std::string stage = link_.full_copy ? "full" : "schema";
       DUO_RETURN_IF_ERROR(overwrite_stage ? tables->WriteStage(stage, "") : tables->InitStage(stage));
     }
     return tables->InitCheckpoint(*start);  // the first process's wins
+  }
+
+  absl::Status CaptureSchemaHistory() {
+    Router router(link_.link, link_.objects, link_.case_insensitive);
+    return SchemaHistory::Capture(link_.source, SchemaHistoryOptions{link_.destination, link_.id},
+                                  [&router](const TableRef& t) { return router.Wants(t); });
   }
 
   // Start's work: records or reads the start, takes ownership, starts the pump and the thread.

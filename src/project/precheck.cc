@@ -357,9 +357,10 @@ class Prechecker {
     Add("binlog_row_image", src, link_name, full ? report::PASSED : report::FAILED,
         absl::StrCat("binlog_row_image is ", image),
         full ? "" : "SET GLOBAL binlog_row_image=FULL (and in the server config)");
-    // Column names in the binlog let rows decode by name; without them (MySQL 5.7, OceanBase,
-    // MariaDB's default NO_LOG) they decode by the link's schema history, which starts when the
-    // link first starts at the source's binlog end: a configured start position precedes it.
+    // Column names in the binlog let rows decode by name; without them (MariaDB's default
+    // NO_LOG) they decode by the link's schema history, which starts when the link first starts
+    // at the source's binlog end: a configured start position precedes it. (A link started by a
+    // version without the history keeps none until it is started anew.)
     auto metadata_row = source->QueryValue("SELECT @@binlog_row_metadata");
     const std::string metadata = metadata_row.ok() ? metadata_row->value_or("") : "";
     const bool names = absl::EqualsIgnoreCase(metadata, "FULL");

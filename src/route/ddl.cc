@@ -291,6 +291,13 @@ class DdlParser {
       if (!Table()) return;
       if (Is("LIKE") || !IsPunct('(')) {
         Unsupported("CREATE TABLE ... LIKE / ... SELECT is not supported");
+        if (Accept("LIKE")) {
+          const size_t tables = out_.tables.size();
+          if (Table()) {  // renamed with the others, but only read
+            out_.source_tables.push_back(out_.tables.back());
+            out_.tables.resize(tables);
+          }
+        }
         return;
       }
       int depth = 0;

@@ -24,6 +24,7 @@ namespace duosync {
 struct ParsedDdl {
   bool is_table_ddl = false;      // names tables (else: CREATE DATABASE, GRANT, ... — ignored)
   std::vector<TableRef> tables;   // tables the statement names (RENAME: old, new)
+  std::vector<TableRef> source_tables;  // tables it only reads (CREATE TABLE t LIKE s: s)
   bool supported = false;
   std::string reason;             // why not, when unsupported
   // Each MODIFY: (table, column, new type text) — the caller checks it only extends a length.

@@ -71,7 +71,7 @@ uint8_t TypeFamily(uint8_t type) {
 }
 
 // Rows decoded by a history definition must have its shape: as many columns, each of its type.
-absl::Status CheckShape(const std::vector<ColumnType>& types, const TableSchema& known) {
+absl::Status CheckShape(const std::vector<ColumnType>& types, const TableSchema& known, const std::string& doubt) {
   std::string why;
   if (types.size() != known.columns.size()) {
     why = absl::StrCat("the rows have ", types.size(), " columns, the definition ", known.columns.size());
@@ -87,8 +87,8 @@ absl::Status CheckShape(const std::vector<ColumnType>& types, const TableSchema&
   if (why.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "the binlog rows of ", known.QualifiedName(), " do not match its definition in the schema history (",
-      why, "); a DDL the history did not see changed it. Set binlog_row_metadata=FULL on the source "
-      "and re-initialize the link"));
+      why, "); ", doubt.empty() ? "a DDL the history did not see changed it" : doubt,
+      ". Set binlog_row_metadata=FULL on the source and re-initialize the link"));
 }
 
 }  // namespace
@@ -115,6 +115,26 @@ struct BinlogReader::Rpl {
   }
 };
 
+absl::StatusOr<SchemaHistory*> SchemaResolver::History() {
+  if (!history_options_.has_value()) return nullptr;
+  if (!history_opened_) {
+    auto opened = SchemaHistory::Open(*history_options_, history_start_);
+    if (!opened.ok()) return opened.status();
+    history_ = *std::move(opened);
+    history_opened_ = true;
+  }
+  return history_.get();
+}
+
+absl::Status SchemaResolver::FollowDdl(const Gtid& gtid, absl::string_view schema, absl::string_view sql,
+                                       DdlSqlMode mode) {
+  Invalidate();
+  auto history = History();
+  if (!history.ok()) return history.status();
+  if (*history == nullptr) return absl::OkStatus();
+  return (*history)->FollowDdl(gtid, schema, sql, mode, history_wants_);
+}
+
 absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const TableMapInfo& map) {
   std::string key = absl::StrCat(map.schema, "\x01", map.table, "\x01", map.types, "\x01",
                                  map.metadata, "\x01");
@@ -129,10 +149,15 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   // Without names, the definition the table had when the row was written (the schema history),
   // never today's matched by position.
   std::shared_ptr<const TableSchema> known;
-  if (map.names.empty() && history_ != nullptr) {
-    auto found = history_->Find(TableRef{map.schema, map.table});
+  std::string doubt;  // why the history's definition may be out of date
+  if (map.names.empty()) {
+    auto history = History();
+    if (!history.ok()) return history.status();
+    auto found = *history != nullptr ? (*history)->Find(TableRef{map.schema, map.table})
+                                     : absl::StatusOr<SchemaHistory::Found>(absl::NotFoundError(""));
     if (found.ok()) {
-      known = *found;
+      known = found->schema;
+      doubt = found->doubt;
     } else if (!absl::IsNotFound(found.status())) {
       return absl::Status(found.status().code(), absl::StrCat("cannot decode the rows of ", qualified, ": ",
                                                               found.status().message()));
@@ -167,7 +192,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
   if (!map.names.empty()) {
     for (size_t i = 0; i < types->size(); ++i) to_now[i] = now.ColumnIndex(map.names[i]);
   } else if (known != nullptr) {
-    if (absl::Status shape = CheckShape(*types, *known); !shape.ok()) return shape;
+    if (absl::Status shape = CheckShape(*types, *known, doubt); !shape.ok()) return shape;
     for (size_t i = 0; i < types->size(); ++i) to_now[i] = static_cast<int>(i);
   } else if (types->size() == now.columns.size()) {
     for (size_t i = 0; i < types->size(); ++i) to_now[i] = static_cast<int>(i);
@@ -313,12 +338,9 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   mariadb_rpl_optionsv(rpl->rpl, MARIADB_RPL_FLAGS, 0);
   mariadb_rpl_optionsv(rpl->rpl, MARIADB_RPL_VERIFY_CHECKSUM, 1);
   if (mariadb_rpl_open(rpl->rpl) != 0) return ReplicationError(rpl->mysql, "opening the binlog dump");
+  const bool names = SourceLogsColumnNames(schema_conn->get());
   auto resolver = std::make_unique<SchemaResolver>(std::move(*schema_conn));
-  if (options.history.has_value()) {
-    auto history = SchemaHistory::Open(*options.history, options.start);
-    if (!history.ok()) return history.status();
-    if (*history != nullptr) resolver->SetHistory(*std::move(history), options.wants);
-  }
+  if (options.history.has_value() && !names) resolver->EnableHistory(*options.history, options.start, options.wants);
   return std::unique_ptr<BinlogReader>(new BinlogReader(options, std::move(rpl), std::move(resolver)));
 }
 
@@ -532,10 +554,13 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           break;
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
+        r.current.sql_mode = QuerySqlMode(ev->event.query.status);
+        DdlSqlMode mode;
+        mode.ansi_quotes = (r.current.sql_mode & kSqlModeAnsiQuotes) != 0;
+        mode.no_backslash_escapes = (r.current.sql_mode & kSqlModeNoBackslashEscapes) != 0;
         DUO_RETURN_IF_ERROR(resolver_->FollowDdl(
             r.current.gtid, absl::string_view(ev->event.query.database.str, ev->event.query.database.length),
-            stmt));
-        r.current.sql_mode = QuerySqlMode(ev->event.query.status);
+            stmt, mode));
         r.current.ddl.assign(stmt.data(), stmt.size());
         r.current.only_bookkeeping = false;
         r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);

@@ -58,18 +58,17 @@ class SchemaResolver {
     current_.clear();
     by_map_.clear();  // a DDL may change keys or collations without changing the table map
   }
-  // Maps without column names decode by `history` (as of the reader's position) where it knows
-  // the table; it follows the DDL of the tables `wants` selects.
-  void SetHistory(std::unique_ptr<SchemaHistory> history, std::function<bool(const TableRef&)> wants) {
-    history_ = std::move(history);
+  // Maps without column names decode by the link's schema history (as of `start`) where it knows
+  // the table; it follows the DDL of the tables `wants` selects. Opened on first need, so that a
+  // reader whose source names columns never needs the destination.
+  void EnableHistory(SchemaHistoryOptions options, GtidPosition start, std::function<bool(const TableRef&)> wants) {
+    history_options_ = std::move(options);
+    history_start_ = std::move(start);
     history_wants_ = std::move(wants);
   }
-  // A DDL at `gtid` (default database `schema`): forgets the catalog, and the history follows it.
-  absl::Status FollowDdl(const Gtid& gtid, absl::string_view schema, absl::string_view sql) {
-    Invalidate();
-    if (history_ == nullptr) return absl::OkStatus();
-    return history_->FollowDdl(gtid, schema, sql, history_wants_);
-  }
+  // A DDL at `gtid` (default database `schema`, read under `mode`): forgets the catalog, and the
+  // history follows it.
+  absl::Status FollowDdl(const Gtid& gtid, absl::string_view schema, absl::string_view sql, DdlSqlMode mode);
 
  private:
   // A table that no longer exists (renamed or dropped since the row was written): its schema from
@@ -80,8 +79,13 @@ class SchemaResolver {
   std::function<TableRef(const TableRef&)> catalog_name_;
   std::map<std::string, std::shared_ptr<const TableSchema>> by_map_;
   std::map<std::string, TableSchema> current_;
-  std::unique_ptr<SchemaHistory> history_;  // null: the link keeps none
+  // The history, once opened (null when the link keeps none).
+  absl::StatusOr<SchemaHistory*> History();
+  std::optional<SchemaHistoryOptions> history_options_;  // unset: no history is used
+  GtidPosition history_start_;
   std::function<bool(const TableRef&)> history_wants_;
+  bool history_opened_ = false;
+  std::unique_ptr<SchemaHistory> history_;
 };
 
 class BinlogReader : public TransactionFeed {

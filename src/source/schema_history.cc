@@ -2,9 +2,6 @@
 
 #include <mysqld_error.h>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -16,7 +13,6 @@
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "glog/logging.h"
-#include "route/ddl.h"
 #include "source/schema_loader.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
@@ -24,28 +20,29 @@
 namespace duosync {
 namespace {
 
-std::string Key(const TableRef& t) {
-  return absl::StrCat(absl::AsciiStrToLower(t.schema), "\x01", absl::AsciiStrToLower(t.table));
-}
+std::string Key(const TableRef& t) { return absl::StrCat(t.schema, "\x01", t.table); }
 
-absl::Status EnsureHistoryTables(SqlConnection* conn) {
+constexpr const char* kHistoryTable = "schema_history";
+
+absl::Status EnsureHistoryTable(SqlConnection* conn) {
   return conn->Execute(absl::StrCat(
       "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
-      "CREATE DATABASE IF NOT EXISTS ", kScratchSchema, ";"
-      // One row per definition: the link's start (GTID 0-0-0) or the DDL that made it. A row
-      // with neither definition nor error: the table was dropped. The row without a table marks
-      // that the link keeps a history at all.
-      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".schema_history ("
+      // One row per definition: the link's start (GTID 0-0-0) or the DDL that made it. Without a
+      // definition: the table is gone, or (with an error) was never known. The row without a
+      // table marks that the link keeps a history at all.
+      "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".", kHistoryTable, " ("
       "id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
-      "table_schema VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL,"
-      "create_sql LONGTEXT NULL, error TEXT NULL,"
+      "table_schema VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+      "table_name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+      "create_sql LONGTEXT CHARACTER SET utf8mb4 NULL, error TEXT CHARACTER SET utf8mb4 NULL,"
       "UNIQUE KEY (link_id, domain_id, server_id, seq, table_schema, table_name)) ENGINE=InnoDB"));
 }
 
-// The definition of `table` on `conn` as a CREATE TABLE named `as`, with only what decoding and
-// keys need. NotFound when the table does not exist.
+// The definition of `table` on `conn` as a CREATE TABLE named `as`, with what decoding and keys
+// need: columns (type, charset, collation, nullability), indexes, the table's collation.
+// NotFound when the table does not exist.
 absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef& table, const TableRef& as) {
   const std::string where = absl::StrCat("TABLE_SCHEMA=", conn->Quote(table.schema), " AND TABLE_NAME=",
                                          conn->Quote(table.table));
@@ -55,11 +52,10 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
   if (!cols.ok()) return cols.status();
   if (cols->empty()) return absl::NotFoundError(absl::StrCat("table ", table.ToString(), " does not exist"));
   auto keys = conn->Query(absl::StrCat(
-      "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE NON_UNIQUE=0 AND ",
-      where, " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
+      "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, INDEX_TYPE FROM information_schema.STATISTICS "
+      "WHERE ", where, " ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
   if (!keys.ok()) return keys.status();
-  auto collation = conn->QueryValue(absl::StrCat(
-      "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE ", where));
+  auto collation = conn->QueryValue(absl::StrCat("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE ", where));
   if (!collation.ok()) return collation.status();
 
   std::vector<std::string> parts;
@@ -70,20 +66,23 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
     absl::StrAppend(&def, c[4].value_or("") == "YES" ? " NULL" : " NOT NULL");
     parts.push_back(std::move(def));
   }
-  std::string index, columns;
+  std::string index, kind, columns;
   auto flush = [&] {
     if (index.empty()) return;
     parts.push_back(index == "PRIMARY" ? absl::StrCat("PRIMARY KEY (", columns, ")")
-                                       : absl::StrCat("UNIQUE KEY ", QuoteIdent(index), " (", columns, ")"));
+                                       : absl::StrCat(kind, " ", QuoteIdent(index), " (", columns, ")"));
   };
   for (const auto& k : *keys) {
     if (k[0].value_or("") != index) {
       flush();
       index = k[0].value_or("");
+      const std::string type = absl::AsciiStrToUpper(k[4].value_or(""));
+      kind = type == "FULLTEXT" ? "FULLTEXT KEY" : type == "SPATIAL" ? "SPATIAL KEY"
+             : k[1].value_or("1") == "0" ? "UNIQUE KEY" : "KEY";
       columns.clear();
     }
-    absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdent(k[1].value_or("")));
-    if (k[2].has_value()) absl::StrAppend(&columns, "(", *k[2], ")");
+    absl::StrAppend(&columns, columns.empty() ? "" : ", ", QuoteIdent(k[2].value_or("")));
+    if (k[3].has_value()) absl::StrAppend(&columns, "(", *k[3], ")");
   }
   flush();
   std::string sql = absl::StrCat("CREATE TABLE ", QuoteTable(as.schema, as.table), " (\n  ",
@@ -92,8 +91,9 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
   return sql;
 }
 
-// `sql` without its COLLATE clauses: for a destination that does not know a source's collation
-// (MySQL 8's utf8mb4_0900_* on MariaDB), the charset alone still decodes the text right.
+// `sql` for a destination that does not know a source's collation (MySQL 8's utf8mb4_0900_* on
+// MariaDB): column collations dropped (their CHARACTER SET stays, which decoding needs), the
+// table's replaced by its character set.
 std::string WithoutCollations(absl::string_view sql) {
   std::string out;
   size_t at = 0;
@@ -102,24 +102,58 @@ std::string WithoutCollations(absl::string_view sql) {
     if (i == absl::string_view::npos) break;
     absl::StrAppend(&out, sql.substr(at, i - at));
     size_t j = i + 8;
-    if (j < sql.size() && sql[j] == '=') ++j;
+    const bool table_option = j < sql.size() && sql[j] == '=';
+    if (table_option) ++j;
     while (j < sql.size() && sql[j] == ' ') ++j;
+    const size_t name = j;
     while (j < sql.size() && (absl::ascii_isalnum(sql[j]) || sql[j] == '_')) ++j;
+    if (table_option) {
+      const absl::string_view collation = sql.substr(name, j - name);
+      absl::StrAppend(&out, " DEFAULT CHARSET=", collation.substr(0, collation.find('_')));
+    }
     at = j;
   }
   absl::StrAppend(&out, sql.substr(at));
   return out;
 }
 
-// A table name in the scratch schema no other history (of this process or another) uses now.
-TableRef ScratchName() {
-  static std::atomic<uint64_t> serial{0};
-  return TableRef{kScratchSchema, absl::StrCat("h", getpid(), "_", ++serial)};
+// Errors of the destination rather than of the DDL replayed: retried, never recorded.
+bool IsDestinationTrouble(const absl::Status& s, unsigned err) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s) ||
+         absl::IsPermissionDenied(s) || err == ER_OPTION_PREVENTS_STATEMENT || err == 1836 /* read-only */;
 }
 
-bool IsConnectionError(const absl::Status& s) { return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s); }
+// "DROP DATABASE [IF EXISTS] name" (or SCHEMA): the name; empty for other statements.
+std::string DroppedDatabase(absl::string_view sql) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : sql) {
+    if (absl::ascii_isspace(c) || c == ';') {
+      if (!word.empty()) words.push_back(std::move(word));
+      word.clear();
+      if (words.size() >= 5) break;
+    } else {
+      word.push_back(c);
+    }
+  }
+  if (!word.empty()) words.push_back(word);
+  if (words.size() < 3 || !absl::EqualsIgnoreCase(words[0], "DROP") ||
+      !(absl::EqualsIgnoreCase(words[1], "DATABASE") || absl::EqualsIgnoreCase(words[1], "SCHEMA"))) {
+    return "";
+  }
+  size_t at = 2;
+  if (absl::EqualsIgnoreCase(words[at], "IF") && words.size() >= 5) at = 4;
+  std::string name = words[at];
+  if (name.size() >= 2 && name.front() == '`' && name.back() == '`') name = name.substr(1, name.size() - 2);
+  return name;
+}
 
 }  // namespace
+
+bool SourceLogsColumnNames(SqlConnection* source) {
+  auto metadata = source->QueryValue("SELECT @@global.binlog_row_metadata");
+  return metadata.ok() && metadata->has_value() && absl::EqualsIgnoreCase(**metadata, "FULL");
+}
 
 SchemaHistory::SchemaHistory(std::unique_ptr<SqlConnection> conn, std::string link_id)
     : conn_(std::move(conn)), link_id_(std::move(link_id)) {}
@@ -128,41 +162,46 @@ absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHi
                                     const std::function<bool(const TableRef&)>& wants) {
   auto src = SqlConnection::Connect(source);
   if (!src.ok()) return src.status();
-  // MariaDB 10.5+ and MySQL 8 say; older servers and OceanBase lack the setting (and the names).
-  auto metadata = (*src)->QueryValue("SELECT @@global.binlog_row_metadata");
-  if (metadata.ok() && metadata->has_value() && absl::EqualsIgnoreCase(**metadata, "FULL")) {
-    return absl::OkStatus();
-  }
+  const bool names = SourceLogsColumnNames(src->get());
   auto dst = ConnectDestination(options.destination);
   if (!dst.ok()) return dst.status();
-  DUO_RETURN_IF_ERROR(EnsureHistoryTables(dst->get()));
   std::string quoted_link;
   AppendQuoted(options.link_id, &quoted_link);
-  auto kept = (*dst)->QueryValue(absl::StrCat("SELECT COUNT(*) FROM ", kMetaSchema,
-                                              ".schema_history WHERE link_id=", quoted_link));
-  if (!kept.ok()) return kept.status();
-  if (kept->value_or("0") != "0") return absl::OkStatus();  // a start recorded before
-
+  const std::string forget =
+      absl::StrCat("DELETE FROM ", kMetaSchema, ".", kHistoryTable, " WHERE link_id=", quoted_link);
+  if (names) {
+    absl::Status s = (*dst)->Execute(forget);
+    return s.ok() || absl::IsNotFound(s) ? absl::OkStatus() : s;  // none kept: nothing to forget
+  }
+  DUO_RETURN_IF_ERROR(EnsureHistoryTable(dst->get()));
   auto tables = (*src)->Query(
-      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE='BASE TABLE'");
+      "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+      "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')");
   if (!tables.ok()) return tables.status();
-  std::string sql = absl::StrCat(
-      "INSERT IGNORE INTO ", kMetaSchema, ".schema_history (link_id, domain_id, server_id, seq, "
-      "table_schema, table_name, create_sql) VALUES (", quoted_link, ",0,0,0,'','',NULL)");
-  size_t captured = 0;
+  std::vector<std::string> rows = {absl::StrCat("(", quoted_link, ",0,0,0,'','',NULL)")};  // the marker
   for (const auto& row : *tables) {
     const TableRef t{row[0].value_or(""), row[1].value_or("")};
     if (IsSystemSchema(t.schema) || !wants(t)) continue;
     auto create = NormalizedCreate(src->get(), t, t);
     if (absl::IsNotFound(create.status())) continue;  // dropped meanwhile
     if (!create.ok()) return create.status();
-    absl::StrAppend(&sql, ",(", quoted_link, ",0,0,0,", (*dst)->Quote(t.schema), ",", (*dst)->Quote(t.table),
-                    ",", (*dst)->Quote(*create), ")");
-    ++captured;
+    rows.push_back(absl::StrCat("(", quoted_link, ",0,0,0,", (*dst)->Quote(t.schema), ",", (*dst)->Quote(t.table),
+                                ",", (*dst)->Quote(*create), ")"));
   }
-  DUO_RETURN_IF_ERROR((*dst)->Execute(sql));
+  // One transaction: a crash leaves the old history or the new one, never half.
+  DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat("START TRANSACTION;", forget)));
+  for (const std::string& r : rows) {
+    absl::Status s = (*dst)->Execute(absl::StrCat(
+        "INSERT INTO ", kMetaSchema, ".", kHistoryTable, " (link_id, domain_id, server_id, seq, "
+        "table_schema, table_name, create_sql) VALUES ", r));
+    if (!s.ok()) {
+      (void)(*dst)->Execute("ROLLBACK");
+      return s;
+    }
+  }
+  DUO_RETURN_IF_ERROR((*dst)->Execute("COMMIT"));
   LOG(INFO) << options.link_id << ": the source logs no column names; schema history started with "
-            << captured << " table definitions";
+            << rows.size() - 1 << " table definitions";
   return absl::OkStatus();
 }
 
@@ -170,12 +209,12 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
                                                                    const GtidPosition& at) {
   auto conn = ConnectDestination(options.destination);
   if (!conn.ok()) return conn.status();
-  DUO_RETURN_IF_ERROR(EnsureHistoryTables(conn->get()));
   std::string quoted_link;
   AppendQuoted(options.link_id, &quoted_link);
   auto rows = (*conn)->Query(absl::StrCat(
-      "SELECT domain_id, server_id, seq, table_schema, table_name, create_sql, error FROM ", kMetaSchema,
-      ".schema_history WHERE link_id=", quoted_link, " ORDER BY id"));
+      "SELECT domain_id, server_id, seq, table_schema, table_name, create_sql, error FROM ", kMetaSchema, ".",
+      kHistoryTable, " WHERE link_id=", quoted_link, " ORDER BY id"));
+  if (absl::IsNotFound(rows.status())) return std::unique_ptr<SchemaHistory>();  // never kept one
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::unique_ptr<SchemaHistory>();
   std::unique_ptr<SchemaHistory> history(new SchemaHistory(std::move(*conn), options.link_id));
@@ -194,63 +233,109 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
     d.error = r[6].value_or("");
     history->tables_[Key(t)] = std::move(d);
   }
-  // The scratch copies resolve names a DDL leaves unqualified (REFERENCES t) in the scratch schema.
-  DUO_RETURN_IF_ERROR(history->conn_->Execute(absl::StrCat("USE ", kScratchSchema)));
   return history;
 }
 
-absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaHistory::Find(const TableRef& table) {
+absl::Status SchemaHistory::PrepareScratch() {
+  if (scratch_ready_) return absl::OkStatus();
+  // Scratch DDL concerns no one else: kept out of the destination's binlog where the user may,
+  // and free of settings that would refuse a copy (a table without primary key, a wide row).
+  for (const char* setting : {"sql_log_bin=0", "sql_generate_invisible_primary_key=0",
+                              "sql_require_primary_key=0", "innodb_strict_mode=0", "innodb_force_primary_key=0"}) {
+    (void)conn_->Execute(absl::StrCat("SET SESSION ", setting));
+  }
+  DUO_RETURN_IF_ERROR(conn_->Execute(absl::StrCat("CREATE DATABASE IF NOT EXISTS ", kScratchSchema)));
+  // Unqualified names in a DDL (REFERENCES t) resolve in the scratch schema.
+  DUO_RETURN_IF_ERROR(conn_->Execute(absl::StrCat("USE ", kScratchSchema)));
+  auto id = conn_->QueryValue("SELECT CONNECTION_ID()");
+  if (!id.ok()) return id.status();
+  scratch_prefix_ = absl::StrCat("h", StableHash(link_id_) % 100000000, "_", id->value_or("0"), "_");
+  scratch_ready_ = true;
+  return absl::OkStatus();
+}
+
+TableRef SchemaHistory::ScratchName() { return TableRef{kScratchSchema, absl::StrCat(scratch_prefix_, ++scratch_serial_)}; }
+
+absl::Status SchemaHistory::CreateScratch(const std::string& create_sql, const TableRef& as) {
+  ParsedDdl parsed = ParseDdl(create_sql, kScratchSchema);
+  if (!parsed.rename_tables) return absl::DataLossError("unreadable definition in duosync.schema_history");
+  const std::string text = parsed.rename_tables([&](const TableRef&) { return as; });
+  absl::Status made = conn_->Execute(text);
+  if (!made.ok() && conn_->last_errno() == ER_UNKNOWN_COLLATION) made = conn_->Execute(WithoutCollations(text));
+  return made;
+}
+
+absl::StatusOr<SchemaHistory::Found> SchemaHistory::Find(const TableRef& table) {
   auto it = tables_.find(Key(table));
+  if (it == tables_.end()) {  // under another letter case (lower_case_table_names)
+    for (auto i = tables_.begin(); i != tables_.end(); ++i) {
+      if (absl::EqualsIgnoreCase(i->first, Key(table))) it = i;
+    }
+  }
   if (it == tables_.end() || (it->second.create_sql.empty() && it->second.error.empty())) {
     return absl::NotFoundError(absl::StrCat("the schema history does not know ", table.ToString()));
   }
   Definition& d = it->second;
-  if (!d.error.empty()) return absl::FailedPreconditionError(d.error);
-  if (d.schema != nullptr) return d.schema;
-  // Read back through a scratch copy: the server types its columns as the binlog will.
-  const TableRef scratch = ScratchName();
-  ParsedDdl parsed = ParseDdl(d.create_sql, kScratchSchema);
-  if (!parsed.rename_tables) return absl::DataLossError(absl::StrCat("unreadable definition of ", table.ToString(),
-                                                                   " in duosync.schema_history"));
-  const std::string create = parsed.rename_tables([&](const TableRef&) { return scratch; });
-  absl::Status made = conn_->Execute(create);
-  if (!made.ok() && conn_->last_errno() == ER_UNKNOWN_COLLATION) made = conn_->Execute(WithoutCollations(create));
-  if (!made.ok()) return made;
-  auto loaded = LoadTableSchema(conn_.get(), scratch);
-  (void)conn_->Execute(absl::StrCat("DROP TABLE IF EXISTS ", QuoteTable(scratch.schema, scratch.table)));
-  if (!loaded.ok()) return loaded.status();
-  loaded->schema = table.schema;
-  loaded->table = table.table;
-  d.schema = std::make_shared<const TableSchema>(*std::move(loaded));
-  return d.schema;
+  if (d.create_sql.empty()) return absl::FailedPreconditionError(d.error);
+  if (d.schema == nullptr) {
+    // Read back through a scratch copy: the server types its columns as the binlog will.
+    DUO_RETURN_IF_ERROR(PrepareScratch());
+    const TableRef scratch = ScratchName();
+    DUO_RETURN_IF_ERROR(CreateScratch(d.create_sql, scratch));
+    auto loaded = LoadTableSchema(conn_.get(), scratch);
+    (void)conn_->Execute(absl::StrCat("DROP TABLE IF EXISTS ", QuoteTable(scratch.schema, scratch.table)));
+    if (!loaded.ok()) return loaded.status();
+    loaded->schema = table.schema;
+    loaded->table = table.table;
+    loaded->foreign_keys.clear();  // the copy's point nowhere; the live catalog has them
+    d.schema = std::make_shared<const TableSchema>(*std::move(loaded));
+  }
+  return Found{d.schema, d.error};
+}
+
+absl::Status SchemaHistory::ForgetSchema(const Gtid& gtid, const std::string& schema) {
+  for (auto& [key, d] : tables_) {
+    if (!absl::EqualsIgnoreCase(key.substr(0, key.find('\x01')), schema)) continue;
+    if (d.create_sql.empty() && d.error.empty()) continue;
+    const TableRef t{key.substr(0, key.find('\x01')), key.substr(key.find('\x01') + 1)};
+    d = Definition{};
+    DUO_RETURN_IF_ERROR(Store(gtid, t, d));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema, absl::string_view sql,
-                                      const std::function<bool(const TableRef&)>& wants) {
+                                      DdlSqlMode mode, const std::function<bool(const TableRef&)>& wants) {
   if (absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(sql), "TRUNCATE")) return absl::OkStatus();
-  ParsedDdl parsed = ParseDdl(sql, schema);
+  if (const std::string dropped = DroppedDatabase(sql); !dropped.empty()) return ForgetSchema(gtid, dropped);
+  ParsedDdl parsed = ParseDdl(sql, schema, mode);
   if (!parsed.is_table_ddl || !parsed.rename_tables) return absl::OkStatus();
-  // The tables it concerns, each with a scratch name.
-  std::vector<TableRef> concerned;
-  std::map<std::string, TableRef> scratch;
-  for (const TableRef& t : parsed.tables) {
-    if (scratch.count(Key(t)) != 0) continue;
-    scratch[Key(t)] = ScratchName();
-    if (tables_.count(Key(t)) != 0 || wants(t)) concerned.push_back(t);
-  }
-  if (concerned.empty()) return absl::OkStatus();
+  // Every table it names, read or written, if one of them is known or selected.
+  std::vector<TableRef> named = parsed.tables;
+  named.insert(named.end(), parsed.source_tables.begin(), parsed.source_tables.end());
+  bool concerns = false;
+  for (const TableRef& t : named) concerns = concerns || tables_.count(Key(t)) != 0 || wants(t);
+  if (!concerns) return absl::OkStatus();
+  DUO_RETURN_IF_ERROR(PrepareScratch());
 
+  std::map<std::string, TableRef> scratch;
+  std::vector<TableRef> concerned;
+  for (const TableRef& t : named) {
+    if (scratch.emplace(Key(t), ScratchName()).second) concerned.push_back(t);
+  }
   // Copies of the definitions before the DDL, the DDL on them, the definitions after.
   absl::Status replayed = absl::OkStatus();
   for (const TableRef& t : concerned) {
     auto it = tables_.find(Key(t));
     if (it == tables_.end() || it->second.create_sql.empty()) continue;  // unknown, or created now
-    ParsedDdl create = ParseDdl(it->second.create_sql, kScratchSchema);
-    if (!create.rename_tables) continue;
-    const std::string text = create.rename_tables([&](const TableRef&) { return scratch[Key(t)]; });
-    replayed = conn_->Execute(text);
-    if (!replayed.ok() && conn_->last_errno() == ER_UNKNOWN_COLLATION) replayed = conn_->Execute(WithoutCollations(text));
+    replayed = CreateScratch(it->second.create_sql, scratch[Key(t)]);
     if (!replayed.ok()) break;
+  }
+  const bool ansi = mode.ansi_quotes || mode.no_backslash_escapes;
+  if (replayed.ok() && ansi) {
+    replayed = conn_->Execute(absl::StrCat("SET SESSION sql_mode=CONCAT(@@sql_mode, '",
+                                           mode.ansi_quotes ? ",ANSI_QUOTES" : "",
+                                           mode.no_backslash_escapes ? ",NO_BACKSLASH_ESCAPES" : "", "')"));
   }
   if (replayed.ok()) {
     replayed = conn_->Execute(parsed.rename_tables([&](const TableRef& t) {
@@ -258,35 +343,41 @@ absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema
       return s != scratch.end() ? s->second : t;
     }));
   }
-  if (!replayed.ok() && IsConnectionError(replayed)) return replayed;
+  const unsigned replay_errno = conn_->last_errno();
+  if (ansi) {
+    (void)conn_->Execute("SET SESSION sql_mode=REPLACE(REPLACE(@@sql_mode, 'ANSI_QUOTES', ''), "
+                         "'NO_BACKSLASH_ESCAPES', '')");
+  }
   std::vector<std::pair<TableRef, Definition>> after;
   absl::Status read_back = absl::OkStatus();
-  for (const TableRef& t : concerned) {
-    Definition d;
-    auto before = tables_.find(Key(t));
-    if (replayed.ok()) {
-      auto now = NormalizedCreate(conn_.get(), scratch[Key(t)], t);
-      if (!now.ok() && !absl::IsNotFound(now.status())) {
-        read_back = now.status();
-        break;
+  if (replayed.ok() || !IsDestinationTrouble(replayed, replay_errno)) {
+    for (const TableRef& t : concerned) {
+      auto before = tables_.find(Key(t));
+      const Definition old = before != tables_.end() ? before->second : Definition{};
+      Definition d;
+      if (replayed.ok()) {
+        auto now = NormalizedCreate(conn_.get(), scratch[Key(t)], t);
+        if (!now.ok() && !absl::IsNotFound(now.status())) {
+          read_back = now.status();
+          break;
+        }
+        if (now.ok()) d.create_sql = *std::move(now);  // else: dropped (or renamed away)
+      } else {
+        // The copy refused it (a partition or foreign key the copy lacks, a clash): keep the
+        // definition before, in doubt; rows that do not fit it stop the link.
+        d.create_sql = old.create_sql;
+        d.error = absl::StrCat("the schema history could not follow DDL ", gtid.ToString(), " on ", t.ToString(),
+                               " (", replayed.message(), ")");
       }
-      if (now.ok()) d.create_sql = *std::move(now);  // else: dropped (or renamed away)
-    } else {
-      d.error = before != tables_.end() && !before->second.error.empty()
-                    ? before->second.error
-                    : absl::StrCat("the schema history could not follow the DDL of transaction ", gtid.ToString(),
-                                   " on ", t.ToString(), " (", replayed.message(), "), so its rows cannot "
-                                   "be matched to columns by position; set binlog_row_metadata=FULL on the "
-                                   "source and re-initialize the link");
+      if (before != tables_.end() && old.create_sql == d.create_sql && old.error == d.error) continue;
+      if (before == tables_.end() && d.create_sql.empty() && d.error.empty()) continue;
+      after.emplace_back(t, std::move(d));
     }
-    if (before != tables_.end() && before->second.create_sql == d.create_sql && before->second.error == d.error) {
-      continue;  // unchanged (an index, a default, a table option)
-    }
-    after.emplace_back(t, std::move(d));
   }
   std::vector<std::string> drops;
   for (const auto& [key, s] : scratch) drops.push_back(QuoteTable(s.schema, s.table));
   (void)conn_->Execute(absl::StrCat("DROP TABLE IF EXISTS ", absl::StrJoin(drops, ", ")));
+  if (!replayed.ok() && IsDestinationTrouble(replayed, replay_errno)) return replayed;
   if (!read_back.ok()) return read_back;
   for (auto& [t, d] : after) {
     if (!d.error.empty()) LOG(WARNING) << link_id_ << ": " << d.error;
@@ -297,14 +388,16 @@ absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema
 }
 
 absl::Status SchemaHistory::Store(const Gtid& gtid, const TableRef& table, const Definition& d) {
-  std::string sql = absl::StrCat(
-      "INSERT IGNORE INTO ", kMetaSchema, ".schema_history (link_id, domain_id, server_id, seq, "
-      "table_schema, table_name, create_sql, error) VALUES (");
+  std::string sql = absl::StrCat("INSERT INTO ", kMetaSchema, ".", kHistoryTable,
+                                 " (link_id, domain_id, server_id, seq, table_schema, table_name, create_sql, "
+                                 "error) VALUES (");
   AppendQuoted(link_id_, &sql);
   absl::StrAppend(&sql, ",", gtid.domain, ",", gtid.server_id, ",", gtid.sequence, ",", conn_->Quote(table.schema),
-                  ",", conn_->Quote(table.table), ",",
-                  d.create_sql.empty() ? "NULL" : conn_->Quote(d.create_sql), ",",
-                  d.error.empty() ? "NULL" : conn_->Quote(d.error), ")");
+                  ",", conn_->Quote(table.table), ",", d.create_sql.empty() ? "NULL" : conn_->Quote(d.create_sql),
+                  ",", d.error.empty() ? "NULL" : conn_->Quote(d.error),
+                  // Read again after a restart: the same DDL gives the same definition, or a
+                  // better one where a passing trouble had made it doubtful.
+                  ") ON DUPLICATE KEY UPDATE create_sql=VALUES(create_sql), error=VALUES(error)");
   return conn_->Execute(sql);
 }
 
