@@ -108,13 +108,13 @@ absl::Status LinkSession::FollowParts(TransactionFeed* feed, ParallelApplier* ap
                                       PlannedTask first) {
   const Gtid gtid = first.task.txn.gtid;
   auto next_part = [&]() -> absl::StatusOr<Transaction> {
-    if (*stop_) return absl::CancelledError("the link is stopping");
-    auto next = feed->Next();
-    if (!next.ok()) return next.status();
-    if (!next->has_value()) {
-      return absl::DataLossError(absl::StrCat("the source stopped inside transaction ", gtid.ToString()));
+    while (true) {
+      if (*stop_) return absl::CancelledError("the link is stopping");
+      auto next = feed->Next();
+      if (!next.ok()) return next.status();
+      if (next->has_value()) return std::move(**next);
+      // (Only a record store pauses inside a transaction: its next part is not stored yet.)
     }
-    return std::move(**next);
   };
   if (first.echo || applier->AlreadyApplied(gtid)) {
     // Passed over whole (an echo's later parts carry no marker of their own to say so).

@@ -95,6 +95,7 @@ absl::Status LinkStore::StartPump(const std::string& position, std::function<Gti
   pump_router_ = std::make_unique<Router>(link_.link, link_.objects, link_.case_insensitive);
   PumpOptions o;
   o.reader = ReaderOptionsFor(link_, pump_router_.get());
+  o.reader.part_bytes = link_.transaction_part_bytes;  // stored as parts, applied as parts
   applied_ = applied;
   o.applied = std::move(applied);
   pump_ = std::make_unique<StorePump>(store_.get(), std::move(o));

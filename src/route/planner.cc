@@ -5,7 +5,7 @@
 #include "config/filter_oracle.h"
 #include "config/object_selector.h"
 #include "glog/logging.h"
-#include "route/ddl.h"
+#include "sql/ddl.h"
 #include "route/loop_prevention.h"
 #include "sql/catalog.h"
 

@@ -30,7 +30,7 @@
 #include "base/gtid_position.h"
 #include "base/table_ref.h"
 #include "base/table_schema.h"
-#include "route/ddl.h"
+#include "sql/ddl.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {

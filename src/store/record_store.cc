@@ -190,6 +190,7 @@ absl::Status RecordStore::ScanSegment(Segment* seg, bool* cut) {
   }
   auto header = ParseHeader(*data);
   uint64_t valid = header.ok() ? header->bytes : 0;
+  uint64_t whole = valid;  // the end of the last whole transaction (a crash may leave some parts)
   if (header.ok()) {
     RecordDecoder decoder;
     absl::string_view rest = absl::string_view(*data).substr(valid);
@@ -215,15 +216,21 @@ absl::Status RecordStore::ScanSegment(Segment* seg, bool* cut) {
         }
         break;
       }
-      if (record->kind == DecodedRecord::Kind::kTransaction) {
+      valid += f.size;
+      rest.remove_prefix(f.size);
+      if (record->kind == DecodedRecord::Kind::kTransaction && !record->transaction->more_parts) {
         const Transaction& t = *record->transaction;
         seg->end.Advance(t.gtid);
         NoteCommitTime(t.commit_time, seg->transactions++, &seg->min_commit_time, &seg->max_commit_time);
+        whole = valid;
+      } else if (record->kind == DecodedRecord::Kind::kTransaction) {
+        continue;  // a part: whole until its last part arrives
+      } else if (whole == valid - f.size) {
+        whole = valid;  // a schema definition between transactions
       }
-      valid += f.size;
-      rest.remove_prefix(f.size);
     }
   }
+  valid = whole;
   seg->bytes = valid;
   seg->sealed = false;
   *cut = valid < data->size();
@@ -318,6 +325,7 @@ absl::Status RecordStore::StartSegment(const GtidPosition& start) {
   }
   active_fd_ = fd;
   encoder_.Reset();
+  mid_transaction_ = false;
   seg.bytes = bytes.size();
   std::lock_guard<std::mutex> lock(mu_);
   segments_.push_back(std::move(seg));
@@ -402,7 +410,8 @@ absl::Status RecordStore::Append(const Transaction& txn) {
   }
   buffer_.clear();
   DUO_RETURN_IF_ERROR(encoder_.Encode(txn, &buffer_));
-  if (active_transactions > 0 && active_bytes + buffer_.size() > options_.segment_bytes) {
+  // A transaction in parts stays in one segment: a segment starts and ends between transactions.
+  if (active_transactions > 0 && !mid_transaction_ && active_bytes + buffer_.size() > options_.segment_bytes) {
     DUO_RETURN_IF_ERROR(SealActive());
     DUO_RETURN_IF_ERROR(StartSegment(end()));
     return Append(txn);
@@ -426,9 +435,12 @@ absl::Status RecordStore::Append(const Transaction& txn) {
     std::lock_guard<std::mutex> lock(mu_);
     Segment& seg = segments_.back();
     seg.bytes += buffer_.size();
-    seg.end.Advance(txn.gtid);
-    NoteCommitTime(txn.commit_time, seg.transactions++, &seg.min_commit_time, &seg.max_commit_time);
+    if (!txn.more_parts) {
+      seg.end.Advance(txn.gtid);
+      NoteCommitTime(txn.commit_time, seg.transactions++, &seg.min_commit_time, &seg.max_commit_time);
+    }
   }
+  mid_transaction_ = txn.more_parts;
   grew_.notify_all();
   dirty_ = true;
   return MaybeSync();
@@ -496,6 +508,7 @@ absl::Status RecordStore::TruncateAt(const RecordLocation& at) {
     // when it was opened, so the store stays one range: it now ends there).
     DUO_RETURN_IF_ERROR(DeleteSegmentsFrom(index));
     encoder_.Reset();
+    mid_transaction_ = false;
     broken_ = absl::OkStatus();
     return absl::OkStatus();  // the next Append starts a segment after the last one
   }
@@ -503,6 +516,7 @@ absl::Status RecordStore::TruncateAt(const RecordLocation& at) {
   active_fd_ = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (active_fd_ < 0) return ErrnoError("cannot open", seg.path);
   encoder_.Reset();
+  mid_transaction_ = false;
   broken_ = absl::OkStatus();
   return absl::OkStatus();
 }

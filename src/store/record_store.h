@@ -162,6 +162,7 @@ class RecordStore {
   // The writer's own state.
   int active_fd_ = -1;
   RecordEncoder encoder_;
+  bool mid_transaction_ = false;  // the last record appended was a part with more to come (writer only)
   std::string buffer_;
   absl::Time last_sync_;
   bool dirty_ = false;

@@ -135,6 +135,8 @@ absl::Status RecordEncoder::Encode(const Transaction& txn, std::string* out) {
   t->set_statement(txn.statement);
   t->set_only_bookkeeping(txn.only_bookkeeping);
   t->set_sql_mode(txn.sql_mode);
+  t->set_part(txn.part);
+  t->set_more_parts(txn.more_parts);
   for (const RowChange& c : txn.changes) {
     auto [it, added] = ids_.try_emplace(c.table.get(), static_cast<uint32_t>(ids_.size() + 1));
     if (added) {
@@ -200,6 +202,8 @@ absl::StatusOr<DecodedRecord> RecordDecoder::Decode(absl::string_view payload) {
   txn.statement = t.statement();
   txn.only_bookkeeping = t.only_bookkeeping();
   txn.sql_mode = t.sql_mode();
+  txn.part = t.part();
+  txn.more_parts = t.more_parts();
   txn.changes.reserve(t.changes_size());
   for (const store::Change& c : t.changes()) {
     auto it = by_id_.find(c.schema());

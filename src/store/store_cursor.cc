@@ -138,7 +138,7 @@ absl::StatusOr<std::optional<Transaction>> StoreCursor::Next(absl::Duration wait
       case DecodedRecord::Kind::kTransaction: break;
     }
     Transaction& txn = *record->transaction;
-    position_.Advance(txn.gtid);
+    if (!txn.more_parts) position_.Advance(txn.gtid);  // past a transaction in parts at its last
     if (after_.Covers(txn.gtid)) continue;
     return std::move(record->transaction);
   }

@@ -30,7 +30,7 @@
 #include "base/names.h"
 #include "base/table_ref.h"
 #include "fuzz_support.h"
-#include "route/ddl.h"
+#include "sql/ddl.h"
 
 namespace {
 

@@ -3,6 +3,7 @@
 // conflict policy of an active-active link. (Its memory is measured by
 // bench/huge_transaction_bench.)
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -83,6 +84,35 @@ TEST_F(HugeTransactionTest, AStopInTheMiddleCommitsNothingAndTheNextRunAppliesIt
   StartProject(config);
   ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), SUM(id), SUM(u), SUM(pad = 'middle') FROM ", db_, ".t"), "", 120);
   EXPECT_EQ(Count(b_.get()), "120001");
+}
+
+// With a record store the parts are stored as they come (in small segments here, which the
+// transaction outgrows) and applied from the store; a restart reads them back from it.
+TEST_F(HugeTransactionTest, ThroughARecordStoreThePartsAreStoredAndApplied) {
+  char dir[] = "/tmp/duosync-huge-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string config = Config()
+                                 .Import(db_ + ".t")
+                                 .RecordStores(dir)
+                                 .ForwardOptions(R"({"transaction_part_mb": 1, "store_segment_mb": 1})")
+                                 .Json();
+  StartProject(config);
+  ASSERT_TRUE(testing::ServerPair::B().Stop().ok());  // the store fills; nothing is applied
+  BigTransaction(30000);
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (0, 'after', 0)"));
+  const std::string end = Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0];
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return project_->StatusJson().find(absl::StrCat("\"end_position\":\"", end)) != std::string::npos; },
+      absl::Seconds(60)))
+      << project_->StatusJson();
+  project_.reset();
+  ASSERT_TRUE(testing::ServerPair::B().Restart().ok());
+  b_ = testing::Connect(testing::ServerPair::B());
+  StartProject(config);
+  ExpectIdentical();
+  EXPECT_EQ(Count(b_.get()), "29951");
+  project_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 // Active-active: the parts go through the conflict policy, in one destination transaction.

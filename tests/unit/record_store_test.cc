@@ -499,3 +499,51 @@ TEST(RecordFileTest, FramesRejectBadLengthsAndChecksums) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// A transaction in parts: kept in one segment (never sealed between its parts, however small the
+// segments), positions move past it at its last part only, and parts left by a crash before the
+// last are cut off when the store is opened again (the source sends the transaction again).
+TEST_F(RecordStoreTest, ATransactionInPartsStaysWholeAndACrashLeavesNoneOfIt) {
+  auto part = [&](uint64_t n, uint32_t number, bool more) {
+    Transaction t = Txn(n);
+    for (int i = 0; i < 20; ++i) t.changes.push_back(t.changes.front());
+    t.part = number;
+    t.more_parts = more;
+    return t;
+  };
+  {
+    auto store = OpenFilled(Options(2048), 2);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (uint32_t i = 0; i < 10; ++i) ASSERT_TRUE((*store)->Append(part(3, i, i < 9)).ok());
+    ASSERT_TRUE((*store)->Append(Txn(4)).ok());
+    EXPECT_EQ((*store)->end().ToString(), "0-1-4");
+    EXPECT_EQ(ReadAll(store->get(), At(0)), std::vector<uint64_t>({1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4}));
+    EXPECT_EQ(ReadAll(store->get(), At(3)), std::vector<uint64_t>({4}));
+    // A cursor inside it reports the position before it until its last part.
+    auto cursor = (*store)->NewCursor(At(2));
+    ASSERT_TRUE(cursor.ok());
+    for (int i = 0; i < 9; ++i) {
+      auto next = (*cursor)->Next(absl::ZeroDuration());
+      ASSERT_TRUE(next.ok() && next->has_value());
+      EXPECT_EQ((*cursor)->position().ToString(), "0-1-2");
+    }
+    ASSERT_TRUE((*cursor)->Next(absl::ZeroDuration()).ok());
+    EXPECT_EQ((*cursor)->position().ToString(), "0-1-3");
+    // Transaction 5 arrives in parts; the process dies before its last.
+    for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE((*store)->Append(part(5, i, true)).ok());
+    EXPECT_EQ((*store)->end().ToString(), "0-1-4");
+  }
+  auto store = RecordStore::Open(Options(2048));
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->end().ToString(), "0-1-4");
+  EXPECT_EQ(ReadAll(store->get(), At(4)), std::vector<uint64_t>());
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE((*store)->Append(part(5, i, i < 2)).ok());
+  EXPECT_EQ(ReadAll(store->get(), At(4)), std::vector<uint64_t>({5, 5, 5}));
+  EXPECT_EQ((*store)->end().ToString(), "0-1-5");
+}
+
+}  // namespace
+}  // namespace duosync

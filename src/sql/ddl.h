@@ -7,8 +7,8 @@
 // DROP INDEX/KEY | RENAME [TO]; CREATE TABLE (not ... LIKE / ... SELECT); DROP TABLE;
 // TRUNCATE [TABLE]; CREATE [UNIQUE] INDEX ... ON; DROP INDEX ... ON; RENAME TABLE a TO b.
 // Anything else that names a synced table is refused with the reason.
-#ifndef DUOSYNC_SRC_ROUTE_DDL_H_
-#define DUOSYNC_SRC_ROUTE_DDL_H_
+#ifndef DUOSYNC_SRC_SQL_DDL_H_
+#define DUOSYNC_SRC_SQL_DDL_H_
 
 #include <functional>
 #include <optional>
@@ -63,4 +63,4 @@ std::string CheckLengthOnlyChange(absl::string_view from, absl::string_view to);
 
 }  // namespace duosync
 
-#endif  // DUOSYNC_SRC_ROUTE_DDL_H_
+#endif  // DUOSYNC_SRC_SQL_DDL_H_

@@ -1,4 +1,4 @@
-#include "route/ddl.h"
+#include "sql/ddl.h"
 
 #include <algorithm>
 #include <memory>
