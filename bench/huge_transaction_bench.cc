@@ -3,11 +3,12 @@
 // harness. The link runs in this process: its peak RSS (VmHWM) is the figure; the RSS before the
 // transaction is printed beside it.
 //
-//   build/bench/huge_transaction_bench [--rows 1000000] [--rows 100000 ...] [--store]
+//   build/bench/huge_transaction_bench [--rows 1000000] [--rows 100000 ...] [--store] [--part-mb N]
 //
 // Each --rows adds one transaction size (default 100000 and 1000000). --store keeps a record
-// store (retention_hours 1), the default path of a project; without it the link reads the
-// source directly. A JSON line per figure follows the table.
+// store (retention_hours 1); without it the link reads the source directly. --part-mb sets the
+// link's transaction_part_mb (default: the link's default, 32; 1024 holds these transactions
+// whole, as before parts existed). A JSON line per figure follows the table.
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -59,10 +60,12 @@ void Must(const absl::Status& s, const std::string& what) {
 int main(int argc, char** argv) {
   std::vector<int> sizes;
   bool store = false;
+  int part_mb = 0;  // the link's default
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     if (k == "--rows" && i + 1 < argc) sizes.push_back(std::atoi(argv[++i]));
     else if (k == "--store") store = true;
+    else if (k == "--part-mb" && i + 1 < argc) part_mb = std::atoi(argv[++i]);
   }
   if (sizes.empty()) sizes = {100000, 1000000};
   auto servers = duosync::harness::StartServers(2);
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
   const std::string config = absl::StrCat(
       R"({"name": "huge", "data_dir": ")", dir, R"(", "endpoints": {"a": )", a.EndpointJson(), R"(, "b": )",
       b.EndpointJson(), R"(}, "forward": {"migration_types": ["INCREMENTAL"], "options": {"retention_hours": )",
-      store ? 1 : 0, R"(}, "objects": {"rules": {"whitelist": ["big.*"]}}}})");
+      store ? 1 : 0, R"(, "transaction_part_mb": )", part_mb, R"(}, "objects": {"rules": {"whitelist": ["big.*"]}}}})");
   auto project = duosync::Project::Create(config);
   Must(project.status(), "project");
   Must((*project)->Start(), "start");
@@ -115,8 +118,8 @@ int main(int argc, char** argv) {
     std::cout << absl::StrFormat("| %d | %.1f s | %.0f MiB | %.0f MiB | 512 MB: %s |\n", rows, seconds, before, peak,
                                  peak * 1.048576 <= 512 ? "met" : "NOT met");
     json.push_back(absl::StrFormat(
-        R"({"bench":"huge_transaction","rows":%d,"store":%s,"seconds":%.2f,"rss_before_mib":%.0f,"peak_rss_mib":%.0f})",
-        rows, store ? "true" : "false", seconds, before, peak));
+        R"({"bench":"huge_transaction","rows":%d,"store":%s,"part_mb":%d,"seconds":%.2f,"rss_before_mib":%.0f,"peak_rss_mib":%.0f})",
+        rows, store ? "true" : "false", part_mb, seconds, before, peak));
     first += rows;
   }
   std::cout << "\n";

@@ -106,11 +106,11 @@ class Sink::Batch {
     int back_expected_rows;
     const Route* last_route;
     RowOp last_op;
-    bool last_idempotent;
+    bool last_idempotent, foreign_keys_off;
   };
   Mark MarkNow() const {
     return Mark{sql_.size(), statements_.size(), statements_.empty() ? 0 : statements_.back().expected_rows,
-                last_route_, last_op_, last_idempotent_};
+                last_route_, last_op_, last_idempotent_, foreign_keys_off_};
   }
   void Restore(const Mark& m) {
     sql_.resize(m.sql_size);
@@ -119,12 +119,22 @@ class Sink::Batch {
     last_route_ = m.last_route;
     last_op_ = m.last_op;
     last_idempotent_ = m.last_idempotent;
+    foreign_keys_off_ = m.foreign_keys_off;
+  }
+  // Foreign keys in force for the next statement as the source session had them.
+  void ForeignKeyChecks(bool off) {
+    if (off == foreign_keys_off_) return;
+    sql_.append(off ? "SET SESSION foreign_key_checks=0;" : "SET SESSION foreign_key_checks=1;");
+    statements_.push_back(Statement{});
+    foreign_keys_off_ = off;
+    last_route_ = nullptr;  // no statement merges across the switch
   }
   static size_t RoundUpToMiB(size_t bytes) { return ((bytes >> 20) + 1) << 20; }
 
   void AddStatements(const RoutedChange& c, bool match_image, bool idempotent) {
     const Route& r = *c.route;
     if (idempotent) return AddIdempotent(c);
+    ForeignKeyChecks(c.foreign_key_checks_off);
     const bool mergeable = c.op == RowOp::kInsert || (c.op == RowOp::kDelete && !match_image);
     if (mergeable && last_route_ == c.route && last_op_ == c.op && !last_idempotent_) {
       sql_.pop_back();  // ';'
@@ -187,11 +197,7 @@ class Sink::Batch {
   // the copy does), so that replacing a parent row does not cascade to its children.
   void AddIdempotent(const RoutedChange& c) {
     const Route& r = *c.route;
-    const bool unchecked = c.op != RowOp::kDelete;
-    if (unchecked) {
-      sql_.append("SET SESSION foreign_key_checks=0;");
-      statements_.push_back(Statement{});
-    }
+    ForeignKeyChecks(c.op != RowOp::kDelete || c.foreign_key_checks_off);
     if (c.op != RowOp::kInsert) {
       absl::StrAppend(&sql_, "DELETE FROM ", DestinationTable(r), " WHERE ");
       AppendKeyCondition(r, *c.before, &sql_);
@@ -205,10 +211,6 @@ class Sink::Batch {
       AppendValueTuple(r, *c.after, &sql_);
       sql_.push_back(';');
       statements_.push_back(Statement{&c, -1});
-    }
-    if (unchecked) {
-      sql_.append("SET SESSION foreign_key_checks=1;");
-      statements_.push_back(Statement{});
     }
     last_route_ = nullptr;
     last_idempotent_ = true;
@@ -337,6 +339,7 @@ class Sink::Batch {
   const Route* last_route_ = nullptr;  // of the last INSERT/DELETE, to extend it
   RowOp last_op_ = RowOp::kInsert;
   bool last_idempotent_ = false;
+  bool foreign_keys_off_ = false;  // the session's foreign_key_checks as the statements so far left it
 };
 
 Sink::Sink(std::unique_ptr<SqlConnection> conn, std::string link_id, uint64_t epoch)
@@ -518,6 +521,20 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
   return batch.Commit();
 }
 
+namespace {
+
+// One change through the conflict policy, with foreign keys in force as the source had them.
+absl::Status ApplyThroughPolicy(SqlConnection* conn, ConflictResolver* resolver, const RoutedChange& c,
+                                std::vector<ConflictRecord>* resolved) {
+  if (!c.foreign_key_checks_off) return resolver->Apply(conn, c, resolved);
+  absl::Status s = conn->Execute("SET SESSION foreign_key_checks=0");
+  if (s.ok()) s = resolver->Apply(conn, c, resolved);
+  absl::Status back = conn->Execute("SET SESSION foreign_key_checks=1");
+  return s.ok() ? back : s;
+}
+
+}  // namespace
+
 absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPart& next,
                                  ConflictResolver* resolver, uint64_t* rows) {
   std::unique_ptr<ApplyTask> part = std::move(first);
@@ -535,7 +552,7 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
   *rows = 0;
   while (s.ok()) {
     for (const RoutedChange& c : part->changes) {
-      s = resolver != nullptr ? resolver->Apply(conn_.get(), c, &resolved)
+      s = resolver != nullptr ? ApplyThroughPolicy(conn_.get(), resolver, c, &resolved)
                               : batch->Add(c, /*match_image=*/false, part->idempotent);
       if (!s.ok()) break;
     }
@@ -578,7 +595,7 @@ absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resol
   if (IsFenced(s)) return s;
   std::vector<ConflictRecord> resolved;
   for (const RoutedChange& c : task.changes) {
-    if (s.ok()) s = resolver->Apply(conn_.get(), c, &resolved);
+    if (s.ok()) s = ApplyThroughPolicy(conn_.get(), resolver, c, &resolved);
   }
   if (s.ok() && task.record) {
     s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}));

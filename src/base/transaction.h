@@ -56,7 +56,13 @@ struct RowChange {
   // Column bitmaps (bit i of byte i/8) of partial images, kept only when a binlog is decoded for
   // showing; empty means the image has every column (the only kind a link applies).
   std::string present_before, present_after;
+  // The writing session had foreign_key_checks=0 (the rows event's NO_FOREIGN_KEY_CHECKS flag):
+  // the source neither checked nor cascaded, so neither does the destination (as a replica).
+  bool foreign_key_checks_off = false;
 };
+
+// The rows event flag a session with foreign_key_checks=0 writes (MySQL's NO_FOREIGN_KEY_CHECKS_F).
+inline constexpr uint16_t kRowsFlagNoForeignKeyChecks = 1 << 1;
 
 // What a change's row images take in memory, roughly (values and their text).
 inline size_t EstimatedBytes(const RowChange& c) {

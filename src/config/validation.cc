@@ -393,6 +393,10 @@ class Validator {
             absl::StrCat(o.destination_timeout_seconds(), " seconds is over a day"),
             "use at most 86400 (a DDL is waited for whatever this says)");
     }
+    if (o.transaction_part_mb() > 1024) {
+      Error(path + ".transaction_part_mb", absl::StrCat(o.transaction_part_mb(), " MiB parts are too big"),
+            "use at most 1024 (a part is held in memory, and stored as one record)");
+    }
   }
 
   void CheckObjects(const std::string& path, const config::ObjectSelection& o,

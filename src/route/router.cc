@@ -110,14 +110,14 @@ absl::StatusOr<std::vector<RoutedChange>> Router::RouteTransaction(const Transac
         if (!insert_) break;
         auto in = passes(change.after);
         if (!in.ok()) return in.status();
-        if (*in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
+        if (*in) out.push_back({RowOp::kInsert, r, nullptr, &change.after, change.foreign_key_checks_off});
         break;
       }
       case RowOp::kDelete: {
         if (!delete_) break;
         auto in = passes(change.before);
         if (!in.ok()) return in.status();
-        if (*in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
+        if (*in) out.push_back({RowOp::kDelete, r, &change.before, nullptr, change.foreign_key_checks_off});
         break;
       }
       case RowOp::kUpdate: {
@@ -126,9 +126,9 @@ absl::StatusOr<std::vector<RoutedChange>> Router::RouteTransaction(const Transac
         if (!was_in.ok()) return was_in.status();
         auto is_in = passes(change.after);
         if (!is_in.ok()) return is_in.status();
-        if (*was_in && *is_in) out.push_back({RowOp::kUpdate, r, &change.before, &change.after});
-        else if (*was_in) out.push_back({RowOp::kDelete, r, &change.before, nullptr});
-        else if (*is_in) out.push_back({RowOp::kInsert, r, nullptr, &change.after});
+        if (*was_in && *is_in) out.push_back({RowOp::kUpdate, r, &change.before, &change.after, change.foreign_key_checks_off});
+        else if (*was_in) out.push_back({RowOp::kDelete, r, &change.before, nullptr, change.foreign_key_checks_off});
+        else if (*is_in) out.push_back({RowOp::kInsert, r, nullptr, &change.after, change.foreign_key_checks_off});
         break;
       }
     }

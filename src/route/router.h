@@ -47,6 +47,7 @@ struct RoutedChange {
   const Route* route;
   const Row* before;  // UPDATE, DELETE
   const Row* after;   // INSERT, UPDATE
+  bool foreign_key_checks_off = false;  // as the source session wrote it (RowChange)
 };
 
 class Router {

@@ -491,6 +491,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           const size_t row_start = pos;
           RowChange change;
           change.table = mapped.schema;
+          change.foreign_key_checks_off = (rows.flags & kRowsFlagNoForeignKeyChecks) != 0;
           if (rows.type == WRITE_ROWS) {
             change.op = RowOp::kInsert;
             auto after = DecodeRow(cols, rows.column_bitmap, data, &pos);

@@ -370,6 +370,7 @@ absl::Status TransactionAssembler::AddRows(const EventHeader& h, absl::string_vi
     const size_t row_start = pos;
     RowChange change;
     change.table = mapped.schema;
+    change.foreign_key_checks_off = (info->flags & kRowsFlagNoForeignKeyChecks) != 0;
     const bool is_write = h.type == event_type::kWriteRows || h.type == event_type::kWriteRowsV1;
     if (is_write) {
       change.op = RowOp::kInsert;

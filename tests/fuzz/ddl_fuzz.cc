@@ -72,6 +72,21 @@ ParsedDdl CheckParse(absl::string_view sql, absl::string_view schema, DdlSqlMode
   if (default_mode ? d.supported != static_cast<bool>(d.rewrite) : d.supported && !d.rewrite) {
     Fail(absl::StrCat(where, ": supported ", d.supported, " but ", d.rewrite ? "a" : "no", " rewrite"));
   }
+  if (d.is_table_ddl != static_cast<bool>(d.rename_tables)) {
+    Fail(absl::StrCat(where, ": table DDL ", d.is_table_ddl, " but ", d.rename_tables ? "a" : "no", " table renaming"));
+  }
+  if (d.rename_tables) {
+    // Only table names change: renaming each to itself gives the names quoted, nothing else added.
+    auto to_scratch = [](const TableRef& t) { return TableRef{"scratch", "h_" + t.table}; };
+    for (const std::vector<TableRef>* list : {&d.tables, &d.source_tables}) {
+      for (const TableRef& t : *list) {
+        const TableRef s = to_scratch(t);
+        if (!absl::StrContains(d.rename_tables(to_scratch), duosync::QuoteTable(s.schema, s.table))) {
+          Fail(absl::StrCat(where, ": renaming the tables does not name ", duosync::QuoteTable(s.schema, s.table)));
+        }
+      }
+    }
+  }
   for (const ParsedDdl::Modify& m : d.modifies) CheckReflexive(m.type);
   if (!d.supported) return d;
 

@@ -95,3 +95,36 @@ TEST_F(ForeignKeyTest, AParentChildWorkloadUnderSixteenWorkersEndsIdentical) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// A source session with foreign_key_checks=0 (a bulk load that writes children before their
+// parents, a cleanup that leaves orphans on purpose): its rows apply without the checks and
+// without cascades, as a replica applies them, on one-way and active-active links.
+class ForeignKeyChecksOffTest : public ForeignKeyTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  std::string DatabaseName() const override { return GetParam() ? "fk_off_active_active" : "fk_off_one_way"; }
+};
+
+TEST_P(ForeignKeyChecksOffTest, RowsWrittenWithoutChecksApplyWithoutThem) {
+  testing::ConfigBuilder config = Config().Whitelist(db_ + ".*");
+  if (GetParam()) config.ActiveActive();
+  StartProject(config.Json());
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; SET SESSION foreign_key_checks=0; BEGIN;"
+                              "INSERT INTO child VALUES (1001, 60, 1);"      // its parent comes later
+                              "INSERT INTO parent VALUES (60, 'late');"
+                              "INSERT INTO child VALUES (1002, 99, 2);"      // never gets one
+                              "DELETE FROM parent WHERE id = 1;"             // no cascade here
+                              "COMMIT; SET SESSION foreign_key_checks=1;"
+                              "INSERT INTO child VALUES (1003, 60, 3)"));    // checked again
+  testing::ExpectSameEventually(a_.get(), b_.get(), Both());
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".child WHERE parent_id = 1"))[0], "10");
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".child"))[0], "503");
+  EXPECT_TRUE(absl::IsDeadlineExceeded(project_->Wait(absl::Milliseconds(100)))) << project_->StatusJson();
+}
+
+INSTANTIATE_TEST_SUITE_P(OneWayAndActiveActive, ForeignKeyChecksOffTest, ::testing::Bool());
+
+}  // namespace
+}  // namespace duosync
