@@ -503,7 +503,16 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
   Batch batch(conn_.get(), fence_, max_packet_);
+  // The GTID record comes first: it is also the opposite link's echo marker, which must be in the
+  // first part should that link read this transaction in parts.
   std::vector<Gtid> record;
+  for (const ApplyTask* task : tasks) {
+    if (task->record) record.push_back(task->txn.gtid);
+  }
+  if (!record.empty()) {
+    absl::Status s = batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
+    if (!s.ok()) return s;
+  }
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
       // An active-active link never overwrites blindly, even where the destination may hold the
@@ -512,16 +521,17 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
       absl::Status s = batch.Add(c, match_image, task->idempotent && !match_image);
       if (!s.ok()) return s;
     }
-    if (task->record) record.push_back(task->txn.gtid);
-  }
-  if (!record.empty()) {
-    absl::Status s = batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
-    if (!s.ok()) return s;
   }
   return batch.Commit();
 }
 
 namespace {
+
+// Records a GTID as applied (RecordAppliedSql); a duplicate means it was applied before.
+absl::Status ExecuteRecord(SqlConnection* conn, const std::string& sql) {
+  absl::Status s = conn->Execute(sql);
+  return absl::IsAlreadyExists(s) ? AlreadyAppliedError(std::string(s.message())) : s;
+}
 
 // One change through the conflict policy, with foreign keys in force as the source had them.
 absl::Status ApplyThroughPolicy(SqlConnection* conn, ConflictResolver* resolver, const RoutedChange& c,
@@ -539,17 +549,21 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
                                  ConflictResolver* resolver, uint64_t* rows) {
   std::unique_ptr<ApplyTask> part = std::move(first);
   const Gtid gtid = part->txn.gtid;
-  const bool record = part->record;
   std::unique_ptr<Batch> batch;
   std::vector<ConflictRecord> resolved;
   absl::Status s;
+  // The GTID record first: the opposite link's echo marker must be in the first part it reads.
+  const std::string record = part->record ? RecordAppliedSql(quoted_link_id_, {gtid}) : "";
   if (resolver != nullptr) {
     s = conn_->Execute("SET SESSION foreign_key_checks=1");
     if (s.ok()) s = BeginFenced(conn_.get(), fence_);
+    if (s.ok() && !record.empty()) s = ExecuteRecord(conn_.get(), record);
   } else {
     batch = std::make_unique<Batch>(conn_.get(), fence_, max_packet_);
+    if (!record.empty()) s = batch->AddRaw(record + ";");
   }
   *rows = 0;
+  bool source_failed = false;  // the error came from reading the next part, not the destination
   while (s.ok()) {
     for (const RoutedChange& c : part->changes) {
       s = resolver != nullptr ? ApplyThroughPolicy(conn_.get(), resolver, c, &resolved)
@@ -565,18 +579,17 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
     auto following = next();
     if (!following.ok()) {
       s = following.status();
+      source_failed = true;
       break;
     }
     part = *std::move(following);
     if (part->txn.gtid.ToString() != gtid.ToString() || part->txn.part != number + 1) {
-      s = absl::DataLossError(absl::StrCat("part ", number + 1, " of transaction ", gtid.ToString(),
-                                           " did not follow part ", number, " (got part ", part->txn.part,
-                                           " of ", part->txn.gtid.ToString(), ")"));
+      // The source (or the store) began it again: a reconnect in the middle. Read it again whole.
+      s = absl::UnavailableError(absl::StrCat("part ", number + 1, " of transaction ", gtid.ToString(),
+                                              " did not follow part ", number, " (part ", part->txn.part, " of ",
+                                              part->txn.gtid.ToString(), " came); reading it again"));
+      source_failed = true;
     }
-  }
-  if (s.ok() && record) {
-    const std::string sql = RecordAppliedSql(quoted_link_id_, {gtid});
-    s = batch != nullptr ? batch->AddRaw(sql + ";") : conn_->Execute(sql);
   }
   if (s.ok()) s = batch != nullptr ? batch->Commit() : conn_->Execute("COMMIT");
   if (s.ok()) {
@@ -584,7 +597,18 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
     return s;
   }
   // (The batch rolled back already when one of its statements failed; once more is harmless.)
-  if (!absl::IsUnavailable(s) && !IsFenced(s)) (void)conn_->Execute("ROLLBACK");
+  if (source_failed || (!absl::IsUnavailable(s) && !IsFenced(s))) (void)conn_->Execute("ROLLBACK");
+  if (IsAlreadyApplied(s)) {
+    // Applied before (a commit whose reply was lost): pass the rest of it over.
+    for (bool more = part != nullptr && part->txn.more_parts; more;) {
+      part.reset();
+      auto following = next();
+      if (!following.ok()) return following.status();
+      more = (*following)->txn.more_parts;
+    }
+    *rows = 0;
+    return absl::OkStatus();
+  }
   return s;
 }
 
@@ -593,12 +617,12 @@ absl::Status Sink::ApplyResolving(const ApplyTask& task, ConflictResolver* resol
   if (!s.ok()) return s;
   s = BeginFenced(conn_.get(), fence_);
   if (IsFenced(s)) return s;
+  if (s.ok() && task.record) {  // first: also the opposite link's echo marker (ApplyBatch)
+    s = ExecuteRecord(conn_.get(), RecordAppliedSql(quoted_link_id_, {task.txn.gtid}));
+  }
   std::vector<ConflictRecord> resolved;
   for (const RoutedChange& c : task.changes) {
     if (s.ok()) s = ApplyThroughPolicy(conn_.get(), resolver, c, &resolved);
-  }
-  if (s.ok() && task.record) {
-    s = conn_->Execute(RecordAppliedSql(quoted_link_id_, {task.txn.gtid}));
   }
   if (s.ok()) s = conn_->Execute("COMMIT");
   if (s.ok()) {

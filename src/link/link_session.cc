@@ -92,9 +92,14 @@ absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier
       absl::Status drained = applier->Drain();
       return drained.ok() ? planned.status() : drained;
     }
+    if (planned->task.txn.part > 0) {
+      return absl::DataLossError(absl::StrCat("part ", planned->task.txn.part, " of transaction ",
+                                              planned->task.txn.gtid.ToString(), " came without its first part"));
+    }
     if (planned->task.txn.more_parts) {
       absl::Status s = FollowParts(feed, applier, planner, *std::move(planned));
       if (!s.ok()) return *stop_ ? absl::OkStatus() : s;
+      if (feed->TakeRotated()) applier->CheckpointDeferred();
       continue;
     }
     if (planned->echo) state_->AddEcho();
@@ -136,6 +141,9 @@ absl::Status LinkSession::FollowParts(TransactionFeed* feed, ParallelApplier* ap
     if (!part.ok()) return part.status();
     auto planned = planner->Plan(*std::move(part), feed->position().ToString());
     if (!planned.ok()) return planned.status();
+    if (planned->echo) {  // the marker is written first: only a first part can say so
+      return absl::InternalError(absl::StrCat("a later part of transaction ", gtid.ToString(), " is an echo"));
+    }
     return std::make_unique<ApplyTask>(std::move(planned->task));
   });
 }

@@ -368,6 +368,7 @@ class Prechecker {
     if (names) {
       Add("binlog_row_metadata", src, link_name, report::PASSED, shown);
     } else if (start_position.empty()) {
+      keeps_schema_history_.insert(link_name);
       Add("binlog_row_metadata", src, link_name, report::PASSED,
           absl::StrCat(shown, ": the binlog names no columns, so rows decode by the link's schema history "
                        "(kept in the destination's duosync.schema_history, DDL followed in its duosync_scratch)"));
@@ -408,13 +409,21 @@ class Prechecker {
     for (const char* p : {"CREATE", "INSERT", "UPDATE", "DELETE"}) {
       if (!priv.Has(p, &meta)) denied.push_back(absl::StrCat("duosync.* (", p, ")"));
     }
+    // The schema history replays DDL on copies in the scratch schema.
+    if (keeps_schema_history_.count(link_name) != 0) {
+      TableRef scratch{kScratchSchema, "t"};
+      for (const char* p : {"CREATE", "ALTER", "DROP", "INDEX"}) {
+        if (!priv.Has(p, &scratch)) denied.push_back(absl::StrCat(kScratchSchema, ".* (", p, ")"));
+      }
+    }
     auto* c = Add("privilege_write", dst, link_name, denied.empty() ? report::PASSED : report::FAILED,
                   denied.empty() ? "the destination user may write every selected table"
                                  : absl::StrCat("the destination user lacks: ",
                                                 absl::StrJoin(denied, ", ")),
                   denied.empty() ? ""
                                  : "GRANT INSERT, UPDATE, DELETE on the synced schemas and ALL on "
-                                   "duosync.* TO the destination user");
+                                   "duosync.* (and duosync_scratch.* when the source logs no column "
+                                   "names) TO the destination user");
     c->mutable_objects()->Assign(denied.begin(), denied.end());
   }
 
@@ -538,6 +547,7 @@ class Prechecker {
   const config::Project& p_;  // c_.raw
   report::PrecheckReport report_;
   std::map<std::string, std::unique_ptr<SqlConnection>> conns_;
+  std::set<std::string> keeps_schema_history_;  // links whose source logs no column names
 };
 
 }  // namespace

@@ -325,7 +325,10 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   const std::string setup = absl::StrCat(
       "SET @master_binlog_checksum=@@global.binlog_checksum, @mariadb_slave_capability=4, "
       "@slave_connect_state=", state, ", @slave_gtid_strict_mode=0, "
-      "@slave_gtid_ignore_duplicates=0, @master_heartbeat_period=1000000000");
+      "@slave_gtid_ignore_duplicates=0, @master_heartbeat_period=1000000000, "
+      // Reading pauses while a transaction in parts is applied (minutes over a slow link):
+      // the source must wait for us rather than drop the dump.
+      "SESSION net_write_timeout=3600");
   if (mysql_real_query(rpl->mysql, setup.data(), setup.size()) != 0) {
     return ReplicationError(rpl->mysql, "preparing the binlog dump");
   }
@@ -538,6 +541,11 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
           break;
         }
         if (absl::EqualsIgnoreCase(trimmed, "ROLLBACK")) {
+          if (r.current.part > 0) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "transaction ", r.current.gtid.ToString(), " ended with ROLLBACK after some of its parts were "
+                "handed on (a non-transactional group too big to hold whole); nothing of it was committed"));
+          }
           r.in_transaction = false;  // a non-transactional group that was rolled back: nothing to do
           break;
         }

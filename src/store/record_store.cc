@@ -408,6 +408,27 @@ absl::Status RecordStore::Append(const Transaction& txn) {
     DUO_RETURN_IF_ERROR(StartSegment(end()));
     return Append(txn);
   }
+  if (mid_transaction_ && txn.part == 0) {
+    // The source began the transaction again (the pump reconnected in its middle): the parts
+    // stored of it go, so that it is stored once, whole. (A cursor that read them meets part 0
+    // again and its link reads the transaction again.)
+    std::string path;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      path = segments_.back().path;
+    }
+    if (::ftruncate(active_fd_, static_cast<off_t>(mid_transaction_bytes_)) != 0) {
+      return ErrnoError("cannot cut an unfinished transaction off", path);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      segments_.back().bytes = mid_transaction_bytes_;
+      active_bytes = mid_transaction_bytes_;
+    }
+    encoder_.Reset();  // schema definitions written with the parts went with them
+    mid_transaction_ = false;
+  }
+  if (!mid_transaction_) mid_transaction_bytes_ = active_bytes;  // where this transaction starts
   buffer_.clear();
   DUO_RETURN_IF_ERROR(encoder_.Encode(txn, &buffer_));
   // A transaction in parts stays in one segment: a segment starts and ends between transactions.

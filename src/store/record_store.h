@@ -163,6 +163,7 @@ class RecordStore {
   int active_fd_ = -1;
   RecordEncoder encoder_;
   bool mid_transaction_ = false;  // the last record appended was a part with more to come (writer only)
+  uint64_t mid_transaction_bytes_ = 0;  // the active segment's size before that transaction's first part
   std::string buffer_;
   absl::Time last_sync_;
   bool dirty_ = false;

@@ -148,6 +148,7 @@ absl::Status RecordEncoder::Encode(const Transaction& txn, std::string* out) {
     }
     store::Change* x = t->add_changes();
     x->set_op(static_cast<uint32_t>(c.op));
+    x->set_foreign_key_checks_off(c.foreign_key_checks_off);
     x->set_schema(it->second);
     if (c.op != RowOp::kInsert) EncodeRow(c.before, x->mutable_before());
     if (c.op != RowOp::kDelete) EncodeRow(c.after, x->mutable_after());
@@ -211,6 +212,7 @@ absl::StatusOr<DecodedRecord> RecordDecoder::Decode(absl::string_view payload) {
     if (c.op() > static_cast<uint32_t>(RowOp::kDelete)) return Corrupt(absl::StrCat("unknown row operation ", c.op()));
     RowChange change;
     change.op = static_cast<RowOp>(c.op());
+    change.foreign_key_checks_off = c.foreign_key_checks_off();
     change.table = it->second;
     const size_t n = it->second->columns.size();
     if (change.op != RowOp::kInsert) {

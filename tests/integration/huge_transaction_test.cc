@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "duosync/project.h"
+#include "duosync/report.pb.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -115,11 +116,20 @@ TEST_F(HugeTransactionTest, ThroughARecordStoreThePartsAreStoredAndApplied) {
   std::filesystem::remove_all(dir);
 }
 
-// Active-active: the parts go through the conflict policy, in one destination transaction.
-TEST_F(HugeTransactionTest, AnActiveActiveLinkAppliesThePartsThroughItsPolicy) {
+// Active-active, under both loop preventions: the parts go through the conflict policy in one
+// destination transaction, and the other link passes the echo over whole (with markers, the
+// marker is in its first part), so nothing comes back.
+class HugeActiveActiveTest : public HugeTransactionTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  std::string DatabaseName() const override {
+    return GetParam() == "MARKER_TABLE" ? "huge_aa_marker" : "huge_aa_origin";
+  }
+};
+
+TEST_P(HugeActiveActiveTest, PartsGoThroughThePolicyAndNothingComesBack) {
   StartProject(Config()
                    .Import(db_ + ".t")
-                   .ActiveActive()
+                   .ActiveActive(absl::StrCat(R"({"loop_prevention": ")", GetParam(), R"("})"))
                    .ForwardOptions(R"({"transaction_part_mb": 1})")
                    .ReverseOptions(R"({"transaction_part_mb": 1})")
                    .Json());
@@ -129,7 +139,22 @@ TEST_F(HugeTransactionTest, AnActiveActiveLinkAppliesThePartsThroughItsPolicy) {
   ExpectEventuallySame(absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"));
   BigTransaction(20000);
   ExpectIdentical();
+  // A row B writes after the big transaction reached it: once A has it, the reverse link has
+  // passed the big transaction's echo (it reads B's binlog in order).
+  Exec(b_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (-7, 'after the echo', -7)"));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Rows(a_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t WHERE id = -7"))[0] == "1"; },
+      absl::Seconds(60)))
+      << project_->StatusJson();
+  ExpectIdentical();
+  const report::LinkStatus reverse = testing::LinkStatusOf(*project_, "reverse");
+  EXPECT_LT(reverse.rows_applied(), 10u) << "the big transaction came back: " << project_->StatusJson();
+  EXPECT_GE(reverse.echoes_dropped(), 1u) << project_->StatusJson();
+  EXPECT_EQ(reverse.last_error(), "") << project_->StatusJson();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(project_->Wait(absl::Milliseconds(100)))) << project_->StatusJson();
 }
+
+INSTANTIATE_TEST_SUITE_P(LoopPrevention, HugeActiveActiveTest, ::testing::Values("SESSION_ORIGIN", "MARKER_TABLE"));
 
 }  // namespace
 }  // namespace duosync
