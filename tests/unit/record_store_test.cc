@@ -543,6 +543,37 @@ TEST_F(RecordStoreTest, ATransactionInPartsStaysWholeAndACrashLeavesNoneOfIt) {
   for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE((*store)->Append(part(5, i, i < 2)).ok());
   EXPECT_EQ(ReadAll(store->get(), At(4)), std::vector<uint64_t>({5, 5, 5}));
   EXPECT_EQ((*store)->end().ToString(), "0-1-5");
+  // The pump reconnects in the middle of transaction 6 and the source sends it from its start:
+  // what was stored of it goes, and it is stored once, whole.
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE((*store)->Append(part(6, i, true)).ok());
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE((*store)->Append(part(6, i, i < 3)).ok());
+  std::vector<uint32_t> parts;
+  auto cursor = (*store)->NewCursor(At(5));
+  ASSERT_TRUE(cursor.ok());
+  while (true) {
+    auto next = (*cursor)->Next(absl::ZeroDuration());
+    ASSERT_TRUE(next.ok()) << next.status();
+    if (!next->has_value()) break;
+    parts.push_back((*next)->part);
+  }
+  EXPECT_EQ(parts, std::vector<uint32_t>({0, 1, 2, 3}));
+  EXPECT_EQ((*store)->end().ToString(), "0-1-6");
+}
+
+// The rows' foreign_key_checks flag survives the store (a replay applies them as written).
+TEST_F(RecordStoreTest, TheForeignKeyChecksFlagIsKept) {
+  auto store = OpenFilled(Options(), 0);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Transaction t = Txn(1);
+  t.changes.push_back(t.changes.front());
+  t.changes[1].foreign_key_checks_off = true;
+  ASSERT_TRUE((*store)->Append(t).ok());
+  auto cursor = (*store)->NewCursor(At(0));
+  ASSERT_TRUE(cursor.ok());
+  auto next = (*cursor)->Next(absl::ZeroDuration());
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_FALSE((*next)->changes[0].foreign_key_checks_off);
+  EXPECT_TRUE((*next)->changes[1].foreign_key_checks_off);
 }
 
 }  // namespace
