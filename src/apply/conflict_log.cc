@@ -103,6 +103,12 @@ void ConflictLog::Add(ConflictRecord record) {
   if (listener_) listener_(json);
 }
 
+void ConflictLog::Count(const std::string& policy, const std::string& outcome, uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  total_ += n;
+  by_outcome_[{policy, outcome}] += n;
+}
+
 std::vector<ConflictRecord> ConflictLog::Latest() const {
   std::lock_guard<std::mutex> lock(mu_);
   return std::vector<ConflictRecord>(records_.begin(), records_.end());

@@ -49,6 +49,10 @@ class ConflictLog {
  public:
   explicit ConflictLog(size_t capacity = 1000) : capacity_(capacity) {}
   void Add(ConflictRecord record);
+  // Counts `n` conflicts of (policy, outcome) whose records are not kept here (nor sent to the
+  // listener): those of one huge transaction beyond what memory should hold. The destination's
+  // duosync.conflicts has every one.
+  void Count(const std::string& policy, const std::string& outcome, uint64_t n);
   // Called with each new record's JSON, after it is logged. REQUIRES: set before use.
   void SetListener(std::function<void(const std::string& json)> listener) { listener_ = std::move(listener); }
   std::vector<ConflictRecord> Latest() const;

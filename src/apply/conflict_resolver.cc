@@ -118,6 +118,10 @@ void ConflictResolver::Publish(const std::vector<ConflictRecord>& resolved) {
   for (const ConflictRecord& record : resolved) log_->Add(record);
 }
 
+void ConflictResolver::PublishCounts(const std::map<std::pair<std::string, std::string>, uint64_t>& counts) {
+  for (const auto& [key, n] : counts) log_->Count(key.first, key.second, n);
+}
+
 absl::Status ConflictResolver::Apply(SqlConnection* conn, const RoutedChange& c,
                                      std::vector<ConflictRecord>* resolved) {
   const Route& r = *c.route;

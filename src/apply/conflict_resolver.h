@@ -6,6 +6,7 @@
 #ifndef DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
 #define DUOSYNC_SRC_APPLY_CONFLICT_RESOLVER_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ class ConflictResolver {
   // Adds the conflicts of a committed transaction to the in-memory log (status, events): only
   // once its COMMIT succeeded, so a transaction retried after a deadlock is counted once.
   void Publish(const std::vector<ConflictRecord>& resolved);
+  // The same for conflicts counted by (policy, outcome) whose records were let go (one huge
+  // transaction's beyond the first thousands; duosync.conflicts keeps them all).
+  void PublishCounts(const std::map<std::pair<std::string, std::string>, uint64_t>& counts);
 
  private:
   struct TablePolicy {

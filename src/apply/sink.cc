@@ -4,6 +4,7 @@
 #include <mysqld_error.h>
 
 #include <algorithm>
+#include <map>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -527,6 +528,9 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
 
 namespace {
 
+// Conflict records of one transaction in parts kept in memory until its commit; beyond, counted.
+constexpr size_t kKeptConflicts = 1000;
+
 // Records a GTID as applied (RecordAppliedSql); a duplicate means it was applied before.
 absl::Status ExecuteRecord(SqlConnection* conn, const std::string& sql) {
   absl::Status s = conn->Execute(sql);
@@ -551,6 +555,7 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
   const Gtid gtid = part->txn.gtid;
   std::unique_ptr<Batch> batch;
   std::vector<ConflictRecord> resolved;
+  std::map<std::pair<std::string, std::string>, uint64_t> unkept;  // conflicts only counted
   absl::Status s;
   // The GTID record first: the opposite link's echo marker must be in the first part it reads.
   const std::string record = part->record ? RecordAppliedSql(quoted_link_id_, {gtid}) : "";
@@ -572,6 +577,12 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
     }
     if (s.ok() && batch != nullptr) s = batch->Flush();  // before the part's rows go
     if (!s.ok()) break;
+    if (resolved.size() > kKeptConflicts) {
+      // Memory stays bounded however many rows conflict: the oldest records are only counted.
+      const size_t drop = resolved.size() - kKeptConflicts;
+      for (size_t i = 0; i < drop; ++i) ++unkept[{resolved[i].policy, resolved[i].outcome}];
+      resolved.erase(resolved.begin(), resolved.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
     *rows += part->changes.size();
     if (!part->txn.more_parts) break;
     const uint32_t number = part->txn.part;
@@ -593,7 +604,10 @@ absl::Status Sink::ApplyStreamed(std::unique_ptr<ApplyTask> first, const NextPar
   }
   if (s.ok()) s = batch != nullptr ? batch->Commit() : conn_->Execute("COMMIT");
   if (s.ok()) {
-    if (resolver != nullptr) resolver->Publish(resolved);
+    if (resolver != nullptr) {
+      resolver->PublishCounts(unkept);
+      resolver->Publish(resolved);
+    }
     return s;
   }
   // (The batch rolled back already when one of its statements failed; once more is harmless.)
