@@ -57,9 +57,7 @@ absl::StatusOr<PlannedTask> Planner::Plan(Transaction txn, std::string position)
 // Whether a statement names a schema that may hold a synced table (`INSERT INTO shop.t` run
 // from another default database writes shop.t all the same).
 bool Planner::NamesSyncedSchema(const Transaction& txn) const {
-  DdlSqlMode mode;
-  mode.ansi_quotes = (txn.sql_mode & kSqlModeAnsiQuotes) != 0;
-  mode.no_backslash_escapes = (txn.sql_mode & kSqlModeNoBackslashEscapes) != 0;
+  const DdlSqlMode mode = DdlSqlModeOf(txn.sql_mode);
   for (const std::string& schema : QualifiersIn(txn.statement, mode)) {
     if (router_.MayHoldSchema(schema)) return true;
   }
@@ -85,9 +83,7 @@ bool Planner::IsBarrier(const Transaction& txn, const std::vector<RoutedChange>&
 absl::Status Planner::PrepareDdl(ApplyTask* task) {
   const Transaction& txn = task->txn;
   if (!link_.link.ddl()) return absl::OkStatus();
-  DdlSqlMode mode;
-  mode.ansi_quotes = (txn.sql_mode & kSqlModeAnsiQuotes) != 0;
-  mode.no_backslash_escapes = (txn.sql_mode & kSqlModeNoBackslashEscapes) != 0;
+  const DdlSqlMode mode = DdlSqlModeOf(txn.sql_mode);
   ParsedDdl ddl = ParseDdl(txn.ddl, txn.ddl_schema, mode);
   if (!ddl.is_table_ddl) return absl::OkStatus();
   std::vector<bool> synced;

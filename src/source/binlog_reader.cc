@@ -564,12 +564,9 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         }
         // A DDL (or other statement logged as text). Table definitions may have changed.
         r.current.sql_mode = QuerySqlMode(ev->event.query.status);
-        DdlSqlMode mode;
-        mode.ansi_quotes = (r.current.sql_mode & kSqlModeAnsiQuotes) != 0;
-        mode.no_backslash_escapes = (r.current.sql_mode & kSqlModeNoBackslashEscapes) != 0;
         DUO_RETURN_IF_ERROR(resolver_->FollowDdl(
             r.current.gtid, absl::string_view(ev->event.query.database.str, ev->event.query.database.length),
-            stmt, mode));
+            stmt, DdlSqlModeOf(r.current.sql_mode)));
         r.current.ddl.assign(stmt.data(), stmt.size());
         r.current.only_bookkeeping = false;
         r.current.ddl_schema.assign(ev->event.query.database.str, ev->event.query.database.length);

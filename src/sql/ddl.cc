@@ -380,6 +380,13 @@ void SplitType(absl::string_view type, std::string* base, std::vector<std::strin
 
 }  // namespace
 
+DdlSqlMode DdlSqlModeOf(uint64_t sql_mode) {
+  DdlSqlMode mode;
+  mode.ansi_quotes = (sql_mode & kSqlModeAnsiQuotes) != 0;
+  mode.no_backslash_escapes = (sql_mode & kSqlModeNoBackslashEscapes) != 0;
+  return mode;
+}
+
 ParsedDdl ParseDdl(absl::string_view sql, absl::string_view schema, DdlSqlMode mode) {
   ParsedDdl ddl = DdlParser(sql, schema, mode).Parse();
   if (ddl.is_table_ddl && (mode.ansi_quotes || mode.no_backslash_escapes)) {

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/table_ref.h"
+#include "base/transaction.h"
 
 namespace duosync {
 
@@ -46,6 +47,9 @@ struct DdlSqlMode {
   bool ansi_quotes = false;           // "x" is an identifier, not a string
   bool no_backslash_escapes = false;  // '\' is a plain character in strings
 };
+
+// The mode of a session whose sql_mode bits (as the binlog logs them) are `sql_mode`.
+DdlSqlMode DdlSqlModeOf(uint64_t sql_mode);
 
 // Parses `sql` run with default database `schema` under `mode`. A table DDL written under a mode
 // other than the default is unsupported: the destination's sessions would read its text otherwise.
