@@ -44,7 +44,7 @@ Row SysbenchRow(int64_t id) {
 
 Transaction SysbenchTxn(const std::shared_ptr<TableSchema>& t, uint64_t n) {
   Transaction txn;
-  txn.gtid = Gtid{0, 1, n};
+  txn.gtid = Gtid::Maria(0, 1, n);
   txn.commit_time = 1700000000 + static_cast<uint32_t>(n / 1000);
   for (int i = 0; i < 2; ++i) {
     RowChange u{RowOp::kUpdate, t, SysbenchRow(n * 4 + i), SysbenchRow(n * 4 + i)};

@@ -1,5 +1,6 @@
 #include "apply/checkpoint_tables.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "apply/conflict_log.h"
@@ -9,14 +10,27 @@
 #include "sql/statement_pieces.h"
 
 namespace duosync {
+namespace {
+
+// duosync.applied.source: which series of ids a GTID belongs to beside domain and server: a
+// MySQL source uuid, a binlog file series (prefixed "file:"), or '' for MariaDB GTIDs.
+std::string SourceOf(const Gtid& g) {
+  if (g.mysql()) return g.source_uuid;
+  if (g.by_file()) return absl::StrCat("file:", g.file_series);
+  return "";
+}
+
+}  // namespace
 
 std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vector<Gtid>& gtids,
                              bool ignore_duplicates) {
   std::string sql = absl::StrCat(ignore_duplicates ? "INSERT IGNORE INTO " : "INSERT INTO ", kMetaSchema,
-                                 ".applied (link_id, domain_id, server_id, seq) VALUES ");
+                                 ".applied (link_id, domain_id, server_id, seq, source) VALUES ");
   for (size_t i = 0; i < gtids.size(); ++i) {
     absl::StrAppend(&sql, i ? "," : "", "(", quoted_link_id, ",", gtids[i].domain, ",",
-                    gtids[i].server_id, ",", gtids[i].sequence, ")");
+                    gtids[i].server_id, ",", gtids[i].sequence, ",");
+    AppendQuoted(SourceOf(gtids[i]), &sql);
+    sql += ')';
   }
   return sql;
 }
@@ -54,25 +68,33 @@ absl::Status CheckpointTables::EnsureTables() {
       // Transactions applied above the checkpoint. The key makes a second application of the same
       // source transaction fail instead of doubling it; the server id is part of it, so a new
       // transaction of a failover target that reuses a sequence number is never taken for one
-      // applied before.
+      // applied before. `source` tells MySQL GTIDs (the uuid) and file places apart (SourceOf).
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
-      "PRIMARY KEY (link_id, domain_id, server_id, seq)) ENGINE=InnoDB;"
+      "source VARBINARY(255) NOT NULL DEFAULT '',"
+      "PRIMARY KEY (link_id, domain_id, server_id, seq, source)) ENGINE=InnoDB;"
       // The link's stage: "schema"/"full" until the copy is done, then "incremental"; copy_end is
       // the source position when the copy finished (apply idempotently up to it).
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".stage ("
       "link_id VARCHAR(191) NOT NULL PRIMARY KEY, stage VARCHAR(32) NOT NULL,"
       "copy_end TEXT NOT NULL) ENGINE=InnoDB"));
   if (!s.ok()) return s;
-  // Tables created by an earlier version keyed applied transactions without the server id.
+  // Tables created by earlier versions keyed applied transactions without the server id, and
+  // without the source (MariaDB GTIDs only).
   auto keyed = conn_->QueryValue(absl::StrCat(
       "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='", kMetaSchema,
-      "' AND TABLE_NAME='applied' AND INDEX_NAME='PRIMARY' AND COLUMN_NAME='server_id'"));
+      "' AND TABLE_NAME='applied' AND INDEX_NAME='PRIMARY' AND COLUMN_NAME='source'"));
   if (!keyed.ok()) return keyed.status();
   if (keyed->value_or("0") == "0") {
-    s = conn_->Execute(absl::StrCat("ALTER TABLE ", kMetaSchema, ".applied DROP PRIMARY KEY, "
-                                    "ADD PRIMARY KEY (link_id, domain_id, server_id, seq)"));
+    auto has_column = conn_->QueryValue(absl::StrCat(
+        "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='", kMetaSchema,
+        "' AND TABLE_NAME='applied' AND COLUMN_NAME='source'"));
+    if (!has_column.ok()) return has_column.status();
+    s = conn_->Execute(absl::StrCat(
+        "ALTER TABLE ", kMetaSchema, ".applied ",
+        has_column->value_or("0") == "0" ? "ADD COLUMN source VARBINARY(255) NOT NULL DEFAULT '', " : "",
+        "DROP PRIMARY KEY, ADD PRIMARY KEY (link_id, domain_id, server_id, seq, source)"));
     if (!s.ok()) return s;
   }
   s = EnsureConflictTable(conn_.get());
@@ -163,7 +185,7 @@ absl::Status CheckpointTables::ResetCheckpoint(const std::string& position) {
 }
 
 absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
-  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq FROM ", kMetaSchema,
+  auto rows = conn_->Query(absl::StrCat("SELECT domain_id, server_id, seq, source FROM ", kMetaSchema,
                                         ".applied WHERE link_id=", quoted_link_id_));
   if (!rows.ok()) return rows.status();
   std::vector<Gtid> out;
@@ -174,6 +196,9 @@ absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
         !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
       return absl::DataLossError("unreadable row in duosync.applied");
     }
+    const std::string source = r[3].value_or("");
+    if (absl::StartsWith(source, "file:")) g.file_series = source.substr(5);
+    else g.source_uuid = source;
     out.push_back(g);
   }
   return out;
@@ -183,9 +208,23 @@ absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint
   std::string sql = absl::StrCat("UPDATE ", kMetaSchema, ".checkpoint SET position=");
   AppendQuoted(position.ToString(), &sql);
   absl::StrAppend(&sql, ", source_commit_time=", commit_time, " WHERE link_id=", quoted_link_id_);
+  const std::string del = absl::StrCat(";DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_);
   for (const auto& [domain, gtid] : position.domains()) {
-    absl::StrAppend(&sql, ";DELETE FROM ", kMetaSchema, ".applied WHERE link_id=", quoted_link_id_,
-                    " AND domain_id=", domain, " AND seq<=", gtid.sequence);
+    absl::StrAppend(&sql, del, " AND source='' AND domain_id=", domain, " AND seq<=", gtid.sequence);
+  }
+  for (const auto& [uuid, intervals] : position.mysql_sets()) {
+    absl::StrAppend(&sql, del, " AND source=");
+    AppendQuoted(uuid, &sql);
+    for (size_t i = 0; i < intervals.size(); ++i) {
+      absl::StrAppend(&sql, i == 0 ? " AND (" : " OR ", "seq BETWEEN ", intervals[i].first, " AND ",
+                      intervals[i].second);
+    }
+    sql += ')';
+  }
+  if (const Gtid& place = position.file_place(); place.by_file()) {
+    absl::StrAppend(&sql, del, " AND source=");
+    AppendQuoted(SourceOf(place), &sql);
+    absl::StrAppend(&sql, " AND seq<=", place.sequence);
   }
   return Write(sql);
 }

@@ -72,15 +72,46 @@ inline size_t EstimatedBytes(const RowChange& c) {
   return bytes;
 }
 
-// A transaction's global id: MariaDB's domain-server-sequence, or MySQL's source_uuid:sequence
-// (then `source_uuid` is set, with its ":tag" when the GTID is tagged, and `domain` is 0).
+// A transaction's global id, in one of three forms:
+//   MariaDB   domain-server-sequence;
+//   MySQL     source_uuid:sequence (`source_uuid` set, lower case, with ":tag" when tagged);
+//   by file   a transaction written without a GTID (MySQL/OceanBase without gtid_mode), known by
+//             where it ends in its binlog file series: `file_series` set, `sequence` =
+//             FilePlace(file number, end offset), shown as "series.NNNNNN:offset".
+// MySQL and file ids have domain and server_id 0 (the server is in the uuid, or not known).
 struct Gtid {
   uint32_t domain = 0;
   uint32_t server_id = 0;
   uint64_t sequence = 0;
   std::string source_uuid;  // MySQL GTIDs only
+  std::string file_series;  // transactions known by file place only
+  static Gtid Maria(uint32_t domain, uint32_t server_id, uint64_t sequence) {
+    Gtid g;
+    g.domain = domain;
+    g.server_id = server_id;
+    g.sequence = sequence;
+    return g;
+  }
+  static Gtid Mysql(std::string uuid, uint64_t sequence) {
+    Gtid g;
+    g.sequence = sequence;
+    g.source_uuid = std::move(uuid);
+    return g;
+  }
+  bool mysql() const { return !source_uuid.empty(); }
+  bool by_file() const { return !file_series.empty(); }
+  // Carries no id at all (a MySQL anonymous transaction before its reader placed it).
+  bool none() const { return sequence == 0 && source_uuid.empty() && file_series.empty(); }
   std::string ToString() const;
 };
+
+// A place in a binlog file series as one ordered number: the file's number, then the offset.
+inline constexpr int kFileOffsetBits = 40;  // binlog files stay far below 1 TiB
+inline uint64_t FilePlace(uint64_t file_number, uint64_t offset) {
+  return (file_number << kFileOffsetBits) | offset;
+}
+inline uint64_t FileNumberOf(uint64_t place) { return place >> kFileOffsetBits; }
+inline uint64_t FileOffsetOf(uint64_t place) { return place & ((uint64_t{1} << kFileOffsetBits) - 1); }
 
 struct Transaction {
   Gtid gtid;

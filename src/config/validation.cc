@@ -1,5 +1,7 @@
 #include "config/validation.h"
 
+#include "base/gtid_position.h"
+
 #include <unistd.h>
 
 #include <map>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/gtid_position.h"
 #include "base/names.h"
 #include "config/object_selector.h"
 #include "config/resolved_config.h"
@@ -366,16 +369,11 @@ class Validator {
   }
 
   void CheckGtid(const std::string& path, const std::string& gtid) {
-    for (absl::string_view part : absl::StrSplit(gtid, ',')) {
-      std::vector<absl::string_view> n = absl::StrSplit(absl::StripAsciiWhitespace(part), '-');
-      uint64_t v;
-      bool ok = n.size() == 3;
-      for (auto x : n) ok = ok && absl::SimpleAtoi(x, &v);
-      if (!ok) {
-        Error(path, absl::StrCat("'", part, "' is not a MariaDB GTID (domain-server-sequence)"),
-              "write it as in @@gtid_binlog_pos, e.g. \"0-1-100\"");
-        return;
-      }
+    auto parsed = GtidPosition::Parse(gtid);
+    if (!parsed.ok()) {
+      Error(path, std::string(parsed.status().message()),
+            "write it as the source shows it: @@gtid_binlog_pos on MariaDB (\"0-1-100\"), "
+            "@@gtid_executed on MySQL (\"uuid:1-100\"), or a binlog file place (\"binlog.000042:1234\")");
     }
   }
 

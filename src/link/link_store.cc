@@ -178,12 +178,8 @@ absl::StatusOr<std::string> LinkStore::Rewind(const GtidPosition& target, Checkp
   // So may every GTID recorded as applied above the checkpoint (the rewind forgets them).
   auto applied = tables->ReadApplied();
   if (!applied.ok()) return applied.status();
-  GtidPosition store_end = store_->end();
-  for (const GtidPosition* p : {&*checkpoint, &store_end}) {
-    for (const auto& [domain, gtid] : p->domains()) {
-      if (!idempotent_until.Covers(gtid)) idempotent_until.Advance(gtid);
-    }
-  }
+  idempotent_until.Merge(*checkpoint);
+  idempotent_until.Merge(store_->end());
   for (const Gtid& gtid : *applied) {
     if (!idempotent_until.Covers(gtid)) idempotent_until.Advance(gtid);
   }

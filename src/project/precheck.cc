@@ -184,8 +184,16 @@ class Prechecker {
                                             : "copy the binlog files again from the server");
       return;
     }
+    std::string positions;
+    if (t->has_value()) {
+      const Gtid& g = (*t)->gtid;
+      positions = g.mysql() ? "; positions are MySQL GTID sets"
+                  : g.by_file() ? "; transactions have no GTIDs: positions are file places (name.NNNNNN:offset)"
+                                : "; positions are MariaDB GTIDs";
+    }
     Add("binlog_files", "a", "forward", report::PASSED,
-        absl::StrCat("binlog files from ", first, " are readable"));
+        absl::StrCat("binlog files from ", first, " are readable (written by ", (*feed)->server_version(), positions,
+                     ")"));
   }
 
   void CheckLink(const LinkConfig& link, const std::string& src, const std::string& dst) {

@@ -331,9 +331,7 @@ absl::Status Project::Switchover(bool make_source_read_only, absl::Duration time
       return absl::FailedPreconditionError(absl::StrCat("the ", s.name(), " link failed: ", s.last_error()));
     }
     auto have = GtidPosition::Parse(s.position());
-    bool covered = have.ok();
-    for (const auto& [domain, gtid] : end->domains()) covered = covered && have->Covers(gtid);
-    if (covered) break;
+    if (have.ok() && have->CoversAll(*end)) break;
     if (absl::Now() > deadline) {
       return absl::DeadlineExceededError(absl::StrCat("the ", s.name(), " link has not applied up to ",
                                                       end->ToString(), " yet (at ", s.position(), ")"));

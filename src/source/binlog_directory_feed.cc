@@ -12,18 +12,8 @@
 namespace duosync {
 namespace {
 
-// "mysql-bin.000012" -> ("mysql-bin", 12); false for other names (the .index file, notes, ...).
-bool SplitBinlogName(const std::string& name, std::string* series, uint64_t* number) {
-  const size_t dot = name.rfind('.');
-  if (dot == std::string::npos || dot == 0 || name.size() - dot - 1 < 6) return false;
-  const std::string digits = name.substr(dot + 1);
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return absl::ascii_isdigit(c); })) return false;
-  *series = name.substr(0, dot);
-  return absl::SimpleAtoi(digits, number);
-}
-
-// The GTID_LIST a MariaDB binlog file starts with (the state before its first transaction);
-// nullopt when the file has none before its first transaction.
+// The GTID_LIST (MariaDB) or PREVIOUS_GTIDS (MySQL) a binlog file starts with (the state before
+// its first transaction); nullopt when the file has none before its first transaction.
 absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& path) {
   auto file = BinlogFile::Open(path);
   if (!file.ok()) return file.status();
@@ -34,8 +24,9 @@ absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& 
     if (!e->has_value()) break;
     auto t = peek.Add((*e)->bytes, (*e)->position);
     if (!t.ok()) return t.status();
-    if (!peek.gtid_list().empty()) {
-      auto list = GtidPosition::Parse(peek.gtid_list());
+    const std::string& text = peek.gtid_list().empty() ? peek.previous_gtids() : peek.gtid_list();
+    if (!text.empty()) {
+      auto list = GtidPosition::Parse(text);
       if (!list.ok()) return list.status();
       return std::optional<GtidPosition>(*list);
     }
@@ -63,6 +54,14 @@ absl::StatusOr<std::unique_ptr<BinlogDirectoryFeed>> BinlogDirectoryFeed::Open(O
   auto first = feed->FirstFile();
   if (!first.ok()) return first.status();
   feed->index_ = *first;
+  if (feed->options_.start.empty()) {
+    // From the first file's beginning: what it starts after is the start state, already in the
+    // destination. (A MySQL GTID set names every transaction: without this, a restart would not
+    // know the start state's transactions as done.)
+    auto list = StartingGtidList(feed->files_[0]);
+    if (!list.ok()) return list.status();
+    if (list->has_value()) feed->position_ = **list;
+  }
   return feed;
 }
 
@@ -93,13 +92,17 @@ absl::Status BinlogDirectoryFeed::Refresh() {
     if (found[i].first != found[i - 1].first + 1) {
       // A missing file means missing transactions: applying past the gap would drift silently.
       return absl::DataLossError(absl::StrCat(
-          "binlog file ", series, absl::StrFormat(".%06d", found[i - 1].first + 1), " (or more) is missing from ",
+          "binlog file ", BinlogFileName(series, found[i - 1].first + 1), " (or more) is missing from ",
           options_.directory, " between ", found[i - 1].second, " and ", found[i].second));
     }
   }
   series_ = series;
   std::vector<std::string> paths;
-  for (auto& f : found) paths.push_back(std::move(f.second));
+  std::vector<uint64_t> numbers;
+  for (auto& f : found) {
+    numbers.push_back(f.first);
+    paths.push_back(std::move(f.second));
+  }
   if (paths.size() < files_.size() || !std::equal(files_.begin(), files_.end(), paths.begin())) {
     if (!files_.empty()) {
       return absl::DataLossError(absl::StrCat("binlog files were removed from ", options_.directory,
@@ -107,37 +110,52 @@ absl::Status BinlogDirectoryFeed::Refresh() {
     }
   }
   files_ = std::move(paths);
+  numbers_ = std::move(numbers);
   return absl::OkStatus();
 }
 
 absl::StatusOr<size_t> BinlogDirectoryFeed::FirstFile() {
   if (options_.start.empty()) return size_t{0};
+  size_t first = 0;
+  // Transactions without GTIDs are known by file place: the files before the position's are done,
+  // and its own file must be here (else the transactions after the place are missing).
+  const Gtid& place = options_.start.file_place();
+  if (place.by_file()) {
+    if (place.file_series != series_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the link is at ", place.ToString(), " but ", options_.directory, " holds the binlog series ",
+          series_, ".*: these are another server's files"));
+    }
+    const uint64_t number = FileNumberOf(place.sequence);
+    if (numbers_[0] > number) {
+      return absl::DataLossError(absl::StrCat(
+          files_[0], " starts after the link's place ", place.ToString(),
+          ": the binlog files with the transactions in between are missing from ", options_.directory));
+    }
+    while (first + 1 < files_.size() && numbers_[first] < number) ++first;
+  }
   // The first file must not start after the position: the transactions between would be missing.
   auto starts = StartingGtidList(files_[0]);
   if (!starts.ok()) return starts.status();
-  // Only the position's own domains tell: a domain it never saw was the start state's.
-  bool gap = false;
-  if (starts->has_value()) {
-    for (const auto& [domain, gtid] : (*starts)->domains()) {
-      auto at = options_.start.domains().find(domain);
-      gap = gap || (at != options_.start.domains().end() && at->second.sequence < gtid.sequence);
-    }
-  }
-  if (gap) {
+  // Only the position's own domains (MySQL sources) tell: one it never saw was the start state's.
+  if (starts->has_value() && !options_.start.CoversWhereNamed(**starts)) {
     return absl::DataLossError(absl::StrCat(
         files_[0], " starts after ", (*starts)->ToString(), " but the link is at ", options_.start.ToString(),
         ": the binlog files with the transactions in between are missing from ", options_.directory));
   }
-  size_t first = 0;
-  for (size_t i = 0; i + 1 < files_.size(); ++i) {
+  for (size_t i = first; i + 1 < files_.size(); ++i) {
     auto list = StartingGtidList(files_[i + 1]);
     if (!list.ok()) return list.status();
     // Every transaction of file i is before the next file's starting list: skip it when the
     // start position is at or past that list.
-    if (!list->has_value() || !options_.start.CoversAll(**list)) break;
+    if (!list->has_value() || (*list)->empty() || !options_.start.CoversAll(**list)) break;
     first = i + 1;
   }
   return first;
+}
+
+std::string BinlogDirectoryFeed::server_version() const {
+  return assembler_->has_format() ? assembler_->format().server_version : "";
 }
 
 std::string BinlogDirectoryFeed::current_file() const {
@@ -198,14 +216,12 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
     if (!t.ok()) {
       return absl::Status(t.status().code(), absl::StrCat(files_[index_], ": ", t.status().message()));
     }
-    if (assembler_->has_format() && !assembler_->format().mariadb()) {
-      return absl::UnimplementedError(absl::StrCat(
-          files_[index_], " was written by ", assembler_->format().server_version,
-          ": applying MySQL-dialect binlog files needs MySQL GTID positions, which this build does "
-          "not have yet (`duosync binlog` shows their transactions)"));
-    }
     if (!t->has_value()) continue;
     Transaction& txn = **t;
+    if (txn.gtid.none()) {  // written without a GTID: known by where it ends
+      txn.gtid.file_series = series_;
+      txn.gtid.sequence = FilePlace(numbers_[index_], txn.end_position);
+    }
     if (!txn.ddl.empty() && options_.on_ddl) options_.on_ddl();
     if (options_.start.Covers(txn.gtid)) continue;  // applied before this feed started
     position_.Advance(txn.gtid);

@@ -6,7 +6,7 @@
 // whose successor's GTID_LIST it covers, then every transaction it covers. At the end of the last
 // file it waits for more (a file still being written, or new files copied in) and reports idle.
 // A file that ends inside an event while a later file exists is damaged: DataLoss.
-// MariaDB-dialect files only for now: MySQL GTIDs need a position model of their own.
+// Either dialect: MariaDB GTIDs, MySQL GTIDs, or (MySQL without gtid_mode) file places.
 #ifndef DUOSYNC_SRC_SOURCE_BINLOG_DIRECTORY_FEED_H_
 #define DUOSYNC_SRC_SOURCE_BINLOG_DIRECTORY_FEED_H_
 
@@ -52,6 +52,8 @@ class BinlogDirectoryFeed : public TransactionFeed {
   }
   // The file being read, for status.
   std::string current_file() const;
+  // The version its FORMAT_DESCRIPTION gives ("" before the first event).
+  std::string server_version() const;
 
  private:
   explicit BinlogDirectoryFeed(Options options);
@@ -62,6 +64,7 @@ class BinlogDirectoryFeed : public TransactionFeed {
 
   Options options_;
   std::vector<std::string> files_;  // full paths, in sequence order
+  std::vector<uint64_t> numbers_;   // their numbers (name.NNNNNN)
   std::string series_;              // the base name every file shares
   size_t index_ = 0;
   std::unique_ptr<BinlogFile> file_;

@@ -304,6 +304,11 @@ BinlogReader::BinlogReader(const ReaderOptions& options, std::unique_ptr<Rpl> rp
 BinlogReader::~BinlogReader() = default;
 
 absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOptions& options) {
+  if (!options.start.mysql_sets().empty() || options.start.file_place().by_file()) {
+    return absl::UnimplementedError(absl::StrCat(
+        "the link is at ", options.start.ToString(), ", a MySQL-dialect position: following a live MySQL "
+        "or OceanBase server is not supported yet (a directory of its binlog files is: binlog_dir)"));
+  }
   auto schema_conn = SqlConnection::Connect(options.source);
   if (!schema_conn.ok()) return schema_conn.status();
   auto rpl = std::make_unique<Rpl>();
@@ -397,7 +402,7 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         r.in_transaction = true;
         r.current = Transaction();
         r.current_bytes = 0;
-        r.current.gtid = Gtid{ev->event.gtid.domain_id, ev->server_id, ev->event.gtid.sequence_nr};
+        r.current.gtid = Gtid::Maria(ev->event.gtid.domain_id, ev->server_id, ev->event.gtid.sequence_nr);
         r.current.origin_server_id = ev->server_id;
         r.current.commit_time = ev->timestamp;
         r.current.only_bookkeeping = true;  // until an event says otherwise

@@ -170,7 +170,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       auto g = ParseMariaGtid(body);
       if (!g.ok()) return g.status();
       Begin(h, position);
-      current_.gtid = Gtid{g->domain, h.server_id, g->sequence};
+      current_.gtid = Gtid::Maria(g->domain, h.server_id, g->sequence);
       standalone_ = g->standalone();
       return std::optional<Transaction>();
     }
@@ -179,7 +179,9 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       auto g = ParseMysqlGtid(h.type, body);
       if (!g.ok()) return g.status();
       Begin(h, position);
-      current_.gtid = Gtid{0, h.server_id, g->sequence, g->uuid};
+      // The uuid names the server (server_id stays 0); an anonymous transaction has no id until
+      // its reader places it (Gtid::by_file).
+      current_.gtid = g->uuid.empty() ? Gtid{} : Gtid::Mysql(g->uuid, g->sequence);
       return std::optional<Transaction>();
     }
     case event_type::kQuery: {

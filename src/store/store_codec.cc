@@ -128,6 +128,8 @@ absl::Status RecordEncoder::Encode(const Transaction& txn, std::string* out) {
   t->set_domain(txn.gtid.domain);
   t->set_server_id(txn.gtid.server_id);
   t->set_sequence(txn.gtid.sequence);
+  t->set_source_uuid(txn.gtid.source_uuid);
+  t->set_file_series(txn.gtid.file_series);
   t->set_origin_server_id(txn.origin_server_id);
   t->set_commit_time(txn.commit_time);
   t->set_ddl(txn.ddl);
@@ -196,6 +198,8 @@ absl::StatusOr<DecodedRecord> RecordDecoder::Decode(absl::string_view payload) {
   txn.gtid.domain = t.domain();
   txn.gtid.server_id = t.server_id();
   txn.gtid.sequence = t.sequence();
+  txn.gtid.source_uuid = t.source_uuid();
+  txn.gtid.file_series = t.file_series();
   txn.origin_server_id = t.origin_server_id();
   txn.commit_time = t.commit_time();
   txn.ddl = t.ddl();

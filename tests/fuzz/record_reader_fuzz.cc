@@ -477,7 +477,7 @@ Files MakeFiles(absl::string_view input, const std::string& header) {
 // one row whose last value is the input's tail (row values are anyone's bytes).
 Transaction AppendedTransaction(const State& state, const RecordStore& store, absl::string_view input) {
   Transaction t;
-  t.gtid = duosync::Gtid{7, 77, 1};
+  t.gtid = duosync::Gtid::Maria(7, 77, 1);
   const GtidPosition end = store.end();
   const auto& domains = end.domains();
   auto it = domains.find(t.gtid.domain);
@@ -765,7 +765,7 @@ std::shared_ptr<TableSchema> Customers() {
 Transaction RowsTxn(uint64_t n, const std::shared_ptr<TableSchema>& orders,
                     const std::shared_ptr<TableSchema>& customers) {
   Transaction t;
-  t.gtid = Gtid{0, 1, n};
+  t.gtid = Gtid::Maria(0, 1, n);
   t.origin_server_id = 1;
   t.commit_time = static_cast<uint32_t>(1700000000 + n);
   RowChange c;
@@ -843,21 +843,21 @@ int WriteSeeds(const std::string& out_dir) {
     MustOk(store->Reset(GtidPosition()), "Reset");
     MustOk(store->Append(RowsTxn(1, orders, customers)), "Append");
     Transaction ddl;
-    ddl.gtid = Gtid{0, 1, 2};
+    ddl.gtid = Gtid::Maria(0, 1, 2);
     ddl.commit_time = 1700000002;
     ddl.ddl = "ALTER TABLE orders ADD COLUMN x INT";
     ddl.ddl_schema = "shop";
     MustOk(store->Append(ddl), "Append");
     MustOk(store->Append(RowsTxn(3, orders, customers)), "Append");
     Transaction statement;
-    statement.gtid = Gtid{1, 2, 1};
+    statement.gtid = Gtid::Maria(1, 2, 1);
     statement.origin_server_id = 2;
     statement.commit_time = 1700000004;
     statement.statement = "UPDATE shop.orders SET note = 'x' WHERE id = 1";
     statement.ddl_schema = "shop";
     MustOk(store->Append(statement), "Append");
     Transaction empty;
-    empty.gtid = Gtid{0, 1, 5};
+    empty.gtid = Gtid::Maria(0, 1, 5);
     empty.commit_time = 1700000005;
     MustOk(store->Append(empty), "Append");
     store.reset();
@@ -876,7 +876,7 @@ int WriteSeeds(const std::string& out_dir) {
     const std::string dir = MakeTempDir("fuzz-seeds");
     auto store = MustOpen(dir, 900);
     GtidPosition start;
-    start.Advance(Gtid{0, 1, 9});
+    start.Advance(Gtid::Maria(0, 1, 9));
     MustOk(store->Reset(start), "Reset");
     for (uint64_t n = 10; n < 16; ++n) MustOk(store->Append(RowsTxn(n, orders, customers)), "Append");
     store.reset();

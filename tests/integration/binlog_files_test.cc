@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "harness/mysql_dialect_rewriter.h"
 #include "source/binlog_file.h"
 #include "source/transaction_assembler.h"
 #include "sql/sql_literal.h"
@@ -34,12 +35,20 @@ constexpr const char* kTables =
     " UNIQUE KEY by_note (note));"
     "INSERT INTO counter VALUES (1, 0)";
 
+// Who wrote the files the link applies: the MariaDB server itself, or (rewritten from its files
+// event for event, harness/mysql_dialect_rewriter.h) a MySQL-dialect source.
+enum class FileDialect {
+  kMariadb,
+  kOceanbase,         // MySQL 5.7 with GTIDs and no column names, as OceanBase's binlog service
+  kMysql8WithoutGtid  // MySQL 8 with gtid_mode OFF: transactions known by file place
+};
+
 class BinlogFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = testing::TestDatabase("bf");
+    db_ = DatabaseName();
     for (SqlConnection* c : {a_.get(), b_.get()}) testing::ResetDatabase(c, db_, kTables);
     // B counts the counter updates it applies: a transaction applied twice shows there.
     Exec(b_.get(), absl::StrCat("USE ", db_, "; CREATE TABLE applied (k INT PRIMARY KEY, updates BIGINT);"
@@ -54,6 +63,7 @@ class BinlogFilesTest : public ::testing::Test {
     fs::create_directories(dir_ / "binlogs");
   }
   void TearDown() override { fs::remove_all(dir_); }
+  virtual std::string DatabaseName() const { return testing::TestDatabase("bf"); }
 
   std::string CurrentFile() {
     const std::string status = Rows(a_.get(), "SHOW MASTER STATUS")[0];
@@ -76,16 +86,28 @@ class BinlogFilesTest : public ::testing::Test {
     }
   }
 
-  // Copies A's binlog files from the first one of the test to the current one (or `until`).
+  // Copies A's binlog files from the first one of the test to the current one (or `until`), in
+  // the test's dialect. Returns the names in the directory.
   std::vector<std::string> CopyFiles(const std::string& until = "") {
     const std::string basename = Rows(a_.get(), "SELECT @@log_bin_basename")[0];
     std::vector<std::string> copied;
     for (const std::string& row : Rows(a_.get(), "SHOW BINARY LOGS")) {
       const std::string name = row.substr(0, row.find('|'));
       if (name < first_file_ || (!until.empty() && name > until)) continue;
-      fs::copy_file(fs::path(basename).parent_path() / name, dir_ / "binlogs" / name,
-                    fs::copy_options::overwrite_existing);
-      copied.push_back(name);
+      const fs::path from = fs::path(basename).parent_path() / name;
+      if (dialect_ == FileDialect::kMariadb) {
+        fs::copy_file(from, dir_ / "binlogs" / name, fs::copy_options::overwrite_existing);
+        copied.push_back(name);
+        continue;
+      }
+      harness::MysqlDialect d;
+      d.server_version = dialect_ == FileDialect::kOceanbase ? "5.7.25-OceanBase_CE-v4.2.1.0" : "8.0.36";
+      d.gtids = dialect_ == FileDialect::kOceanbase;
+      d.column_names = dialect_ != FileDialect::kOceanbase;
+      const std::string mysql_name = "mysql-bin" + name.substr(name.rfind('.'));
+      const absl::Status s = harness::RewriteAsMysql(from.string(), (dir_ / "binlogs" / mysql_name).string(), d);
+      EXPECT_TRUE(s.ok()) << s;
+      copied.push_back(mysql_name);
     }
     return copied;
   }
@@ -109,9 +131,32 @@ class BinlogFilesTest : public ::testing::Test {
   std::unique_ptr<SqlConnection> a_, b_;
   std::string db_, first_file_;
   fs::path dir_;
+  FileDialect dialect_ = FileDialect::kMariadb;
 };
 
-TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
+class BinlogFilesDialectTest : public BinlogFilesTest, public ::testing::WithParamInterface<FileDialect> {
+ protected:
+  void SetUp() override {
+    BinlogFilesTest::SetUp();
+    dialect_ = GetParam();
+  }
+  // "Test/Param" is no database name, and may be too long for one.
+  std::string DatabaseName() const override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    return absl::StrCat("bf", name.substr(0, std::min<size_t>(name.find('/'), 24)), "_", static_cast<int>(GetParam()));
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Dialects, BinlogFilesDialectTest,
+                         ::testing::Values(FileDialect::kMariadb, FileDialect::kOceanbase,
+                                           FileDialect::kMysql8WithoutGtid),
+                         [](const ::testing::TestParamInfo<FileDialect>& info) {
+                           return info.param == FileDialect::kMariadb     ? "Mariadb"
+                                  : info.param == FileDialect::kOceanbase ? "OceanbaseGtidsNoNames"
+                                                                          : "Mysql8FilePlaces";
+                         });
+
+TEST_P(BinlogFilesDialectTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
   constexpr int kTransactions = 3000;
   Write(1, kTransactions + 1, /*per_file=*/600);
   ASSERT_GE(CopyFiles().size(), 5u);
@@ -147,7 +192,7 @@ TEST_F(BinlogFilesTest, ADirectoryOfFilesIsAppliedExactlyOnceAcrossKillNines) {
   EXPECT_EQ(log_text.find("failed:"), std::string::npos) << log_text;
 }
 
-TEST_F(BinlogFilesTest, FilesThatAppearLaterAreFollowedAndAGapStopsTheLink) {
+TEST_P(BinlogFilesDialectTest, FilesThatAppearLaterAreFollowedAndAGapStopsTheLink) {
   Write(1, 301, /*per_file=*/100);
   const auto first_batch = CopyFiles();
   ASSERT_GE(first_batch.size(), 3u);
@@ -241,14 +286,25 @@ TEST_F(BinlogFilesTest, PrecheckSaysWhetherTheFilesCanBeApplied) {
   report = precheck(&ok);
   EXPECT_TRUE(ok) << report;
   EXPECT_THAT(report, ::testing::HasSubstr("binlog_files"));
-  // MySQL 8 files decode (duosync binlog shows them) but cannot be applied yet: said up front.
+  EXPECT_THAT(report, ::testing::HasSubstr("MariaDB GTIDs"));
+  // Files a real MySQL 8 server wrote: the dialect and its kind of positions are said up front.
   fs::remove_all(dir_ / "binlogs");
   fs::create_directories(dir_ / "binlogs");
   fs::copy_file(fs::path(DUOSYNC_TEST_DATA_DIR) / "binlog" / "mysql-enum-string-set.000001",
                 dir_ / "binlogs" / "mysql-bin.000001");
   report = precheck(&ok);
+  EXPECT_TRUE(ok) << report;
+  EXPECT_THAT(report, ::testing::HasSubstr("written by 8.0.28; positions are MySQL GTID sets"));
+  fs::remove(dir_ / "binlogs" / "mysql-bin.000001");
+  fs::copy_file(fs::path(DUOSYNC_TEST_DATA_DIR) / "binlog" / "json.binlog.000001", dir_ / "binlogs" / "mysql-bin.000001");
+  report = precheck(&ok);
+  EXPECT_TRUE(ok) << report;
+  EXPECT_THAT(report, ::testing::HasSubstr("positions are file places"));
+  // A file that is not a binlog at all.
+  std::ofstream(dir_ / "binlogs" / "mysql-bin.000001", std::ios::trunc) << "not a binlog";
+  report = precheck(&ok);
   EXPECT_FALSE(ok);
-  EXPECT_THAT(report, ::testing::HasSubstr("MySQL-dialect"));
+  EXPECT_THAT(report, ::testing::HasSubstr("mysql-bin.000001"));
 }
 
 }  // namespace

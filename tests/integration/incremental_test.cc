@@ -509,8 +509,8 @@ TEST_F(IncrementalTest, AReusedSequenceNumberIsNotTakenForAnAppliedOne) {
   // The next GTID A writes, as another server had used it: recorded as applied on B.
   const std::vector<std::string> last = absl::StrSplit(Rows(a_.get(), "SELECT @@last_gtid")[0], '-');
   ASSERT_EQ(last.size(), 3u);
-  Exec(b_.get(), absl::StrCat("INSERT INTO duosync.applied VALUES ('", db_, "/forward', ", last[0], ", 999, ",
-                              std::stoull(last[2]) + 1, ")"));
+  Exec(b_.get(), absl::StrCat("INSERT INTO duosync.applied (link_id, domain_id, server_id, seq) VALUES ('", db_,
+                              "/forward', ", last[0], ", 999, ", std::stoull(last[2]) + 1, ")"));
   StartProject(config);
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".t VALUES (2, 2)"));
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"));

@@ -46,7 +46,7 @@ class RecordStoreTest : public ::testing::Test {
   // Transaction number `n` (GTID 0-1-n), committed at 1000+n, one UPDATE with every value kind.
   Transaction Txn(uint64_t n) {
     Transaction t;
-    t.gtid = Gtid{0, 1, n};
+    t.gtid = Gtid::Maria(0, 1, n);
     t.origin_server_id = 1;
     t.commit_time = static_cast<uint32_t>(1000 + n);
     RowChange c;
@@ -73,7 +73,7 @@ class RecordStoreTest : public ::testing::Test {
 
   static GtidPosition At(uint64_t n) {
     GtidPosition p;
-    if (n > 0) p.Advance(Gtid{0, 1, n});
+    if (n > 0) p.Advance(Gtid::Maria(0, 1, n));
     return p;
   }
 
@@ -116,7 +116,7 @@ TEST_F(RecordStoreTest, TransactionsComeBackExactlyAsAppended) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Reset(At(0)).ok());
   Transaction ddl;
-  ddl.gtid = Gtid{0, 1, 2};
+  ddl.gtid = Gtid::Maria(0, 1, 2);
   ddl.commit_time = 1002;
   ddl.ddl = "ALTER TABLE orders ADD COLUMN x INT";
   ddl.ddl_schema = "shop";
