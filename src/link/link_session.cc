@@ -9,7 +9,7 @@
 #include "link/reader_options.h"
 #include "config/object_selector.h"
 #include "source/binlog_directory_feed.h"
-#include "source/binlog_reader.h"
+#include "source/live_source.h"
 
 namespace duosync {
 
@@ -59,7 +59,7 @@ absl::Status LinkSession::Run() {
     ReaderOptions options = ReaderOptionsFor(link_, &planner.router());
     options.start = *position;
     options.part_bytes = link_.transaction_part_bytes;  // Follow applies parts as they come
-    auto reader = BinlogReader::Open(options);
+    auto reader = OpenLiveSource(options);
     if (!reader.ok()) return reader.status();
     feed = std::move(*reader);
   }

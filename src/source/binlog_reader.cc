@@ -33,9 +33,14 @@ uint64_t ReadPackedLength(const unsigned char*& p, const unsigned char* end) {
   return v;
 }
 
+}  // namespace
+
 absl::Status ReplicationError(MYSQL* mysql, absl::string_view what) {
-  const unsigned err = mysql_errno(mysql);
-  const std::string text = absl::StrCat(what, ": ", mysql_error(mysql), " (error ", err, ")");
+  return ReplicationError(mysql_errno(mysql), mysql_error(mysql), what);
+}
+
+absl::Status ReplicationError(unsigned err, absl::string_view message, absl::string_view what) {
+  const std::string text = absl::StrCat(what, ": ", message, " (error ", err, ")");
   if (err == 0) return absl::UnavailableError(absl::StrCat(what, ": the source ended the stream"));
   if (err == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -53,6 +58,8 @@ absl::Status ReplicationError(MYSQL* mysql, absl::string_view what) {
   if (err >= 5000) return absl::DataLossError(text);  // connector: malformed or corrupt event
   return StatusFromMysqlError(err, text);
 }
+
+namespace {
 
 // The type family a binlog type code belongs to: the same column is written with the old or new
 // temporal codes, and JSON as JSON (MySQL) or as a BLOB (MariaDB).

@@ -88,6 +88,13 @@ class SchemaResolver {
   std::unique_ptr<SchemaHistory> history_;
 };
 
+// What a replication connection's error means for a link: Unavailable (retry), FailedPrecondition
+// (the source cannot serve the position), DataLoss (a corrupt event), ... with `what` and the
+// server's message.
+absl::Status ReplicationError(MYSQL* mysql, absl::string_view what);
+// The same for an error code and message (an error packet read off the wire).
+absl::Status ReplicationError(unsigned err, absl::string_view message, absl::string_view what);
+
 class BinlogReader : public TransactionFeed {
  public:
   static absl::StatusOr<std::unique_ptr<BinlogReader>> Open(const ReaderOptions& options);

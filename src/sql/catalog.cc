@@ -2,9 +2,11 @@
 
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/gtid_position.h"
 #include "base/system_schemas.h"
 
 namespace duosync {
@@ -83,10 +85,34 @@ absl::StatusOr<std::string> ReadColumnType(SqlConnection* conn, const TableRef& 
   return type->value_or("");
 }
 
+absl::StatusOr<bool> SpeaksMariadbReplication(SqlConnection* conn) {
+  auto version = conn->QueryValue("SELECT @@version");
+  if (!version.ok()) return version.status();
+  return absl::StrContains(absl::AsciiStrToLower(version->value_or("")), "mariadb");
+}
+
 absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn) {
-  auto end = conn->QueryValue("SELECT @@gtid_binlog_pos");
-  if (!end.ok()) return end.status();
-  return end->value_or("");
+  auto mariadb = SpeaksMariadbReplication(conn);
+  if (!mariadb.ok()) return mariadb.status();
+  if (*mariadb) {
+    auto end = conn->QueryValue("SELECT @@gtid_binlog_pos");
+    if (!end.ok()) return end.status();
+    return end->value_or("");
+  }
+  // MySQL and OceanBase: the executed GTID set, or without GTIDs the place the binlog ends.
+  auto gtids = conn->Query("SELECT @@global.gtid_mode, @@global.gtid_executed");
+  if (!gtids.ok()) return gtids.status();
+  if (!gtids->empty() && absl::EqualsIgnoreCase((*gtids)[0][0].value_or(""), "ON")) {
+    auto set = GtidPosition::Parse((*gtids)[0][1].value_or(""));
+    if (!set.ok()) return set.status();
+    return set->ToString();
+  }
+  auto status = conn->Query("SHOW MASTER STATUS");
+  if (!status.ok()) return status.status();
+  if (status->empty() || (*status)[0].size() < 2) {
+    return absl::FailedPreconditionError("SHOW MASTER STATUS shows no binlog: turn log_bin on at the source");
+  }
+  return absl::StrCat((*status)[0][0].value_or(""), ":", (*status)[0][1].value_or(""));
 }
 
 }  // namespace duosync

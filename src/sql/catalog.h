@@ -42,7 +42,12 @@ absl::StatusOr<std::vector<ForeignKeyRef>> ReadForeignKeys(SqlConnection* conn);
 absl::StatusOr<std::string> ReadColumnType(SqlConnection* conn, const TableRef& table,
                                            const std::string& column);
 
-// The server's binlog end as a GTID position (@@gtid_binlog_pos; "" before any transaction).
+// True for a MariaDB server; false for the MySQL replication dialect (MySQL, OceanBase).
+absl::StatusOr<bool> SpeaksMariadbReplication(SqlConnection* conn);
+
+// The server's binlog end as a position (base/gtid_position.h) in its dialect: MariaDB's
+// @@gtid_binlog_pos, MySQL's @@gtid_executed, or without GTIDs "file.NNNNNN:offset" ("" before
+// any transaction).
 absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn);
 
 }  // namespace duosync

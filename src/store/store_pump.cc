@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "glog/logging.h"
+#include "source/live_source.h"
 
 namespace duosync {
 
@@ -70,7 +71,7 @@ absl::Status StorePump::ReadSession() {
   appended_ = false;
   ReaderOptions o = options_.reader;
   o.start = store_->end();
-  auto reader = BinlogReader::Open(o);
+  auto reader = OpenLiveSource(o);
   if (!reader.ok()) return reader.status();
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -60,7 +60,7 @@ class StorePump {
   bool appended_ = false;  // the current read session stored something (pump thread only)
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  BinlogReader* reader_ = nullptr;  // of the running session
+  TransactionFeed* reader_ = nullptr;  // of the running session
   absl::Status error_;
   std::string idle_position_;
 };
