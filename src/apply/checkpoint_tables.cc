@@ -95,7 +95,13 @@ absl::Status CheckpointTables::EnsureTables() {
         "ALTER TABLE ", kMetaSchema, ".applied ",
         has_column->value_or("0") == "0" ? "ADD COLUMN source VARBINARY(255) NOT NULL DEFAULT '', " : "",
         "DROP PRIMARY KEY, ADD PRIMARY KEY (link_id, domain_id, server_id, seq, source)"));
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      // Another process starting a link at the same moment may have migrated it first.
+      auto again = conn_->QueryValue(absl::StrCat(
+          "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='", kMetaSchema,
+          "' AND TABLE_NAME='applied' AND INDEX_NAME='PRIMARY' AND COLUMN_NAME='source'"));
+      if (!again.ok() || again->value_or("0") == "0") return s;
+    }
   }
   s = EnsureConflictTable(conn_.get());
   if (!s.ok()) return s;
@@ -213,7 +219,7 @@ absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint
     absl::StrAppend(&sql, del, " AND source='' AND domain_id=", domain, " AND seq<=", gtid.sequence);
   }
   for (const auto& [uuid, intervals] : position.mysql_sets()) {
-    absl::StrAppend(&sql, del, " AND source=");
+    absl::StrAppend(&sql, del, " AND domain_id=0 AND server_id=0 AND source=");
     AppendQuoted(uuid, &sql);
     for (size_t i = 0; i < intervals.size(); ++i) {
       absl::StrAppend(&sql, i == 0 ? " AND (" : " OR ", "seq BETWEEN ", intervals[i].first, " AND ",
@@ -222,7 +228,7 @@ absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint
     sql += ')';
   }
   if (const Gtid& place = position.file_place(); place.by_file()) {
-    absl::StrAppend(&sql, del, " AND source=");
+    absl::StrAppend(&sql, del, " AND domain_id=0 AND server_id=0 AND source=");
     AppendQuoted(SourceOf(place), &sql);
     absl::StrAppend(&sql, " AND seq<=", place.sequence);
   }

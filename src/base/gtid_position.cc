@@ -200,6 +200,16 @@ bool GtidPosition::CoversWhereNamed(const GtidPosition& other) const {
   return other.file_.file_series.empty() || file_.file_series != other.file_.file_series || Covers(other.file_);
 }
 
+bool GtidPosition::NamesAnyOf(const GtidPosition& other) const {
+  for (const auto& [domain, gtid] : other.domains_) {
+    if (domains_.count(domain) > 0) return true;
+  }
+  for (const auto& [uuid, set] : other.mysql_) {
+    if (mysql_.count(uuid) > 0) return true;
+  }
+  return !file_.file_series.empty() && file_.file_series == other.file_.file_series;
+}
+
 std::string GtidPosition::ToString() const {
   std::string out;
   for (const auto& [domain, g] : domains_) absl::StrAppend(&out, out.empty() ? "" : ",", g.ToString());

@@ -43,6 +43,8 @@ class GtidPosition {
   // one it never saw belongs to its start state. (Whether a list of binlog files starting at
   // `other` leaves a gap before this position.)
   bool CoversWhereNamed(const GtidPosition& other) const;
+  // True when the two share a MariaDB domain, a MySQL source or a binlog file series.
+  bool NamesAnyOf(const GtidPosition& other) const;
   bool empty() const { return domains_.empty() && mysql_.empty() && file_.file_series.empty(); }
   std::string ToString() const;
 

@@ -524,6 +524,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   if (std::getenv("GLOG_minloglevel") == nullptr) FLAGS_minloglevel = google::GLOG_WARNING;
   google::InitGoogleLogging(argv[0]);
+  google::InstallFailureSignalHandler();  // a crash prints where it happened
   if (argc < 2) return Usage("");
   signal(SIGINT, OnSignal);
   signal(SIGTERM, OnSignal);

@@ -41,7 +41,8 @@ BinlogDirectoryFeed::BinlogDirectoryFeed(Options options)
     : options_(std::move(options)), position_(options_.start) {
   TransactionAssembler::Options a;
   a.schema_for = options_.schema_for;
-  a.wants = options_.wants;
+  // What the start covers is passed over undecoded: its tables may have changed since.
+  a.wants = [this](const TableRef& t) { return !skipping_ && (!options_.wants || options_.wants(t)); };
   assembler_ = std::make_unique<TransactionAssembler>(std::move(a));
 }
 
@@ -132,11 +133,25 @@ absl::StatusOr<size_t> BinlogDirectoryFeed::FirstFile() {
           files_[0], " starts after the link's place ", place.ToString(),
           ": the binlog files with the transactions in between are missing from ", options_.directory));
     }
-    while (first + 1 < files_.size() && numbers_[first] < number) ++first;
+    if (numbers_.back() < number) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the link is at ", place.ToString(), " but ", options_.directory, " ends at ", files_.back(),
+          ": these files are older than the link's place (a stale copy, or the server's RESET MASTER)"));
+    }
+    // The place is exact: read its file from the start (what it covers is passed over) and never
+    // skip past it by a file's GTID list, which says nothing of transactions without GTIDs.
+    while (numbers_[first] < number) ++first;
+    return first;
   }
   // The first file must not start after the position: the transactions between would be missing.
   auto starts = StartingGtidList(files_[0]);
   if (!starts.ok()) return starts.status();
+  // A position that names none of the servers the files come from is another server's.
+  if (starts->has_value() && !(*starts)->empty() && !options_.start.NamesAnyOf(**starts)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the link is at ", options_.start.ToString(), ", which names none of the servers that wrote ", files_[0],
+        " (it starts after ", (*starts)->ToString(), "): a position of another server, or of another dialect?"));
+  }
   // Only the position's own domains (MySQL sources) tell: one it never saw was the start state's.
   if (starts->has_value() && !options_.start.CoversWhereNamed(**starts)) {
     return absl::DataLossError(absl::StrCat(
@@ -152,6 +167,13 @@ absl::StatusOr<size_t> BinlogDirectoryFeed::FirstFile() {
     first = i + 1;
   }
   return first;
+}
+
+bool BinlogDirectoryFeed::BeforeStartPlace(uint64_t offset) const {
+  const Gtid& place = options_.start.file_place();
+  if (!place.by_file() || place.file_series != series_) return false;
+  const uint64_t number = FileNumberOf(place.sequence);
+  return numbers_[index_] < number || (numbers_[index_] == number && offset < FileOffsetOf(place.sequence));
 }
 
 std::string BinlogDirectoryFeed::server_version() const {
@@ -212,19 +234,38 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
       return std::optional<Transaction>();
     }
     reread_before_next_ = false;
+    if (auto h = ParseEventHeader((*event)->bytes); h.ok()) {
+      if (auto g = GtidOfEvent(*h, (*event)->bytes); g.has_value()) {
+        skipping_ = (!g->none() && options_.start.Covers(*g)) || BeforeStartPlace((*event)->position);
+      }
+    }
     auto t = assembler_->Add((*event)->bytes, (*event)->position);
     if (!t.ok()) {
       return absl::Status(t.status().code(), absl::StrCat(files_[index_], ": ", t.status().message()));
     }
     if (!t->has_value()) continue;
     Transaction& txn = **t;
-    if (txn.gtid.none()) {  // written without a GTID: known by where it ends
-      txn.gtid.file_series = series_;
-      txn.gtid.sequence = FilePlace(numbers_[index_], txn.end_position);
+    // Where it ends in the files (the file's own offset: a relay log's headers give the master's).
+    // The position keeps it beside the GTIDs, so that a restart resumes in this file whatever the
+    // GTID lists of later files say, and transactions without GTIDs are known by it.
+    Gtid here;
+    here.file_series = series_;
+    here.sequence = FilePlace(numbers_[index_], file_->position());
+    if (txn.gtid.none()) {
+      const Gtid& place = options_.start.file_place();
+      if (!options_.start.empty() && place.file_series != series_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            files_[index_], " holds transactions without GTIDs, and the link's position ", options_.start.ToString(),
+            " names no place in these files: start the link at one (start_gtid \"", series_,
+            ".NNNNNN:offset\")"));
+      }
+      txn.gtid = here;
     }
     if (!txn.ddl.empty() && options_.on_ddl) options_.on_ddl();
-    if (options_.start.Covers(txn.gtid)) continue;  // applied before this feed started
+    // Applied before this feed started.
+    if (options_.start.Covers(txn.gtid) || options_.start.Covers(here)) continue;
     position_.Advance(txn.gtid);
+    position_.Advance(here);
     return std::move(*t);
   }
 }

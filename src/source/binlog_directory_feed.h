@@ -71,6 +71,9 @@ class BinlogDirectoryFeed : public TransactionFeed {
   std::unique_ptr<TransactionAssembler> assembler_;
   GtidPosition position_;
   bool rotated_ = false;
+  // True when an event at `offset` of the current file lies before the start's file place.
+  bool BeforeStartPlace(uint64_t offset) const;
+  bool skipping_ = false;  // the transaction being read is covered by the start: not decoded
   bool reread_before_next_ = false;  // the end of the current file was read again after a newer one appeared
   std::atomic<bool> cancelled_{false};
   std::mutex mu_;

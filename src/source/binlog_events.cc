@@ -476,6 +476,19 @@ absl::StatusOr<MysqlGtidInfo> ParseMysqlGtid(uint8_t type, absl::string_view bod
   return g;
 }
 
+std::optional<Gtid> GtidOfEvent(const EventHeader& header, absl::string_view event) {
+  if (event.size() < kEventHeaderSize) return std::nullopt;
+  const absl::string_view body = event.substr(kEventHeaderSize);
+  if (header.type == event_type::kMariaGtid) {
+    auto g = ParseMariaGtid(body);
+    if (g.ok()) return Gtid::Maria(g->domain, header.server_id, g->sequence);
+  } else if (header.type == event_type::kMysqlGtid || header.type == event_type::kMysqlAnonymousGtid) {
+    auto g = ParseMysqlGtid(header.type, body);
+    if (g.ok()) return g->uuid.empty() ? Gtid() : Gtid::Mysql(g->uuid, g->sequence);
+  }
+  return std::nullopt;  // not a GTID event, or one the assembler will refuse with its reason
+}
+
 absl::StatusOr<std::string> ParsePreviousGtids(absl::string_view body) {
   Cursor c(body, "PREVIOUS_GTIDS");
   const uint64_t sids = c.Int(8);

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,10 @@ struct MysqlGtidInfo {
   uint64_t sequence = 0;
 };
 absl::StatusOr<MysqlGtidInfo> ParseMysqlGtid(uint8_t type, absl::string_view body);
+
+// The GTID a transaction's first event gives it (MariaDB's GTID, MySQL's GTID): nullopt for any
+// other event, an empty Gtid for MySQL's ANONYMOUS_GTID. `event` is the whole event.
+std::optional<Gtid> GtidOfEvent(const EventHeader& header, absl::string_view event);
 
 // A MySQL GTID set as text ("uuid:1-5:7-9,uuid2:1-3") from a PREVIOUS_GTIDS event.
 absl::StatusOr<std::string> ParsePreviousGtids(absl::string_view body);

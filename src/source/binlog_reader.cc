@@ -42,6 +42,14 @@ absl::Status ReplicationError(MYSQL* mysql, absl::string_view what) {
 absl::Status ReplicationError(unsigned err, absl::string_view message, absl::string_view what) {
   const std::string text = absl::StrCat(what, ": ", message, " (error ", err, ")");
   if (err == 0) return absl::UnavailableError(absl::StrCat(what, ": the source ended the stream"));
+  if (err == ER_MASTER_FATAL_ERROR_READING_BINLOG && (absl::StrContains(message, "same server_uuid") ||
+                                                     absl::StrContains(message, "same server_id") ||
+                                                     absl::StrContains(message, "same server id"))) {
+    // MySQL's form of ER_SLAVE_SAME_ID (below): another process reads this link's binlog.
+    return absl::UnavailableError(absl::StrCat(
+        text, "; another process reads this link's binlog with the same replica id (it is fenced once "
+        "one of the two takes the link over); retrying"));
+  }
   if (err == ER_MASTER_FATAL_ERROR_READING_BINLOG) {
     return absl::FailedPreconditionError(absl::StrCat(
         text, "; the source cannot serve this position (binlog purged, or the GTID is not in its "

@@ -3,9 +3,6 @@
 #include <mysql.h>
 #include <mariadb_rpl.h>
 
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -15,11 +12,6 @@
 
 namespace duosync {
 namespace {
-
-struct EventDeleter {
-  void operator()(MARIADB_RPL_EVENT* e) const { mariadb_free_rpl_event(e); }
-};
-using EventPtr = std::unique_ptr<MARIADB_RPL_EVENT, EventDeleter>;
 
 absl::Status Purged(const GtidPosition& start, absl::string_view why) {
   return absl::FailedPreconditionError(absl::StrCat(
@@ -32,11 +24,6 @@ absl::Status Purged(const GtidPosition& start, absl::string_view why) {
 struct MysqlBinlogReader::Dump {
   MYSQL* mysql = nullptr;
   MARIADB_RPL* rpl = nullptr;
-  // The connection's socket when it is plain TCP: events are read off it as packets, unparsed.
-  // (Connector/C's parser refuses some MySQL events, such as MySQL 5.7's FORMAT_DESCRIPTION; our
-  // assembler reads every one.) -1 over TLS, where Connector/C must read.
-  int fd = -1;
-  std::string buffer;  // bytes read off `fd` not yet used
   ~Dump() {
     if (rpl != nullptr) mariadb_rpl_close(rpl);
     if (mysql != nullptr) mysql_close(mysql);
@@ -96,6 +83,14 @@ absl::Status MysqlBinlogReader::StartDump(const std::string& file, uint64_t offs
       return ReplicationError(d->mysql, "preparing the binlog dump");
     }
   }
+  // The source waits for us while the applier catches up, rather than drop the dump after 60 s
+  // (a source without the variable, as some services, is fine without it).
+  const char* wait = "SET SESSION net_write_timeout=3600";
+  (void)mysql_real_query(d->mysql, wait, strlen(wait));
+  if (offset > UINT32_MAX) {  // COM_BINLOG_DUMP's offset has 4 bytes
+    return absl::UnimplementedError(absl::StrCat("cannot start a binlog dump at ", file, ":", offset,
+                                                 ", past 4 GiB into the file"));
+  }
   d->rpl = mariadb_rpl_init(d->mysql);
   if (d->rpl == nullptr) return absl::InternalError("mariadb_rpl_init failed");
   mariadb_rpl_optionsv(d->rpl, MARIADB_RPL_FILENAME, file.c_str(), file.size());
@@ -104,10 +99,10 @@ absl::Status MysqlBinlogReader::StartDump(const std::string& file, uint64_t offs
   mariadb_rpl_optionsv(d->rpl, MARIADB_RPL_FLAGS, 0);
   mariadb_rpl_optionsv(d->rpl, MARIADB_RPL_VERIFY_CHECKSUM, 0);  // the assembler checks every event
   if (mariadb_rpl_open(d->rpl) != 0) return ReplicationError(d->mysql, "opening the binlog dump");
-  if (!s.tls) d->fd = static_cast<int>(mysql_get_socket(d->mysql));
   dump_ = std::move(d);
   TransactionAssembler::Options a;
-  a.wants = options_.wants;
+  // What the start covers is passed over undecoded: its tables may have changed since.
+  a.wants = [this](const TableRef& t) { return !skipping_ && (!options_.wants || options_.wants(t)); };
   a.schema_for = [resolver = resolver_](const TableMapInfo& map) { return resolver->Resolve(map); };
   assembler_ = std::make_unique<TransactionAssembler>(std::move(a));
   if (!SplitBinlogName(file, &series_, &file_number_)) {
@@ -116,58 +111,25 @@ absl::Status MysqlBinlogReader::StartDump(const std::string& file, uint64_t offs
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> MysqlBinlogReader::ReadPacket() {
-  Dump& d = *dump_;
-  std::string payload;
-  while (true) {
-    // Header: 3 bytes of length, 1 of sequence. A payload of 0xffffff bytes continues in the next.
-    while (d.buffer.size() < 4 || d.buffer.size() < 4 + (static_cast<uint8_t>(d.buffer[0]) |
-                                                         static_cast<uint8_t>(d.buffer[1]) << 8 |
-                                                         static_cast<size_t>(static_cast<uint8_t>(d.buffer[2])) << 16)) {
-      pollfd p{d.fd, POLLIN, 0};
-      const int ready = poll(&p, 1, 10000);  // heartbeats come every second
-      if (ready == 0) return absl::UnavailableError("reading the binlog: nothing from the source for 10 s");
-      char chunk[64 * 1024];
-      const ssize_t n = ready < 0 ? -1 : recv(d.fd, chunk, sizeof chunk, 0);
-      if (n <= 0) return absl::UnavailableError("reading the binlog: the source closed the connection");
-      d.buffer.append(chunk, n);
-    }
-    const size_t length = static_cast<uint8_t>(d.buffer[0]) | static_cast<uint8_t>(d.buffer[1]) << 8 |
-                          static_cast<size_t>(static_cast<uint8_t>(d.buffer[2])) << 16;
-    payload.append(d.buffer, 4, length);
-    d.buffer.erase(0, 4 + length);
-    if (length < 0xffffff) return payload;
-  }
-}
-
 absl::StatusOr<std::string> MysqlBinlogReader::NextEvent() {
-  const std::string where = absl::StrCat("reading the binlog of ", BinlogFileName(series_, file_number_),
-                                         " after the event that ends at ", last_event_end_);
-  if (dump_->fd >= 0) {
-    auto packet = ReadPacket();
-    if (!packet.ok()) return packet.status();
-    const uint8_t first = packet->empty() ? 0xff : static_cast<uint8_t>((*packet)[0]);
-    if (first == 0xff && packet->size() >= 3) {  // error: code, '#' and SQLSTATE, message
-      const unsigned err = static_cast<uint8_t>((*packet)[1]) | static_cast<uint8_t>((*packet)[2]) << 8;
-      const size_t text = packet->size() > 9 && (*packet)[3] == '#' ? 9 : 3;
-      return ReplicationError(err, packet->substr(text), where);
-    }
-    if (first == 0xfe && packet->size() < 9) return ReplicationError(0, "", where);  // the end of the dump
-    if (first != 0 || packet->size() < 1 + kEventHeaderSize) {
-      return absl::DataLossError(absl::StrCat(where, ": a packet that is no binlog event"));
-    }
-    auto h = ParseEventHeader(absl::string_view(*packet).substr(1));
-    if (h.ok()) last_event_end_ = h->next_position;
-    return packet->substr(1);
+  auto where = [&] {
+    return absl::StrCat("reading the binlog of ", BinlogFileName(series_, file_number_), " after the event that ends at ",
+                        last_event_end_);
+  };
+  // Each event is one packet (joined when it spans several), read through the connection's own
+  // layers (TLS) but not parsed: our assembler reads every event of both dialects, where
+  // Connector/C's parser refuses some of MySQL's (5.7's FORMAT_DESCRIPTION, 8.0's payloads).
+  const unsigned long length = mysql_net_read_packet(dump_->mysql);
+  if (length == packet_error) return ReplicationError(dump_->mysql, where());  // (unsigned int)-1, not ~0UL
+  const auto* p = reinterpret_cast<const char*>(dump_->mysql->net.read_pos);
+  if (length < 9 && static_cast<uint8_t>(p[0]) == 0xfe) return ReplicationError(0, "", where());  // the dump ended
+  if (length < 1 + kEventHeaderSize || p[0] != 0) {
+    return absl::DataLossError(absl::StrCat(where(), ": a packet that is no binlog event"));
   }
-  EventPtr ev(mariadb_rpl_fetch(dump_->rpl, nullptr));
-  if (ev == nullptr) return ReplicationError(dump_->mysql, where);
-  if (ev->raw_data == nullptr || ev->raw_data_ofs >= ev->raw_data_size) {
-    return absl::DataLossError("an empty binlog event from the source");
-  }
-  last_event_end_ = ev->next_event_pos;
-  return std::string(reinterpret_cast<const char*>(ev->raw_data) + ev->raw_data_ofs,
-                     ev->raw_data_size - ev->raw_data_ofs);
+  std::string event(p + 1, length - 1);
+  auto h = ParseEventHeader(event);
+  if (h.ok()) last_event_end_ = h->next_position;
+  return event;
 }
 
 absl::Status MysqlBinlogReader::StartAtGtidSet(const std::vector<std::string>& files) {
@@ -198,9 +160,7 @@ absl::Status MysqlBinlogReader::StartAtGtidSet(const std::vector<std::string>& f
 }
 
 void MysqlBinlogReader::Cancel() {
-  if (dump_ == nullptr) return;
-  if (dump_->fd >= 0) shutdown(dump_->fd, SHUT_RDWR);  // a read blocked in poll() returns
-  else mariadb_cancel(dump_->mysql);
+  if (dump_ != nullptr) mariadb_cancel(dump_->mysql);
 }
 
 absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
@@ -210,7 +170,10 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
     auto h = ParseEventHeader(*e);
     if (!h.ok()) return h.status();
     if (h->type == event_type::kRotate) {  // the dump's first event, and every file's last
-      const size_t name_at = kEventHeaderSize + 8, tail = checksums_ ? 4 : 0;
+      // The checksum of the file's own format (a ROTATE before the file's FORMAT_DESCRIPTION has
+      // the one the dump asked for: the server's).
+      const bool checksummed = assembler_->has_format() ? assembler_->format().checksums : checksums_;
+      const size_t name_at = kEventHeaderSize + 8, tail = checksummed ? 4 : 0;
       if (e->size() < name_at + tail) return absl::DataLossError("a short ROTATE event");
       const std::string name = e->substr(name_at, e->size() - name_at - tail);
       if (!SplitBinlogName(name, &series_, &file_number_)) {
@@ -223,6 +186,7 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
       if (!assembler_->in_transaction()) return std::optional<Transaction>();
       continue;
     }
+    if (auto g = GtidOfEvent(*h, *e); g.has_value()) skipping_ = !g->none() && options_.start.Covers(*g);
     auto t = assembler_->Add(*e, h->next_position >= h->length ? h->next_position - h->length : 0);
     if (!t.ok()) {
       return absl::Status(t.status().code(), absl::StrCat(BinlogFileName(series_, file_number_), ": ", t.status().message()));
@@ -231,6 +195,12 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
     Transaction& txn = **t;
     if (!txn.ddl.empty()) resolver_->Invalidate();  // table definitions may have changed
     if (txn.gtid.none()) {  // no GTID (gtid_mode OFF): known by where it ends
+      if (!options_.start.empty() && options_.start.file_place().file_series != series_) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the source wrote a transaction without a GTID in ", BinlogFileName(series_, file_number_),
+            ", and the link's position ", options_.start.ToString(), " names no place in its binlog: the "
+            "source's gtid_mode changed? re-initialize the link, or start it at a file place"));
+      }
       txn.gtid.file_series = series_;
       txn.gtid.sequence = FilePlace(file_number_, txn.end_position);
     }

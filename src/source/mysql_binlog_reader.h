@@ -44,8 +44,6 @@ class MysqlBinlogReader : public TransactionFeed {
   absl::Status StartDump(const std::string& file, uint64_t offset);
   // The raw bytes of the next event of the dump (header to checksum).
   absl::StatusOr<std::string> NextEvent();
-  // The next packet's payload off the plain socket (Dump::fd).
-  absl::StatusOr<std::string> ReadPacket();
   // Starts the dump in the newest file whose PREVIOUS_GTIDS options_.start covers.
   absl::Status StartAtGtidSet(const std::vector<std::string>& files);
 
@@ -58,6 +56,7 @@ class MysqlBinlogReader : public TransactionFeed {
   uint64_t file_number_ = 0;
   uint64_t last_event_end_ = 0;  // for messages
   GtidPosition position_;
+  bool skipping_ = false;  // the transaction being read is covered by the start: not decoded
   bool rotated_ = false;
 };
 

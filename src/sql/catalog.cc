@@ -108,6 +108,7 @@ absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn) {
     return set->ToString();
   }
   auto status = conn->Query("SHOW MASTER STATUS");
+  if (!status.ok()) status = conn->Query("SHOW BINARY LOG STATUS");  // its name since MySQL 8.4
   if (!status.ok()) return status.status();
   if (status->empty() || (*status)[0].size() < 2) {
     return absl::FailedPreconditionError("SHOW MASTER STATUS shows no binlog: turn log_bin on at the source");

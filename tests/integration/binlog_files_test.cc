@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "harness/mysql_dialect_rewriter.h"
 #include "source/binlog_file.h"
 #include "source/transaction_assembler.h"
@@ -233,6 +234,44 @@ TEST_P(BinlogFilesDialectTest, FilesThatAppearLaterAreFollowedAndAGapStopsTheLin
       << (*late)->StatusJson();
   EXPECT_THAT((*late)->StatusJson(), ::testing::HasSubstr("starts after"));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], "600");
+}
+
+// A start given as a place in the files (SHOW MASTER STATUS, a backup's xtrabackup_binlog_info),
+// in every dialect: what lies before it in its file is passed over, GTIDs or not.
+TEST_P(BinlogFilesDialectTest, AStartAtAFilePlaceAppliesWhatFollowsItOnly) {
+  Write(1, 101, /*per_file=*/0);
+  // B holds the state after transaction 100 (A's rows, copied by value; no counted updates).
+  Exec(b_.get(), absl::StrCat("DROP TRIGGER ", db_, ".count_updates; DELETE FROM ", db_, ".items"));
+  for (const char* t : {"counter", "items"}) {
+    for (const std::string& row : Rows(a_.get(), absl::StrCat("SELECT * FROM ", db_, ".", t))) {
+      std::string values;
+      for (absl::string_view v : absl::StrSplit(row, '|')) {
+        absl::StrAppend(&values, values.empty() ? "" : ",", v == "NULL" ? "NULL" : absl::StrCat("'", v, "'"));
+      }
+      Exec(b_.get(), absl::StrCat("REPLACE INTO ", db_, ".", t, " VALUES (", values, ")"));
+    }
+  }
+  Exec(b_.get(), absl::StrCat("CREATE TRIGGER ", db_, ".count_updates AFTER UPDATE ON ", db_, ".counter FOR EACH ROW "
+                              "UPDATE ", db_, ".applied SET updates = updates + 1 WHERE k = 1"));
+  ASSERT_TRUE(Same());
+  // The place where A's binlog (as copied, in the test's dialect) ends now.
+  const std::vector<std::string> copied = CopyFiles();
+  const std::string last = copied.back();
+  const std::string place = absl::StrCat(last, ":", fs::file_size(dir_ / "binlogs" / last));
+  Write(101, 201, /*per_file=*/0);
+  CopyFiles();
+  testing::ConfigBuilder config(db_);
+  config.EndpointA(absl::StrCat(R"({"binlog_dir": ")", (dir_ / "binlogs").string(), R"("})"))
+      .Import(absl::StrCat(db_, ".counter|", db_, ".items"))
+      .ForwardOptions(R"({"apply_workers": 8})")
+      .Forward(absl::StrCat(R"({"start_gtid": ")", place, R"("})"));
+  auto project = Project::Create(config.Json());
+  ASSERT_TRUE(project.ok()) << project.status();
+  ASSERT_TRUE((*project)->Start().ok());
+  EXPECT_TRUE(testing::WaitFor([&] { return Same(); }, absl::Seconds(60))) << (*project)->StatusJson();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0], "100")
+      << "transactions before " << place << " were applied again, or ones after it lost";
+  EXPECT_NE(testing::LinkStatusOf(**project).stage(), "failed") << (*project)->StatusJson();
 }
 
 // MySQL's binary JSON reaches MariaDB as JSON text with the same value: each row's document,

@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "harness/mysql_dialect_source.h"
 #include "integration/cli_process.h"
 #include "support/test_support.h"
@@ -135,31 +136,52 @@ TEST_P(MysqlSourceTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDroppedConn
       Write(w.get(), i);
       written = i;
       if (i % 400 == 0) Exec(w.get(), "FLUSH BINARY LOGS");  // the stream rotates to new files
+      if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(80));  // room for kills
     }
   });
   std::mt19937 rng(7);
   int kills = 0, drops = 0;
   bool same = false;
+  auto applied = [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0]; };
+  std::string applied_at_start = applied();
   for (int i = 0; i < 900 && !same; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 300));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 200));
     same = written == kTransactions && Same();
     if (same) break;
-    if (kills < 4 && i % 2 == 0) {
+    // A kill lands mid-stream: the restarted process has applied something, more is coming.
+    const std::string at = applied();
+    if (kills < 5 && written < kTransactions && at != applied_at_start) {
       kill(run, SIGKILL);
       waitpid(run, nullptr, 0);
       ++kills;
+      applied_at_start = at;
       run = testing::StartCliRun(config_path, log_path);
-    } else if (drops < 2 && i % 5 == 1) {
+    } else if (drops < 2 && i % 7 == 3) {
       source_->DropConnections();  // the source restarted, or the network cut
       ++drops;
     }
   }
   writer.join();
   if (!same) same = testing::WaitFor([&] { return Same(); }, absl::Seconds(60));
+  int exit_status = 0;
+  const bool exited = !same && waitpid(run, &exit_status, WNOHANG) == run;
+  if (exited) ADD_FAILURE() << "the duosync process exited by itself: status " << exit_status << " signal "
+                            << (WIFSIGNALED(exit_status) ? WTERMSIG(exit_status) : 0);
+  const std::string sessions = same ? "" : absl::StrJoin(Rows(b_.get(),
+      "SELECT ID, USER, COMMAND, TIME, STATE, LEFT(INFO, 100) FROM information_schema.PROCESSLIST "
+      "WHERE USER <> 'system user'"), "\n");
+  const std::string source_sessions = same ? "" : absl::StrJoin(Rows(a_.get(),
+      "SELECT ID, USER, COMMAND, TIME, STATE, LEFT(INFO, 100) FROM information_schema.PROCESSLIST "
+      "WHERE USER <> 'system user'"), "\n");
   kill(run, SIGTERM);
   waitpid(run, nullptr, 0);
-  ASSERT_TRUE(same) << "B differs from A after " << kills << " kills; log:\n" << log_text();
-  EXPECT_GE(kills, 1) << "the stream was applied before the first kill; the test proves less";
+  ASSERT_TRUE(same) << "B differs from A after " << kills << " kills: counter "
+                    << Rows(a_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0] << " on A, "
+                    << Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0] << " on B after "
+                    << Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0]
+                    << " updates; B's sessions:\n" << sessions << "\nA's sessions:\n" << source_sessions
+                    << "\nlog:\n" << log_text();
+  EXPECT_GE(kills, 2) << "the stream was applied before the kills; the test proves less";
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], std::to_string(kTransactions));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0], std::to_string(kTransactions))
       << "a transaction was applied twice (or lost)";

@@ -87,6 +87,15 @@ TEST(GtidPositionTest, CoversAllAndCoversWhereNamed) {
   EXPECT_FALSE(P("").CoversAll(P("binlog.000001:4")));
 }
 
+TEST(GtidPositionTest, NamesAnyOfTellsPositionsOfTheSameServersApart) {
+  EXPECT_TRUE(P("0-1-5,1-2-3").NamesAnyOf(P("1-9-9")));
+  EXPECT_FALSE(P("0-1-5").NamesAnyOf(P(absl::StrCat(kUuid, ":1-5"))));  // another dialect
+  EXPECT_TRUE(P(absl::StrCat(kUuid, ":1-5")).NamesAnyOf(P(absl::StrCat(kOther, ":1,", kUuid, ":9"))));
+  EXPECT_FALSE(P(absl::StrCat(kUuid, ":1-5")).NamesAnyOf(P(absl::StrCat(kOther, ":1"))));
+  EXPECT_TRUE(P("binlog.000003:4").NamesAnyOf(P("binlog.000009:4")));
+  EXPECT_FALSE(P("binlog.000003:4").NamesAnyOf(P("other.000003:4")));
+}
+
 TEST(GtidPositionTest, MergeTakesTheLaterOfEach) {
   GtidPosition p = P(absl::StrCat("0-1-5,", kUuid, ":1-3,binlog.000002:10"));
   p.Merge(P(absl::StrCat("0-1-4,1-1-2,", kUuid, ":5-6,binlog.000003:4")));
