@@ -47,6 +47,9 @@ class MysqlSourceTest : public ::testing::TestWithParam<SourceKind> {
                                 "INSERT INTO applied VALUES (1, 0);"
                                 "CREATE TRIGGER count_updates AFTER UPDATE ON counter FOR EACH ROW "
                                 "UPDATE applied SET updates = updates + 1 WHERE k = 1"));
+    // A binlog file of this test's own: a GTID-set start reads its file from the beginning, and
+    // the proxy rewrites the whole file as it grows (earlier tests may have left it big).
+    Exec(a_.get(), "FLUSH BINARY LOGS");
     harness::MysqlDialect d;
     d.server_version = GetParam() == SourceKind::kOceanbase ? "5.7.25-OceanBase_CE-v4.2.1.0" : "8.0.36";
     d.gtids = GetParam() == SourceKind::kOceanbase;
@@ -150,7 +153,7 @@ TEST_P(MysqlSourceTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDroppedConn
     if (same) break;
     // A kill lands mid-stream: the restarted process has applied something, more is coming.
     const std::string at = applied();
-    if (kills < 5 && written < kTransactions && at != applied_at_start) {
+    if (kills < 5 && at != applied_at_start && std::stoi(at) < kTransactions) {
       kill(run, SIGKILL);
       waitpid(run, nullptr, 0);
       ++kills;
