@@ -19,7 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 // One direction of a connection: a reader stamps chunks, a writer sends each when it is due.
 // While `cut` is set, what is read is dropped (a partition: nothing arrives, nothing is refused).
-void Pump(int from, int to, std::chrono::nanoseconds delay, const std::atomic<bool>* cut) {
+// A `close_at` above 0 ends the connection when that many chunks have been read, the last unsent.
+void Pump(int from, int to, std::chrono::nanoseconds delay, const std::atomic<bool>* cut, int close_at = 0) {
   struct Chunk {
     Clock::time_point due;
     std::string bytes;
@@ -52,9 +53,13 @@ void Pump(int from, int to, std::chrono::nanoseconds delay, const std::atomic<bo
     shutdown(to, SHUT_WR);
   });
   char buf[64 * 1024];
-  while (true) {
+  for (int chunks = 1;; ++chunks) {
     ssize_t n = recv(from, buf, sizeof buf, 0);
     if (n <= 0) break;
+    if (chunks == close_at) {
+      shutdown(from, SHUT_RDWR);
+      break;
+    }
     if (cut->load()) continue;
     std::lock_guard<std::mutex> lock(mu);
     queue.push_back(Chunk{Clock::now() + delay, std::string(buf, n)});
@@ -142,7 +147,7 @@ void DelayProxy::Serve(int client) {
   }
   const auto delay = absl::ToChronoNanoseconds(delay_);
   std::thread back([=] { Pump(server, client, delay, &cut_); });
-  Pump(client, server, delay, &cut_);
+  Pump(client, server, delay, &cut_, close_next_at_.exchange(0));
   back.join();
 }
 

@@ -2,6 +2,8 @@
 // for a fixed one-way delay in each direction — two cities on one machine (no tc netem needed).
 // Bandwidth is not limited; order within a connection is kept. Cut(true) partitions: bytes in
 // either direction are dropped (connections stay open and time out) until Cut(false).
+// CloseNextConnectionAt(n) cuts one connection short: the next one accepted is closed when its
+// client sends its n-th message (a query in flight meets a lost connection).
 #ifndef DUOSYNC_SRC_HARNESS_DELAY_PROXY_H_
 #define DUOSYNC_SRC_HARNESS_DELAY_PROXY_H_
 
@@ -28,6 +30,7 @@ class DelayProxy {
 
   unsigned port() const { return port_; }
   void Cut(bool on) { cut_ = on; }
+  void CloseNextConnectionAt(int client_chunk) { close_next_at_ = client_chunk; }
 
  private:
   DelayProxy() = default;
@@ -41,6 +44,7 @@ class DelayProxy {
   unsigned port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> cut_{false};
+  std::atomic<int> close_next_at_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<int> fds_;              // guarded by mu_

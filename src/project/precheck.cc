@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "base/names.h"
 #include "base/system_schemas.h"
 #include "config/object_selector.h"
@@ -20,6 +22,7 @@
 #include "source/binlog_directory_feed.h"
 #include "source/schema_loader.h"
 #include "sql/catalog.h"
+#include "glog/logging.h"
 
 namespace duosync {
 namespace {
@@ -95,6 +98,16 @@ class Prechecker {
     return std::move(report_);
   }
 
+  // Whether the network failed the checks rather than the project: an endpoint could not be
+  // reached, or a connection that answered at the start no longer does.
+  bool NetworkFailed() {
+    if (unreachable_) return true;
+    for (auto& [id, conn] : conns_) {
+      if (absl::IsUnavailable(conn->QueryValue("SELECT 1").status())) return true;
+    }
+    return false;
+  }
+
  private:
   report::Check* Add(const std::string& name, const std::string& endpoint, const std::string& link,
                      report::CheckStatus status, const std::string& message,
@@ -126,6 +139,7 @@ class Prechecker {
   void Connect(const std::string& id, const ConnectOptions& options) {
     auto conn = SqlConnection::Connect(options);
     if (!conn.ok()) {
+      unreachable_ = unreachable_ || absl::IsUnavailable(conn.status());
       Add("connectivity", id, "", report::FAILED, std::string(conn.status().message()),
           "check host, port, user and password, and that the server accepts connections from here");
       return;
@@ -555,13 +569,24 @@ class Prechecker {
   const config::Project& p_;  // c_.raw
   report::PrecheckReport report_;
   std::map<std::string, std::unique_ptr<SqlConnection>> conns_;
+  bool unreachable_ = false;  // a connection failed for the network's sake
   std::set<std::string> keeps_schema_history_;  // links whose source logs no column names
 };
 
 }  // namespace
 
 report::PrecheckReport RunPrecheck(const ProjectConfig& project) {
-  return Prechecker(project).Run();
+  // A restart after a crash often meets the network blip that caused it: checks the network
+  // failed (a connection refused or cut midway) are run again, a few seconds in all, before the
+  // report blames the project.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    Prechecker checker(project);
+    report::PrecheckReport report = checker.Run();
+    if (report.ok() || attempt == kAttempts || !checker.NetworkFailed()) return report;
+    LOG(WARNING) << "precheck: an endpoint could not be reached or its connection was cut; checking again";
+    absl::SleepFor(absl::Seconds(attempt));
+  }
 }
 
 }  // namespace duosync

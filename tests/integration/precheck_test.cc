@@ -4,6 +4,7 @@
 #include "absl/strings/str_replace.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
+#include "harness/delay_proxy.h"
 #include "support/test_support.h"
 
 namespace duosync {
@@ -170,6 +171,19 @@ TEST_F(PrecheckTest, FailsOnUnknownTableAndUnreachableEndpoint) {
   EXPECT_EQ(conn->status(), report::FAILED);
   EXPECT_EQ(conn->message().find(harness::MariaDbServer::kPassword), std::string::npos)
       << "the password must never appear";
+}
+
+// A restart after a crash often meets the network blip that caused it: a connection cut midway
+// through the checks is checked again, not reported as a failed project (`run` would exit).
+TEST_F(PrecheckTest, ACheckCutOffByTheNetworkIsRunAgain) {
+  auto proxy = harness::DelayProxy::Start("127.0.0.1", ServerPair::A().port(), absl::ZeroDuration());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  std::string json = PrecheckConfig(R"({"rules": {"whitelist": ["pc.*"]}})");
+  const std::string port = absl::StrCat("\"port\":", ServerPair::A().port());
+  json.replace(json.find(port), port.size(), absl::StrCat("\"port\":", (*proxy)->port()));
+  (*proxy)->CloseNextConnectionAt(8);  // past the handshake and session setup, among the checks
+  auto r = Run(json);
+  EXPECT_TRUE(r.ok()) << r.DebugString();
 }
 
 TEST_F(PrecheckTest, FailsWhenDestinationTableIsMissingWithoutSchemaMigration) {
