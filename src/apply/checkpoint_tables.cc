@@ -10,17 +10,6 @@
 #include "sql/statement_pieces.h"
 
 namespace duosync {
-namespace {
-
-// duosync.applied.source: which series of ids a GTID belongs to beside domain and server: a
-// MySQL source uuid, a binlog file series (prefixed "file:"), or '' for MariaDB GTIDs.
-std::string SourceOf(const Gtid& g) {
-  if (g.mysql()) return g.source_uuid;
-  if (g.by_file()) return absl::StrCat("file:", g.file_series);
-  return "";
-}
-
-}  // namespace
 
 std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vector<Gtid>& gtids,
                              bool ignore_duplicates) {
@@ -29,7 +18,7 @@ std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vecto
   for (size_t i = 0; i < gtids.size(); ++i) {
     absl::StrAppend(&sql, i ? "," : "", "(", quoted_link_id, ",", gtids[i].domain, ",",
                     gtids[i].server_id, ",", gtids[i].sequence, ",");
-    AppendQuoted(SourceOf(gtids[i]), &sql);
+    AppendQuoted(gtids[i].series(), &sql);
     sql += ')';
   }
   return sql;
@@ -68,7 +57,7 @@ absl::Status CheckpointTables::EnsureTables() {
       // Transactions applied above the checkpoint. The key makes a second application of the same
       // source transaction fail instead of doubling it; the server id is part of it, so a new
       // transaction of a failover target that reuses a sequence number is never taken for one
-      // applied before. `source` tells MySQL GTIDs (the uuid) and file places apart (SourceOf).
+      // applied before. `source` tells MySQL GTIDs (the uuid) and file places apart (Gtid::series).
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".applied ("
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
@@ -202,9 +191,7 @@ absl::StatusOr<std::vector<Gtid>> CheckpointTables::ReadApplied() {
         !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
       return absl::DataLossError("unreadable row in duosync.applied");
     }
-    const std::string source = r[3].value_or("");
-    if (absl::StartsWith(source, "file:")) g.file_series = source.substr(5);
-    else g.source_uuid = source;
+    g.set_series(r[3].value_or(""));
     out.push_back(g);
   }
   return out;
@@ -229,7 +216,7 @@ absl::Status CheckpointTables::WriteWatermark(const GtidPosition& position, uint
   }
   if (const Gtid& place = position.file_place(); place.by_file()) {
     absl::StrAppend(&sql, del, " AND domain_id=0 AND server_id=0 AND source=");
-    AppendQuoted(SourceOf(place), &sql);
+    AppendQuoted(place.series(), &sql);
     absl::StrAppend(&sql, " AND seq<=", place.sequence);
   }
   return Write(sql);

@@ -103,6 +103,18 @@ struct Gtid {
   // Carries no id at all (a MySQL anonymous transaction before its reader placed it).
   bool none() const { return sequence == 0 && source_uuid.empty() && file_series.empty(); }
   std::string ToString() const;
+  // Which series of ids it belongs to beside domain and server, as one text for a table column:
+  // the MySQL source uuid, "file:" and the binlog file series, or "" for MariaDB GTIDs.
+  std::string series() const {
+    if (mysql()) return source_uuid;
+    if (by_file()) return "file:" + file_series;
+    return "";
+  }
+  // The reverse of series().
+  void set_series(const std::string& series) {
+    if (series.rfind("file:", 0) == 0) file_series = series.substr(5);
+    else source_uuid = series;
+  }
 };
 
 // A place in a binlog file series as one ordered number: the file's number, then the offset.

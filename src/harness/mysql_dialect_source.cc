@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -171,6 +172,13 @@ class SourceSession {
            {{d.gtids ? "ON" : "OFF", d.gtids ? AsMysqlSet(*pos) : ""}});
       return true;
     }
+    if (q == "select @@global.binlog_row_metadata" || q == "select @@binlog_row_metadata") {
+      // MySQL 8 has the setting (FULL when the dialect logs names); 5.7 and OceanBase do not.
+      if (d.column_names) Send({"@@binlog_row_metadata"}, {{"FULL"}});
+      else if (absl::StartsWith(d.server_version, "8.")) Send({"@@binlog_row_metadata"}, {{"MINIMAL"}});
+      else SendError(absl::NotFoundError("Unknown system variable 'binlog_row_metadata'"), 1193);
+      return true;
+    }
     if (q == "show master status") {
       auto conn = SqlConnection::Connect(owner_->server_);
       if (!conn.ok()) return SendError(conn.status());
@@ -260,10 +268,10 @@ class SourceSession {
     SendEnd();
   }
 
-  bool SendError(const absl::Status& s) {
+  bool SendError(const absl::Status& s, unsigned code = 1105 /* ER_UNKNOWN_ERROR */) {
     seq_ = 1;
     std::string err("\xff");
-    PutLe(&err, 1105, 2);  // ER_UNKNOWN_ERROR
+    PutLe(&err, code, 2);
     err += "#HY000";
     err += std::string(s.message());
     Packet(err);

@@ -8,6 +8,8 @@
 //   SELECT @@version                                   the dialect's version string
 //   SELECT @@global.gtid_mode, @@global.gtid_executed  "ON" and the server's position as a MySQL
 //                                                      GTID set (or "OFF" and "" without GTIDs)
+//   SELECT @@global.binlog_row_metadata                FULL with column names; without, MINIMAL
+//                                                      (MySQL 8) or unknown (5.7, OceanBase)
 //   SHOW MASTER STATUS                                 the current file and its rewritten size
 //   COM_BINLOG_DUMP (file + position)                  the server's binlog files rewritten into
 //                                                      the dialect (mysql_dialect_rewriter.h),

@@ -8,7 +8,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "source/schema_history.h"
+#include "sql/ddl.h"
 
 namespace duosync {
 namespace {
@@ -45,7 +47,10 @@ absl::StatusOr<std::unique_ptr<MysqlBinlogReader>> MysqlBinlogReader::Open(const
   std::vector<std::string> files;
   for (const auto& row : *rows) files.push_back(row[0].value_or(""));
   if (files.empty()) return absl::FailedPreconditionError("the source has no binlog files: turn log_bin on");
+  // Rows without column names (OceanBase, MySQL 5.7, MINIMAL metadata) decode by the schema history.
+  const bool names = SourceLogsColumnNames(conn->get());
   r->resolver_ = std::make_shared<SchemaResolver>(*std::move(conn));
+  if (options.history.has_value() && !names) r->resolver_->EnableHistory(*options.history, options.start, options.wants);
   const Gtid& place = options.start.file_place();
   if (place.by_file()) {
     const std::string file = BinlogFileName(place.file_series, FileNumberOf(place.sequence));
@@ -193,7 +198,6 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
     }
     if (!t->has_value()) continue;
     Transaction& txn = **t;
-    if (!txn.ddl.empty()) resolver_->Invalidate();  // table definitions may have changed
     if (txn.gtid.none()) {  // no GTID (gtid_mode OFF): known by where it ends
       if (!options_.start.empty() && options_.start.file_place().file_series != series_) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -204,7 +208,13 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
       txn.gtid.file_series = series_;
       txn.gtid.sequence = FilePlace(file_number_, txn.end_position);
     }
-    if (options_.start.Covers(txn.gtid)) continue;  // applied before this reader started
+    const bool covered = options_.start.Covers(txn.gtid);  // applied before this reader started
+    if (!txn.ddl.empty()) {
+      // Table definitions may have changed; the history has the DDLs the start covers.
+      if (covered) resolver_->Invalidate();
+      else DUO_RETURN_IF_ERROR(resolver_->FollowDdl(txn.gtid, txn.ddl_schema, txn.ddl, DdlSqlModeOf(txn.sql_mode)));
+    }
+    if (covered) continue;
     position_.Advance(txn.gtid);
     return std::move(*t);
   }

@@ -24,8 +24,26 @@ std::string Key(const TableRef& t) { return absl::StrCat(t.schema, "\x01", t.tab
 
 constexpr const char* kHistoryTable = "schema_history";
 
+// Histories kept by versions before MySQL sources had no `source` column (MariaDB GTIDs only).
+absl::Status AddSourceColumn(SqlConnection* conn) {
+  const std::string has_source = absl::StrCat(
+      "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='", kMetaSchema, "' AND TABLE_NAME='",
+      kHistoryTable, "' AND COLUMN_NAME='source'");
+  auto has = conn->QueryValue(has_source);
+  if (!has.ok()) return has.status();
+  if (has->value_or("0") != "0") return absl::OkStatus();
+  absl::Status s = conn->Execute(absl::StrCat(
+      "ALTER TABLE ", kMetaSchema, ".", kHistoryTable, " ADD COLUMN source VARBINARY(255) NOT NULL DEFAULT '' "
+      "AFTER seq, DROP INDEX link_id, ADD UNIQUE KEY link_id (link_id, domain_id, server_id, seq, source, "
+      "table_schema, table_name)"));
+  if (s.ok()) return s;
+  // Another process starting a link at the same moment may have added it first.
+  has = conn->QueryValue(has_source);
+  return has.ok() && has->value_or("0") != "0" ? absl::OkStatus() : s;
+}
+
 absl::Status EnsureHistoryTable(SqlConnection* conn) {
-  return conn->Execute(absl::StrCat(
+  DUO_RETURN_IF_ERROR(conn->Execute(absl::StrCat(
       "CREATE DATABASE IF NOT EXISTS ", kMetaSchema, ";"
       // One row per definition: the link's start (GTID 0-0-0) or the DDL that made it. Without a
       // definition: the table is gone, or (with an error) was never known. The row without a
@@ -34,10 +52,13 @@ absl::Status EnsureHistoryTable(SqlConnection* conn) {
       "id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
       "link_id VARCHAR(191) NOT NULL, domain_id INT UNSIGNED NOT NULL,"
       "server_id INT UNSIGNED NOT NULL, seq BIGINT UNSIGNED NOT NULL,"
+      // Which series the DDL's id belongs to (Gtid::series): MySQL uuid, file series, '' (MariaDB).
+      "source VARBINARY(255) NOT NULL DEFAULT '',"
       "table_schema VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
       "table_name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
       "create_sql LONGTEXT CHARACTER SET utf8mb4 NULL, error TEXT CHARACTER SET utf8mb4 NULL,"
-      "UNIQUE KEY (link_id, domain_id, server_id, seq, table_schema, table_name)) ENGINE=InnoDB"));
+      "UNIQUE KEY link_id (link_id, domain_id, server_id, seq, source, table_schema, table_name)) ENGINE=InnoDB")));
+  return AddSourceColumn(conn);
 }
 
 // The definition of `table` on `conn` as a CREATE TABLE named `as`, with what decoding and keys
@@ -211,9 +232,14 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
   if (!conn.ok()) return conn.status();
   std::string quoted_link;
   AppendQuoted(options.link_id, &quoted_link);
-  auto rows = (*conn)->Query(absl::StrCat(
-      "SELECT domain_id, server_id, seq, table_schema, table_name, create_sql, error FROM ", kMetaSchema, ".",
-      kHistoryTable, " WHERE link_id=", quoted_link, " ORDER BY id"));
+  const std::string read = absl::StrCat(
+      "SELECT domain_id, server_id, seq, table_schema, table_name, create_sql, error, source FROM ", kMetaSchema,
+      ".", kHistoryTable, " WHERE link_id=", quoted_link, " ORDER BY id");
+  auto rows = (*conn)->Query(read);
+  if (!rows.ok() && (*conn)->last_errno() == ER_BAD_FIELD_ERROR) {  // kept by an older version
+    DUO_RETURN_IF_ERROR(AddSourceColumn(conn->get()));
+    rows = (*conn)->Query(read);
+  }
   if (absl::IsNotFound(rows.status())) return std::unique_ptr<SchemaHistory>();  // never kept one
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::unique_ptr<SchemaHistory>();
@@ -224,9 +250,10 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
         !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
       return absl::DataLossError("unreadable row in duosync.schema_history");
     }
+    g.set_series(r[7].value_or(""));
     const TableRef t{r[3].value_or(""), r[4].value_or("")};
     if (t.table.empty()) continue;  // the marker
-    const bool start = g.server_id == 0 && g.sequence == 0;
+    const bool start = g.none();
     if (!start && !at.Covers(g)) continue;  // a DDL after `at`: the stream shows it again
     Definition d;
     d.create_sql = r[5].value_or("");
@@ -389,10 +416,12 @@ absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema
 
 absl::Status SchemaHistory::Store(const Gtid& gtid, const TableRef& table, const Definition& d) {
   std::string sql = absl::StrCat("INSERT INTO ", kMetaSchema, ".", kHistoryTable,
-                                 " (link_id, domain_id, server_id, seq, table_schema, table_name, create_sql, "
-                                 "error) VALUES (");
+                                 " (link_id, domain_id, server_id, seq, source, table_schema, table_name, "
+                                 "create_sql, error) VALUES (");
   AppendQuoted(link_id_, &sql);
-  absl::StrAppend(&sql, ",", gtid.domain, ",", gtid.server_id, ",", gtid.sequence, ",", conn_->Quote(table.schema),
+  absl::StrAppend(&sql, ",", gtid.domain, ",", gtid.server_id, ",", gtid.sequence, ",");
+  AppendQuoted(gtid.series(), &sql);
+  absl::StrAppend(&sql, ",", conn_->Quote(table.schema),
                   ",", conn_->Quote(table.table), ",", d.create_sql.empty() ? "NULL" : conn_->Quote(d.create_sql),
                   ",", d.error.empty() ? "NULL" : conn_->Quote(d.error),
                   // Read again after a restart: the same DDL gives the same definition, or a

@@ -159,5 +159,26 @@ TEST_F(SchemaHistoryTest, RowsOfAShapeTheHistoryDoesNotKnowStopTheLink) {
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "1");
 }
 
+// A history kept by a version before MySQL sources (no `source` column) is read after the
+// upgrade: rows queued behind a DDL decode by it.
+TEST_F(SchemaHistoryTest, AHistoryKeptByAnOlderVersionIsReadAfterTheUpgrade) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b INT)");
+  const std::string config = TableConfig();
+  StartProject(config);
+  Write("INSERT INTO t VALUES (1, 'a1', 10)");
+  ExpectIdentical();
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  Exec(b_.get(), "ALTER TABLE duosync.schema_history DROP INDEX link_id, DROP COLUMN source, "
+                 "ADD UNIQUE KEY link_id (link_id, domain_id, server_id, seq, table_schema, table_name)");
+  Write("INSERT INTO t VALUES (2, 'a2', 20)");
+  Write("ALTER TABLE t DROP COLUMN b, ADD COLUMN c INT");
+  Write("INSERT INTO t VALUES (3, 'a3', 30)");
+  StartProject(config);
+  ExpectIdentical();
+  EXPECT_EQ(Rows(b_.get(), "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='duosync' "
+                           "AND TABLE_NAME='schema_history' AND COLUMN_NAME='source'")[0], "1");
+}
+
 }  // namespace
 }  // namespace duosync
