@@ -25,6 +25,7 @@ struct MysqlDialect {
   std::string server_version = "5.7.44-log";  // "8.0.36" for MySQL 8
   bool gtids = true;         // false: every transaction anonymous (a server without gtid_mode)
   bool column_names = true;  // false: TABLE_MAP carries no optional metadata
+  bool dump_by_gtids = true;  // the source serves COM_BINLOG_DUMP_GTID (MySQL 5.6+, OceanBase)
 };
 
 // The MySQL server uuid MariaDB domain `domain` becomes.

@@ -27,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint8_t kComQuery = 0x03, kComBinlogDump = 0x12;
+constexpr uint8_t kComQuery = 0x03, kComBinlogDump = 0x12, kComBinlogDumpGtid = 0x1e;
 constexpr uint32_t kClientDeprecateEof = 1u << 24;
 constexpr uint32_t kMariadbExtendedMetadata = 1u << 3;  // of MariaDB's extended capabilities
 constexpr uint16_t kStatusAutocommit = 2;
@@ -155,6 +155,11 @@ class SourceSession {
     if (command == kComBinlogDump) {
       Dump(payload);
       shutdown(client_, SHUT_RDWR);  // a dump ends the connection
+      return true;
+    }
+    if (command == kComBinlogDumpGtid && owner_->dialect_.dump_by_gtids) {
+      DumpByGtids(payload);
+      shutdown(client_, SHUT_RDWR);
       return true;
     }
     if (command != kComQuery) return false;
@@ -285,8 +290,65 @@ class SourceSession {
   void Dump(const std::string& payload) {
     seq_ = 1;
     if (payload.size() < 11) return;
-    uint64_t position = GetLe(payload, 1, 4);
-    std::string name = payload.substr(11);
+    Stream(payload.substr(11), GetLe(payload, 1, 4), GtidPosition());
+  }
+
+  // COM_BINLOG_DUMP_GTID: flags (2), replica server id (4), file name length (4) and name,
+  // position (8), then the GTID set's length (4) and the set in PREVIOUS_GTIDS' binary form. As a
+  // MySQL server does: streams from the newest file whose PREVIOUS_GTIDS the set covers, passing
+  // over the transactions the set has.
+  void DumpByGtids(const std::string& payload) {
+    seq_ = 1;
+    const size_t name_length = payload.size() >= 11 ? GetLe(payload, 7, 4) : 0;
+    const size_t set_at = 11 + name_length + 8 + 4;
+    if (payload.size() < set_at) {
+      SendError(absl::InvalidArgumentError("malformed COM_BINLOG_DUMP_GTID"), 1064);
+      return;
+    }
+    auto text = ParsePreviousGtids(payload.substr(set_at));
+    auto have = text.ok() ? GtidPosition::Parse(*text) : text.status();
+    if (!have.ok()) {
+      SendError(have.status(), 1064);
+      return;
+    }
+    auto conn = SqlConnection::Connect(owner_->server_);
+    auto logs = conn.ok() ? (*conn)->Query("SHOW BINARY LOGS") : conn.status();
+    if (!logs.ok()) {
+      SendError(logs.status());
+      return;
+    }
+    for (size_t i = logs->size(); i-- > 0;) {
+      const std::string name = (*logs)[i][0].value_or("");
+      if (!Rewrite(name).ok()) return;
+      auto file = BinlogFile::Open((fs::path(owner_->rewrite_dir_) / name).string());
+      if (!file.ok()) return;
+      std::optional<GtidPosition> previous;
+      for (int events = 0; events < 3 && !previous.has_value(); ++events) {
+        auto e = (*file)->Next();
+        if (!e.ok() || !e->has_value()) break;
+        auto h = ParseEventHeader((*e)->bytes);
+        if (!h.ok() || h->type != event_type::kPreviousGtids) continue;
+        // The body without the header and the CRC32 the rewritten files carry.
+        auto set = ParsePreviousGtids(absl::string_view((*e)->bytes).substr(kEventHeaderSize,
+                                      (*e)->bytes.size() - kEventHeaderSize - 4));
+        auto parsed = set.ok() ? GtidPosition::Parse(*set) : set.status();
+        if (parsed.ok()) previous = *std::move(parsed);
+      }
+      if (previous.has_value() && have->CoversAll(*previous)) {
+        ++owner_->dumps_by_gtids_;
+        Stream(name, 4, *have);
+        return;
+      }
+    }
+    SendError(absl::FailedPreconditionError(
+                  "The slave is connecting using CHANGE MASTER TO MASTER_AUTO_POSITION = 1, but the master has "
+                  "purged binary logs containing GTIDs that the slave requires."),
+              1236);
+  }
+
+  // Streams the rewritten files from `name`:`position` on, passing over the transactions `skip`
+  // covers.
+  void Stream(std::string name, uint64_t position, const GtidPosition& skip) {
     std::string series;
     uint64_t number = 0;
     if (!SplitBinlogName(name, &series, &number)) {
@@ -298,6 +360,7 @@ class SourceSession {
     rotate += name;
     if (!Packet(std::string(1, '\0') + Event(event_type::kRotate, 0, 0x20, rotate))) return;
     bool first = true;
+    bool skipping = false;  // inside a transaction `skip` covers
     while (!owner_->stopping_) {
       if (!Rewrite(name).ok()) return;
       auto file = BinlogFile::Open((fs::path(owner_->rewrite_dir_) / name).string());
@@ -314,6 +377,14 @@ class SourceSession {
         auto e = (*file)->Next();
         if (!e.ok()) return;
         if (e->has_value()) {
+          auto h = ParseEventHeader((*e)->bytes);
+          if (!h.ok()) return;
+          if (auto g = GtidOfEvent(*h, (*e)->bytes); g.has_value()) {
+            skipping = g.has_value() && !g->none() && skip.Covers(*g);
+          }
+          const bool framing = h->type == event_type::kRotate || h->type == event_type::kFormatDescription ||
+                               h->type == event_type::kPreviousGtids;
+          if (skipping && !framing) continue;
           if (!Packet(std::string(1, '\0') + (*e)->bytes)) return;
           idle_since = std::chrono::steady_clock::now();
           continue;

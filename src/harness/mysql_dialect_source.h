@@ -14,6 +14,10 @@
 //   COM_BINLOG_DUMP (file + position)                  the server's binlog files rewritten into
 //                                                      the dialect (mysql_dialect_rewriter.h),
 //                                                      followed as they grow, heartbeats when idle
+//   COM_BINLOG_DUMP_GTID (a GTID set)                  the same from the newest file whose
+//                                                      PREVIOUS_GTIDS the set covers, passing over
+//                                                      what the set has (unless the dialect says
+//                                                      the source has no such dump)
 // Binlog file names are the server's own, so SHOW BINARY LOGS passes through.
 #ifndef DUOSYNC_SRC_HARNESS_MYSQL_DIALECT_SOURCE_H_
 #define DUOSYNC_SRC_HARNESS_MYSQL_DIALECT_SOURCE_H_
@@ -44,6 +48,8 @@ class MysqlDialectSource {
   unsigned port() const { return port_; }
   // Closes every client connection now (a source restart or a network cut, as the reader sees it).
   void DropConnections();
+  // COM_BINLOG_DUMP_GTID dumps served so far.
+  int dumps_by_gtids() const { return dumps_by_gtids_; }
 
  private:
   MysqlDialectSource() = default;
@@ -57,6 +63,7 @@ class MysqlDialectSource {
   int listen_fd_ = -1;
   unsigned port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> dumps_by_gtids_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<int> fds_;

@@ -515,6 +515,32 @@ absl::StatusOr<std::string> ParsePreviousGtids(absl::string_view body) {
   return out;
 }
 
+absl::StatusOr<std::string> EncodeMysqlGtidSet(const GtidPosition& position) {
+  std::string out;
+  auto put = [&out](uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  put(position.mysql_sets().size());
+  for (const auto& [uuid, intervals] : position.mysql_sets()) {
+    if (!IsServerUuid(uuid)) {
+      return absl::UnimplementedError(absl::StrCat("the tagged GTIDs of ", uuid, " cannot be sent as a set yet"));
+    }
+    for (size_t i = 0; i < uuid.size(); ++i) {
+      if (uuid[i] == '-') continue;
+      int byte = 0;
+      (void)absl::SimpleHexAtoi(uuid.substr(i, 2), &byte);
+      out.push_back(static_cast<char>(byte));
+      ++i;
+    }
+    put(intervals.size());
+    for (const auto& [first, last] : intervals) {
+      put(first);
+      put(last + 1);  // the end is exclusive
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<RotateInfo> ParseRotate(absl::string_view body, const BinlogFormat& format) {
   Cursor c(body, "ROTATE");
   RotateInfo r;

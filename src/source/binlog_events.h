@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/gtid_position.h"
 #include "base/transaction.h"
 
 namespace duosync {
@@ -137,6 +138,9 @@ std::optional<Gtid> GtidOfEvent(const EventHeader& header, absl::string_view eve
 
 // A MySQL GTID set as text ("uuid:1-5:7-9,uuid2:1-3") from a PREVIOUS_GTIDS event.
 absl::StatusOr<std::string> ParsePreviousGtids(absl::string_view body);
+// The MySQL GTID sets of `position` in the same binary form (which COM_BINLOG_DUMP_GTID also
+// takes). Unimplemented for tagged GTIDs (MySQL 8.4+'s form is not written yet).
+absl::StatusOr<std::string> EncodeMysqlGtidSet(const GtidPosition& position);
 
 // ROTATE: the next file's name and the position to read from.
 struct RotateInfo {

@@ -1,11 +1,11 @@
 // MysqlBinlogReader: follows a MySQL-dialect source (MySQL 5.7/8, OceanBase's binlog service) as a
 // replica, from a MySQL GTID set or a binlog file place, and hands on complete transactions.
 //
-// The dump is COM_BINLOG_DUMP by file and offset (the only dump Connector/C sends, and one every
-// such source serves). A GTID set is turned into a file the way a MySQL replica without
-// auto-positioning would be pointed: the newest binlog file whose PREVIOUS_GTIDS the set covers
-// holds every transaction the set lacks; the ones it has are passed over by GTID. A file place
-// resumes right after the last transaction applied. Events go through the same
+// A GTID set is sent as is (COM_BINLOG_DUMP_GTID, as a MySQL replica with auto-positioning does):
+// the source finds where the transactions the set lacks begin. A source that does not take it
+// is read by file and offset (COM_BINLOG_DUMP): the newest binlog file whose PREVIOUS_GTIDS the
+// set covers holds every transaction the set lacks. Either way the ones the set has are passed
+// over by GTID. A file place resumes right after the last transaction applied. Events go through the same
 // TransactionAssembler as binlog files. Not thread-safe (Cancel excepted).
 #ifndef DUOSYNC_SRC_SOURCE_MYSQL_BINLOG_READER_H_
 #define DUOSYNC_SRC_SOURCE_MYSQL_BINLOG_READER_H_
@@ -40,8 +40,13 @@ class MysqlBinlogReader : public TransactionFeed {
  private:
   struct Dump;
   explicit MysqlBinlogReader(const ReaderOptions& options);
-  // Starts a dump at `file`:`offset` with a fresh assembler.
+  // A fresh dump connection and assembler.
+  absl::Status ConnectDump();
+  // Starts a dump at `file`:`offset` (COM_BINLOG_DUMP).
   absl::Status StartDump(const std::string& file, uint64_t offset);
+  // Starts a dump at options_.start's GTID set (COM_BINLOG_DUMP_GTID); false when the source
+  // does not take one (or the set has tagged GTIDs).
+  absl::StatusOr<bool> StartDumpByGtids();
   // The raw bytes of the next event of the dump (header to checksum).
   absl::StatusOr<std::string> NextEvent();
   // Starts the dump in the newest file whose PREVIOUS_GTIDS options_.start covers.
@@ -49,6 +54,7 @@ class MysqlBinlogReader : public TransactionFeed {
 
   ReaderOptions options_;
   std::unique_ptr<Dump> dump_;
+  std::optional<std::string> pending_;  // an event read ahead, handed out first
   std::shared_ptr<SchemaResolver> resolver_;
   std::unique_ptr<TransactionAssembler> assembler_;
   bool checksums_ = true;   // the source's events end with a CRC32 (@@global.binlog_checksum)
