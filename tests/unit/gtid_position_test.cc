@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+#include "source/binlog_events.h"
+
 namespace duosync {
 namespace {
 
@@ -111,6 +114,20 @@ TEST(GtidPositionTest, BadTextIsRefusedNamingThePart) {
     EXPECT_FALSE(p.ok()) << bad;
     EXPECT_THAT(p.status().message(), ::testing::HasSubstr("is not a replication position")) << bad;
   }
+}
+
+// COM_BINLOG_DUMP_GTID takes a set in PREVIOUS_GTIDS' binary form: what is sent reads back the
+// same (ends exclusive on the wire), and tagged sets, which have another form, are not sent.
+TEST(GtidPositionTest, MysqlSetsEncodeAsPreviousGtidsDo) {
+  const std::string text = absl::StrCat(kOther, ":1-3:9,", kUuid, ":5");
+  auto bytes = EncodeMysqlGtidSet(P(text));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->size(), 8 + (16 + 8 + 2 * 16) + (16 + 8 + 16));
+  auto back = ParsePreviousGtids(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, text);
+  EXPECT_EQ(*EncodeMysqlGtidSet(P("")), std::string(8, '\0'));
+  EXPECT_FALSE(EncodeMysqlGtidSet(P(absl::StrCat(kUuid, ":tag1:1-2"))).ok());
 }
 
 }  // namespace
