@@ -48,7 +48,7 @@ class LinkImpl : public Link {
     if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Open());  // a second process stops here
     auto epoch = (*tables)->TakeOwnership(owner_);  // Start takes a newer one
     if (!epoch.ok()) return epoch.status();
-    if (link_.source_binlog_dir.empty()) DUO_RETURN_IF_ERROR(CaptureSchemaHistory());  // at `position`
+    DUO_RETURN_IF_ERROR(CaptureSchemaHistory());  // at `position`
     DUO_RETURN_IF_ERROR((*tables)->ResetCheckpoint(position));
     if (store_ != nullptr) DUO_RETURN_IF_ERROR(store_->Reset(position));
     return Start();
@@ -80,11 +80,11 @@ class LinkImpl : public Link {
     if (recorded->has_value()) return **recorded;
     auto start = StartPosition();
     if (!start.ok()) return start.status();
-    if (link_.start_position.empty() && link_.source_binlog_dir.empty()) {
+    if (link_.start_position.empty() || !link_.source_binlog_dir.empty()) {
       // The source's definitions now are those at its binlog end just read: the start of the
       // schema history, which rows without column names decode by. (A DDL in the moment between
       // is replayed on definitions that have it already: refused or without effect, it leaves
-      // them as they are.)
+      // them as they are.) A link of binlog files starts an empty one.
       DUO_RETURN_IF_ERROR(CaptureSchemaHistory());
     }
     if (link_.schema_migration || link_.full_copy) {
@@ -95,6 +95,8 @@ class LinkImpl : public Link {
   }
 
   absl::Status CaptureSchemaHistory() {
+    // Binlog files: the history learns each table from the destination as DDL names it.
+    if (!link_.source_binlog_dir.empty()) return SchemaHistory::Forget(SchemaHistoryOptions{link_.destination, link_.id});
     Router router(link_.link, link_.objects, link_.case_insensitive);
     return SchemaHistory::Capture(link_.source, SchemaHistoryOptions{link_.destination, link_.id},
                                   [&router](const TableRef& t) { return router.Wants(t); });

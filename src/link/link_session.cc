@@ -10,6 +10,8 @@
 #include "config/object_selector.h"
 #include "source/binlog_directory_feed.h"
 #include "source/live_source.h"
+#include "source/schema_history.h"
+#include "sql/ddl.h"
 
 namespace duosync {
 
@@ -155,16 +157,27 @@ absl::StatusOr<std::unique_ptr<TransactionFeed>> LinkSession::OpenBinlogDirector
   auto catalog = SqlConnection::Connect(link_.destination);
   if (!catalog.ok()) return catalog.status();
   auto selector = std::make_shared<ObjectSelector>(link_.objects, link_.case_insensitive);
-  auto resolver = std::make_shared<SchemaResolver>(std::move(*catalog), [selector](const TableRef& t) {
+  auto destination_name = [selector](const TableRef& t) {
     auto chosen = selector->Select(t);
     return chosen.has_value() ? chosen->destination : t;
-  });
+  };
+  auto resolver = std::make_shared<SchemaResolver>(std::move(*catalog), destination_name);
+  // Files without column names decode by a history that learns each table from the destination
+  // when a DDL first names it: the reader runs ahead of the destination's copy of that DDL.
+  auto wants = [router](const TableRef& t) { return router->Wants(t); };
+  resolver->EnableHistory(SchemaHistoryOptions{link_.destination, link_.id, destination_name}, start, wants);
   BinlogDirectoryFeed::Options o;
   o.directory = link_.source_binlog_dir;
   o.start = start;
-  o.wants = [router](const TableRef& t) { return router->Wants(t); };
+  o.wants = wants;
   o.schema_for = [resolver](const TableMapInfo& map) { return resolver->Resolve(map); };
-  o.on_ddl = [resolver] { resolver->Invalidate(); };
+  o.on_ddl = [resolver](const Transaction& ddl, bool covered) {
+    if (covered) {  // the history has it already
+      resolver->Invalidate();
+      return absl::OkStatus();
+    }
+    return resolver->FollowDdl(ddl.gtid, ddl.ddl_schema, ddl.ddl, DdlSqlModeOf(ddl.sql_mode));
+  };
   auto feed = BinlogDirectoryFeed::Open(std::move(o));
   if (!feed.ok()) return feed.status();
   return std::unique_ptr<TransactionFeed>(std::move(*feed));

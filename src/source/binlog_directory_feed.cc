@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 
 namespace duosync {
 namespace {
@@ -261,9 +262,9 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
       }
       txn.gtid = here;
     }
-    if (!txn.ddl.empty() && options_.on_ddl) options_.on_ddl();
-    // Applied before this feed started.
-    if (options_.start.Covers(txn.gtid) || options_.start.Covers(here)) continue;
+    const bool covered = options_.start.Covers(txn.gtid) || options_.start.Covers(here);  // applied before
+    if (!txn.ddl.empty() && options_.on_ddl) DUO_RETURN_IF_ERROR(options_.on_ddl(txn, covered));
+    if (covered) continue;
     position_.Advance(txn.gtid);
     position_.Advance(here);
     return std::move(*t);

@@ -35,7 +35,9 @@ class BinlogDirectoryFeed : public TransactionFeed {
     GtidPosition start;  // transactions it covers are passed over
     std::function<bool(const TableRef&)> wants;
     TransactionAssembler::SchemaFor schema_for;
-    std::function<void()> on_ddl;  // after each DDL transaction (table definitions may change)
+    // At each DDL transaction, before any later row is decoded (table definitions may change);
+    // `covered`: the start covers it. An error stops the feed (retry).
+    std::function<absl::Status(const Transaction& ddl, bool covered)> on_ddl;
     absl::Duration idle_wait = absl::Milliseconds(500);  // at the end, before reporting idle
   };
 

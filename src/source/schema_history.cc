@@ -176,8 +176,18 @@ bool SourceLogsColumnNames(SqlConnection* source) {
   return metadata.ok() && metadata->has_value() && absl::EqualsIgnoreCase(**metadata, "FULL");
 }
 
-SchemaHistory::SchemaHistory(std::unique_ptr<SqlConnection> conn, std::string link_id)
-    : conn_(std::move(conn)), link_id_(std::move(link_id)) {}
+SchemaHistory::SchemaHistory(std::unique_ptr<SqlConnection> conn, const SchemaHistoryOptions& options)
+    : conn_(std::move(conn)), link_id_(options.link_id), catalog_name_(options.catalog_name) {}
+
+absl::Status SchemaHistory::Forget(const SchemaHistoryOptions& options) {
+  auto dst = ConnectDestination(options.destination);
+  if (!dst.ok()) return dst.status();
+  std::string quoted_link;
+  AppendQuoted(options.link_id, &quoted_link);
+  absl::Status s = (*dst)->Execute(
+      absl::StrCat("DELETE FROM ", kMetaSchema, ".", kHistoryTable, " WHERE link_id=", quoted_link));
+  return s.ok() || absl::IsNotFound(s) ? absl::OkStatus() : s;  // none kept: nothing to forget
+}
 
 absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHistoryOptions& options,
                                     const std::function<bool(const TableRef&)>& wants) {
@@ -230,6 +240,8 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
                                                                    const GtidPosition& at) {
   auto conn = ConnectDestination(options.destination);
   if (!conn.ok()) return conn.status();
+  // A history that learns its tables as it goes is kept from the start.
+  if (options.catalog_name) DUO_RETURN_IF_ERROR(EnsureHistoryTable(conn->get()));
   std::string quoted_link;
   AppendQuoted(options.link_id, &quoted_link);
   const std::string read = absl::StrCat(
@@ -242,8 +254,8 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
   }
   if (absl::IsNotFound(rows.status())) return std::unique_ptr<SchemaHistory>();  // never kept one
   if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::unique_ptr<SchemaHistory>();
-  std::unique_ptr<SchemaHistory> history(new SchemaHistory(std::move(*conn), options.link_id));
+  if (rows->empty() && !options.catalog_name) return std::unique_ptr<SchemaHistory>();
+  std::unique_ptr<SchemaHistory> history(new SchemaHistory(std::move(*conn), options));
   for (const auto& r : *rows) {
     Gtid g;
     if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) || !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
@@ -354,6 +366,17 @@ absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema
   absl::Status replayed = absl::OkStatus();
   for (const TableRef& t : concerned) {
     auto it = tables_.find(Key(t));
+    if (it == tables_.end() && catalog_name_) {
+      // First named now: its definition until this DDL is the destination's (the start state).
+      auto create = NormalizedCreate(conn_.get(), catalog_name_(t), t);
+      if (!create.ok() && !absl::IsNotFound(create.status())) return create.status();
+      if (create.ok()) {
+        Definition start;
+        start.create_sql = *std::move(create);
+        DUO_RETURN_IF_ERROR(Store(Gtid{}, t, start));
+        it = tables_.emplace(Key(t), std::move(start)).first;
+      }
+    }
     if (it == tables_.end() || it->second.create_sql.empty()) continue;  // unknown, or created now
     replayed = CreateScratch(it->second.create_sql, scratch[Key(t)]);
     if (!replayed.ok()) break;

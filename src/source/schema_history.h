@@ -38,6 +38,11 @@ namespace duosync {
 struct SchemaHistoryOptions {
   ConnectOptions destination;  // keeps the history and runs the scratch DDL
   std::string link_id;
+  // Set for a source of binlog files, whose start state the destination holds: the history
+  // starts empty and learns a table's definition from the destination (under the name this
+  // gives) the first time a DDL names it. The reader is ahead of the applier, so the destination
+  // has not run that DDL yet.
+  std::function<TableRef(const TableRef&)> catalog_name;
 };
 
 // Whether `source` writes column names into its binlog (binlog_row_metadata=FULL). Servers
@@ -51,6 +56,9 @@ class SchemaHistory {
   // names, only removes an old history: rows decode by name.
   static absl::Status Capture(const ConnectOptions& source, const SchemaHistoryOptions& options,
                               const std::function<bool(const TableRef&)>& wants);
+
+  // Removes the link's history (a link of binlog files starting anew).
+  static absl::Status Forget(const SchemaHistoryOptions& options);
 
   // The history as of `at`. Null when the link keeps none.
   static absl::StatusOr<std::unique_ptr<SchemaHistory>> Open(const SchemaHistoryOptions& options,
@@ -76,7 +84,7 @@ class SchemaHistory {
     std::shared_ptr<const TableSchema> schema;  // create_sql read back, built on first use
   };
 
-  SchemaHistory(std::unique_ptr<SqlConnection> conn, std::string link_id);
+  SchemaHistory(std::unique_ptr<SqlConnection> conn, const SchemaHistoryOptions& options);
   absl::Status Store(const Gtid& gtid, const TableRef& table, const Definition& d);
   absl::Status PrepareScratch();  // the scratch schema and this session's settings, once
   TableRef ScratchName();
@@ -87,6 +95,7 @@ class SchemaHistory {
 
   std::unique_ptr<SqlConnection> conn_;
   std::string link_id_;
+  std::function<TableRef(const TableRef&)> catalog_name_;  // see SchemaHistoryOptions
   std::map<std::string, Definition> tables_;  // by "schema\x01table"
   bool scratch_ready_ = false;
   std::string scratch_prefix_;  // unique to this link and connection
