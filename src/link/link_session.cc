@@ -170,6 +170,7 @@ absl::StatusOr<std::unique_ptr<TransactionFeed>> LinkSession::OpenBinlogDirector
   o.directory = link_.source_binlog_dir;
   o.start = start;
   o.wants = wants;
+  o.part_bytes = link_.transaction_part_bytes;
   o.schema_for = [resolver](const TableMapInfo& map) { return resolver->Resolve(map); };
   o.on_ddl = [resolver](const Transaction& ddl, bool covered) {
     if (covered) {  // the history has it already

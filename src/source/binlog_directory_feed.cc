@@ -42,6 +42,7 @@ BinlogDirectoryFeed::BinlogDirectoryFeed(Options options)
     : options_(std::move(options)), position_(options_.start) {
   TransactionAssembler::Options a;
   a.schema_for = options_.schema_for;
+  a.part_bytes = options_.part_bytes;
   // What the start covers is passed over undecoded: its tables may have changed since.
   a.wants = [this](const TableRef& t) { return !skipping_ && (!options_.wants || options_.wants(t)); };
   assembler_ = std::make_unique<TransactionAssembler>(std::move(a));
@@ -265,8 +266,10 @@ absl::StatusOr<std::optional<Transaction>> BinlogDirectoryFeed::Next() {
     const bool covered = options_.start.Covers(txn.gtid) || options_.start.Covers(here);  // applied before
     if (!txn.ddl.empty() && options_.on_ddl) DUO_RETURN_IF_ERROR(options_.on_ddl(txn, covered));
     if (covered) continue;
-    position_.Advance(txn.gtid);
-    position_.Advance(here);
+    if (!txn.more_parts) {  // past a transaction in parts at its last
+      position_.Advance(txn.gtid);
+      position_.Advance(here);
+    }
     return std::move(*t);
   }
 }

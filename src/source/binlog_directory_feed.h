@@ -39,6 +39,7 @@ class BinlogDirectoryFeed : public TransactionFeed {
     // `covered`: the start covers it. An error stops the feed (retry).
     std::function<absl::Status(const Transaction& ddl, bool covered)> on_ddl;
     absl::Duration idle_wait = absl::Milliseconds(500);  // at the end, before reporting idle
+    size_t part_bytes = 0;  // TransactionAssembler::Options::part_bytes
   };
 
   // NotFound when the directory holds no binlog file, InvalidArgument for two series in it.

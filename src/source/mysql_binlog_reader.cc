@@ -104,6 +104,7 @@ absl::Status MysqlBinlogReader::ConnectDump() {
   // What the start covers is passed over undecoded: its tables may have changed since.
   a.wants = [this](const TableRef& t) { return !skipping_ && (!options_.wants || options_.wants(t)); };
   a.schema_for = [resolver = resolver_](const TableMapInfo& map) { return resolver->Resolve(map); };
+  a.part_bytes = options_.part_bytes;
   assembler_ = std::make_unique<TransactionAssembler>(std::move(a));
   return absl::OkStatus();
 }
@@ -266,7 +267,7 @@ absl::StatusOr<std::optional<Transaction>> MysqlBinlogReader::Next() {
       else DUO_RETURN_IF_ERROR(resolver_->FollowDdl(txn.gtid, txn.ddl_schema, txn.ddl, DdlSqlModeOf(txn.sql_mode)));
     }
     if (covered) continue;
-    position_.Advance(txn.gtid);
+    if (!txn.more_parts) position_.Advance(txn.gtid);  // past a transaction in parts at its last
     return std::move(*t);
   }
 }

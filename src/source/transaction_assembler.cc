@@ -102,6 +102,7 @@ void TransactionAssembler::Begin(const EventHeader& h, uint64_t position) {
                  << " has no end; a new one starts at " << position << " (passing the incomplete one over)";
   }
   current_ = Transaction();
+  current_bytes_ = 0;
   current_.origin_server_id = h.server_id;
   current_.commit_time = h.timestamp;
   current_.start_position = position;
@@ -199,6 +200,11 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       }
       if (absl::EqualsIgnoreCase(stmt, "ROLLBACK")) {
         in_transaction_ = false;  // a non-transactional group that was rolled back: nothing to do
+        if (current_.part > 0) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "transaction ", current_.gtid.ToString(), " ended with ROLLBACK after some of its parts were "
+              "handed on (a non-transactional group too big to hold whole); nothing of it was committed"));
+        }
         return std::optional<Transaction>();
       }
       if (absl::StartsWithIgnoreCase(stmt, "SAVEPOINT") || absl::StartsWithIgnoreCase(stmt, "ROLLBACK TO")) {
@@ -319,6 +325,22 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       if (IsRowsEvent(h.type)) {
         auto s = AddRows(h, body, position);
         if (!s.ok()) return s;
+        if (options_.part_bytes != 0 && current_bytes_ >= options_.part_bytes && !current_.gtid.none() &&
+            !in_payload_) {
+          // Big enough to hand on: the rest follows in further parts of the same transaction.
+          Transaction part = std::move(current_);
+          current_ = Transaction();
+          current_bytes_ = 0;
+          current_.gtid = part.gtid;
+          current_.origin_server_id = part.origin_server_id;
+          current_.commit_time = part.commit_time;
+          current_.start_position = part.start_position;
+          current_.only_bookkeeping = part.only_bookkeeping;
+          current_.part = part.part + 1;
+          part.more_parts = true;
+          part.end_position = h.next_position != 0 ? h.next_position : position + h.length;
+          return std::optional<Transaction>(std::move(part));
+        }
         return std::optional<Transaction>();
       }
       if (h.flags & kEventFlagIgnorable) return std::optional<Transaction>();  // safe to pass over
@@ -447,6 +469,7 @@ absl::Status TransactionAssembler::AddRows(const EventHeader& h, absl::string_vi
       }
     }
     if (pos == row_start) return absl::DataLossError(absl::StrCat(where, ": a row of no bytes"));
+    current_bytes_ += EstimatedBytes(change);
     current_.changes.push_back(std::move(change));
   }
   return absl::OkStatus();

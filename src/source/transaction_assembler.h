@@ -38,6 +38,11 @@ class TransactionAssembler {
     // Keep partial row images (binlog_row_image MINIMAL/NOBLOB), marking the columns they have,
     // instead of refusing them. Only for showing a binlog: applying them would lose columns.
     bool allow_partial_images = false;
+    // A transaction whose decoded rows pass about this many bytes is handed on in parts
+    // (Transaction::more_parts) so that memory stays bounded; 0 = whole. Only transactions that
+    // carry their GTID from the first event are split (one without is known by where it ends),
+    // and none inside a compressed TRANSACTION_PAYLOAD (held whole, compressed, anyway).
+    size_t part_bytes = 0;
   };
 
   explicit TransactionAssembler(Options options);
@@ -84,6 +89,7 @@ class TransactionAssembler {
   bool in_payload_ = false;  // inside a TRANSACTION_PAYLOAD's events
   uint64_t payload_end_ = 0;  // the payload event's end, which ends the transaction's span
   Transaction current_;
+  size_t current_bytes_ = 0;  // estimated memory of current_'s rows
   std::map<uint64_t, MappedTable> tables_;
 };
 

@@ -38,11 +38,12 @@ struct Decoded {
   uint64_t end = 0, tail = 0;
 };
 
-absl::StatusOr<Decoded> DecodeBytes(const std::string& path, bool partial_images = true) {
+absl::StatusOr<Decoded> DecodeBytes(const std::string& path, bool partial_images = true, size_t part_bytes = 0) {
   auto file = BinlogFile::Open(path);
   if (!file.ok()) return file.status();
   TransactionAssembler::Options options;
   options.allow_partial_images = partial_images;
+  options.part_bytes = part_bytes;
   TransactionAssembler assembler(options);
   Decoded d;
   while (true) {
@@ -336,6 +337,43 @@ TEST(StatementRedactionTest, CredentialsNeverShow) {
             "ALTER TABLE t ENGINE=FEDERATED CONNECTION='<redacted>'");
   const std::string ddl = "ALTER TABLE t ADD COLUMN c VARCHAR(5) DEFAULT 'x'";
   EXPECT_EQ(RedactStatementSecrets(ddl), ddl);
+}
+
+// Split into parts as small as they come (one rows event each), every transaction with a GTID
+// arrives as parts 0..n of that GTID, only the last without more_parts, whose rows joined are the
+// whole transaction's; one without a GTID (known by where it ends) and one in a compressed
+// payload stay whole.
+TEST(BinlogFileDecodeTest, TransactionsSplitIntoPartsHoldTheSameRows) {
+  int split = 0;
+  for (const std::string& name : kFixtures) {
+    auto whole = DecodeBytes(DataFile(name));
+    auto parts = DecodeBytes(DataFile(name), true, /*part_bytes=*/1);
+    ASSERT_TRUE(whole.ok() && parts.ok()) << name;
+    size_t p = 0;
+    for (const Transaction& t : whole->transactions) {
+      std::vector<RowChange> joined;
+      for (uint32_t number = 0;; ++number) {
+        ASSERT_LT(p, parts->transactions.size()) << name;
+        const Transaction& part = parts->transactions[p++];
+        EXPECT_EQ(part.gtid.ToString(), t.gtid.ToString()) << name;
+        EXPECT_EQ(part.part, number) << name;
+        if (number > 0) ++split;
+        if (part.more_parts) EXPECT_FALSE(t.gtid.none()) << name << ": a transaction without a GTID was split";
+        for (const RowChange& c : part.changes) joined.push_back(c);
+        if (!part.more_parts) {
+          EXPECT_EQ(part.end_position, t.end_position) << name;
+          break;
+        }
+      }
+      ASSERT_EQ(joined.size(), t.changes.size()) << name << " " << t.gtid.ToString();
+      for (size_t i = 0; i < joined.size(); ++i) {
+        EXPECT_EQ(joined[i].op, t.changes[i].op);
+        EXPECT_EQ(joined[i].after.size(), t.changes[i].after.size());
+      }
+    }
+    EXPECT_EQ(p, parts->transactions.size()) << name;
+  }
+  EXPECT_GT(split, 0) << "no fixture transaction was split: the test proves nothing";
 }
 
 }  // namespace
