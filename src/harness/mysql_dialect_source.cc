@@ -319,9 +319,15 @@ class SourceSession {
     }
     for (size_t i = logs->size(); i-- > 0;) {
       const std::string name = (*logs)[i][0].value_or("");
-      if (!Rewrite(name).ok()) return;
+      if (absl::Status s = Rewrite(name); !s.ok()) {
+        SendError(s);
+        return;
+      }
       auto file = BinlogFile::Open((fs::path(owner_->rewrite_dir_) / name).string());
-      if (!file.ok()) return;
+      if (!file.ok()) {
+        SendError(file.status());
+        return;
+      }
       std::optional<GtidPosition> previous;
       for (int events = 0; events < 3 && !previous.has_value(); ++events) {
         auto e = (*file)->Next();

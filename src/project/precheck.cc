@@ -577,9 +577,9 @@ class Prechecker {
 
 report::PrecheckReport RunPrecheck(const ProjectConfig& project) {
   // A restart after a crash often meets the network blip that caused it: checks the network
-  // failed (a connection refused or cut midway) are run again, a few seconds in all, before the
+  // failed (a connection refused or cut midway) are run once more, a second later, before the
   // report blames the project.
-  constexpr int kAttempts = 3;
+  constexpr int kAttempts = 2;
   for (int attempt = 1;; ++attempt) {
     Prechecker checker(project);
     report::PrecheckReport report = checker.Run();

@@ -2,6 +2,7 @@
 
 #include <mysql.h>
 #include <mariadb_rpl.h>
+#include <errmsg.h>
 #include <mysqld_error.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "glog/logging.h"
 #include "source/schema_history.h"
 #include "sql/ddl.h"
 
@@ -51,7 +53,11 @@ absl::StatusOr<std::unique_ptr<MysqlBinlogReader>> MysqlBinlogReader::Open(const
   // Rows without column names (OceanBase, MySQL 5.7, MINIMAL metadata) decode by the schema history.
   const bool names = SourceLogsColumnNames(conn->get());
   r->resolver_ = std::make_shared<SchemaResolver>(*std::move(conn));
-  if (options.history.has_value() && !names) r->resolver_->EnableHistory(*options.history, options.start, options.wants);
+  if (options.history.has_value() && !names) {
+    SchemaHistoryOptions history = *options.history;
+    history.mysql_dialect = true;
+    r->resolver_->EnableHistory(std::move(history), options.start, options.wants);
+  }
   const Gtid& place = options.start.file_place();
   if (place.by_file()) {
     const std::string file = BinlogFileName(place.file_series, FileNumberOf(place.sequence));
@@ -158,8 +164,16 @@ absl::StatusOr<bool> MysqlBinlogReader::StartDumpByGtids() {
     pending_ = *std::move(first);
     return true;
   }
+  // A source without the command, or one that cannot serve the set that way (gtid_mode off, a
+  // set it calls purged: the file-based start then names what is missing), or that drops the
+  // connection at it: read from the file that holds the set's next transaction instead.
   const unsigned err = mysql_errno(dump_->mysql);
-  if (err == ER_UNKNOWN_COM_ERROR || err == ER_NOT_SUPPORTED_YET) return false;  // a source without it
+  if (err == ER_UNKNOWN_COM_ERROR || err == ER_NOT_SUPPORTED_YET || err == ER_MASTER_FATAL_ERROR_READING_BINLOG ||
+      err == CR_SERVER_LOST || err == CR_SERVER_GONE_ERROR) {
+    LOG(INFO) << "the source did not serve a binlog dump by GTID set (" << mysql_error(dump_->mysql)
+              << "); finding the start by files";
+    return false;
+  }
   return first.status();
 }
 

@@ -23,6 +23,9 @@ namespace {
 std::string Key(const TableRef& t) { return absl::StrCat(t.schema, "\x01", t.table); }
 
 constexpr const char* kHistoryTable = "schema_history";
+// The marker row's `source` in histories of versions that follow MySQL-dialect DDL (earlier ones
+// kept only the start definitions of such links, which later DDL may have made wrong).
+constexpr const char* kFollowsEveryDialect = "ddl-followed:all-dialects";
 
 // Histories kept by versions before MySQL sources had no `source` column (MariaDB GTIDs only).
 absl::Status AddSourceColumn(SqlConnection* conn) {
@@ -209,7 +212,8 @@ absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHi
       "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
       "WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')");
   if (!tables.ok()) return tables.status();
-  std::vector<std::string> rows = {absl::StrCat("(", quoted_link, ",0,0,0,'','',NULL)")};  // the marker
+  // The marker, which also says that this version follows the DDL of every dialect.
+  std::vector<std::string> rows = {absl::StrCat("(", quoted_link, ",0,0,0,'','',NULL,'", kFollowsEveryDialect, "')")};
   for (const auto& row : *tables) {
     const TableRef t{row[0].value_or(""), row[1].value_or("")};
     if (IsSystemSchema(t.schema) || !wants(t)) continue;
@@ -217,14 +221,14 @@ absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHi
     if (absl::IsNotFound(create.status())) continue;  // dropped meanwhile
     if (!create.ok()) return create.status();
     rows.push_back(absl::StrCat("(", quoted_link, ",0,0,0,", (*dst)->Quote(t.schema), ",", (*dst)->Quote(t.table),
-                                ",", (*dst)->Quote(*create), ")"));
+                                ",", (*dst)->Quote(*create), ",'')"));
   }
   // One transaction: a crash leaves the old history or the new one, never half.
   DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat("START TRANSACTION;", forget)));
   for (const std::string& r : rows) {
     absl::Status s = (*dst)->Execute(absl::StrCat(
         "INSERT INTO ", kMetaSchema, ".", kHistoryTable, " (link_id, domain_id, server_id, seq, "
-        "table_schema, table_name, create_sql) VALUES ", r));
+        "table_schema, table_name, create_sql, source) VALUES ", r));
     if (!s.ok()) {
       (void)(*dst)->Execute("ROLLBACK");
       return s;
@@ -256,21 +260,35 @@ absl::StatusOr<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(const SchemaH
   if (!rows.ok()) return rows.status();
   if (rows->empty() && !options.catalog_name) return std::unique_ptr<SchemaHistory>();
   std::unique_ptr<SchemaHistory> history(new SchemaHistory(std::move(*conn), options));
-  for (const auto& r : *rows) {
-    Gtid g;
-    if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) || !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
-        !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
-      return absl::DataLossError("unreadable row in duosync.schema_history");
+  bool follows_every_dialect = false;
+  // The start definitions first (one learned late has a later id than DDLs kept before it), then
+  // the DDLs `at` covers in the order the stream showed them.
+  for (const bool starts : {true, false}) {
+    for (const auto& r : *rows) {
+      Gtid g;
+      if (!absl::SimpleAtoi(r[0].value_or(""), &g.domain) || !absl::SimpleAtoi(r[1].value_or(""), &g.server_id) ||
+          !absl::SimpleAtoi(r[2].value_or(""), &g.sequence)) {
+        return absl::DataLossError("unreadable row in duosync.schema_history");
+      }
+      const TableRef t{r[3].value_or(""), r[4].value_or("")};
+      if (t.table.empty()) {  // the marker
+        follows_every_dialect = follows_every_dialect || r[7].value_or("") == kFollowsEveryDialect;
+        continue;
+      }
+      g.set_series(r[7].value_or(""));
+      if (g.none() != starts) continue;
+      if (!starts && !at.Covers(g)) continue;  // a DDL after `at`: the stream shows it again
+      Definition d;
+      d.create_sql = r[5].value_or("");
+      d.error = r[6].value_or("");
+      history->tables_[Key(t)] = std::move(d);
     }
-    g.set_series(r[7].value_or(""));
-    const TableRef t{r[3].value_or(""), r[4].value_or("")};
-    if (t.table.empty()) continue;  // the marker
-    const bool start = g.none();
-    if (!start && !at.Covers(g)) continue;  // a DDL after `at`: the stream shows it again
-    Definition d;
-    d.create_sql = r[5].value_or("");
-    d.error = r[6].value_or("");
-    history->tables_[Key(t)] = std::move(d);
+  }
+  if (options.mysql_dialect && !options.catalog_name && !follows_every_dialect) {
+    LOG(WARNING) << options.link_id << ": the schema history was kept by a version that did not follow this "
+                 << "MySQL-dialect source's DDL; rows without column names decode by today's definitions. "
+                 << "Start the link anew at the source's end to keep one";
+    return std::unique_ptr<SchemaHistory>();
   }
   return history;
 }
@@ -333,6 +351,7 @@ absl::StatusOr<SchemaHistory::Found> SchemaHistory::Find(const TableRef& table) 
 }
 
 absl::Status SchemaHistory::ForgetSchema(const Gtid& gtid, const std::string& schema) {
+  dropped_schemas_.insert(absl::AsciiStrToLower(schema));
   for (auto& [key, d] : tables_) {
     if (!absl::EqualsIgnoreCase(key.substr(0, key.find('\x01')), schema)) continue;
     if (d.create_sql.empty() && d.error.empty()) continue;
@@ -362,21 +381,25 @@ absl::Status SchemaHistory::FollowDdl(const Gtid& gtid, absl::string_view schema
   for (const TableRef& t : named) {
     if (scratch.emplace(Key(t), ScratchName()).second) concerned.push_back(t);
   }
+  // A history that learns as it goes: a table first named now had the destination's definition
+  // until this DDL (the start state), unless the stream dropped its database before (a table
+  // there now is one the destination has not dropped yet).
+  for (const TableRef& t : concerned) {
+    if (!catalog_name_ || tables_.count(Key(t)) != 0 || dropped_schemas_.count(absl::AsciiStrToLower(t.schema))) {
+      continue;
+    }
+    auto create = NormalizedCreate(conn_.get(), catalog_name_(t), t);
+    if (absl::IsNotFound(create.status())) continue;
+    if (!create.ok()) return create.status();
+    Definition start;
+    start.create_sql = *std::move(create);
+    DUO_RETURN_IF_ERROR(Store(Gtid{}, t, start));
+    tables_.emplace(Key(t), std::move(start));
+  }
   // Copies of the definitions before the DDL, the DDL on them, the definitions after.
   absl::Status replayed = absl::OkStatus();
   for (const TableRef& t : concerned) {
     auto it = tables_.find(Key(t));
-    if (it == tables_.end() && catalog_name_) {
-      // First named now: its definition until this DDL is the destination's (the start state).
-      auto create = NormalizedCreate(conn_.get(), catalog_name_(t), t);
-      if (!create.ok() && !absl::IsNotFound(create.status())) return create.status();
-      if (create.ok()) {
-        Definition start;
-        start.create_sql = *std::move(create);
-        DUO_RETURN_IF_ERROR(Store(Gtid{}, t, start));
-        it = tables_.emplace(Key(t), std::move(start)).first;
-      }
-    }
     if (it == tables_.end() || it->second.create_sql.empty()) continue;  // unknown, or created now
     replayed = CreateScratch(it->second.create_sql, scratch[Key(t)]);
     if (!replayed.ok()) break;

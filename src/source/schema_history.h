@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,8 @@ struct SchemaHistoryOptions {
   // gives) the first time a DDL names it. The reader is ahead of the applier, so the destination
   // has not run that DDL yet.
   std::function<TableRef(const TableRef&)> catalog_name;
+  // A MySQL-dialect source: a history kept by a version that did not follow its DDL is not used.
+  bool mysql_dialect = false;
 };
 
 // Whether `source` writes column names into its binlog (binlog_row_metadata=FULL). Servers
@@ -97,6 +100,7 @@ class SchemaHistory {
   std::string link_id_;
   std::function<TableRef(const TableRef&)> catalog_name_;  // see SchemaHistoryOptions
   std::map<std::string, Definition> tables_;  // by "schema\x01table"
+  std::set<std::string> dropped_schemas_;  // by DROP DATABASE in this session (lower case)
   bool scratch_ready_ = false;
   std::string scratch_prefix_;  // unique to this link and connection
   int scratch_serial_ = 0;

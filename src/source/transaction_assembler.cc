@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "glog/logging.h"
 #include "source/mysql_json.h"
@@ -95,7 +96,15 @@ TransactionAssembler::TransactionAssembler(Options options) : options_(std::move
   }
 }
 
-void TransactionAssembler::Begin(const EventHeader& h, uint64_t position) {
+absl::Status TransactionAssembler::Begin(const EventHeader& h, uint64_t position) {
+  if (in_transaction_ && current_.part > 0) {
+    // Its parts are in the destination's open transaction, which must not commit.
+    return absl::DataLossError(absl::StrCat(
+        "binlog transaction ", current_.gtid.ToString(), " at ", current_.start_position, " was handed on in ",
+        current_.part, " parts but has no end (a new one starts at ", position, "): the server stopped inside "
+        "it; nothing of it was committed. Remove the incomplete tail from the binlog file (or re-initialize "
+        "the link) to go on"));
+  }
   if (in_transaction_) {
     // The previous one never ended: the server stopped inside it (it rolled it back on restart).
     LOG(WARNING) << "binlog transaction " << current_.gtid.ToString() << " at " << current_.start_position
@@ -111,6 +120,7 @@ void TransactionAssembler::Begin(const EventHeader& h, uint64_t position) {
   saw_begin_ = false;
   standalone_ = false;
   tables_.clear();
+  return absl::OkStatus();
 }
 
 std::optional<Transaction> TransactionAssembler::Finish(const EventHeader& h, uint64_t position) {
@@ -170,7 +180,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
     case event_type::kMariaGtid: {
       auto g = ParseMariaGtid(body);
       if (!g.ok()) return g.status();
-      Begin(h, position);
+      DUO_RETURN_IF_ERROR(Begin(h, position));
       current_.gtid = Gtid::Maria(g->domain, h.server_id, g->sequence);
       standalone_ = g->standalone();
       return std::optional<Transaction>();
@@ -179,7 +189,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
     case event_type::kMysqlGtidTagged: {
       auto g = ParseMysqlGtid(h.type, body);
       if (!g.ok()) return g.status();
-      Begin(h, position);
+      DUO_RETURN_IF_ERROR(Begin(h, position));
       // The uuid names the server (server_id stays 0); an anonymous transaction has no id until
       // its reader places it (Gtid::by_file).
       current_.gtid = g->uuid.empty() ? Gtid{} : Gtid::Mysql(g->uuid, g->sequence);
@@ -190,7 +200,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
       if (!q.ok()) return q.status();
       absl::string_view stmt = absl::StripAsciiWhitespace(q->statement);
       if (absl::EqualsIgnoreCase(stmt, "BEGIN")) {
-        if (!in_transaction_) Begin(h, position);  // a source without GTIDs
+        if (!in_transaction_) DUO_RETURN_IF_ERROR(Begin(h, position));  // a source without GTIDs
         saw_begin_ = true;
         return std::optional<Transaction>();
       }
@@ -220,7 +230,7 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
         return std::optional<Transaction>();
       }
       // A DDL (or another statement logged as text): a transaction of its own.
-      if (!in_transaction_) Begin(h, position);
+      if (!in_transaction_) DUO_RETURN_IF_ERROR(Begin(h, position));
       current_.ddl = std::string(stmt);
       current_.sql_mode = q->sql_mode;
       current_.ddl_schema = q->database;

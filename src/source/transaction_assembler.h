@@ -68,7 +68,8 @@ class TransactionAssembler {
   absl::StatusOr<std::optional<Transaction>> AddBody(const EventHeader& h, absl::string_view body,
                                                      uint64_t position);
   absl::Status AddRows(const EventHeader& h, absl::string_view body, uint64_t position);
-  void Begin(const EventHeader& h, uint64_t position);
+  // Starts a transaction; DataLoss when one handed on in parts never ended.
+  absl::Status Begin(const EventHeader& h, uint64_t position);
   std::optional<Transaction> Finish(const EventHeader& h, uint64_t position);
 
   struct MappedTable {

@@ -262,6 +262,45 @@ TEST_P(MysqlSourceTest, RowsWrittenBeforeEachDdlKeepTheirColumnsWhileTheLinkLags
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT d, c FROM ", db_, ".t WHERE id = 2"))[0], "d2|21");
 }
 
+// A history kept by a version that did not follow MySQL-dialect DDL holds only the definitions
+// from when the link started: after an upgrade it is not used (rows decode by today's
+// definitions, as before) rather than put values into columns a DDL since has replaced.
+TEST_P(MysqlSourceTest, AHistoryThatDidNotFollowMysqlDdlIsNotUsed) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("CREATE TABLE ", db_, ".t (id INT PRIMARY KEY, a VARCHAR(10), b INT)"));
+  }
+  const ConnectOptions a = ServerPair::A().Options();
+  testing::ConfigBuilder builder(db_);
+  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
+                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
+      .Forward(R"({"ddl": true})")
+      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.t"]}})"));
+  const std::string config = builder.Json();
+  auto created = Project::Create(config);
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<Project> project = *std::move(created);
+  ASSERT_TRUE(project->Start().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !Checkpoint().empty(); }, absl::Seconds(60)));
+  auto w = Connect(ServerPair::A(), db_);
+  Exec(w.get(), "ALTER TABLE t DROP COLUMN b, ADD COLUMN c INT");
+  const std::string q = absl::StrCat("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='", db_,
+                                     "' AND TABLE_NAME='t' AND COLUMN_NAME='c'");
+  ASSERT_TRUE(testing::WaitFor([&] { return Rows(b_.get(), q)[0] == "1"; }, absl::Seconds(60)));
+  project.reset();
+  // As an older version left it: the start definitions, no DDL, no mark.
+  const std::string link = absl::StrCat("'", db_, "/forward'");
+  Exec(b_.get(), absl::StrCat("DELETE FROM duosync.schema_history WHERE link_id=", link, " AND seq <> 0;"
+                              "UPDATE duosync.schema_history SET source='' WHERE link_id=", link));
+  Exec(w.get(), "INSERT INTO t VALUES (1, 'a1', 10)");
+  created = Project::Create(config);
+  ASSERT_TRUE(created.ok());
+  project = *std::move(created);
+  ASSERT_TRUE(project->Start().ok());
+  const std::string rows = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
+  EXPECT_TRUE(testing::WaitFor([&] { return Rows(a_.get(), rows) == Rows(b_.get(), rows); }, absl::Seconds(60)))
+      << project->StatusJson();
+}
+
 // A transaction too big to hold whole (parts of 1 MiB here) is applied as one destination
 // transaction; stopped while it is being applied, nothing of it commits, and the next run applies
 // it once. (Transactions without GTIDs, known by where they end, are held whole.)

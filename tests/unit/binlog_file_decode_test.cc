@@ -376,5 +376,41 @@ TEST(BinlogFileDecodeTest, TransactionsSplitIntoPartsHoldTheSameRows) {
   EXPECT_GT(split, 0) << "no fixture transaction was split: the test proves nothing";
 }
 
+// A transaction handed on in parts whose end never comes (the server stopped inside it) stops the
+// decoding when the next one begins: its parts must not be committed, nor passed over silently.
+TEST(BinlogFileDecodeTest, APartedTransactionWithoutAnEndIsAnError) {
+  bool refused = false;
+  for (const std::string& name : kFixtures) {
+    auto file = BinlogFile::Open(DataFile(name));
+    ASSERT_TRUE(file.ok()) << name;
+    TransactionAssembler::Options options;
+    options.allow_partial_images = true;
+    options.part_bytes = 1;
+    TransactionAssembler assembler(options);
+    bool in_parts = false, dropped_end = false;
+    while (!refused) {
+      auto e = (*file)->Next();
+      ASSERT_TRUE(e.ok()) << name;
+      if (!e->has_value()) break;
+      auto h = ParseEventHeader((*e)->bytes);
+      ASSERT_TRUE(h.ok());
+      if (in_parts && !dropped_end && h->type == event_type::kXid) {  // the end that never came
+        dropped_end = true;
+        continue;
+      }
+      auto t = assembler.Add((*e)->bytes, (*e)->position);
+      if (!t.ok()) {
+        EXPECT_TRUE(dropped_end) << name << ": " << t.status();
+        EXPECT_EQ(t.status().code(), absl::StatusCode::kDataLoss) << t.status();
+        EXPECT_THAT(std::string(t.status().message()), HasSubstr("has no end")) << t.status();
+        refused = true;
+        break;
+      }
+      if (t->has_value() && (*t)->more_parts) in_parts = true;
+    }
+  }
+  EXPECT_TRUE(refused) << "no fixture had a transaction in parts to cut short";
+}
+
 }  // namespace
 }  // namespace duosync
