@@ -224,4 +224,42 @@ std::string GtidPosition::ToString() const {
   return out;
 }
 
+absl::Status CheckStartFitsSource(const GtidPosition& start, const GtidPosition& end, bool mariadb_source) {
+  if (start.empty()) return absl::OkStatus();
+  const std::string shown = start.ToString();
+  if (mariadb_source && (!start.mysql_sets().empty() || !start.file_place().file_series.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start position ", shown, " is in the MySQL dialect, but the source is a MariaDB server: start at a "
+        "MariaDB GTID position such as 0-1-100 (SELECT @@gtid_binlog_pos)"));
+  }
+  if (!mariadb_source && !start.domains().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start position ", shown, " is a MariaDB GTID position, but the source speaks MySQL's dialect: start "
+        "at a GTID set such as uuid:1-100 (SELECT @@gtid_executed) or a file place such as "
+        "mysql-bin.000042:1234 (SHOW MASTER STATUS)"));
+  }
+  if (end.empty()) return absl::OkStatus();
+  auto shares = [](const auto& a, const auto& b) {
+    for (const auto& [k, v] : a) {
+      if (b.count(k) != 0) return true;
+    }
+    return false;
+  };
+  const bool other_server =
+      (!start.domains().empty() && !end.domains().empty() && !shares(start.domains(), end.domains())) ||
+      (!start.mysql_sets().empty() && !end.mysql_sets().empty() && !shares(start.mysql_sets(), end.mysql_sets())) ||
+      (!start.file_place().file_series.empty() && !end.file_place().file_series.empty() &&
+       start.file_place().file_series != end.file_place().file_series);
+  if (other_server) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "start position ", shown, " names none of the source's servers (its binlog is at ", end.ToString(),
+        "): a position taken from another server? Take it from this source"));
+  }
+  if (!end.CoversWhereNamed(start)) {
+    return absl::InvalidArgumentError(absl::StrCat("start position ", shown, " is past the source's binlog end ",
+                                                   end.ToString(), ": nothing there to start after"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace duosync

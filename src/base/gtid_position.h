@@ -59,6 +59,13 @@ class GtidPosition {
   Gtid file_;
 };
 
+// Whether a configured start can be served by a source whose binlog ends at `end`, in the
+// source's dialect (`mariadb_source`): InvalidArgument, naming the mismatch and what to use, for
+// a position of the other dialect, one that names none of the source's servers (MariaDB domains,
+// MySQL uuids, file series: a position from another server), or one past the source's end.
+// Nothing to compare with an empty `end` (a source that wrote nothing yet).
+absl::Status CheckStartFitsSource(const GtidPosition& start, const GtidPosition& end, bool mariadb_source);
+
 // True for text in the form of a server uuid (8-4-4-4-12 hex digits).
 bool IsServerUuid(absl::string_view text);
 

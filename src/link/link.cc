@@ -42,6 +42,7 @@ class LinkImpl : public Link {
 
   absl::Status StartAt(const std::string& position) override {
     if (thread_.joinable()) return absl::FailedPreconditionError("the link is already running");
+    DUO_RETURN_IF_ERROR(CheckStartAt(position));
     auto tables = CheckpointTables::Connect(link_.destination, link_.id, link_.guard.own_origin);
     if (!tables.ok()) return tables.status();
     DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
@@ -217,11 +218,25 @@ class LinkImpl : public Link {
  private:
   // Where a link without a checkpoint starts: start_gtid, else the source's binlog end.
   absl::StatusOr<std::string> StartPosition() const {
-    if (!link_.start_position.empty()) return link_.start_position;
+    if (!link_.start_position.empty()) {
+      DUO_RETURN_IF_ERROR(CheckStartAt(link_.start_position));
+      return link_.start_position;
+    }
     if (!link_.source_binlog_dir.empty()) return std::string();  // the first file's beginning
     auto conn = SqlConnection::Connect(link_.source);
     if (!conn.ok()) return conn.status();
     return ReadBinlogPosition(conn->get());
+  }
+
+  // A start position given by the user must fit the live source: its dialect, its servers, not
+  // past its end (a position of a binlog-file source is checked by the files).
+  absl::Status CheckStartAt(const std::string& position) const {
+    if (!link_.source_binlog_dir.empty()) return absl::OkStatus();
+    auto conn = SqlConnection::Connect(link_.source);
+    if (!conn.ok()) return conn.status();
+    absl::Status fits = CheckStartPosition(conn->get(), position);
+    if (absl::IsInvalidArgument(fits)) return absl::InvalidArgumentError(absl::StrCat(link_.id, ": ", fits.message()));
+    return fits;
   }
 
   // Sessions one after another: a retryable error (a lost server, a deadlock) reconnects with

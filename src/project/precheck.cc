@@ -358,6 +358,13 @@ class Prechecker {
 
   void CheckBinlog(const std::string& link_name, const std::string& src, SqlConnection* source,
                    const std::string& start_position) {
+    if (!start_position.empty()) {
+      absl::Status fits = CheckStartPosition(source, start_position);
+      Add("start_position", src, link_name, fits.ok() ? report::PASSED : report::FAILED,
+          fits.ok() ? absl::StrCat("the link starts after ", start_position, " in this source's binlog")
+                    : std::string(fits.message()),
+          fits.ok() ? "" : "set start_gtid to a position of this source, or remove it to start at its binlog end");
+    }
     auto rows = source->Query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image");
     if (!rows.ok() || rows->empty()) {
       Add("binlog", src, link_name, report::FAILED,

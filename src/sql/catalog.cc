@@ -116,4 +116,16 @@ absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn) {
   return absl::StrCat((*status)[0][0].value_or(""), ":", (*status)[0][1].value_or(""));
 }
 
+absl::Status CheckStartPosition(SqlConnection* conn, const std::string& start) {
+  auto parsed = GtidPosition::Parse(start);
+  if (!parsed.ok()) return parsed.status();
+  auto mariadb = SpeaksMariadbReplication(conn);
+  if (!mariadb.ok()) return mariadb.status();
+  auto end_text = ReadBinlogPosition(conn);
+  if (!end_text.ok()) return end_text.status();
+  auto end = GtidPosition::Parse(*end_text);
+  if (!end.ok()) return end.status();
+  return CheckStartFitsSource(*parsed, *end, *mariadb);
+}
+
 }  // namespace duosync

@@ -50,6 +50,11 @@ absl::StatusOr<bool> SpeaksMariadbReplication(SqlConnection* conn);
 // any transaction).
 absl::StatusOr<std::string> ReadBinlogPosition(SqlConnection* conn);
 
+// Whether the configured start position `start` fits the source `conn` (CheckStartFitsSource:
+// its dialect, its servers, not past its end). InvalidArgument for a start that does not fit or
+// does not parse; the server's errors as they are.
+absl::Status CheckStartPosition(SqlConnection* conn, const std::string& start);
+
 }  // namespace duosync
 
 #endif  // DUOSYNC_SRC_SQL_CATALOG_H_

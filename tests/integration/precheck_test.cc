@@ -4,6 +4,7 @@
 #include "absl/strings/str_replace.h"
 #include "config/resolved_config.h"
 #include "config/validation.h"
+#include "duosync/project.h"
 #include "harness/delay_proxy.h"
 #include "support/test_support.h"
 
@@ -184,6 +185,34 @@ TEST_F(PrecheckTest, ACheckCutOffByTheNetworkIsRunAgain) {
   (*proxy)->CloseNextConnectionAt(8);  // past the handshake and session setup, among the checks
   auto r = Run(json);
   EXPECT_TRUE(r.ok()) << r.DebugString();
+}
+
+// A start_gtid is checked against the source: one of the other dialect, of another server (a
+// domain it never wrote) or past its end fails precheck, and the link does not start at it.
+TEST_F(PrecheckTest, AStartPositionMustFitTheSource) {
+  auto with_start = [&](const std::string& start) {
+    testing::ConfigBuilder config("pc");
+    config.Objects(R"({"import": "pc.orders"})").Forward(absl::StrCat(R"({"start_gtid": ")", start, R"("})"));
+    return config.Json();
+  };
+  const std::string end = testing::Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0];
+  auto fits = Run(with_start(end));
+  ASSERT_NE(Find(fits, "start_position"), nullptr);
+  EXPECT_EQ(Find(fits, "start_position")->status(), report::PASSED) << fits.DebugString();
+  const std::string domain = end.substr(0, end.find('-'));
+  for (const std::string& wrong : {std::string("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"),
+                                   std::string("mysql-bin.000001:4"), std::string("77-1-5"),
+                                   absl::StrCat(domain, "-1-999999999")}) {
+    auto r = Run(with_start(wrong));
+    ASSERT_NE(Find(r, "start_position"), nullptr) << wrong;
+    EXPECT_EQ(Find(r, "start_position")->status(), report::FAILED) << wrong << r.DebugString();
+    EXPECT_FALSE(r.ok()) << wrong;
+  }
+  auto past = Project::Create(with_start(absl::StrCat(domain, "-1-999999999")));
+  ASSERT_TRUE(past.ok()) << past.status();
+  absl::Status started = (*past)->Start();
+  EXPECT_TRUE(absl::IsInvalidArgument(started)) << started;
+  EXPECT_NE(started.message().find("past the source's binlog end"), std::string::npos) << started;
 }
 
 TEST_F(PrecheckTest, FailsWhenDestinationTableIsMissingWithoutSchemaMigration) {

@@ -130,5 +130,35 @@ TEST(GtidPositionTest, MysqlSetsEncodeAsPreviousGtidsDo) {
   EXPECT_FALSE(EncodeMysqlGtidSet(P(absl::StrCat(kUuid, ":tag1:1-2"))).ok());
 }
 
+// A configured start is checked against the source it is for: its dialect, its servers, its end.
+TEST(GtidPositionTest, AStartMustFitTheSource) {
+  const GtidPosition maria_end = P("0-1-500,1-2-30");
+  EXPECT_TRUE(CheckStartFitsSource(P("0-1-100"), maria_end, true).ok());
+  EXPECT_TRUE(CheckStartFitsSource(P("0-7-500"), maria_end, true).ok());  // a failover's server id
+  EXPECT_TRUE(CheckStartFitsSource(P(""), maria_end, true).ok());
+  EXPECT_TRUE(CheckStartFitsSource(P("0-1-100"), P(""), true).ok());     // nothing written yet
+  auto dialect = CheckStartFitsSource(P(absl::StrCat(kUuid, ":1-5")), maria_end, true);
+  EXPECT_TRUE(absl::IsInvalidArgument(dialect)) << dialect;
+  EXPECT_NE(dialect.message().find("@@gtid_binlog_pos"), std::string::npos) << dialect;
+  EXPECT_FALSE(CheckStartFitsSource(P("mysql-bin.000001:4"), maria_end, true).ok());
+  auto other = CheckStartFitsSource(P("5-1-100"), maria_end, true);
+  EXPECT_NE(other.message().find("names none of the source's servers"), std::string::npos) << other;
+  auto past = CheckStartFitsSource(P("0-1-501"), maria_end, true);
+  EXPECT_NE(past.message().find("past the source's binlog end"), std::string::npos) << past;
+
+  const GtidPosition mysql_end = P(absl::StrCat(kUuid, ":1-100,", kOther, ":1-5"));
+  EXPECT_TRUE(CheckStartFitsSource(P(absl::StrCat(kUuid, ":1-40")), mysql_end, false).ok());
+  EXPECT_TRUE(CheckStartFitsSource(P("binlog.000003:120"), mysql_end, false).ok());  // a place on a GTID server
+  EXPECT_FALSE(CheckStartFitsSource(P("0-1-100"), mysql_end, false).ok());
+  EXPECT_FALSE(CheckStartFitsSource(P("00000000-0000-0000-0000-0000000000c3:1-4"), mysql_end, false).ok());
+  EXPECT_FALSE(CheckStartFitsSource(P(absl::StrCat(kUuid, ":1-101")), mysql_end, false).ok());
+
+  const GtidPosition file_end = P("binlog.000007:900");
+  EXPECT_TRUE(CheckStartFitsSource(P("binlog.000007:400"), file_end, false).ok());
+  EXPECT_TRUE(CheckStartFitsSource(P("binlog.000002:4"), file_end, false).ok());
+  EXPECT_FALSE(CheckStartFitsSource(P("binlog.000007:901"), file_end, false).ok());
+  EXPECT_FALSE(CheckStartFitsSource(P("other-bin.000007:4"), file_end, false).ok());
+}
+
 }  // namespace
 }  // namespace duosync
