@@ -340,6 +340,19 @@ class Prechecker {
             : "SET GLOBAL auto_increment_increment=2 on both servers, auto_increment_offset=1 on a "
               "and 2 on b (and in their configs)");
     if (p_.active_active().loop_prevention() == config::MARKER_TABLE) return;
+    // A session's origin survives only in MariaDB's binlog: MySQL-dialect servers (OceanBase's
+    // binlog service writes one fixed server_id) lose it.
+    for (const std::string id : {"a", "b"}) {
+      auto mariadb = SpeaksMariadbReplication(conns_[id].get());
+      if (mariadb.ok() && !*mariadb) {
+        Add("loop_prevention", id, "", report::FAILED,
+            "this endpoint speaks MySQL's replication dialect (MySQL, OceanBase): the session origin "
+            "(server_id) SESSION_ORIGIN tags changes with does not survive in its binlog (OceanBase writes one "
+            "fixed server_id), so applied changes would come back as its own",
+            "set active_active.loop_prevention to MARKER_TABLE");
+        return;
+      }
+    }
     const auto [fwd, rev] = OriginIds(p_);
     const bool clash = fwd == rev || fwd == static_cast<uint32_t>(sa[2]) || fwd == static_cast<uint32_t>(sb[2]) ||
                        rev == static_cast<uint32_t>(sa[2]) || rev == static_cast<uint32_t>(sb[2]);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -40,7 +41,9 @@ class MysqlSourceTest : public ::testing::TestWithParam<SourceKind> {
   void SetUp() override {
     a_ = Connect(ServerPair::A());
     b_ = Connect(ServerPair::B());
-    db_ = absl::StrCat("mysrc", static_cast<int>(GetParam()));
+    // A database (and so link ids and checkpoints) of each test's own: "Test/Param" is no name.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    db_ = absl::StrCat("my", test.substr(0, std::min<size_t>(test.find('/'), 24)), "_", static_cast<int>(GetParam()));
     const std::string tables =
         "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
         "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64), UNIQUE KEY (note));"
@@ -113,18 +116,28 @@ class MysqlSourceTest : public ::testing::TestWithParam<SourceKind> {
   fs::path dir_;
 };
 
+std::string SourceName(const ::testing::TestParamInfo<SourceKind>& info) {
+  switch (info.param) {
+    case SourceKind::kOceanbase: return "OceanbaseGtidsNoNames";
+    case SourceKind::kMysql57WithoutGtidDump: return "Mysql57GtidsByFiles";
+    default: return "Mysql8FilePlaces";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Sources, MysqlSourceTest,
                          ::testing::Values(SourceKind::kOceanbase, SourceKind::kMysql57WithoutGtidDump,
                                            SourceKind::kMysql8WithoutGtid),
-                         [](const ::testing::TestParamInfo<SourceKind>& info) -> std::string {
-                           switch (info.param) {
-                             case SourceKind::kOceanbase: return "OceanbaseGtidsNoNames";
-                             case SourceKind::kMysql57WithoutGtidDump: return "Mysql57GtidsByFiles";
-                             default: return "Mysql8FilePlaces";
-                           }
-                         });
+                         SourceName);
 
-TEST_P(MysqlSourceTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDroppedConnections) {
+// The longer tests run where they differ: a start by GTID set and by file place (the start by
+// files for a GTID set is covered above); active-active with OceanBase, the production source.
+class MysqlSourceKillTest : public MysqlSourceTest {};
+INSTANTIATE_TEST_SUITE_P(Sources, MysqlSourceKillTest,
+                         ::testing::Values(SourceKind::kOceanbase, SourceKind::kMysql8WithoutGtid), SourceName);
+class MysqlActiveActiveTest : public MysqlSourceTest {};
+INSTANTIATE_TEST_SUITE_P(Sources, MysqlActiveActiveTest, ::testing::Values(SourceKind::kOceanbase), SourceName);
+
+TEST_P(MysqlSourceKillTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDroppedConnections) {
   constexpr int kTransactions = 1500;
   const std::string config_path = (dir_ / "project.json").string();
   std::ofstream(config_path) << ConfigJson();
@@ -299,6 +312,70 @@ TEST_P(MysqlSourceTest, AHistoryThatDidNotFollowMysqlDdlIsNotUsed) {
   const std::string rows = absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id");
   EXPECT_TRUE(testing::WaitFor([&] { return Rows(a_.get(), rows) == Rows(b_.get(), rows); }, absl::Seconds(60)))
       << project->StatusJson();
+}
+
+// Active-active with a MySQL-dialect region: precheck says the session origin cannot survive in
+// its binlog and asks for the marker table, which passes.
+TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionNeedsTheMarkerTable) {
+  const ConnectOptions a = ServerPair::A().Options();
+  for (const std::string mode : {"SESSION_ORIGIN", "MARKER_TABLE"}) {
+    testing::ConfigBuilder builder(db_);
+    builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
+                                   R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
+        .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
+        .ActiveActive(absl::StrCat(R"({"loop_prevention": ")", mode, R"("})"));
+    auto project = Project::Create(builder.Json());
+    ASSERT_TRUE(project.ok()) << project.status();
+    bool ok = false;
+    const std::string report = (*project)->Precheck(&ok);
+    const bool refused = absl::StrContains(report, "set active_active.loop_prevention to MARKER_TABLE");
+    EXPECT_EQ(refused, mode == "SESSION_ORIGIN") << mode << ": " << report;
+    if (mode == "SESSION_ORIGIN") EXPECT_FALSE(ok) << report;
+  }
+}
+
+// Active-active between a MySQL-dialect region (A, through the test source) and a MariaDB one
+// (B) with the marker table: writes in both regions end identical, and nothing echoes (A's binlog
+// stops growing once the writers stop).
+TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionConvergesWithoutEchoes) {
+  const ConnectOptions a = ServerPair::A().Options();
+  testing::ConfigBuilder builder(db_);
+  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
+                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
+      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
+      .ActiveActive(R"({"loop_prevention": "MARKER_TABLE"})");
+  auto created = Project::Create(builder.Json());
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<Project> project = *std::move(created);
+  ASSERT_TRUE(project->Start().ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return !Checkpoint().empty(); }, absl::Seconds(60)));
+  std::thread in_b([&] {
+    auto w = Connect(ServerPair::B(), db_);
+    for (int i = 1; i <= 200; ++i) {
+      Exec(w.get(), absl::StrCat("INSERT INTO items VALUES (", 100000 + i, ", ", i, ", 'b", i, "')"));
+      if (i % 3 == 0) Exec(w.get(), absl::StrCat("UPDATE items SET v = v + 1 WHERE id = ", 100000 + i));
+    }
+  });
+  auto w = Connect(ServerPair::A(), db_);
+  for (int i = 1; i <= 200; ++i) {
+    Exec(w.get(), absl::StrCat("INSERT INTO items VALUES (", i, ", ", i, ", 'a", i, "')"));
+    if (i % 4 == 0) Exec(w.get(), absl::StrCat("DELETE FROM items WHERE id = ", i - 1));
+  }
+  in_b.join();
+  const std::string q = absl::StrCat("SELECT * FROM ", db_, ".items ORDER BY id");
+  EXPECT_TRUE(testing::WaitFor([&] { return Rows(a_.get(), q) == Rows(b_.get(), q); }, absl::Seconds(60)))
+      << project->StatusJson();
+  EXPECT_EQ(Rows(a_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".items"))[0], "350");
+  // Settled: neither binlog grows any more (an echo would go round and round).
+  auto ends = [&] { return Rows(a_.get(), "SELECT @@gtid_binlog_pos")[0] + " " + Rows(b_.get(), "SELECT @@gtid_binlog_pos")[0]; };
+  std::string before = ends();
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const std::string now = ends();
+    const bool still = now == before;
+    before = now;
+    return still;
+  }, absl::Seconds(30))) << "the binlogs never stop growing (changes keep coming back): " << before;
 }
 
 // A transaction too big to hold whole (parts of 1 MiB here) is applied as one destination
