@@ -229,14 +229,15 @@ class LinkImpl : public Link {
   }
 
   // A start position given by the user must fit the live source: its dialect, its servers, not
-  // past its end (a position of a binlog-file source is checked by the files).
+  // past its end (a position of a binlog-file source is checked by the files). A source that
+  // cannot be asked now is not a reason to refuse: the link's sessions retry it.
   absl::Status CheckStartAt(const std::string& position) const {
     if (!link_.source_binlog_dir.empty()) return absl::OkStatus();
     auto conn = SqlConnection::Connect(link_.source);
-    if (!conn.ok()) return conn.status();
-    absl::Status fits = CheckStartPosition(conn->get(), position);
+    absl::Status fits = conn.ok() ? CheckStartPosition(conn->get(), position) : conn.status();
     if (absl::IsInvalidArgument(fits)) return absl::InvalidArgumentError(absl::StrCat(link_.id, ": ", fits.message()));
-    return fits;
+    if (!fits.ok()) LOG(WARNING) << link_.id << ": cannot check start position " << position << " now: " << fits;
+    return absl::OkStatus();
   }
 
   // Sessions one after another: a retryable error (a lost server, a deadlock) reconnects with

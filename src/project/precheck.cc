@@ -373,10 +373,14 @@ class Prechecker {
                    const std::string& start_position) {
     if (!start_position.empty()) {
       absl::Status fits = CheckStartPosition(source, start_position);
+      const bool mismatch = absl::IsInvalidArgument(fits);
       Add("start_position", src, link_name, fits.ok() ? report::PASSED : report::FAILED,
-          fits.ok() ? absl::StrCat("the link starts after ", start_position, " in this source's binlog")
-                    : std::string(fits.message()),
-          fits.ok() ? "" : "set start_gtid to a position of this source, or remove it to start at its binlog end");
+          fits.ok()  ? absl::StrCat("the link starts after ", start_position, " in this source's binlog")
+          : mismatch ? std::string(fits.message())
+                     : absl::StrCat("cannot read the source's binlog position: ", fits.message()),
+          fits.ok()  ? ""
+          : mismatch ? "set start_gtid to a position of this source, or remove it to start at its binlog end"
+                     : "grant the source user REPLICATION CLIENT (SHOW MASTER STATUS)");
     }
     auto rows = source->Query("SELECT @@log_bin, @@binlog_format, @@binlog_row_image");
     if (!rows.ok() || rows->empty()) {
@@ -597,9 +601,9 @@ class Prechecker {
 
 report::PrecheckReport RunPrecheck(const ProjectConfig& project) {
   // A restart after a crash often meets the network blip that caused it: checks the network
-  // failed (a connection refused or cut midway) are run once more, a second later, before the
-  // report blames the project.
-  constexpr int kAttempts = 2;
+  // failed (a connection refused or cut midway) are run again, up to three times over some three
+  // seconds, before the report blames the project.
+  constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
     Prechecker checker(project);
     report::PrecheckReport report = checker.Run();

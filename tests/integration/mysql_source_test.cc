@@ -43,7 +43,7 @@ class MysqlSourceTest : public ::testing::TestWithParam<SourceKind> {
     b_ = Connect(ServerPair::B());
     // A database (and so link ids and checkpoints) of each test's own: "Test/Param" is no name.
     const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    db_ = absl::StrCat("my", test.substr(0, std::min<size_t>(test.find('/'), 24)), "_", static_cast<int>(GetParam()));
+    db_ = absl::StrCat("my", test.substr(0, std::min<size_t>(test.find('/'), 40)), "_", static_cast<int>(GetParam()));
     const std::string tables =
         "CREATE TABLE counter (id INT PRIMARY KEY, n BIGINT NOT NULL);"
         "CREATE TABLE items (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(64), UNIQUE KEY (note));"
@@ -376,6 +376,8 @@ TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionConvergesWithou
     before = now;
     return still;
   }, absl::Seconds(30))) << "the binlogs never stop growing (changes keep coming back): " << before;
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_EQ(ends(), before) << "changes came back after a pause";
 }
 
 // A transaction too big to hold whole (parts of 1 MiB here) is applied as one destination
