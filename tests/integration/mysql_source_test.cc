@@ -73,14 +73,28 @@ class MysqlSourceTest : public ::testing::TestWithParam<SourceKind> {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::string ConfigJson() {
+  // A project whose endpoint a is server A seen through the MySQL-dialect source.
+  testing::ConfigBuilder ThroughTheSource() {
     const ConnectOptions a = ServerPair::A().Options();
     testing::ConfigBuilder config(db_);
-    config
-        .EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-        .Import(absl::StrCat(db_, ".counter|", db_, ".items"))
-        .ForwardOptions(R"({"apply_workers": 8})");
+    config.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
+                                  R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"));
+    return config;
+  }
+
+  // Table t (id, a, b) on both sides, synced with its DDL: the project's config.
+  std::string TableWithDdlSync() {
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, absl::StrCat("CREATE TABLE ", db_, ".t (id INT PRIMARY KEY, a VARCHAR(10), b INT)"));
+    }
+    testing::ConfigBuilder config = ThroughTheSource();
+    config.Forward(R"({"ddl": true})").Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.t"]}})"));
+    return config.Json();
+  }
+
+  std::string ConfigJson() {
+    testing::ConfigBuilder config = ThroughTheSource();
+    config.Import(absl::StrCat(db_, ".counter|", db_, ".items")).ForwardOptions(R"({"apply_workers": 8})");
     return config.Json();
   }
 
@@ -210,7 +224,11 @@ TEST_P(MysqlSourceKillTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDropped
                     << " updates; B's sessions:\n" << sessions << "\nA's sessions:\n" << source_sessions
                     << "\nlog:\n" << log_text();
   EXPECT_GE(kills, 2) << "the stream was applied before the kills; the test proves less";
-  if (GetParam() == SourceKind::kOceanbase) EXPECT_GT(source_->dumps_by_gtids(), kills) << "a dump by GTID set each start";
+  // Every process dumped by GTID set, but one whose first dump met a dropped connection, which
+  // falls back to the file start.
+  if (GetParam() == SourceKind::kOceanbase) {
+    EXPECT_GE(source_->dumps_by_gtids() + drops, kills + 1) << "starts that did not dump by GTID set";
+  }
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".counter"))[0], std::to_string(kTransactions));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT updates FROM ", db_, ".applied"))[0], std::to_string(kTransactions))
       << "a transaction was applied twice (or lost)";
@@ -222,16 +240,7 @@ TEST_P(MysqlSourceKillTest, FollowsTheSourceExactlyOnceAcrossKillNinesAndDropped
 // restart somewhere in the backlog. OceanBase's rows name no columns: they decode by the schema
 // history, kept by GTID set; MySQL 8's by name, positions by file place.
 TEST_P(MysqlSourceTest, RowsWrittenBeforeEachDdlKeepTheirColumnsWhileTheLinkLags) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE TABLE ", db_, ".t (id INT PRIMARY KEY, a VARCHAR(10), b INT)"));
-  }
-  const ConnectOptions a = ServerPair::A().Options();
-  testing::ConfigBuilder builder(db_);
-  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-      .Forward(R"({"ddl": true})")
-      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.t"]}})"));
-  const std::string config = builder.Json();
+  const std::string config = TableWithDdlSync();
   std::unique_ptr<Project> project;
   auto start = [&] {
     auto p = Project::Create(config);
@@ -279,16 +288,7 @@ TEST_P(MysqlSourceTest, RowsWrittenBeforeEachDdlKeepTheirColumnsWhileTheLinkLags
 // from when the link started: after an upgrade it is not used (rows decode by today's
 // definitions, as before) rather than put values into columns a DDL since has replaced.
 TEST_P(MysqlSourceTest, AHistoryThatDidNotFollowMysqlDdlIsNotUsed) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE TABLE ", db_, ".t (id INT PRIMARY KEY, a VARCHAR(10), b INT)"));
-  }
-  const ConnectOptions a = ServerPair::A().Options();
-  testing::ConfigBuilder builder(db_);
-  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-      .Forward(R"({"ddl": true})")
-      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.t"]}})"));
-  const std::string config = builder.Json();
+  const std::string config = TableWithDdlSync();
   auto created = Project::Create(config);
   ASSERT_TRUE(created.ok()) << created.status();
   std::unique_ptr<Project> project = *std::move(created);
@@ -317,12 +317,9 @@ TEST_P(MysqlSourceTest, AHistoryThatDidNotFollowMysqlDdlIsNotUsed) {
 // Active-active with a MySQL-dialect region: precheck says the session origin cannot survive in
 // its binlog and asks for the marker table, which passes.
 TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionNeedsTheMarkerTable) {
-  const ConnectOptions a = ServerPair::A().Options();
   for (const std::string mode : {"SESSION_ORIGIN", "MARKER_TABLE"}) {
-    testing::ConfigBuilder builder(db_);
-    builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                   R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-        .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
+    testing::ConfigBuilder builder = ThroughTheSource();
+    builder.Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
         .ActiveActive(absl::StrCat(R"({"loop_prevention": ")", mode, R"("})"));
     auto project = Project::Create(builder.Json());
     ASSERT_TRUE(project.ok()) << project.status();
@@ -338,11 +335,8 @@ TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionNeedsTheMarkerT
 // (B) with the marker table: writes in both regions end identical, and nothing echoes (A's binlog
 // stops growing once the writers stop).
 TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionConvergesWithoutEchoes) {
-  const ConnectOptions a = ServerPair::A().Options();
-  testing::ConfigBuilder builder(db_);
-  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-      .Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
+  testing::ConfigBuilder builder = ThroughTheSource();
+  builder.Objects(absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.items"]}})"))
       .ActiveActive(R"({"loop_prevention": "MARKER_TABLE"})");
   auto created = Project::Create(builder.Json());
   ASSERT_TRUE(created.ok()) << created.status();
@@ -376,7 +370,7 @@ TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionConvergesWithou
     before = now;
     return still;
   }, absl::Seconds(30))) << "the binlogs never stop growing (changes keep coming back): " << before;
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_EQ(ends(), before) << "changes came back after a pause";
 }
 
@@ -384,11 +378,8 @@ TEST_P(MysqlActiveActiveTest, ActiveActiveWithAMysqlDialectRegionConvergesWithou
 // transaction; stopped while it is being applied, nothing of it commits, and the next run applies
 // it once. (Transactions without GTIDs, known by where they end, are held whole.)
 TEST_P(MysqlSourceTest, AHugeTransactionIsAppliedInPartsOnceAcrossAStop) {
-  const ConnectOptions a = ServerPair::A().Options();
-  testing::ConfigBuilder builder(db_);
-  builder.EndpointA(absl::StrCat(R"({"region": "region-1", "host": "127.0.0.1", "port": )", source_->port(),
-                                 R"(, "user": ")", a.user, R"(", "password": ")", a.password, R"("})"))
-      .Import(db_ + ".items")
+  testing::ConfigBuilder builder = ThroughTheSource();
+  builder.Import(db_ + ".items")
       .ForwardOptions(R"({"transaction_part_mb": 1})");
   const std::string config = builder.Json();
   auto started = Project::Create(config);
