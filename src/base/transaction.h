@@ -149,6 +149,20 @@ struct Transaction {
   bool streamed() const { return part > 0 || more_parts; }
   size_t row_count() const { return changes.size(); }
 
+  // Hands on what it holds as one part (more_parts set) and goes on, empty, as the next part of
+  // the same transaction (same GTID, origin and commit time).
+  Transaction TakePart() {
+    Transaction next;
+    next.gtid = gtid;
+    next.origin_server_id = origin_server_id;
+    next.commit_time = commit_time;
+    next.part = part + 1;
+    Transaction taken = std::move(*this);
+    *this = std::move(next);
+    taken.more_parts = true;
+    return taken;
+  }
+
   // Adds a DML statement the source logged as text, run with default database `schema`. All are
   // kept (up to a bound) for the link to judge; when they disagree on the default database or
   // overflow the bound, ddl_schema is left empty, which the link reads as "may touch anything".

@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "base/gtid_position.h"
 #include "source/binlog_events.h"
+#include "source/binlog_directory_feed.h"
 #include "source/binlog_file.h"
 
 namespace duosync::harness {
@@ -323,24 +324,12 @@ class SourceSession {
         SendError(s);
         return;
       }
-      auto file = BinlogFile::Open((fs::path(owner_->rewrite_dir_) / name).string());
-      if (!file.ok()) {
-        SendError(file.status());
+      auto previous = StartingGtidList((fs::path(owner_->rewrite_dir_) / name).string());
+      if (!previous.ok()) {
+        SendError(previous.status());
         return;
       }
-      std::optional<GtidPosition> previous;
-      for (int events = 0; events < 3 && !previous.has_value(); ++events) {
-        auto e = (*file)->Next();
-        if (!e.ok() || !e->has_value()) break;
-        auto h = ParseEventHeader((*e)->bytes);
-        if (!h.ok() || h->type != event_type::kPreviousGtids) continue;
-        // The body without the header and the CRC32 the rewritten files carry.
-        auto set = ParsePreviousGtids(absl::string_view((*e)->bytes).substr(kEventHeaderSize,
-                                      (*e)->bytes.size() - kEventHeaderSize - 4));
-        auto parsed = set.ok() ? GtidPosition::Parse(*set) : set.status();
-        if (parsed.ok()) previous = *std::move(parsed);
-      }
-      if (previous.has_value() && have->CoversAll(*previous)) {
+      if (!previous->has_value() || have->CoversAll(**previous)) {  // none: the server's first file
         ++owner_->dumps_by_gtids_;
         Stream(name, 4, *have);
         return;

@@ -11,10 +11,7 @@
 #include "base/status_macros.h"
 
 namespace duosync {
-namespace {
 
-// The GTID_LIST (MariaDB) or PREVIOUS_GTIDS (MySQL) a binlog file starts with (the state before
-// its first transaction); nullopt when the file has none before its first transaction.
 absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& path) {
   auto file = BinlogFile::Open(path);
   if (!file.ok()) return file.status();
@@ -35,8 +32,6 @@ absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& 
   }
   return std::optional<GtidPosition>();
 }
-
-}  // namespace
 
 BinlogDirectoryFeed::BinlogDirectoryFeed(Options options)
     : options_(std::move(options)), position_(options_.start) {

@@ -28,6 +28,10 @@
 
 namespace duosync {
 
+// The GTID_LIST (MariaDB) or PREVIOUS_GTIDS (MySQL) a binlog file starts with (the state before
+// its first transaction); nullopt when the file has none (or an empty one) before it.
+absl::StatusOr<std::optional<GtidPosition>> StartingGtidList(const std::string& path);
+
 class BinlogDirectoryFeed : public TransactionFeed {
  public:
   struct Options {

@@ -537,15 +537,8 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         }
         if (options_.part_bytes != 0 && r.current_bytes >= options_.part_bytes) {
           // Big enough to hand on: the rest follows in further parts of the same transaction.
-          Transaction part = std::move(r.current);
-          r.current = Transaction();
-          r.current.gtid = part.gtid;
-          r.current.origin_server_id = part.origin_server_id;
-          r.current.commit_time = part.commit_time;
-          r.current.part = part.part + 1;
           r.current_bytes = 0;
-          part.more_parts = true;
-          return std::optional<Transaction>(std::move(part));
+          return std::optional<Transaction>(r.current.TakePart());
         }
         break;
       }

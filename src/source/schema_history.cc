@@ -27,6 +27,13 @@ constexpr const char* kHistoryTable = "schema_history";
 // kept only the start definitions of such links, which later DDL may have made wrong).
 constexpr const char* kFollowsEveryDialect = "ddl-followed:all-dialects";
 
+// Removes a link's history.
+std::string ForgetSql(const std::string& link_id) {
+  std::string sql = absl::StrCat("DELETE FROM ", kMetaSchema, ".", kHistoryTable, " WHERE link_id=");
+  AppendQuoted(link_id, &sql);
+  return sql;
+}
+
 // Histories kept by versions before MySQL sources had no `source` column (MariaDB GTIDs only).
 absl::Status AddSourceColumn(SqlConnection* conn) {
   const std::string has_source = absl::StrCat(
@@ -185,10 +192,7 @@ SchemaHistory::SchemaHistory(std::unique_ptr<SqlConnection> conn, const SchemaHi
 absl::Status SchemaHistory::Forget(const SchemaHistoryOptions& options) {
   auto dst = ConnectDestination(options.destination);
   if (!dst.ok()) return dst.status();
-  std::string quoted_link;
-  AppendQuoted(options.link_id, &quoted_link);
-  absl::Status s = (*dst)->Execute(
-      absl::StrCat("DELETE FROM ", kMetaSchema, ".", kHistoryTable, " WHERE link_id=", quoted_link));
+  absl::Status s = (*dst)->Execute(ForgetSql(options.link_id));
   return s.ok() || absl::IsNotFound(s) ? absl::OkStatus() : s;  // none kept: nothing to forget
 }
 
@@ -196,17 +200,11 @@ absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHi
                                     const std::function<bool(const TableRef&)>& wants) {
   auto src = SqlConnection::Connect(source);
   if (!src.ok()) return src.status();
-  const bool names = SourceLogsColumnNames(src->get());
+  if (SourceLogsColumnNames(src->get())) return Forget(options);  // rows decode by name
   auto dst = ConnectDestination(options.destination);
   if (!dst.ok()) return dst.status();
   std::string quoted_link;
   AppendQuoted(options.link_id, &quoted_link);
-  const std::string forget =
-      absl::StrCat("DELETE FROM ", kMetaSchema, ".", kHistoryTable, " WHERE link_id=", quoted_link);
-  if (names) {
-    absl::Status s = (*dst)->Execute(forget);
-    return s.ok() || absl::IsNotFound(s) ? absl::OkStatus() : s;  // none kept: nothing to forget
-  }
   DUO_RETURN_IF_ERROR(EnsureHistoryTable(dst->get()));
   auto tables = (*src)->Query(
       "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
@@ -224,7 +222,7 @@ absl::Status SchemaHistory::Capture(const ConnectOptions& source, const SchemaHi
                                 ",", (*dst)->Quote(*create), ",'')"));
   }
   // One transaction: a crash leaves the old history or the new one, never half.
-  DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat("START TRANSACTION;", forget)));
+  DUO_RETURN_IF_ERROR((*dst)->Execute(absl::StrCat("START TRANSACTION;", ForgetSql(options.link_id))));
   for (const std::string& r : rows) {
     absl::Status s = (*dst)->Execute(absl::StrCat(
         "INSERT INTO ", kMetaSchema, ".", kHistoryTable, " (link_id, domain_id, server_id, seq, "

@@ -338,16 +338,10 @@ absl::StatusOr<std::optional<Transaction>> TransactionAssembler::AddBody(const E
         if (options_.part_bytes != 0 && current_bytes_ >= options_.part_bytes && !current_.gtid.none() &&
             !in_payload_) {
           // Big enough to hand on: the rest follows in further parts of the same transaction.
-          Transaction part = std::move(current_);
-          current_ = Transaction();
+          Transaction part = current_.TakePart();
           current_bytes_ = 0;
-          current_.gtid = part.gtid;
-          current_.origin_server_id = part.origin_server_id;
-          current_.commit_time = part.commit_time;
           current_.start_position = part.start_position;
           current_.only_bookkeeping = part.only_bookkeeping;
-          current_.part = part.part + 1;
-          part.more_parts = true;
           part.end_position = h.next_position != 0 ? h.next_position : position + h.length;
           return std::optional<Transaction>(std::move(part));
         }
