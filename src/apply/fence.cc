@@ -153,4 +153,51 @@ bool IsFenced(const absl::Status& s) {
   return absl::IsFailedPrecondition(s) && absl::StartsWith(s.message(), kFenced);
 }
 
+namespace {
+
+constexpr const char* kBorrowerPrefix = "on loan to ";
+
+// The lend lock's name: named locks are at most 64 characters, link ids may be longer.
+std::string LendLockName(SqlConnection* conn, const std::string& link_id) {
+  return absl::StrCat("CONCAT('duosync-lend-', MD5(", conn->Quote(link_id), "))");
+}
+
+}  // namespace
+
+std::string BorrowerName(const std::string& what) {
+  return absl::StrCat(kBorrowerPrefix, what, " (", NewOwnerName(), ")");
+}
+
+absl::Status HoldLendLock(SqlConnection* conn, const std::string& link_id, absl::Duration timeout) {
+  auto got = conn->QueryValue(absl::StrCat("SELECT GET_LOCK(", LendLockName(conn, link_id), ", ",
+                                           absl::ToInt64Seconds(timeout), ")"));
+  if (!got.ok()) return got.status();
+  if (got->value_or("0") != "1") {
+    return absl::UnavailableError(absl::StrCat("link ", link_id, " is on loan to another tool (", absl::FormatDuration(timeout),
+                                               " waited): try again when it is done"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> WaitForBorrower(SqlConnection* conn, const std::string& link_id,
+                                     const std::function<void(const std::string& borrower)>& waiting,
+                                     const std::function<bool()>& give_up) {
+  auto owner = conn->QueryValue(absl::StrCat("SELECT owner FROM ", kMetaSchema, ".owner WHERE link_id=",
+                                             conn->Quote(link_id)));
+  if (!owner.ok()) return owner.status();
+  if (!absl::StartsWith(owner->value_or(""), kBorrowerPrefix)) return false;
+  waiting(**owner);
+  const std::string lock = LendLockName(conn, link_id);
+  while (!give_up()) {
+    auto got = conn->QueryValue(absl::StrCat("SELECT GET_LOCK(", lock, ", 1)"));
+    if (!got.ok()) return got.status();
+    if (got->value_or("0") == "1") {
+      auto released = conn->QueryValue(absl::StrCat("SELECT RELEASE_LOCK(", lock, ")"));
+      if (!released.ok()) return released.status();
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace duosync

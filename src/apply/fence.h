@@ -8,9 +8,11 @@
 #define DUOSYNC_SRC_APPLY_FENCE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {
@@ -40,6 +42,24 @@ absl::Status BeginFenced(SqlConnection* conn, const Fence& fence);
 
 // The error of a write refused because another process took the link over.
 bool IsFenced(const absl::Status& s);
+
+// Lending: a tool that must write a link's destination for a moment while another process may run
+// the link (`verify --repair`) borrows the link instead of taking it over. It holds the link's lend
+// lock (a named lock of the destination server, freed when the tool ends or dies) and then takes
+// ownership under a borrower's name. The owner it fenced sees the borrower, waits for the lock to be
+// free and takes the link back, resuming from what is durable on the destination.
+
+// The owner name of a borrower: "on loan to <what> (host:pid#n)".
+std::string BorrowerName(const std::string& what);
+// Takes the link's lend lock on `conn` (the lock lives as long as that session), waiting up to
+// `timeout` for another borrower to finish.
+absl::Status HoldLendLock(SqlConnection* conn, const std::string& link_id, absl::Duration timeout);
+// When the link's owner is a borrower: calls `waiting(borrower)`, waits until the borrower is
+// done (its lend lock is free) and returns true; false at once when the owner is not a borrower,
+// and when `give_up()` turns true.
+absl::StatusOr<bool> WaitForBorrower(SqlConnection* conn, const std::string& link_id,
+                                     const std::function<void(const std::string& borrower)>& waiting,
+                                     const std::function<bool()>& give_up);
 
 }  // namespace duosync
 

@@ -256,6 +256,16 @@ class LinkImpl : public Link {
         absl::Status owner = CheckStillOwner();
         if (IsFenced(owner)) s = owner;
       }
+      // Lent to a tool (verify --repair of another process), not taken over: back when it is done.
+      if (IsFenced(s)) {
+        auto back = TakeBackFromBorrower(s);
+        if (stop_) break;
+        if (back.ok() && *back) {
+          backoff = std::chrono::milliseconds(200);
+          continue;
+        }
+        if (!back.ok() && IsRetryable(back.status())) s = back.status();
+      }
       if (IsRetryable(s)) {
         LOG(WARNING) << link_.id << ": " << s << "; reconnecting in " << backoff.count() << " ms";
         state_.SetRetrying(s);
@@ -285,6 +295,27 @@ class LinkImpl : public Link {
     absl::Status s = BeginFenced(conn->get(), Fence{link_.id, epoch_});
     (void)(*conn)->Execute("ROLLBACK");
     return IsFenced(s) ? s : absl::OkStatus();
+  }
+
+  // After `fenced`: when the link's owner is a borrower, waits for it to finish and takes the link
+  // back (a new epoch; the next session resumes from the destination's checkpoint and stage, which
+  // the borrower may have moved). False when another process has really taken the link over.
+  absl::StatusOr<bool> TakeBackFromBorrower(const absl::Status& fenced) {
+    auto conn = SqlConnection::Connect(link_.destination);
+    if (!conn.ok()) return conn.status();
+    auto waited = WaitForBorrower(
+        conn->get(), link_.id,
+        [this](const std::string& borrower) {
+          state_.SetRetrying(absl::UnavailableError(absl::StrCat("waiting for the link back: it is ", borrower)));
+        },
+        [this] { return stop_.load(); });
+    if (!waited.ok() || !*waited) return waited;
+    auto epoch = TakeOwnership(conn->get(), link_.id, owner_);
+    if (!epoch.ok()) return epoch.status();
+    LOG(INFO) << link_.id << ": took the link back after a loan (" << fenced.message() << ")";
+    epoch_ = *epoch;
+    state_.SetOwner(owner_, epoch_);
+    return true;
   }
 
   // A session met a corrupt record in the store: cut the store there and read the rest from the

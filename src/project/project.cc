@@ -17,6 +17,7 @@
 #include "apply/fence.h"
 #include "base/gtid_position.h"
 #include "base/json_text.h"
+#include "base/link_direction.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "config/object_selector.h"
@@ -79,6 +80,33 @@ std::string ToJson(const google::protobuf::Message& m) {
 
 std::string DescribeEndpoint(const config::Endpoint& e) {
   return absl::StrCat(e.user(), ":***@", e.host(), ":", e.port());
+}
+
+// Borrows `link` for a repair (fence.h): holds its lend lock on *lock_conn and takes ownership as
+// a borrower; a process running the link is fenced until *lock_conn closes. Null: the link has
+// never run (no checkpoint), so there is nothing to borrow.
+absl::StatusOr<std::unique_ptr<CheckpointTables>> BorrowLink(const LinkConfig& link,
+                                                             std::unique_ptr<SqlConnection>* lock_conn) {
+  auto tables = CheckpointTables::Connect(link.destination, link.id, link.guard.own_origin);
+  if (!tables.ok()) return tables.status();
+  DUO_RETURN_IF_ERROR((*tables)->EnsureTables());
+  auto checkpoint = (*tables)->ReadCheckpoint();
+  if (!checkpoint.ok()) return checkpoint.status();
+  if (!checkpoint->has_value()) return std::unique_ptr<CheckpointTables>();
+  auto conn = SqlConnection::Connect(link.destination);
+  if (!conn.ok()) return conn.status();
+  DUO_RETURN_IF_ERROR(HoldLendLock(conn->get(), link.id, absl::Seconds(60)));
+  auto stage = (*tables)->ReadStage();
+  if (!stage.ok()) return stage.status();
+  if (stage->first != "incremental") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ", LinkName(link.direction), " link is in its ", stage->first, " stage: repair once it "
+        "runs incremental"));
+  }
+  auto epoch = (*tables)->TakeOwnership(BorrowerName("verify --repair"));
+  if (!epoch.ok()) return epoch.status();
+  *lock_conn = std::move(*conn);
+  return std::move(*tables);
 }
 
 }  // namespace
@@ -437,17 +465,29 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
   };
   // A repair must not race the live forward link: the link stops before the differing rows are
   // read from the source, the repair commits with the source position it was read at, and the
-  // link resumes applying everything up to there idempotently, so no row moves backwards.
+  // link resumes applying everything up to there idempotently, so no row moves backwards. A link
+  // of this process is paused; one another process may run is borrowed (fence.h): fenced while
+  // the repair is made, it takes the link back after.
   Link* held = nullptr;
-  o.hold_link = [this, &held]() -> absl::Status {
-    std::lock_guard<std::mutex> lock(rep_->mu);
-    for (auto& l : rep_->links) {
-      if (l->Status().name() == "forward" && l->Status().stage() == "incremental") held = l.get();
+  std::unique_ptr<SqlConnection> lend_lock;         // the loan lasts as long as this session
+  std::unique_ptr<CheckpointTables> loaned_tables;  // fenced by the loan's epoch
+  o.hold_link = [this, &cfg, &held, &lend_lock, &loaned_tables]() -> absl::Status {
+    {
+      std::lock_guard<std::mutex> lock(rep_->mu);
+      for (auto& l : rep_->links) {
+        if (l->Status().name() == "forward" && l->Status().stage() == "incremental") held = l.get();
+      }
+      if (held != nullptr) {
+        held->Pause();
+        return absl::OkStatus();
+      }
     }
-    if (held != nullptr) held->Pause();
+    auto borrowed = BorrowLink(cfg.forward, &lend_lock);
+    if (!borrowed.ok()) return borrowed.status();
+    loaned_tables = std::move(*borrowed);
     return absl::OkStatus();
   };
-  o.apply_repair = [&cfg, &source, &held, origin = o.origin](std::vector<std::string> statements) -> absl::Status {
+  o.apply_repair = [&cfg, &source, &held, &loaned_tables, origin = o.origin](std::vector<std::string> statements) -> absl::Status {
     auto through = ReadBinlogPosition(source->get());
     if (!through.ok()) return through.status();
     if (cfg.forward.active_active && origin == 0) {
@@ -457,9 +497,9 @@ absl::StatusOr<std::string> Project::Verify(bool repair, bool* equal) {
       marker += ",'(verify --repair)','',0,1)";
       statements.push_back(marker);
     }
+    if (loaned_tables != nullptr) return loaned_tables->ApplyRepair(statements, *through);
     if (held == nullptr) {
-      // No link runs in this process: one transaction, as the rows were read. (A link another
-      // process runs is not held: README says to repair where the project runs, or stopped.)
+      // The link has never run: one transaction, as the rows were read.
       auto destination = ConnectDestination(cfg.forward.destination, origin);
       if (!destination.ok()) return destination.status();
       SqlConnection* d = destination->get();

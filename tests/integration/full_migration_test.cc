@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "apply/fence.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "support/test_support.h"
@@ -432,6 +433,71 @@ TEST_F(VerificationTest, RepairOnALiveLinkUnderLoadMovesNoRowBackwards) {
   EXPECT_NE(report->find("\"repaired\":true"), std::string::npos) << *report;
   ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v WHERE note = 'drifted'"))[0], "0");
+  EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+}
+
+// `duosync verify --repair` beside a running `duosync run`: the repairing process cannot pause
+// the other's link, so it borrows it (fence.h). The running link must neither race the repair nor
+// stop for good: it takes the link back after the loan and ends identical.
+TEST_F(VerificationTest, RepairFromAnotherProcessBorrowsTheRunningLink) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
+                         ".v (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));"
+                         "USE ", db_, "; INSERT INTO v SELECT seq, 0, 'same' FROM seq_1_to_3000"));
+  }
+  Exec(b_.get(), absl::StrCat("SET sql_log_bin=0; UPDATE ", db_, ".v SET note = 'drifted' WHERE id % 10 = 0;"
+                              "SET sql_log_bin=1"));
+  StartProject(VerifyConfig());
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
+  const uint64_t epoch_before = Forward().epoch();
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto w = Connect(ServerPair::A(), db_);
+    std::mt19937 rng(7);
+    while (!stop) Exec(w.get(), absl::StrCat("UPDATE v SET n = n + 1 WHERE id = ", 10 * (1 + rng() % 300)));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The other process: the same config, not started (what `duosync verify FILE --repair` runs).
+  auto repairer = Project::Create(VerifyConfig());
+  ASSERT_TRUE(repairer.ok()) << repairer.status();
+  bool equal = true;
+  auto report = (*repairer)->Verify(/*repair=*/true, &equal);
+  repairer->reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(equal);
+  EXPECT_NE(report->find("\"repaired\":true"), std::string::npos) << *report;
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v WHERE note = 'drifted'"))[0], "0");
+  // The running link lent itself and took itself back: still running, under a newer epoch.
+  EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+  EXPECT_GT(Forward().epoch(), epoch_before + 1) << project_->StatusJson();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT owner FROM duosync.owner WHERE link_id = '", db_, "/forward'"))[0],
+            Forward().owner());
+}
+
+// A borrower holds the link for as long as its lend lock lives: the running link writes nothing
+// meanwhile, and when the borrower dies (its session ends without a word) the link is taken back.
+TEST_F(VerificationTest, ALinkLentToAToolThatDiesIsTakenBack) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY, n INT NOT NULL)"));
+  }
+  StartProject(VerifyConfig());
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
+  auto borrower = Connect(ServerPair::B(), "");
+  const std::string link_id = db_ + "/forward";
+  ASSERT_TRUE(HoldLendLock(borrower.get(), link_id, absl::Seconds(5)).ok());
+  ASSERT_TRUE(TakeOwnership(borrower.get(), link_id, BorrowerName("a test")).ok());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v SELECT seq, seq FROM seq_1_to_100"));
+  // Status says why the link waits.
+  EXPECT_TRUE(testing::WaitFor([&] { return Forward().last_error().find("on loan to a test") != std::string::npos; },
+                               absl::Seconds(10))) << project_->StatusJson();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v"))[0], "0") << "written while on loan";
+  borrower.reset();  // the tool dies: its session, and the lock with it, ends
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
 }
 
