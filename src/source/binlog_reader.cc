@@ -6,10 +6,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "glog/logging.h"
+#include "source/failover_start.h"
 #include "source/row_decoder.h"
 #include "source/schema_loader.h"
 #include "sql/sql_literal.h"
@@ -311,6 +313,28 @@ absl::StatusOr<std::shared_ptr<TableSchema>> SchemaResolver::FromMapAlone(const 
   return schema;
 }
 
+namespace {
+
+// Where to ask a MariaDB source for `start` (failover_start.h). A source that cannot say (not a
+// MariaDB server) is asked for `start` as it is.
+absl::StatusOr<FailoverStart> PlanStart(SqlConnection* source, const GtidPosition& start) {
+  FailoverStart plan;
+  plan.request = start;
+  if (start.domains().empty()) return plan;
+  auto rows = source->Query("SELECT @@server_id, @@gtid_binlog_state");
+  uint32_t server_id = 0;
+  if (!rows.ok() || rows->empty() || (*rows)[0].size() != 2 ||
+      !absl::SimpleAtoi((*rows)[0][0].value_or(""), &server_id)) {
+    return plan;
+  }
+  auto planned = PlanFailoverStart(start, server_id, (*rows)[0][1].value_or(""));
+  if (!planned.ok()) return planned.status();
+  for (const std::string& note : planned->notes) LOG(WARNING) << note;
+  return planned;
+}
+
+}  // namespace
+
 BinlogReader::BinlogReader(const ReaderOptions& options, std::unique_ptr<Rpl> rpl,
                            std::unique_ptr<SchemaResolver> resolver)
     : options_(options), rpl_(std::move(rpl)), resolver_(std::move(resolver)),
@@ -340,8 +364,11 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
     return ReplicationError(rpl->mysql, absl::StrCat("cannot connect to ", s.Describe()));
   }
   if (absl::Status tls = CheckTlsNegotiated(rpl->mysql, s); !tls.ok()) return tls;
+  // A source that failed over may lack the position's GTID: ask where it can answer.
+  auto failover = PlanStart(schema_conn->get(), options.start);
+  if (!failover.ok()) return failover.status();
   std::string state;
-  AppendQuoted(options.start.ToString(), &state);
+  AppendQuoted(failover->request.ToString(), &state);
   const std::string setup = absl::StrCat(
       "SET @master_binlog_checksum=@@global.binlog_checksum, @mariadb_slave_capability=4, "
       "@slave_connect_state=", state, ", @slave_gtid_strict_mode=0, "
@@ -364,7 +391,24 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   const bool names = SourceLogsColumnNames(schema_conn->get());
   auto resolver = std::make_unique<SchemaResolver>(std::move(*schema_conn));
   if (options.history.has_value() && !names) resolver->EnableHistory(*options.history, options.start, options.wants);
-  return std::unique_ptr<BinlogReader>(new BinlogReader(options, std::move(rpl), std::move(resolver)));
+  std::unique_ptr<BinlogReader> reader(new BinlogReader(options, std::move(rpl), std::move(resolver)));
+  reader->applied_through_ = std::move(failover->applied_through);
+  return reader;
+}
+
+bool BinlogReader::AppliedBeforeFailover(const Gtid& gtid) const {
+  auto it = applied_through_.find({gtid.domain, gtid.server_id});
+  return it != applied_through_.end() && gtid.sequence <= it->second;
+}
+
+absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
+  while (true) {
+    const GtidPosition before = position_;
+    auto next = ReadTransaction();
+    if (!next.ok() || !next->has_value() || !AppliedBeforeFailover((*next)->gtid)) return next;
+    // Applied from the old primary before the failover: neither again nor a step back.
+    position_ = before;
+  }
 }
 
 void BinlogReader::Cancel() { mariadb_cancel(rpl_->mysql); }
@@ -393,7 +437,7 @@ uint64_t QuerySqlMode(const MARIADB_STRING& status) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
+absl::StatusOr<std::optional<Transaction>> BinlogReader::ReadTransaction() {
   Rpl& r = *rpl_;
   while (true) {
     rpl_clear_error(r.rpl);
@@ -422,7 +466,8 @@ absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
         r.current.commit_time = ev->timestamp;
         r.current.only_bookkeeping = true;  // until an event says otherwise
         r.standalone = (ev->event.gtid.flags & FL_STANDALONE) != 0;
-        r.skip_rows = options_.skip_rows_of_origin != 0 && ev->server_id == options_.skip_rows_of_origin;
+        r.skip_rows = (options_.skip_rows_of_origin != 0 && ev->server_id == options_.skip_rows_of_origin) ||
+                      AppliedBeforeFailover(r.current.gtid);
         r.tables.clear();
         break;
       }

@@ -121,11 +121,17 @@ class BinlogReader : public TransactionFeed {
   struct Rpl;
   BinlogReader(const ReaderOptions& options, std::unique_ptr<Rpl> rpl,
                std::unique_ptr<SchemaResolver> resolver);
+  // Next's work, before transactions applied ahead of a failed-over source are passed over.
+  absl::StatusOr<std::optional<Transaction>> ReadTransaction();
+  bool AppliedBeforeFailover(const Gtid& gtid) const;
 
   ReaderOptions options_;
   std::unique_ptr<Rpl> rpl_;
   std::unique_ptr<SchemaResolver> resolver_;
   GtidPosition position_;
+  // A source that failed over was asked to start earlier than position_ (failover_start.h):
+  // (domain, server) -> the last sequence number applied, passed over when it comes again.
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> applied_through_;
   uint32_t last_event_time_ = 0;
   bool rotated_ = false;  // a ROTATE event came (also the one that opens every dump)
 };
