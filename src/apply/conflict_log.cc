@@ -47,6 +47,24 @@ absl::Status EnsureConflictTable(SqlConnection* conn) {
   return conn->Execute(sql);
 }
 
+absl::StatusOr<uint64_t> PruneConflicts(SqlConnection* conn, const std::string& link_id, int64_t before,
+                                        int batch) {
+  const std::string sql = absl::StrCat("DELETE FROM ", kMetaSchema, ".conflicts WHERE link_id=",
+                                       conn->Quote(link_id), " AND time < ", before, " ORDER BY id LIMIT ", batch);
+  uint64_t total = 0;
+  while (true) {
+    absl::Status s = conn->Execute(sql);
+    if (absl::IsNotFound(s) && conn->last_errno() == 1146) return total;  // no conflict ever logged
+    if (!s.ok()) return s;
+    auto count = conn->QueryValue("SELECT ROW_COUNT()");
+    if (!count.ok()) return count.status();
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(count->value_or("0"), &n)) n = 0;
+    total += n;
+    if (n < static_cast<uint64_t>(batch)) return total;
+  }
+}
+
 absl::Status WriteConflict(SqlConnection* conn, const std::string& link_id, const ConflictRecord& record) {
   std::string columns = "link_id,time", values;
   AppendQuoted(link_id, &values);

@@ -44,6 +44,11 @@ absl::Status WriteConflict(SqlConnection* conn, const std::string& link_id, cons
 // newest first]}; empty when the table was never created.
 absl::StatusOr<std::string> ReadConflicts(SqlConnection* conn, const std::string& link_id, int limit);
 
+// Deletes `link_id`'s records older than `before` (unix seconds), oldest first, in batches of at
+// most `batch` rows; returns how many. Deleting none writes nothing to the binlog.
+absl::StatusOr<uint64_t> PruneConflicts(SqlConnection* conn, const std::string& link_id, int64_t before,
+                                        int batch = 10000);
+
 // A bounded, thread-safe log of the latest conflicts plus a total count.
 class ConflictLog {
  public:

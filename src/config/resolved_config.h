@@ -17,6 +17,14 @@
 
 namespace duosync {
 
+// How long each destination keeps a link's conflict records (ConflictSettings.log_retention_days).
+inline constexpr uint32_t kDefaultConflictLogRetentionDays = 30;
+inline constexpr uint32_t kMaxConflictLogRetentionDays = 36500;
+inline absl::Duration ConflictLogRetention(const config::ConflictSettings& c) {
+  const uint32_t days = c.log_retention_days() == 0 ? kDefaultConflictLogRetentionDays : c.log_retention_days();
+  return absl::Hours(24) * days;
+}
+
 // Fills the defaults the product defines, before validation: tenant mode MYSQL, scenario
 // DATA_MIGRATION, all three DML ops when none is given, the endpoints' tenant mode from the project.
 void ApplyDefaults(config::Project* project);

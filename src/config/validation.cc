@@ -271,6 +271,10 @@ class Validator {
               "set \"column\" to a column every writer raises on each change");
       }
     };
+    if (c.log_retention_days() > kMaxConflictLogRetentionDays) {
+      Error(path + ".log_retention_days", absl::StrCat(c.log_retention_days(), " days is more than a century"),
+            absl::StrCat("keep conflicts at most ", kMaxConflictLogRetentionDays, " days (0 = 30)"));
+    }
     check(path, c.policy(), c.column());
     for (int i = 0; i < c.tables_size(); ++i) {
       const auto& t = c.tables(i);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
+#include "apply/conflict_log_pruner.h"
 #include "apply/conflict_resolver.h"
 #include "apply/fence.h"
 #include "base/status_macros.h"
@@ -144,6 +145,10 @@ class LinkImpl : public Link {
     }
     stop_ = false;
     thread_ = std::thread([this] { Run(); });
+    if (link_.active_active) {
+      pruner_ = std::make_unique<ConflictLogPruner>(link_.destination, link_.guard.own_origin, link_.id,
+                                                    ConflictLogRetention(link_.conflicts));
+    }
     return absl::OkStatus();
   }
 
@@ -152,6 +157,7 @@ class LinkImpl : public Link {
     state_.CancelFeed();
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    pruner_.reset();
     if (store_ != nullptr) store_->Close();  // stops the pump, releases the directory lock
     const std::string stage = state_.stage();
     if (stage != "failed" && stage != "created") state_.SetStage("stopped");
@@ -340,6 +346,7 @@ class LinkImpl : public Link {
   ConflictLog conflicts_;
   std::unique_ptr<ConflictResolver> resolver_;  // active-active links only
   std::unique_ptr<LinkStore> store_;            // links that keep records only
+  std::unique_ptr<ConflictLogPruner> pruner_;   // active-active links, while started
 
   std::thread thread_;
   std::atomic<bool> stop_{false};

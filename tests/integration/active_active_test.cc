@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "apply/conflict_log.h"
 #include "duosync/project.h"
 #include "duosync/report.pb.h"
 #include "support/test_support.h"
@@ -372,6 +373,37 @@ TEST_F(ConflictPolicyTest, HotRowsUnderLastWriterWinsConverge) {
   testing::ExpectSameEventually(a_.get(), b_.get(), {q}, 20);
   const report::ProjectStatus status = StatusOf(*project_);
   for (const auto& l : status.links()) EXPECT_EQ(l.stage(), "incremental") << l.last_error();
+}
+
+// The conflict log keeps what its retention says: when a link starts, its records older than that
+// go; recent ones and another project's stay. A run that finds nothing old writes nothing.
+TEST_F(ConflictPolicyTest, ConflictRecordsOlderThanTheRetentionAreDeleted) {
+  const std::string conflicts = R"({"policy": "REGION_PRIORITY", "log_retention_days": 2})";
+  ConflictOnRowOne(conflicts);
+  WaitForConflicts(2);
+  ASSERT_TRUE(project_->Stop().ok());
+  const std::string link = db_ + "/forward";
+  const std::string count = absl::StrCat("SELECT COUNT(*) FROM duosync.conflicts WHERE link_id = '", link, "'");
+  const std::string recent = Rows(b_.get(), count)[0];
+  ASSERT_NE(recent, "0");
+  ConflictRecord old;
+  old.link = "forward";
+  old.table = db_ + ".hot";
+  old.key = "id=1";
+  old.time = absl::ToUnixSeconds(absl::Now() - absl::Hours(72));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(WriteConflict(b_.get(), link, old).ok());
+  ASSERT_TRUE(WriteConflict(b_.get(), "another project/forward", old).ok());
+  StartProject(Config().Whitelist(db_ + ".*").ActiveActive(absl::StrCat(R"({"conflicts": )", conflicts, "}")).Json());
+  EXPECT_TRUE(testing::WaitFor([&] { return Rows(b_.get(), count)[0] == recent; }, absl::Seconds(10)))
+      << Rows(b_.get(), count)[0] << " records, " << recent << " recent";
+  EXPECT_EQ(Rows(b_.get(), "SELECT COUNT(*) FROM duosync.conflicts WHERE link_id = 'another project/forward'")[0], "1");
+  // Nothing old left: deleting writes nothing to B's binlog.
+  const std::string binlog = Rows(b_.get(), "SELECT @@gtid_binlog_pos")[0];
+  auto pruned = PruneConflicts(b_.get(), link, absl::ToUnixSeconds(absl::Now() - absl::Hours(48)));
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 0u);
+  EXPECT_EQ(Rows(b_.get(), "SELECT @@gtid_binlog_pos")[0], binlog);
+  Exec(b_.get(), "DELETE FROM duosync.conflicts WHERE link_id = 'another project/forward'");
 }
 
 }  // namespace

@@ -416,6 +416,9 @@ TEST(ConflictValidationTest, LastWriterWinsNeedsAColumnAndThePriorityRegionMustE
   EXPECT_EQ(p.field(), "active_active.conflicts.priority_region");
   EXPECT_THAT(p.message(), HasSubstr("hangzhou"));
   EXPECT_TRUE(Check(WithConflicts(R"({"policy": "REGION_PRIORITY", "priority_region": "shanghai"})")).ok());
+  EXPECT_EQ(OnlyError(WithConflicts(R"({"policy": "REGION_PRIORITY", "log_retention_days": 36501})")).field(),
+            "active_active.conflicts.log_retention_days");
+  EXPECT_TRUE(Check(WithConflicts(R"({"policy": "REGION_PRIORITY", "log_retention_days": 365})")).ok());
 }
 
 TEST(ConflictValidationTest, ThePriorityRegionDecidesWhichLinkBringsTheWinningChanges) {
