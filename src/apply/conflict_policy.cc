@@ -22,4 +22,12 @@ ConflictVerdict DecideConflict(config::ConflictPolicy policy, bool incoming_has_
   }
 }
 
+bool MayStop(const config::ConflictSettings& settings) {
+  if (settings.policy() == config::STOP) return true;
+  for (const auto& t : settings.tables()) {
+    if (t.policy() == config::STOP) return true;
+  }
+  return false;
+}
+
 }  // namespace duosync

@@ -29,6 +29,10 @@ enum class ConflictVerdict {
 ConflictVerdict DecideConflict(config::ConflictPolicy policy, bool incoming_has_priority,
                                const std::vector<int>& version_order);
 
+// True when some table's conflicts are under STOP: the link must then apply in source order, so
+// that nothing after a stopping conflict is committed.
+bool MayStop(const config::ConflictSettings& settings);
+
 }  // namespace duosync
 
 #endif  // DUOSYNC_SRC_APPLY_CONFLICT_POLICY_H_

@@ -36,9 +36,12 @@ class DependencyTracker {
   // transaction, then later ones whose every unfinished dependency is already in the batch (a chain
   // of dependent transactions applied in order inside one transaction is still source order).
   // At most `max_transactions`, stopping once `rows(seq)` summed reaches `max_rows`. A barrier is
-  // always alone. Empty when nothing is ready.
+  // always alone. Empty when nothing is ready. `consecutive`: no transaction is passed over: the
+  // batch starts at the oldest incomplete transaction (empty unless it is ready) and ends before
+  // the first that cannot join it.
   template <typename RowsFn>
-  std::vector<uint64_t> TakeBatch(size_t max_transactions, size_t max_rows, RowsFn rows);
+  std::vector<uint64_t> TakeBatch(size_t max_transactions, size_t max_rows, RowsFn rows,
+                                  bool consecutive = false);
   bool has_ready() const { return !ready_.empty(); }
   size_t ready_count() const { return ready_.size(); }
 
@@ -75,8 +78,9 @@ class DependencyTracker {
 
 template <typename RowsFn>
 std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size_t max_rows,
-                                                   RowsFn rows) {
+                                                   RowsFn rows, bool consecutive) {
   std::vector<uint64_t> batch;
+  if (consecutive && ready_.count(oldest_incomplete()) == 0) return batch;  // it must go first
   const uint64_t first = TakeReady();
   if (first == 0) return batch;
   batch.push_back(first);
@@ -89,7 +93,11 @@ std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size
   for (uint64_t seq = first + 1; seq < scan_end; ++seq) {
     if (batch.size() >= max_transactions || total_rows >= max_rows) break;
     Node* node = Find(seq);
-    if (node->done || node->taken) continue;
+    if (node->done) continue;
+    if (node->taken) {
+      if (consecutive) break;
+      continue;
+    }
     if (node->barrier) break;
     bool satisfied = true;
     for (uint64_t d : node->deps) {
@@ -100,7 +108,10 @@ std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size
         break;
       }
     }
-    if (!satisfied) continue;
+    if (!satisfied) {
+      if (consecutive) break;
+      continue;
+    }
     node->taken = true;
     ready_.erase(seq);
     batch.push_back(seq);  // ascending: binary_search above stays valid

@@ -27,7 +27,7 @@ ParallelApplier::ParallelApplier(const ApplierOptions& options)
 absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     const ApplierOptions& options, const GtidPosition& checkpoint) {
   std::unique_ptr<ParallelApplier> a(new ParallelApplier(options));
-  const int workers = std::max(1, options.workers);
+  const int workers = options.in_order ? 1 : std::max(1, options.workers);
   // Connect in parallel: over a long link each connection costs several round trips.
   std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers);
   absl::StatusOr<std::unique_ptr<CheckpointTables>> tables;  // the watermark's connection
@@ -143,7 +143,9 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         // Ready transactions share no key with each other, and a dependent one may follow its
         // dependencies inside the same batch: either way one destination transaction keeps order.
         batch = tracker_.TakeBatch(options_.batch_transactions, options_.batch_rows,
-                                   [this](uint64_t seq) { return held(seq).task.changes.size(); });
+                                   [this](uint64_t seq) { return held(seq).task.changes.size(); },
+                                   /*consecutive=*/options_.in_order);
+        if (batch.empty()) continue;  // (in order, the oldest is not ready yet)
       }
       // held_ entries stay in place until done, so these pointers outlive the apply.
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);

@@ -44,6 +44,9 @@ struct ApplierOptions {
   // applied (alone, in order) through the resolver. Null: a mismatch is an error.
   ConflictResolver* resolver = nullptr;
   int workers = 16;
+  // One worker, each destination transaction a run of consecutive source transactions: nothing
+  // commits before everything earlier has (a STOP conflict policy: nothing after it applied).
+  bool in_order = false;
   size_t window = 4096;        // transactions held at once (back-pressure beyond)
   // Bytes of row images held at once (estimated); a transaction bigger than this alone is still
   // taken when nothing else is held.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "apply/checkpoint_tables.h"
+#include "apply/conflict_policy.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "glog/logging.h"
@@ -192,6 +193,7 @@ ApplierOptions LinkSession::ApplierOptionsFor() const {
   a.epoch = epoch_;
   a.resolver = resolver_;
   a.workers = link_.apply_workers;
+  a.in_order = link_.active_active && MayStop(link_.conflicts);
   a.batch_transactions = link_.apply_batch_transactions;
   a.batch_rows = link_.apply_batch_rows;
   // A failed apply ends the session at once, not at the reader's next event.

@@ -285,6 +285,11 @@ TEST_F(ConflictPolicyTest, StopHaltsBeforeTheConflictNamingTheKey) {
   Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from A', ver = 5 WHERE id = 1"));
   Exec(b_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'from B', ver = 7 WHERE id = 1"));
   Exec(a_.get(), absl::StrCat("UPDATE ", db_, ".hot SET v = 'after', ver = 8 WHERE id = 3"));
+  // Many later transactions on other rows: more than one batch, which parallel workers would
+  // commit while the conflict is found.
+  for (int id = 100; id < 400; ++id) {
+    Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".hot VALUES (", id, ", 'later', 0)"));
+  }
   Start(R"({"policy": "STOP"})");
   absl::Status s = project_->Wait(absl::Seconds(30));
   EXPECT_FALSE(s.ok());
@@ -293,6 +298,7 @@ TEST_F(ConflictPolicyTest, StopHaltsBeforeTheConflictNamingTheKey) {
   EXPECT_NE(std::string(s.message()).find("STOP"), std::string::npos) << s;
   EXPECT_EQ(Row(b_.get(), 1), "from B|7");
   EXPECT_EQ(Row(b_.get(), 3), "base|0") << "nothing after the conflict may be applied";
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".hot WHERE id >= 100"))[0], "0");
 }
 
 TEST_F(ConflictPolicyTest, LastWriterWinsComparesVersionsExactly) {

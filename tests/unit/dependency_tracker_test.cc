@@ -136,6 +136,33 @@ TEST(DependencyTrackerBatchTest, DependencyHeldByAnotherBatchKeepsTheDependentOu
   EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{2});
 }
 
+// In source order (a STOP conflict policy): a batch never passes a transaction over.
+TEST(DependencyTrackerBatchTest, AConsecutiveBatchPassesNothingOver) {
+  DependencyTracker t(100);
+  t.Add(1, {1}, false);
+  ASSERT_EQ(t.TakeBatch(1, 100, OneRow), std::vector<uint64_t>{1});  // in flight
+  t.Add(2, {1}, false);  // waits for 1
+  t.Add(3, {3}, false);
+  EXPECT_TRUE(t.TakeBatch(10, 100, OneRow, /*consecutive=*/true).empty()) << "3 may not go before 1 and 2";
+  t.Complete(1);
+  t.Add(4, {2}, false);
+  t.Add(5, {1}, false);  // after 2, which joins the batch: may follow it
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, /*consecutive=*/true), (std::vector<uint64_t>{2, 3, 4, 5}));
+}
+
+TEST(DependencyTrackerBatchTest, AConsecutiveBatchEndsAtTheFirstThatCannotJoin) {
+  DependencyTracker t(100);
+  t.Add(1, {1}, false);
+  t.Add(2, {2}, false);
+  ASSERT_EQ(t.TakeBatch(1, 100, OneRow), std::vector<uint64_t>{1});
+  ASSERT_EQ(t.TakeBatch(1, 100, OneRow), std::vector<uint64_t>{2});
+  t.Complete(1);
+  t.Add(3, {2}, false);  // waits for 2, still in flight
+  t.Add(4, {4}, false);
+  EXPECT_TRUE(t.TakeBatch(10, 100, OneRow, /*consecutive=*/true).empty());
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow), std::vector<uint64_t>{4}) << "out of order without the flag";
+}
+
 TEST(DependencyTrackerBatchTest, BoundsAndBarriers) {
   DependencyTracker t(100);
   for (uint64_t s = 1; s <= 5; ++s) t.Add(s, {s}, false);
