@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/json_text.h"
+#include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "sql/sql_literal.h"
 
@@ -48,21 +49,27 @@ absl::Status EnsureConflictTable(SqlConnection* conn) {
 }
 
 absl::StatusOr<uint64_t> PruneConflicts(SqlConnection* conn, const std::string& link_id, int64_t before,
-                                        int batch) {
-  const std::string sql = absl::StrCat("DELETE FROM ", kMetaSchema, ".conflicts WHERE link_id=",
-                                       conn->Quote(link_id), " AND time < ", before, " ORDER BY id LIMIT ", batch);
+                                        const std::function<bool()>& stop, int batch) {
+  const std::string link = conn->Quote(link_id);
+  // Records are written in about time order: the old ones are among the first by id. The greatest
+  // id among the first `batch` that is old enough bounds the next delete (an index range).
+  const std::string bound_sql = absl::StrCat(
+      "SELECT MAX(id), COUNT(*) FROM (SELECT id, time FROM ", kMetaSchema, ".conflicts WHERE link_id=", link,
+      " ORDER BY id LIMIT ", batch, ") oldest WHERE time < ", before);
   uint64_t total = 0;
-  while (true) {
-    absl::Status s = conn->Execute(sql);
-    if (absl::IsNotFound(s) && conn->last_errno() == 1146) return total;  // no conflict ever logged
-    if (!s.ok()) return s;
-    auto count = conn->QueryValue("SELECT ROW_COUNT()");
-    if (!count.ok()) return count.status();
+  while (!stop()) {
+    auto bound = conn->Query(bound_sql);
+    if (!bound.ok() && absl::IsNotFound(bound.status()) && conn->last_errno() == 1146) return total;  // never logged
+    if (!bound.ok()) return bound.status();
+    if (bound->empty() || !(*bound)[0][0].has_value()) return total;
     uint64_t n = 0;
-    if (!absl::SimpleAtoi(count->value_or("0"), &n)) n = 0;
+    (void)absl::SimpleAtoi((*bound)[0][1].value_or("0"), &n);
+    DUO_RETURN_IF_ERROR(conn->Execute(absl::StrCat("DELETE FROM ", kMetaSchema, ".conflicts WHERE link_id=", link,
+                                                   " AND id <= ", *(*bound)[0][0], " AND time < ", before)));
     total += n;
     if (n < static_cast<uint64_t>(batch)) return total;
   }
+  return total;
 }
 
 absl::Status WriteConflict(SqlConnection* conn, const std::string& link_id, const ConflictRecord& record) {

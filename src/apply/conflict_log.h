@@ -45,8 +45,11 @@ absl::Status WriteConflict(SqlConnection* conn, const std::string& link_id, cons
 absl::StatusOr<std::string> ReadConflicts(SqlConnection* conn, const std::string& link_id, int limit);
 
 // Deletes `link_id`'s records older than `before` (unix seconds), oldest first, in batches of at
-// most `batch` rows; returns how many. Deleting none writes nothing to the binlog.
+// most `batch` rows, until none is left or `stop()` turns true; returns how many. Each batch is
+// found by a plain read and deleted by id range (no scan of the link's records under locks);
+// finding none writes nothing.
 absl::StatusOr<uint64_t> PruneConflicts(SqlConnection* conn, const std::string& link_id, int64_t before,
+                                        const std::function<bool()>& stop = [] { return false; },
                                         int batch = 10000);
 
 // A bounded, thread-safe log of the latest conflicts plus a total count.

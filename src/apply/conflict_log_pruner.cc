@@ -37,7 +37,10 @@ void ConflictLogPruner::PruneOnce() {
   auto conn = ConnectDestination(destination_, origin_);
   if (!conn.ok()) return;  // the next hour tries again; the link reports a lost destination
   const int64_t before = absl::ToUnixSeconds(absl::Now() - keep_);
-  auto deleted = PruneConflicts(conn->get(), link_id_, before);
+  auto deleted = PruneConflicts(conn->get(), link_id_, before, [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_;
+  });
   if (!deleted.ok()) {
     LOG(WARNING) << link_id_ << ": cannot delete old conflict records: " << deleted.status();
   } else if (*deleted > 0) {

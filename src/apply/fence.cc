@@ -179,25 +179,44 @@ absl::Status HoldLendLock(SqlConnection* conn, const std::string& link_id, absl:
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> WaitForBorrower(SqlConnection* conn, const std::string& link_id,
-                                     const std::function<void(const std::string& borrower)>& waiting,
-                                     const std::function<bool()>& give_up) {
-  auto owner = conn->QueryValue(absl::StrCat("SELECT owner FROM ", kMetaSchema, ".owner WHERE link_id=",
-                                             conn->Quote(link_id)));
-  if (!owner.ok()) return owner.status();
-  if (!absl::StartsWith(owner->value_or(""), kBorrowerPrefix)) return false;
-  waiting(**owner);
+absl::StatusOr<std::optional<uint64_t>> TakeBackAfterLoan(SqlConnection* conn, const std::string& link_id,
+                                                          const std::string& owner,
+                                                          const std::function<void(const std::string& borrower)>& waiting,
+                                                          const std::function<bool()>& give_up) {
+  const std::string id = conn->Quote(link_id);
+  auto row = conn->Query(absl::StrCat("SELECT owner, epoch FROM ", kMetaSchema, ".owner WHERE link_id=", id));
+  if (!row.ok()) return row.status();
+  if (row->empty()) return std::optional<uint64_t>();
+  const std::string borrower = (*row)[0][0].value_or("");
+  uint64_t epoch = 0;
+  if (borrower == owner && absl::SimpleAtoi((*row)[0][1].value_or(""), &epoch)) return std::optional<uint64_t>(epoch);
+  if (!absl::StartsWith(borrower, kBorrowerPrefix)) return std::optional<uint64_t>();
+  waiting(borrower);
   const std::string lock = LendLockName(conn, link_id);
-  while (!give_up()) {
+  while (true) {
+    if (give_up()) return std::optional<uint64_t>();
     auto got = conn->QueryValue(absl::StrCat("SELECT GET_LOCK(", lock, ", 1)"));
     if (!got.ok()) return got.status();
-    if (got->value_or("0") == "1") {
-      auto released = conn->QueryValue(absl::StrCat("SELECT RELEASE_LOCK(", lock, ")"));
-      if (!released.ok()) return released.status();
-      return true;
+    if (got->value_or("0") == "1") break;
+  }
+  // Under the lock no other borrower can start; the condition keeps a takeover made meanwhile.
+  absl::Status s = conn->Execute(absl::StrCat(
+      "START TRANSACTION; UPDATE ", kMetaSchema, ".owner SET epoch = epoch + 1, owner = ", conn->Quote(owner),
+      ", since = CURRENT_TIMESTAMP(6) WHERE link_id=", id, " AND owner=", conn->Quote(borrower)));
+  std::optional<uint64_t> taken;
+  if (s.ok()) {
+    auto back = conn->Query(absl::StrCat("SELECT epoch, owner FROM ", kMetaSchema, ".owner WHERE link_id=", id));
+    if (!back.ok()) {
+      s = back.status();
+    } else if (!back->empty() && (*back)[0][1].value_or("") == owner &&
+               absl::SimpleAtoi((*back)[0][0].value_or(""), &epoch)) {
+      taken = epoch;
     }
   }
-  return false;
+  if (s.ok()) s = conn->Execute(taken.has_value() ? "COMMIT" : "ROLLBACK");
+  (void)conn->QueryValue(absl::StrCat("SELECT RELEASE_LOCK(", lock, ")"));
+  if (!s.ok()) return s;
+  return taken;
 }
 
 }  // namespace duosync

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -54,12 +55,15 @@ std::string BorrowerName(const std::string& what);
 // Takes the link's lend lock on `conn` (the lock lives as long as that session), waiting up to
 // `timeout` for another borrower to finish.
 absl::Status HoldLendLock(SqlConnection* conn, const std::string& link_id, absl::Duration timeout);
-// When the link's owner is a borrower: calls `waiting(borrower)`, waits until the borrower is
-// done (its lend lock is free) and returns true; false at once when the owner is not a borrower,
-// and when `give_up()` turns true.
-absl::StatusOr<bool> WaitForBorrower(SqlConnection* conn, const std::string& link_id,
-                                     const std::function<void(const std::string& borrower)>& waiting,
-                                     const std::function<bool()>& give_up);
+// After `owner` was fenced: when the link's owner is a borrower, calls `waiting(borrower)`, waits
+// until the borrower is done (its lend lock is free) and, still holding the lock, takes the link
+// back as `owner` provided the borrower is still its owner. The new epoch; nullopt when the owner
+// is not a borrower (a real takeover, also one made during the loan) or `give_up()` turned true.
+// When `owner` already owns the link (a take-back whose reply was lost), its epoch.
+absl::StatusOr<std::optional<uint64_t>> TakeBackAfterLoan(SqlConnection* conn, const std::string& link_id,
+                                                          const std::string& owner,
+                                                          const std::function<void(const std::string& borrower)>& waiting,
+                                                          const std::function<bool()>& give_up);
 
 }  // namespace duosync
 

@@ -271,6 +271,10 @@ class LinkImpl : public Link {
           continue;
         }
         if (!back.ok() && IsRetryable(back.status())) s = back.status();
+        if (back.ok()) {  // taken over for real, perhaps during a loan: name the owner now
+          absl::Status owner = CheckStillOwner();
+          if (IsFenced(owner)) s = owner;
+        }
       }
       if (IsRetryable(s)) {
         LOG(WARNING) << link_.id << ": " << s << "; reconnecting in " << backoff.count() << " ms";
@@ -309,17 +313,16 @@ class LinkImpl : public Link {
   absl::StatusOr<bool> TakeBackFromBorrower(const absl::Status& fenced) {
     auto conn = SqlConnection::Connect(link_.destination);
     if (!conn.ok()) return conn.status();
-    auto waited = WaitForBorrower(
-        conn->get(), link_.id,
+    auto epoch = TakeBackAfterLoan(
+        conn->get(), link_.id, owner_,
         [this](const std::string& borrower) {
           state_.SetRetrying(absl::UnavailableError(absl::StrCat("waiting for the link back: it is ", borrower)));
         },
         [this] { return stop_.load(); });
-    if (!waited.ok() || !*waited) return waited;
-    auto epoch = TakeOwnership(conn->get(), link_.id, owner_);
     if (!epoch.ok()) return epoch.status();
+    if (!epoch->has_value()) return false;
     LOG(INFO) << link_.id << ": took the link back after a loan (" << fenced.message() << ")";
-    epoch_ = *epoch;
+    epoch_ = **epoch;
     state_.SetOwner(owner_, epoch_);
     return true;
   }

@@ -317,7 +317,7 @@ namespace {
 
 // Where to ask a MariaDB source for `start` (failover_start.h). A source that cannot say (not a
 // MariaDB server) is asked for `start` as it is.
-absl::StatusOr<FailoverStart> PlanStart(SqlConnection* source, const GtidPosition& start) {
+absl::StatusOr<FailoverStart> PlanStart(SqlConnection* source, const GtidPosition& start, bool follow) {
   FailoverStart plan;
   plan.request = start;
   if (start.domains().empty()) return plan;
@@ -329,7 +329,15 @@ absl::StatusOr<FailoverStart> PlanStart(SqlConnection* source, const GtidPositio
   }
   auto planned = PlanFailoverStart(start, server_id, (*rows)[0][1].value_or(""));
   if (!planned.ok()) return planned.status();
-  for (const std::string& note : planned->notes) LOG(WARNING) << note;
+  if (planned->rewound() && !follow) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        planned->notes[0], ". A link that keeps a record store cannot follow such a failover yet: "
+        "set the link's retention_hours to 0 for the restart after it"));
+  }
+  for (const std::string& note : planned->notes) {
+    LOG(WARNING) << note << ": following it from there (" << planned->request.ToString()
+                 << "); the old primary's transactions up to the link's position are passed over if they come";
+  }
   return planned;
 }
 
@@ -365,7 +373,7 @@ absl::StatusOr<std::unique_ptr<BinlogReader>> BinlogReader::Open(const ReaderOpt
   }
   if (absl::Status tls = CheckTlsNegotiated(rpl->mysql, s); !tls.ok()) return tls;
   // A source that failed over may lack the position's GTID: ask where it can answer.
-  auto failover = PlanStart(schema_conn->get(), options.start);
+  auto failover = PlanStart(schema_conn->get(), options.start, options.follow_failover);
   if (!failover.ok()) return failover.status();
   std::string state;
   AppendQuoted(failover->request.ToString(), &state);

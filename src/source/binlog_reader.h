@@ -40,6 +40,10 @@ struct ReaderOptions {
   // A transaction whose decoded rows pass this many bytes (estimated) is handed on in parts of
   // about this size (Transaction::more_parts), so that memory stays bounded; 0 = whole.
   size_t part_bytes = 0;
+  // A source that failed over to a replica lacking the start (failover_start.h) may be read from
+  // an earlier GTID. False: it stops the reader instead (a record store, whose cursor orders
+  // MariaDB GTIDs by sequence number alone, cannot hold the new primary's reused numbers).
+  bool follow_failover = true;
 };
 
 // Builds TableSchemas for table maps, naming columns from the map itself (binlog_row_metadata=FULL)

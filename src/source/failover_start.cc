@@ -24,15 +24,21 @@ absl::StatusOr<FailoverStart> PlanFailoverStart(const GtidPosition& position, ui
     if (at.server_id == source_server_id) continue;  // its own: a reset or restored server
     auto it = held.find({domain, at.server_id});
     if (it == held.end() || it->second >= at.sequence) continue;  // none of its, or it has ours
+    // Only the old primary's transactions are known applied up to the position: a third writer
+    // in the domain may have some between that the source would send again.
+    bool third_writer = false;
+    for (const auto& [where, seq] : held) {
+      third_writer |= where.first == domain && where.second != at.server_id && where.second != source_server_id;
+    }
+    if (third_writer) continue;
     const Gtid rewound = Gtid::Maria(domain, at.server_id, it->second);
     plan.request.Advance(rewound);  // the domain's GTID, earlier than the link's
     plan.applied_through[{domain, at.server_id}] = at.sequence;
     plan.notes.push_back(absl::StrCat(
         "the source (server ", source_server_id, ") holds server ", at.server_id, "'s transactions in domain ",
         domain, " only up to ", rewound.ToString(), ", and the link applied them up to ", at.ToString(),
-        " (a failover to a replica that lagged, or a replica still catching up): following it from ",
-        rewound.ToString(), "; those up to ", at.ToString(), " are passed over if they come, and while they do not, the ",
-        at.sequence - it->second, " it lacks are on the destination only"));
+        " (a failover to a replica that lagged, or a replica still catching up): ", at.sequence - it->second,
+        " of them are on the destination only"));
   }
   return plan;
 }

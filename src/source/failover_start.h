@@ -6,7 +6,8 @@
 // primary's transactions up to the link's position, if they ever come (a replica still catching
 // up), are passed over as applied. A server never reuses its own sequence numbers, so this holds
 // unless the source is that same server (restored from a backup): then nothing is planned and the
-// source refuses the position.
+// source refuses the position. Nor is a domain that a third server wrote in rewound (which of its
+// transactions the link applied is not known from the position).
 #ifndef DUOSYNC_SRC_SOURCE_FAILOVER_START_H_
 #define DUOSYNC_SRC_SOURCE_FAILOVER_START_H_
 
@@ -27,7 +28,7 @@ struct FailoverStart {
   // (domain, server id) -> the last sequence number of that server applied: anything of it at or
   // below is passed over.
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> applied_through;
-  std::vector<std::string> notes;  // one per domain rewound, for the log and the status
+  std::vector<std::string> notes;  // what each domain rewound is missing, for the log or an error
   bool rewound() const { return !applied_through.empty(); }
 };
 

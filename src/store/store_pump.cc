@@ -70,6 +70,7 @@ void StorePump::Run() {
 absl::Status StorePump::ReadSession() {
   appended_ = false;
   ReaderOptions o = options_.reader;
+  o.follow_failover = false;  // the store's cursor would take reused sequence numbers for old ones
   o.start = store_->end();
   auto reader = OpenLiveSource(o);
   if (!reader.ok()) return reader.status();

@@ -501,5 +501,37 @@ TEST_F(VerificationTest, ALinkLentToAToolThatDiesIsTakenBack) {
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
 }
 
+// A real takeover made while the link was on loan stands: when the loan ends, the process that
+// lent the link does not take it from the new owner.
+TEST_F(VerificationTest, ATakeoverDuringALoanIsNotUndone) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY, n INT NOT NULL)"));
+  }
+  StartProject(VerifyConfig());
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
+  auto borrower = Connect(ServerPair::B(), "");
+  const std::string link_id = db_ + "/forward";
+  ASSERT_TRUE(HoldLendLock(borrower.get(), link_id, absl::Seconds(5)).ok());
+  ASSERT_TRUE(TakeOwnership(borrower.get(), link_id, BorrowerName("a test")).ok());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v VALUES (1, 1)"));
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().last_error().find("on loan") != std::string::npos; },
+                               absl::Seconds(10))) << project_->StatusJson();
+  // Meanwhile another process starts the project: it takes the link over.
+  auto second = Project::Create(VerifyConfig());
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_TRUE((*second)->Start().ok());
+  borrower.reset();
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v VALUES (2, 2)"));
+  testing::ExpectSameEventually(a_.get(), b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id")});
+  EXPECT_TRUE(testing::WaitFor([&] { return Forward().stage() == "failed"; }, absl::Seconds(10)))
+      << project_->StatusJson();
+  EXPECT_NE(Forward().last_error().find(testing::LinkStatusOf(**second).owner()), std::string::npos)
+      << "the error names the new owner: " << Forward().last_error();
+  EXPECT_EQ(testing::LinkStatusOf(**second).stage(), "incremental") << (*second)->StatusJson();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT owner FROM duosync.owner WHERE link_id = '", link_id, "'"))[0],
+            testing::LinkStatusOf(**second).owner());
+  (void)(*second)->Stop();
+}
+
 }  // namespace
 }  // namespace duosync

@@ -2,6 +2,9 @@
 // The replica never had the primary's last transactions (B has them); its own new transactions
 // reuse their sequence numbers under its server id. Real MariaDB replication between two servers
 // of the test's own, B the harness's.
+#include <stdlib.h>
+
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -157,7 +160,45 @@ TEST_F(SourceFailoverTest, AReplicaThatCatchesUpAfterTheLinkMovedToItDoublesNoth
   testing::ExpectSameEventually(p->get(), b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"),
                                                      absl::StrCat("SELECT * FROM ", db_, ".c")});
   // Ten new transactions since the move: the thirty the replica brought again were not applied.
+  const std::string end = Rows(p->get(), "SELECT @@gtid_binlog_pos")[0];
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return testing::LinkStatusOf(*project_).position().find(end) != std::string::npos; }, absl::Seconds(30)))
+      << end << " " << project_->StatusJson();
   EXPECT_EQ(testing::LinkStatusOf(*project_).transactions_applied(), 10u) << project_->StatusJson();
+}
+
+// A link that keeps a record store cannot follow such a failover yet: it stops saying so (its
+// store orders a domain's transactions by sequence number and would pass the new ones over).
+TEST_F(SourceFailoverTest, ALinkWithARecordStoreStopsAtAFailoverItCannotFollow) {
+  char dir[] = "/tmp/duosync-failover-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  auto config = [&](const harness::MariaDbServer& source) {
+    return Config().EndpointA(source.EndpointJson()).Import(db_ + ".t|" + db_ + ".c").RecordStores(dir).Json();
+  };
+  auto p = primary_->Connect(db_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto r = replica_->Connect(db_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  StartProject(config(*primary_));
+  Write(p->get(), db_, 1);
+  ASSERT_TRUE(WaitReplicaCaughtUp());
+  Exec(r->get(), "STOP SLAVE");
+  Write(p->get(), db_, 2);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == "2"; }, absl::Seconds(30)))
+      << project_->StatusJson();
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  ASSERT_TRUE(primary_->Kill().ok());
+  Exec(r->get(), "RESET SLAVE ALL");
+  Write(r->get(), db_, 1001);
+  StartProject(config(*replica_));
+  absl::Status s = project_->Wait(absl::Seconds(30));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("record store cannot follow"), std::string::npos) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t WHERE id > 1000"))[0], "0");
+  project_.reset();
+  std::system(absl::StrCat("rm -rf ", dir).c_str());
 }
 
 }  // namespace

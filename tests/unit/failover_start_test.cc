@@ -44,6 +44,18 @@ TEST(FailoverStartTest, ASourceWithNoneOfTheWritersTransactionsIsNotRewound) {
   EXPECT_FALSE(plan->rewound());
 }
 
+TEST(FailoverStartTest, ADomainAThirdServerWroteInIsNotRewound) {
+  // Server 3's transactions in domain 0 after 0-1-34 may be applied already: sent again, doubled.
+  auto plan = PlanFailoverStart(At("0-1-64"), 2, "0-1-34,0-3-50,0-2-80");
+  ASSERT_TRUE(plan.ok());
+  EXPECT_FALSE(plan->rewound());
+  EXPECT_EQ(plan->request.ToString(), "0-1-64");
+  // Another domain's writers do not matter.
+  auto other = PlanFailoverStart(At("0-1-64"), 2, "0-1-34,0-2-80,7-3-50");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->rewound());
+}
+
 TEST(FailoverStartTest, AnEmptyStateChangesNothingAndGarbageIsAnError) {
   auto plan = PlanFailoverStart(At("0-1-64"), 2, "");
   ASSERT_TRUE(plan.ok());
