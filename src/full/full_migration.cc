@@ -1,6 +1,7 @@
 #include "full/full_migration.h"
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -299,23 +300,41 @@ class Migrator {
     const size_t budget = max_packet - 1024;
     // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
     size_t chunk_rows = static_cast<size_t>(o_.chunk_rows);
-    while (!Stopping()) {
+    // The rows after `after` (empty: from the start), at most `n`: a chunk.
+    auto read_chunk = [&, key](const std::vector<std::string>& after, size_t n) -> absl::StatusOr<std::vector<SqlRow>> {
       std::string query = select;
-      if (!last.empty()) {
+      if (!after.empty()) {
         // Keyset pagination: rows after the last copied key, (k1 > v1) OR (k1 = v1 AND k2 > v2)...
         query += " AND (";
         for (size_t i = 0; i < key.size(); ++i) {
           absl::StrAppend(&query, i ? " OR (" : "(");
-          for (size_t j = 0; j < i; ++j) absl::StrAppend(&query, QuoteIdent((*cols)[key[j]].name), "=", last[j], " AND ");
-          absl::StrAppend(&query, QuoteIdent((*cols)[key[i]].name), ">", last[i], ")");
+          for (size_t j = 0; j < i; ++j) absl::StrAppend(&query, QuoteIdent((*cols)[key[j]].name), "=", after[j], " AND ");
+          absl::StrAppend(&query, QuoteIdent((*cols)[key[i]].name), ">", after[i], ")");
         }
         query += ")";
       }
-      const size_t asked_rows = chunk_rows;
-      absl::StrAppend(&query, order, " LIMIT ", asked_rows);
-      auto rows = src->Query(query);
+      absl::StrAppend(&query, order, " LIMIT ", n);
+      return src->Query(query);
+    };
+    // The source reads the next chunk while the destination writes this one.
+    size_t asked_rows = chunk_rows;
+    std::future<absl::StatusOr<std::vector<SqlRow>>> next_chunk =
+        std::async(std::launch::async, read_chunk, last, asked_rows);
+    while (!Stopping()) {
+      auto rows = next_chunk.get();
       if (!rows.ok()) return rows.status();
       if (rows->empty()) break;
+      const bool more = rows->size() >= asked_rows;
+      std::vector<std::string> after;  // literals of this chunk's last key
+      for (size_t i = 0; i < key.size(); ++i) {
+        std::string lit;
+        AppendKeyValue(rows->back()[key_at[i]], (*cols)[key[i]], &lit);  // hex: saved joined by \x1f
+        after.push_back(lit);
+      }
+      if (more) {
+        asked_rows = chunk_rows;
+        next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows);
+      }
       DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
       std::string sql = insert, tuple;
       size_t in_statement = 0, chunk_bytes = 0;
@@ -353,12 +372,7 @@ class Migrator {
       chunk_rows = chunk_bytes > kChunkBytes
                        ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / chunk_bytes))
                        : static_cast<size_t>(o_.chunk_rows);
-      last.clear();
-      for (size_t i = 0; i < key.size(); ++i) {
-        std::string lit;
-        AppendKeyValue(rows->back()[key_at[i]], (*cols)[key[i]], &lit);  // hex: saved joined by \x1f
-        last.push_back(lit);
-      }
+      last = std::move(after);
       copied += rows->size();
       std::string saved_key;
       AppendQuoted(absl::StrJoin(last, "\x1f"), &saved_key);
@@ -376,7 +390,7 @@ class Migrator {
         progress_.rows_copied += rows->size();
         if (progress_cb_) progress_cb_(progress_);
       }
-      if (rows->size() < asked_rows) break;
+      if (!more) break;
     }
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
