@@ -199,10 +199,11 @@ absl::StatusOr<std::optional<uint64_t>> TakeBackAfterLoan(SqlConnection* conn, c
     if (!got.ok()) return got.status();
     if (got->value_or("0") == "1") break;
   }
-  // Under the lock no other borrower can start; the condition keeps a takeover made meanwhile.
+  // Holding the lock, no loan is under way: an owner named as a borrower is one that is done (this
+  // one, or another that borrowed the link after it). Any other owner took the link over: it stays.
   absl::Status s = conn->Execute(absl::StrCat(
       "START TRANSACTION; UPDATE ", kMetaSchema, ".owner SET epoch = epoch + 1, owner = ", conn->Quote(owner),
-      ", since = CURRENT_TIMESTAMP(6) WHERE link_id=", id, " AND owner=", conn->Quote(borrower)));
+      ", since = CURRENT_TIMESTAMP(6) WHERE link_id=", id, " AND owner LIKE ", conn->Quote(absl::StrCat(kBorrowerPrefix, "%"))));
   std::optional<uint64_t> taken;
   if (s.ok()) {
     auto back = conn->Query(absl::StrCat("SELECT epoch, owner FROM ", kMetaSchema, ".owner WHERE link_id=", id));

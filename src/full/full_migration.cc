@@ -25,8 +25,8 @@
 namespace duosync {
 namespace {
 
-// A chunk of wide rows is cut to about this many bytes (its rows are held in memory twice: as
-// read, and as SQL).
+// A chunk of wide rows is cut to about this many bytes (a chunk is held in memory as read and as
+// SQL while the next one is read).
 constexpr size_t kChunkBytes = 64 << 20;
 
 class Migrator {
@@ -332,12 +332,20 @@ class Migrator {
         after.push_back(lit);
       }
       if (more) {
+        // Sized by this chunk's bytes as read, before the next is asked for.
+        size_t read_bytes = 0;
+        for (const SqlRow& row : *rows) {
+          for (const auto& v : row) read_bytes += v.has_value() ? v->size() : 0;
+        }
+        chunk_rows = read_bytes > kChunkBytes
+                         ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / read_bytes))
+                         : static_cast<size_t>(o_.chunk_rows);
         asked_rows = chunk_rows;
         next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows);
       }
       DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
       std::string sql = insert, tuple;
-      size_t in_statement = 0, chunk_bytes = 0;
+      size_t in_statement = 0;
       for (size_t r = 0; r < rows->size(); ++r) {
         tuple = "(";
         for (size_t i = 0; i < cols->size(); ++i) {
@@ -345,7 +353,6 @@ class Migrator {
           AppendValue((*rows)[r][i], (*cols)[i], &tuple);
         }
         tuple.push_back(')');
-        chunk_bytes += tuple.size();
         if (insert.size() + tuple.size() > budget) {
           (void)dst->Execute("ROLLBACK");
           std::vector<std::string> key_text;
@@ -369,9 +376,6 @@ class Migrator {
         if (in_statement++ > 0) sql.push_back(',');
         sql += tuple;
       }
-      chunk_rows = chunk_bytes > kChunkBytes
-                       ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / chunk_bytes))
-                       : static_cast<size_t>(o_.chunk_rows);
       last = std::move(after);
       copied += rows->size();
       std::string saved_key;
@@ -392,6 +396,7 @@ class Migrator {
       }
       if (!more) break;
     }
+    if (next_chunk.valid()) next_chunk.wait();  // a read still under way ends before the source is used again
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
     DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));

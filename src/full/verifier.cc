@@ -218,11 +218,26 @@ class Verifier {
   }
 
   // When CHECKSUM TABLE gives the same on both sides (computed at once): the source's row count.
-  // Nullopt when the checksums differ or cannot be had (another server kind, a missing table):
-  // the tables are compared range by range. The checksum covers every column's stored bytes, so
-  // tables that differ in data or definition differ in it (but for a 32-bit collision); it reads
-  // like a SELECT, without holding up writes.
+  // Nullopt when the definitions or the checksums differ or cannot be had (another server kind,
+  // a missing table): the tables are compared range by range. Under one definition, tables whose
+  // stored bytes differ differ in the checksum (but for a 32-bit collision); it reads like a
+  // SELECT, without holding up writes.
   absl::StatusOr<std::optional<uint64_t>> RowsIfSameTableChecksum(SqlConnection* src, SqlConnection* dst, const Plan& p) {
+    // The checksum sums stored bytes: it cannot tell two definitions apart that store a value
+    // alike (INT and INT UNSIGNED, ENUMs with other members, charsets), so the definitions must
+    // be the same, column by column.
+    auto definition = [&p](SqlConnection* c, const TableRef& t) {
+      return c->QueryValue(absl::StrCat(
+          "SELECT GROUP_CONCAT(CONCAT_WS(0x1f, COLUMN_NAME, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME, ''), "
+          "IFNULL(COLLATION_NAME, ''), IS_NULLABLE, EXTRA, IFNULL(GENERATION_EXPRESSION, '')) "
+          "ORDER BY ORDINAL_POSITION SEPARATOR 0x1e) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=",
+          c->Quote(t.schema), " AND TABLE_NAME=", c->Quote(t.table)));
+    };
+    auto a_definition = definition(src, p.table->source);
+    auto b_definition = definition(dst, p.table->destination);
+    if (!a_definition.ok() || !b_definition.ok() || !a_definition->has_value() || *a_definition != *b_definition) {
+      return std::optional<uint64_t>();
+    }
     auto on_destination = std::async(std::launch::async, [&] { return dst->Query(absl::StrCat("CHECKSUM TABLE ", p.dst_table)); });
     auto a = src->Query(absl::StrCat("CHECKSUM TABLE ", p.src_table));
     auto b = on_destination.get();

@@ -25,10 +25,12 @@ absl::StatusOr<FailoverStart> PlanFailoverStart(const GtidPosition& position, ui
     auto it = held.find({domain, at.server_id});
     if (it == held.end() || it->second >= at.sequence) continue;  // none of its, or it has ours
     // Only the old primary's transactions are known applied up to the position: a third writer
-    // in the domain may have some between that the source would send again.
+    // in the domain with transactions after the rewind point may have some the source would send
+    // again. (One whose last is before it wrote before: a domain's numbers rise.)
     bool third_writer = false;
     for (const auto& [where, seq] : held) {
-      third_writer |= where.first == domain && where.second != at.server_id && where.second != source_server_id;
+      third_writer |= where.first == domain && where.second != at.server_id && where.second != source_server_id &&
+                      seq > it->second;
     }
     if (third_writer) continue;
     const Gtid rewound = Gtid::Maria(domain, at.server_id, it->second);

@@ -400,6 +400,23 @@ TEST_F(VerificationTest, RowsALiveLinkIsStillApplyingAreNotReported) {
   EXPECT_EQ(report->find("\"extra\":[\"id"), std::string::npos) << *report;
 }
 
+// Values stored alike under two definitions (-1 as INT, 4294967295 as INT UNSIGNED: the same four
+// bytes) are different rows: the servers' table checksums, which sum stored bytes, cannot settle it.
+TEST_F(VerificationTest, ValuesStoredAlikeUnderAnotherDefinitionAreDifferent) {
+  Exec(a_.get(), absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
+                              ".v (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO ", db_, ".v VALUES (1, -1), (2, 2)"));
+  Exec(b_.get(), absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
+                              ".v (id INT PRIMARY KEY, n INT UNSIGNED NOT NULL); INSERT INTO ", db_,
+                              ".v VALUES (1, 4294967295), (2, 2)"));
+  auto p = Project::Create(VerifyConfig());
+  ASSERT_TRUE(p.ok()) << p.status();
+  bool equal = true;
+  auto report = (*p)->Verify(/*repair=*/false, &equal);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(equal) << *report;
+  EXPECT_NE(report->find("\"different\":[\"id=1\"]"), std::string::npos) << *report;
+}
+
 // Repairs while the link applies a stream of updates to the very rows being repaired: a repair
 // read from the source and written after the link applied a newer change would move the row back
 // for good (the link never applies that change again).

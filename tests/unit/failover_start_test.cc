@@ -50,10 +50,14 @@ TEST(FailoverStartTest, ADomainAThirdServerWroteInIsNotRewound) {
   ASSERT_TRUE(plan.ok());
   EXPECT_FALSE(plan->rewound());
   EXPECT_EQ(plan->request.ToString(), "0-1-64");
-  // Another domain's writers do not matter.
+  // Another domain's writers do not matter, nor one that wrote before the rewind point (an
+  // earlier primary).
   auto other = PlanFailoverStart(At("0-1-64"), 2, "0-1-34,0-2-80,7-3-50");
   ASSERT_TRUE(other.ok());
   EXPECT_TRUE(other->rewound());
+  auto earlier = PlanFailoverStart(At("0-1-64"), 2, "0-3-20,0-1-34,0-2-80");
+  ASSERT_TRUE(earlier.ok());
+  EXPECT_TRUE(earlier->rewound());
 }
 
 TEST(FailoverStartTest, AnEmptyStateChangesNothingAndGarbageIsAnError) {
