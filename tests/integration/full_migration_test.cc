@@ -305,6 +305,25 @@ class VerificationTest : public FullMigrationTest {
   std::string VerifyConfig() {
     return Config().MigrationTypes({config::INCREMENTAL, config::FULL_VERIFICATION}).Import(db_ + ".v").Json();
   }
+
+  // Starts the project on an empty table v and lends its forward link to a "tool": the returned
+  // session, which holds the loan until it ends. Then a row written on A meets the loan.
+  std::unique_ptr<SqlConnection> StartAndLend() {
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY, n INT NOT NULL)"));
+    }
+    StartProject(VerifyConfig());
+    EXPECT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
+    auto borrower = Connect(ServerPair::B(), "");
+    const std::string link_id = db_ + "/forward";
+    EXPECT_TRUE(HoldLendLock(borrower.get(), link_id, absl::Seconds(5)).ok());
+    EXPECT_TRUE(TakeOwnership(borrower.get(), link_id, BorrowerName("a test")).ok());
+    Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v VALUES (1, 1)"));
+    // Status says why the link waits.
+    EXPECT_TRUE(testing::WaitFor([&] { return Forward().last_error().find("on loan to a test") != std::string::npos; },
+                                 absl::Seconds(10))) << project_->StatusJson();
+    return borrower;
+  }
 };
 
 TEST_F(VerificationTest, FindsEveryPlantedDifferenceAndRepairsIt) {
@@ -498,19 +517,9 @@ TEST_F(VerificationTest, RepairFromAnotherProcessBorrowsTheRunningLink) {
 // A borrower holds the link for as long as its lend lock lives: the running link writes nothing
 // meanwhile, and when the borrower dies (its session ends without a word) the link is taken back.
 TEST_F(VerificationTest, ALinkLentToAToolThatDiesIsTakenBack) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY, n INT NOT NULL)"));
-  }
-  StartProject(VerifyConfig());
-  ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
-  auto borrower = Connect(ServerPair::B(), "");
-  const std::string link_id = db_ + "/forward";
-  ASSERT_TRUE(HoldLendLock(borrower.get(), link_id, absl::Seconds(5)).ok());
-  ASSERT_TRUE(TakeOwnership(borrower.get(), link_id, BorrowerName("a test")).ok());
-  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v SELECT seq, seq FROM seq_1_to_100"));
-  // Status says why the link waits.
-  EXPECT_TRUE(testing::WaitFor([&] { return Forward().last_error().find("on loan to a test") != std::string::npos; },
-                               absl::Seconds(10))) << project_->StatusJson();
+  auto borrower = StartAndLend();
+  ASSERT_FALSE(HasFailure());
+  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v SELECT seq, seq FROM seq_2_to_100"));
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v"))[0], "0") << "written while on loan";
   borrower.reset();  // the tool dies: its session, and the lock with it, ends
@@ -521,18 +530,9 @@ TEST_F(VerificationTest, ALinkLentToAToolThatDiesIsTakenBack) {
 // A real takeover made while the link was on loan stands: when the loan ends, the process that
 // lent the link does not take it from the new owner.
 TEST_F(VerificationTest, ATakeoverDuringALoanIsNotUndone) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_, ".v (id INT PRIMARY KEY, n INT NOT NULL)"));
-  }
-  StartProject(VerifyConfig());
-  ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
-  auto borrower = Connect(ServerPair::B(), "");
+  auto borrower = StartAndLend();
+  ASSERT_FALSE(HasFailure());
   const std::string link_id = db_ + "/forward";
-  ASSERT_TRUE(HoldLendLock(borrower.get(), link_id, absl::Seconds(5)).ok());
-  ASSERT_TRUE(TakeOwnership(borrower.get(), link_id, BorrowerName("a test")).ok());
-  Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".v VALUES (1, 1)"));
-  ASSERT_TRUE(testing::WaitFor([&] { return Forward().last_error().find("on loan") != std::string::npos; },
-                               absl::Seconds(10))) << project_->StatusJson();
   // Meanwhile another process starts the project: it takes the link over.
   auto second = Project::Create(VerifyConfig());
   ASSERT_TRUE(second.ok()) << second.status();

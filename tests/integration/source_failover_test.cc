@@ -72,6 +72,20 @@ class SourceFailoverTest : public testing::TwoServerTest {
 
   void FailOverToTheLaggingReplica(bool same_domain);
 
+  // The project follows the primary; the replica has its first `shared` transactions, then stops
+  // replicating while the primary writes `ahead` more, which reach B only.
+  void LinkAheadOfTheReplica(SqlConnection* p, SqlConnection* r, const std::string& config, int shared, int ahead) {
+    StartProject(config);
+    for (int id = 1; id <= shared; ++id) Write(p, db_, id);
+    ASSERT_TRUE(WaitReplicaCaughtUp());
+    Exec(r, "STOP SLAVE");
+    for (int id = shared + 1; id <= shared + ahead; ++id) Write(p, db_, id);
+    const std::string all = std::to_string(shared + ahead);
+    ASSERT_TRUE(testing::WaitFor(
+        [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == all; }, absl::Seconds(30)))
+        << project_->StatusJson();
+  }
+
   std::unique_ptr<harness::MariaDbServer> primary_, replica_;
 };
 
@@ -82,15 +96,9 @@ void SourceFailoverTest::FailOverToTheLaggingReplica(bool same_domain) {
   ASSERT_TRUE(p.ok()) << p.status();
   auto r = replica_->Connect(db_);
   ASSERT_TRUE(r.ok()) << r.status();
-  StartProject(ConfigFrom(*primary_));
-  for (int id = 1; id <= 30; ++id) Write(p->get(), db_, id);
-  ASSERT_TRUE(WaitReplicaCaughtUp());
-  // The replica falls behind: the primary's next 30 transactions reach B only.
-  Exec(r->get(), "STOP SLAVE");
-  for (int id = 31; id <= 60; ++id) Write(p->get(), db_, id);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == "60"; }, absl::Seconds(30)))
-      << project_->StatusJson();
+  // The replica falls behind: the primary's last 30 transactions reach B only.
+  LinkAheadOfTheReplica(p->get(), r->get(), ConfigFrom(*primary_), 30, 30);
+  if (HasFatalFailure()) return;
   const std::string primary_end = Rows(p->get(), "SELECT @@gtid_binlog_pos")[0];
 
   // Failover: the primary dies, the replica is promoted and takes writes; the project is pointed
@@ -143,14 +151,8 @@ TEST_F(SourceFailoverTest, AReplicaThatCatchesUpAfterTheLinkMovedToItDoublesNoth
   ASSERT_TRUE(p.ok()) << p.status();
   auto r = replica_->Connect(db_);
   ASSERT_TRUE(r.ok()) << r.status();
-  StartProject(ConfigFrom(*primary_));
-  for (int id = 1; id <= 30; ++id) Write(p->get(), db_, id);
-  ASSERT_TRUE(WaitReplicaCaughtUp());
-  Exec(r->get(), "STOP SLAVE");
-  for (int id = 31; id <= 60; ++id) Write(p->get(), db_, id);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == "60"; }, absl::Seconds(30)))
-      << project_->StatusJson();
+  LinkAheadOfTheReplica(p->get(), r->get(), ConfigFrom(*primary_), 30, 30);
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(project_->Stop().ok());
   project_.reset();
   StartProject(ConfigFrom(*replica_));
@@ -179,14 +181,8 @@ TEST_F(SourceFailoverTest, ALinkWithARecordStoreStopsAtAFailoverItCannotFollow) 
   ASSERT_TRUE(p.ok()) << p.status();
   auto r = replica_->Connect(db_);
   ASSERT_TRUE(r.ok()) << r.status();
-  StartProject(config(*primary_));
-  Write(p->get(), db_, 1);
-  ASSERT_TRUE(WaitReplicaCaughtUp());
-  Exec(r->get(), "STOP SLAVE");
-  Write(p->get(), db_, 2);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == "2"; }, absl::Seconds(30)))
-      << project_->StatusJson();
+  LinkAheadOfTheReplica(p->get(), r->get(), config(*primary_), 1, 1);
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(project_->Stop().ok());
   project_.reset();
   ASSERT_TRUE(primary_->Kill().ok());
