@@ -51,6 +51,18 @@ absl::Status EtcdCluster::Launch(const Member& m, const std::string& initial_clu
 }
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, const EtcdTls* tls) {
+  // Ports are picked free and bound by etcd a moment later: another process (a second test shard)
+  // may take one meanwhile, and that member exits. Fresh ports are tried then.
+  absl::Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto cluster = StartOnce(members, tls);
+    if (cluster.ok() || !absl::IsUnavailable(cluster.status())) return cluster;
+    last = cluster.status();
+  }
+  return last;
+}
+
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::StartOnce(int members, const EtcdTls* tls) {
   if (access("/usr/bin/etcd", X_OK) != 0) {
     return absl::FailedPreconditionError("etcd is not installed (/usr/bin/etcd): run scripts/bootstrap");
   }

@@ -37,6 +37,7 @@ class EtcdCluster {
   std::vector<unsigned> ClientPorts() const;
 
  private:
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> StartOnce(int members, const EtcdTls* tls);
   struct Member {
     std::string name;
     unsigned client_port = 0, peer_port = 0;
