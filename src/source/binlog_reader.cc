@@ -410,6 +410,7 @@ bool BinlogReader::AppliedBeforeFailover(const Gtid& gtid) const {
 }
 
 absl::StatusOr<std::optional<Transaction>> BinlogReader::Next() {
+  if (applied_through_.empty()) return ReadTransaction();  // no failover to pass over: the usual case
   while (true) {
     const GtidPosition before = position_;
     auto next = ReadTransaction();
