@@ -1,6 +1,7 @@
 // Schema migration, full migration and the gap-free handoff to incremental migration.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -306,6 +307,39 @@ class VerificationTest : public FullMigrationTest {
     return Config().MigrationTypes({config::INCREMENTAL, config::FULL_VERIFICATION}).Import(db_ + ".v").Json();
   }
 
+  // 3000 rows on both sides, 300 of them drifted on B behind the link's back.
+  void CreateDriftedTable() {
+    for (SqlConnection* c : {a_.get(), b_.get()}) {
+      Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
+                           ".v (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));"
+                           "USE ", db_, "; INSERT INTO v SELECT seq, 0, 'same' FROM seq_1_to_3000"));
+    }
+    Exec(b_.get(), absl::StrCat("SET sql_log_bin=0; UPDATE ", db_, ".v SET note = 'drifted' WHERE id % 10 = 0;"
+                                "SET sql_log_bin=1"));
+  }
+
+  // Runs `repair` (a verification with repair) while a writer keeps updating the drifted rows on
+  // A; then the repair is reported and A and B end identical with no drift left.
+  void ExpectRepairUnderLoad(unsigned seed, const std::function<absl::StatusOr<std::string>(bool* equal)>& repair) {
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      auto w = Connect(ServerPair::A(), db_);
+      std::mt19937 rng(seed);
+      while (!stop) Exec(w.get(), absl::StrCat("UPDATE v SET n = n + 1 WHERE id = ", 10 * (1 + rng() % 300)));
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    bool equal = true;
+    auto report = repair(&equal);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+    writer.join();
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_FALSE(equal);
+    EXPECT_NE(report->find("\"repaired\":true"), std::string::npos) << *report;
+    ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
+    EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v WHERE note = 'drifted'"))[0], "0");
+  }
+
   // Starts the project on an empty table v and lends its forward link to a "tool": the returned
   // session, which holds the loan until it ends. Then a row written on A meets the loan.
   std::unique_ptr<SqlConnection> StartAndLend() {
@@ -440,35 +474,12 @@ TEST_F(VerificationTest, ValuesStoredAlikeUnderAnotherDefinitionAreDifferent) {
 // read from the source and written after the link applied a newer change would move the row back
 // for good (the link never applies that change again).
 TEST_F(VerificationTest, RepairOnALiveLinkUnderLoadMovesNoRowBackwards) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
-                         ".v (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));"
-                         "USE ", db_, "; INSERT INTO v SELECT seq, 0, 'same' FROM seq_1_to_3000"));
-  }
-  // Drift behind the link's back on 300 rows of B.
-  Exec(b_.get(), absl::StrCat("SET sql_log_bin=0; UPDATE ", db_, ".v SET note = 'drifted' WHERE id % 10 = 0;"
-                              "SET sql_log_bin=1"));
+  CreateDriftedTable();
   auto p = Project::Create(VerifyConfig());
   ASSERT_TRUE(p.ok());
   project_ = std::move(*p);
   ASSERT_TRUE(project_->Start().ok());
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    auto w = Connect(ServerPair::A(), db_);
-    std::mt19937 rng(5);
-    while (!stop) Exec(w.get(), absl::StrCat("UPDATE v SET n = n + 1 WHERE id = ", 10 * (1 + rng() % 300)));
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  bool equal = true;
-  auto report = project_->Verify(/*repair=*/true, &equal);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  stop = true;
-  writer.join();
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_FALSE(equal);
-  EXPECT_NE(report->find("\"repaired\":true"), std::string::npos) << *report;
-  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
-  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v WHERE note = 'drifted'"))[0], "0");
+  ExpectRepairUnderLoad(5, [&](bool* equal) { return project_->Verify(/*repair=*/true, equal); });
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
 }
 
@@ -476,37 +487,16 @@ TEST_F(VerificationTest, RepairOnALiveLinkUnderLoadMovesNoRowBackwards) {
 // the other's link, so it borrows it (fence.h). The running link must neither race the repair nor
 // stop for good: it takes the link back after the loan and ends identical.
 TEST_F(VerificationTest, RepairFromAnotherProcessBorrowsTheRunningLink) {
-  for (SqlConnection* c : {a_.get(), b_.get()}) {
-    Exec(c, absl::StrCat("CREATE DATABASE IF NOT EXISTS ", db_, "; CREATE TABLE ", db_,
-                         ".v (id INT PRIMARY KEY, n INT NOT NULL, note VARCHAR(20));"
-                         "USE ", db_, "; INSERT INTO v SELECT seq, 0, 'same' FROM seq_1_to_3000"));
-  }
-  Exec(b_.get(), absl::StrCat("SET sql_log_bin=0; UPDATE ", db_, ".v SET note = 'drifted' WHERE id % 10 = 0;"
-                              "SET sql_log_bin=1"));
+  CreateDriftedTable();
   StartProject(VerifyConfig());
   ASSERT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental"; }, absl::Seconds(30)));
   const uint64_t epoch_before = Forward().epoch();
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    auto w = Connect(ServerPair::A(), db_);
-    std::mt19937 rng(7);
-    while (!stop) Exec(w.get(), absl::StrCat("UPDATE v SET n = n + 1 WHERE id = ", 10 * (1 + rng() % 300)));
+  ExpectRepairUnderLoad(7, [&](bool* equal) -> absl::StatusOr<std::string> {
+    // The other process: the same config, not started (what `duosync verify FILE --repair` runs).
+    auto repairer = Project::Create(VerifyConfig());
+    if (!repairer.ok()) return repairer.status();
+    return (*repairer)->Verify(/*repair=*/true, equal);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  // The other process: the same config, not started (what `duosync verify FILE --repair` runs).
-  auto repairer = Project::Create(VerifyConfig());
-  ASSERT_TRUE(repairer.ok()) << repairer.status();
-  bool equal = true;
-  auto report = (*repairer)->Verify(/*repair=*/true, &equal);
-  repairer->reset();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  stop = true;
-  writer.join();
-  ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_FALSE(equal);
-  EXPECT_NE(report->find("\"repaired\":true"), std::string::npos) << *report;
-  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".v ORDER BY id"), "", 30);
-  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".v WHERE note = 'drifted'"))[0], "0");
   // The running link lent itself and took itself back: still running, under a newer epoch.
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
   EXPECT_GT(Forward().epoch(), epoch_before + 1) << project_->StatusJson();

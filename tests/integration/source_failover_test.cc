@@ -49,6 +49,9 @@ class SourceFailoverTest : public testing::TwoServerTest {
     Exec(p->get(), absl::StrCat("CREATE DATABASE ", db_, "; USE ", db_, ";", table, "; INSERT INTO c VALUES (1, 0)"));
     Exec(b_.get(), absl::StrCat("USE ", db_, ";", table, "; INSERT INTO c VALUES (1, 0)"));
     ASSERT_TRUE(WaitReplicaCaughtUp());
+    p_ = testing::Connect(*primary_, db_);
+    r_ = testing::Connect(*replica_, db_);
+    ASSERT_TRUE(p_ != nullptr && r_ != nullptr);
   }
 
   std::string ConfigFrom(const harness::MariaDbServer& source) {
@@ -74,54 +77,58 @@ class SourceFailoverTest : public testing::TwoServerTest {
 
   // The project follows the primary; the replica has its first `shared` transactions, then stops
   // replicating while the primary writes `ahead` more, which reach B only.
-  void LinkAheadOfTheReplica(SqlConnection* p, SqlConnection* r, const std::string& config, int shared, int ahead) {
+  void LinkAheadOfTheReplica(const std::string& config, int shared, int ahead) {
     StartProject(config);
-    for (int id = 1; id <= shared; ++id) Write(p, db_, id);
+    for (int id = 1; id <= shared; ++id) Write(p_.get(), db_, id);
     ASSERT_TRUE(WaitReplicaCaughtUp());
-    Exec(r, "STOP SLAVE");
-    for (int id = shared + 1; id <= shared + ahead; ++id) Write(p, db_, id);
+    Exec(r_.get(), "STOP SLAVE");
+    for (int id = shared + 1; id <= shared + ahead; ++id) Write(p_.get(), db_, id);
     const std::string all = std::to_string(shared + ahead);
     ASSERT_TRUE(testing::WaitFor(
         [&] { return Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0] == all; }, absl::Seconds(30)))
         << project_->StatusJson();
   }
 
+  // Failover: the project stops, the primary dies and the replica is promoted.
+  void PromoteTheReplica() {
+    ASSERT_TRUE(project_->Stop().ok());
+    project_.reset();
+    p_.reset();
+    ASSERT_TRUE(primary_->Kill().ok());
+    Exec(r_.get(), "RESET SLAVE ALL");
+  }
+
   std::unique_ptr<harness::MariaDbServer> primary_, replica_;
+  std::unique_ptr<SqlConnection> p_, r_;  // to db_ on each
 };
 
 // `same_domain`: the promoted replica writes in the old primary's replication domain, reusing
 // its sequence numbers (servers that share one domain); else in its own (a domain per server).
 void SourceFailoverTest::FailOverToTheLaggingReplica(bool same_domain) {
-  auto p = primary_->Connect(db_);
-  ASSERT_TRUE(p.ok()) << p.status();
-  auto r = replica_->Connect(db_);
-  ASSERT_TRUE(r.ok()) << r.status();
+  SqlConnection* r = r_.get();
   // The replica falls behind: the primary's last 30 transactions reach B only.
-  LinkAheadOfTheReplica(p->get(), r->get(), ConfigFrom(*primary_), 30, 30);
+  LinkAheadOfTheReplica(ConfigFrom(*primary_), 30, 30);
   if (HasFatalFailure()) return;
-  const std::string primary_end = Rows(p->get(), "SELECT @@gtid_binlog_pos")[0];
+  const std::string primary_end = Rows(p_.get(), "SELECT @@gtid_binlog_pos")[0];
 
   // Failover: the primary dies, the replica is promoted and takes writes; the project is pointed
   // at it (same project, same checkpoint on B).
-  ASSERT_TRUE(project_->Stop().ok());
-  project_.reset();
-  p->reset();
-  ASSERT_TRUE(primary_->Kill().ok());
-  Exec(r->get(), "RESET SLAVE ALL");
+  PromoteTheReplica();
+  if (HasFatalFailure()) return;
   if (same_domain) {
-    const std::string domain = Rows(r->get(), absl::StrCat("SELECT @@gtid_domain_id + 0 FROM DUAL"))[0];
-    Exec(r->get(), absl::StrCat("SET GLOBAL gtid_domain_id = ", primary_->server_id(), ";"
+    const std::string domain = Rows(r, absl::StrCat("SELECT @@gtid_domain_id + 0 FROM DUAL"))[0];
+    Exec(r, absl::StrCat("SET GLOBAL gtid_domain_id = ", primary_->server_id(), ";"
                                 "SET SESSION gtid_domain_id = ", primary_->server_id()));
     ASSERT_NE(domain, std::to_string(primary_->server_id()));
   }
-  for (int id = 1001; id <= 1040; ++id) Write(r->get(), db_, id);
-  const std::string replica_end = Rows(r->get(), "SELECT @@gtid_binlog_pos")[0];
+  for (int id = 1001; id <= 1040; ++id) Write(r, db_, id);
+  const std::string replica_end = Rows(r, "SELECT @@gtid_binlog_pos")[0];
   ASSERT_NE(replica_end, primary_end);
   if (same_domain) {  // the same domain and sequence numbers, another server
     ASSERT_EQ(replica_end.substr(0, replica_end.find('-')), primary_end.substr(0, primary_end.find('-')));
   }
   StartProject(ConfigFrom(*replica_));
-  Write(r->get(), db_, 1041);
+  Write(r, db_, 1041);
 
   // Every transaction of the new primary arrives once; what only the old primary had stays on B.
   ASSERT_TRUE(testing::WaitFor(
@@ -129,10 +136,10 @@ void SourceFailoverTest::FailOverToTheLaggingReplica(bool same_domain) {
       absl::Seconds(30)))
       << project_->StatusJson();
   // The counter is the new primary's (rows carry values, not increments).
-  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0], Rows(r->get(), "SELECT n FROM c")[0]);
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT n FROM ", db_, ".c"))[0], Rows(r, "SELECT n FROM c")[0]);
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".t"))[0], "101");
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT * FROM ", db_, ".t WHERE id > 1000 ORDER BY id")),
-            Rows(r->get(), "SELECT * FROM t WHERE id > 1000 ORDER BY id"));
+            Rows(r, "SELECT * FROM t WHERE id > 1000 ORDER BY id"));
 }
 
 TEST_F(SourceFailoverTest, ALaggingReplicaPromotedInTheSameDomain) {
@@ -147,22 +154,20 @@ TEST_F(SourceFailoverTest, ALaggingReplicaPromotedInItsOwnDomain) {
 // up: the transactions of the old primary it brings that were applied already are passed over,
 // the later ones applied, each once.
 TEST_F(SourceFailoverTest, AReplicaThatCatchesUpAfterTheLinkMovedToItDoublesNothing) {
-  auto p = primary_->Connect(db_);
-  ASSERT_TRUE(p.ok()) << p.status();
-  auto r = replica_->Connect(db_);
-  ASSERT_TRUE(r.ok()) << r.status();
-  LinkAheadOfTheReplica(p->get(), r->get(), ConfigFrom(*primary_), 30, 30);
+  SqlConnection* p = p_.get();
+  SqlConnection* r = r_.get();
+  LinkAheadOfTheReplica(ConfigFrom(*primary_), 30, 30);
   if (HasFatalFailure()) return;
   ASSERT_TRUE(project_->Stop().ok());
   project_.reset();
   StartProject(ConfigFrom(*replica_));
-  for (int id = 61; id <= 70; ++id) Write(p->get(), db_, id);
-  Exec(r->get(), "START SLAVE");
+  for (int id = 61; id <= 70; ++id) Write(p, db_, id);
+  Exec(r, "START SLAVE");
   ASSERT_TRUE(WaitReplicaCaughtUp());
-  testing::ExpectSameEventually(p->get(), b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"),
+  testing::ExpectSameEventually(p, b_.get(), {absl::StrCat("SELECT * FROM ", db_, ".t ORDER BY id"),
                                                      absl::StrCat("SELECT * FROM ", db_, ".c")});
   // Ten new transactions since the move: the thirty the replica brought again were not applied.
-  const std::string end = Rows(p->get(), "SELECT @@gtid_binlog_pos")[0];
+  const std::string end = Rows(p, "SELECT @@gtid_binlog_pos")[0];
   EXPECT_TRUE(testing::WaitFor(
       [&] { return testing::LinkStatusOf(*project_).position().find(end) != std::string::npos; }, absl::Seconds(30)))
       << end << " " << project_->StatusJson();
@@ -177,17 +182,11 @@ TEST_F(SourceFailoverTest, ALinkWithARecordStoreStopsAtAFailoverItCannotFollow) 
   auto config = [&](const harness::MariaDbServer& source) {
     return Config().EndpointA(source.EndpointJson()).Import(db_ + ".t|" + db_ + ".c").RecordStores(dir).Json();
   };
-  auto p = primary_->Connect(db_);
-  ASSERT_TRUE(p.ok()) << p.status();
-  auto r = replica_->Connect(db_);
-  ASSERT_TRUE(r.ok()) << r.status();
-  LinkAheadOfTheReplica(p->get(), r->get(), config(*primary_), 1, 1);
+  LinkAheadOfTheReplica(config(*primary_), 1, 1);
   if (HasFatalFailure()) return;
-  ASSERT_TRUE(project_->Stop().ok());
-  project_.reset();
-  ASSERT_TRUE(primary_->Kill().ok());
-  Exec(r->get(), "RESET SLAVE ALL");
-  Write(r->get(), db_, 1001);
+  PromoteTheReplica();
+  if (HasFatalFailure()) return;
+  Write(r_.get(), db_, 1001);
   StartProject(config(*replica_));
   absl::Status s = project_->Wait(absl::Seconds(30));
   EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
