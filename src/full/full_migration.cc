@@ -1,8 +1,12 @@
 #include "full/full_migration.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -16,6 +20,8 @@
 #include "base/names.h"
 #include "base/status_macros.h"
 #include "base/system_schemas.h"
+#include "full/chunk_writer.h"
+#include "full/key_range_split.h"
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
 #include "source/schema_loader.h"
@@ -29,6 +35,36 @@ namespace {
 // SQL while the next one is read).
 constexpr size_t kChunkBytes = 64 << 20;
 
+// One table's copy, shared by its pieces.
+struct TableCopy {
+  const SelectedTable* table = nullptr;
+  std::string name;  // its progress row: schema.table
+  std::vector<CopyColumn> cols;
+  std::vector<int> key;             // positions of the key columns among `cols`
+  std::vector<size_t> key_at;       // where each key column's paging value is in a row read
+  std::string select;               // SELECT ... FROM ... WHERE (row filter)
+  std::string order;                // " ORDER BY" the key
+  std::vector<std::string> bounds;  // the cut (key_range_split.h); empty: copied whole
+  std::atomic<int> pieces_left{0};
+  std::atomic<uint64_t> copied{0};
+};
+
+// A range of a table's first key column copied by one thread (or the whole table: index 0).
+struct Piece {
+  std::shared_ptr<TableCopy> table;
+  int index = 0;  // 1-based piece of the cut; 0: the table whole
+  std::string progress_name;
+  std::vector<std::string> last;  // literals of the last key copied (empty: from the start)
+  uint64_t copied = 0;
+};
+
+// A copying thread's own connections.
+struct Connections {
+  std::unique_ptr<SqlConnection> source;
+  std::unique_ptr<SqlConnection> destination;
+  bool local_data = false;  // the destination takes LOAD DATA LOCAL (chunk_writer.h)
+};
+
 class Migrator {
  public:
   Migrator(const FullMigrationOptions& o,
@@ -40,27 +76,51 @@ class Migrator {
     if (!dst.ok()) return dst.status();
     DUO_RETURN_IF_ERROR(EnsureFullProgressTable(dst->get()));
     progress_.tables_total = static_cast<int>(o_.tables.size());
-    struct Connections {
-      std::unique_ptr<SqlConnection> source;
-      std::unique_ptr<SqlConnection> destination;
+    const std::function<absl::StatusOr<Connections>()> connect = [this]() -> absl::StatusOr<Connections> {
+      Connections c;
+      DUO_ASSIGN_OR_RETURN(c.source, SqlConnection::Connect(o_.source));
+      ConnectOptions destination = o_.destination;
+      destination.local_data = true;
+      DUO_ASSIGN_OR_RETURN(c.destination, ConnectDestination(destination, o_.origin));
+      c.local_data = TakesLocalData(c.destination.get());
+      // TIMESTAMP values as UTC text, like the sink writes them.
+      DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
+      return c;
     };
+    auto table_done = [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++progress_.tables_done;
+      if (progress_cb_) progress_cb_(progress_);
+    };
+    // First each table's schema and what is left of its copy, then the pieces of all tables.
+    std::vector<std::vector<Piece>> pieces(o_.tables.size());
     absl::Status copied = ForEachTableInParallel<Connections>(
-        o_.tables.size(), o_.threads,
-        [this]() -> absl::StatusOr<Connections> {
-          Connections c;
-          DUO_ASSIGN_OR_RETURN(c.source, SqlConnection::Connect(o_.source));
-          DUO_ASSIGN_OR_RETURN(c.destination, ConnectDestination(o_.destination, o_.origin));
-          // TIMESTAMP values as UTC text, like the sink writes them.
-          DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
-          return c;
-        },
-        [this](Connections& c, size_t i) {
-          DUO_RETURN_IF_ERROR(MigrateTable(c.source.get(), c.destination.get(), o_.tables[i]));
-          std::lock_guard<std::mutex> lock(mu_);
-          ++progress_.tables_done;
-          if (progress_cb_) progress_cb_(progress_);
+        o_.tables.size(), o_.threads, connect, [&](Connections& c, size_t i) {
+          auto left = PrepareTable(c.source.get(), c.destination.get(), o_.tables[i]);
+          if (!left.ok()) return left.status();
+          if (left->empty()) table_done();
+          pieces[i] = std::move(*left);
           return absl::OkStatus();
         });
+    // The first piece of every table, then the second...: threads mostly copy different tables.
+    std::vector<Piece*> queue;
+    for (size_t round = 0; copied.ok(); ++round) {
+      const size_t queued = queue.size();
+      for (auto& table : pieces) {
+        if (round < table.size()) queue.push_back(&table[round]);
+      }
+      if (queue.size() == queued) break;
+    }
+    if (copied.ok() && !queue.empty()) {
+      copied = ForEachTableInParallel<Connections>(queue.size(), o_.threads, connect, [&](Connections& c, size_t i) {
+        Piece& p = *queue[i];
+        DUO_RETURN_IF_ERROR(CopyPiece(c, p));
+        if (--p.table->pieces_left > 0) return absl::OkStatus();
+        DUO_RETURN_IF_ERROR(FinishTable(c.source.get(), c.destination.get(), *p.table));
+        table_done();
+        return absl::OkStatus();
+      });
+    }
     if (!copied.ok() || !o_.schema) return copied;
     // Views last: they read from the tables. A view that reads from another view may need the
     // latter first: retry the failed ones while each round makes progress.
@@ -212,43 +272,52 @@ class Migrator {
                                      " ", absl::StrJoin(adds, ", ")));
   }
 
-  absl::Status MigrateTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
+  // Schema migration of `t`, then what is left of its copy as pieces (none: nothing to copy, or
+  // copied already). A table seen for the first time is cut here, and the cut saved.
+  absl::StatusOr<std::vector<Piece>> PrepareTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
     auto cols = ReadCopyColumns(src, t);
     if (!cols.ok()) return cols.status();
     if (o_.schema) DUO_RETURN_IF_ERROR(MigrateSchema(src, dst, t, *cols));
-    if (!o_.copy) return absl::OkStatus();
+    if (!o_.copy) return std::vector<Piece>();
     auto schema = LoadTableSchema(src, t.source);
     if (!schema.ok()) return schema.status();
-    if (schema->key_columns.empty()) return absl::OkStatus();  // filtered out (reported by precheck)
-    std::vector<int> key;  // positions of the key columns among `cols`
+    if (schema->key_columns.empty()) return std::vector<Piece>();  // filtered out (reported by precheck)
+    auto table = std::make_shared<TableCopy>();
+    table->table = &t;
+    table->name = t.source.ToString();
+    table->cols = std::move(*cols);
+    const std::vector<CopyColumn>& c = table->cols;
     for (int k : schema->key_columns) {
-      for (size_t i = 0; i < cols->size(); ++i) {
-        if (absl::EqualsIgnoreCase((*cols)[i].name, schema->columns[k].name)) key.push_back(i);
+      for (size_t i = 0; i < c.size(); ++i) {
+        if (absl::EqualsIgnoreCase(c[i].name, schema->columns[k].name)) table->key.push_back(i);
       }
     }
-    if (key.size() != schema->key_columns.size()) {
-      return absl::FailedPreconditionError(absl::StrCat("the chosen columns of ", t.source.ToString(),
+    if (table->key.size() != schema->key_columns.size()) {
+      return absl::FailedPreconditionError(absl::StrCat("the chosen columns of ", table->name,
                                                         " leave out a key column"));
     }
-    const std::string name = t.source.ToString();
-    const Fence fence{o_.link_id, o_.epoch};
-    std::string quoted_link, quoted_name;
-    AppendQuoted(o_.link_id, &quoted_link);
-    AppendQuoted(name, &quoted_name);
-    auto saved = dst->Query(absl::StrCat("SELECT last_key, rows_copied, done FROM ", kMetaSchema,
-                                         ".full_progress WHERE link_id=", quoted_link,
-                                         " AND table_name=", quoted_name));
+    // The table's own row, and its pieces' rows when it was cut.
+    std::string piece_pattern;
+    for (char ch : table->name + "$$") {
+      if (ch == '\\' || ch == '%' || ch == '_') piece_pattern.push_back('\\');
+      piece_pattern.push_back(ch);
+    }
+    piece_pattern += '%';
+    auto saved = dst->Query(absl::StrCat("SELECT table_name, last_key, rows_copied, done FROM ", kMetaSchema,
+                                         ".full_progress WHERE link_id=", Quoted(o_.link_id), " AND (table_name=",
+                                         Quoted(table->name), " OR table_name LIKE ", dst->Quote(piece_pattern), ")"));
     if (!saved.ok()) return saved.status();
-    std::vector<std::string> last;  // literals of the last copied key
-    uint64_t copied = 0;
-    if (!saved->empty()) {
-      if ((*saved)[0][2].value_or("0") == "1") {
-        if (o_.post_indexing) return AddMissingIndexes(src, dst, t);
-        return absl::OkStatus();
-      }
-      if ((*saved)[0][0].has_value() && !(*saved)[0][0]->empty()) last = absl::StrSplit(*(*saved)[0][0], '\x1f');
-      (void)absl::SimpleAtoi((*saved)[0][1].value_or("0"), &copied);
-    } else if (!o_.allow_nonempty_destination) {
+    const SqlRow* whole = nullptr;
+    std::map<std::string, const SqlRow*> saved_pieces;
+    for (const SqlRow& r : *saved) {
+      if (r[0].value_or("") == table->name) whole = &r;
+      else saved_pieces[r[0].value_or("")] = &r;
+    }
+    if (whole != nullptr && (*whole)[3].value_or("0") == "1") {
+      if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
+      return std::vector<Piece>();
+    }
+    if (whole == nullptr && !o_.allow_nonempty_destination) {
       auto any = dst->Query(absl::StrCat("SELECT 1 FROM ", QuoteTable(t.destination.schema, t.destination.table),
                                          " LIMIT 1"));
       if (!any.ok()) return any.status();
@@ -263,72 +332,142 @@ class Migrator {
         src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table)));
     uint64_t est = 0;
     if (estimate.ok()) (void)absl::SimpleAtoi(estimate->value_or("0"), &est);
+
+    table->select = "SELECT ";
+    for (size_t i = 0; i < c.size(); ++i) absl::StrAppend(&table->select, i ? "," : "", c[i].select_expr);
+    // An ENUM / SET key column is also read as its member number, which pages in key order.
+    size_t extra = 0;
+    for (int k : table->key) {
+      if (c[k].ordinal) {
+        table->key_at.push_back(c.size() + extra++);
+        absl::StrAppend(&table->select, ",", c[k].key_expr);
+      } else {
+        table->key_at.push_back(k);
+      }
+    }
+    absl::StrAppend(&table->select, " FROM ", QuoteTable(t.source.schema, t.source.table), " WHERE (",
+                    t.where.empty() ? "1" : t.where, ")");
+    table->order = " ORDER BY ";
+    for (size_t i = 0; i < table->key.size(); ++i) {
+      absl::StrAppend(&table->order, i ? "," : "", QuoteIdent(c[table->key[i]].name));
+    }
+
+    std::vector<Piece> pieces;
+    uint64_t copied = 0;
+    auto resume = [&](Piece p, const SqlRow* row) {
+      if (row != nullptr) {
+        const std::string& last_key = (*row)[1].value_or("");
+        if (!last_key.empty()) p.last = absl::StrSplit(last_key, '\x1f');
+        (void)absl::SimpleAtoi((*row)[2].value_or("0"), &p.copied);
+        copied += p.copied;
+        if ((*row)[3].value_or("0") == "1") return;  // a piece done
+      }
+      pieces.push_back(std::move(p));
+    };
+    std::optional<std::vector<std::string>> cut;
+    if (whole != nullptr) {
+      auto saved_cut = ParseSplit((*whole)[1].value_or(""));
+      if (!saved_cut.ok()) return saved_cut.status();
+      cut = std::move(*saved_cut);
+    } else {
+      auto new_cut = CutTable(src, dst, *table, est);
+      if (!new_cut.ok()) return new_cut.status();
+      if (!new_cut->empty()) cut = std::move(*new_cut);
+    }
+    if (cut.has_value()) {
+      table->bounds = *cut;
+      for (int i = 1; i <= static_cast<int>(cut->size()) + 1; ++i) {
+        const std::string name = PieceName(table->name, i);
+        auto row = saved_pieces.find(name);
+        resume(Piece{table, i, name, {}, 0}, row == saved_pieces.end() ? nullptr : row->second);
+      }
+    } else {
+      resume(Piece{table, 0, table->name, {}, 0}, whole);
+    }
+    table->copied = copied;
+    table->pieces_left = static_cast<int>(pieces.size());
     {
       std::lock_guard<std::mutex> lock(mu_);
       progress_.rows_estimated += est;
       progress_.rows_copied += copied;
     }
-    std::string select = "SELECT ";
-    for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&select, i ? "," : "", (*cols)[i].select_expr);
-    // An ENUM / SET key column is also read as its member number, which pages in key order.
-    std::vector<size_t> key_at;  // where each key column's paging value is in a row
-    size_t extra = 0;
-    for (int k : key) {
-      if ((*cols)[k].ordinal) {
-        key_at.push_back(cols->size() + extra++);
-        absl::StrAppend(&select, ",", (*cols)[k].key_expr);
-      } else {
-        key_at.push_back(k);
-      }
+    if (pieces.empty()) DUO_RETURN_IF_ERROR(FinishTable(src, dst, *table));  // its last piece was done
+    return pieces;
+  }
+
+  // Cuts a table seen for the first time into pieces by its first key column, when that is an
+  // integer and the table is big enough for more than one thread; the cut is saved with a progress
+  // row for each piece, in one transaction. The bounds, or none when the table is copied whole.
+  absl::StatusOr<std::vector<std::string>> CutTable(SqlConnection* src, SqlConnection* dst, const TableCopy& table,
+                                                    uint64_t estimated_rows) {
+    const CopyColumn& first = table.cols[table.key[0]];
+    const int n = PieceCount(estimated_rows, o_.threads);
+    if (!first.integer || n <= 1) return std::vector<std::string>();
+    auto range = src->Query(absl::StrCat("SELECT MIN(", QuoteIdent(first.name), "), MAX(", QuoteIdent(first.name),
+                                         ") FROM ", QuoteTable(table.table->source.schema, table.table->source.table)));
+    if (!range.ok()) return range.status();
+    if (range->empty() || !(*range)[0][0].has_value() || !(*range)[0][1].has_value()) {
+      return std::vector<std::string>();
     }
-    absl::StrAppend(&select, " FROM ", QuoteTable(t.source.schema, t.source.table), " WHERE (",
-                    t.where.empty() ? "1" : t.where, ")");
-    std::string order = " ORDER BY ";
-    for (size_t i = 0; i < key.size(); ++i) absl::StrAppend(&order, i ? "," : "", QuoteIdent((*cols)[key[i]].name));
-    // REPLACE: a row copied earlier whose unique value has since moved to a row copied now is
-    // stale; it goes, and the incremental stage's replay from the copy's start (idempotent up
-    // to its end) puts it back as it is now. (An INSERT would collide forever.)
-    std::string insert = absl::StrCat("REPLACE INTO ",
-                                      QuoteTable(t.destination.schema, t.destination.table), " (");
-    for (size_t i = 0; i < cols->size(); ++i) absl::StrAppend(&insert, i ? "," : "", QuoteIdent((*cols)[i].name));
-    insert += ") VALUES ";
-    // No statement bigger than the destination takes (max_allowed_packet, less the protocol's
-    // bytes); a chunk is sent as several INSERTs in its one transaction when it must be.
+    auto bounds = SplitIntegerRange(*(*range)[0][0], *(*range)[0][1], n);
+    if (!bounds.ok() || bounds->empty()) return bounds;
+    std::string plan = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id),
+                                    ",", Quoted(table.name), ",", Quoted(SplitText(*bounds)), ",0,0)");
+    for (size_t i = 1; i <= bounds->size() + 1; ++i) {
+      absl::StrAppend(&plan, ",(", Quoted(o_.link_id), ",", Quoted(PieceName(table.name, i)), ",'',0,0)");
+    }
+    DUO_RETURN_IF_ERROR(BeginFenced(dst, Fence{o_.link_id, o_.epoch}));
+    DUO_RETURN_IF_ERROR(dst->Execute(plan + ";COMMIT"));
+    return bounds;
+  }
+
+  // Copies a piece (or a whole table) chunk by chunk in key order, each chunk in one destination
+  // transaction with the piece's progress row.
+  absl::Status CopyPiece(Connections& connections, Piece& p) {
+    SqlConnection* src = connections.source.get();
+    SqlConnection* dst = connections.destination.get();
+    TableCopy& t = *p.table;
+    const std::vector<CopyColumn>& c = t.cols;
+    const Fence fence{o_.link_id, o_.epoch};
     auto packet = dst->MaxAllowedPacket();
     if (!packet.ok()) return packet.status();
-    const size_t max_packet = *packet;
-    const size_t budget = max_packet - 1024;
-    // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
-    size_t chunk_rows = static_cast<size_t>(o_.chunk_rows);
-    // The rows after `after` (empty: from the start), at most `n`: a chunk.
-    auto read_chunk = [&, key](const std::vector<std::string>& after, size_t n) -> absl::StatusOr<std::vector<SqlRow>> {
-      std::string query = select;
+    ChunkWriter writer(*t.table, c, t.key, *packet, connections.local_data);
+    const std::string range =
+        p.index == 0 ? "" : PieceCondition(QuoteIdent(c[t.key[0]].name), t.bounds, p.index);
+    // The rows after `after` (empty: from the piece's start), at most `n`: a chunk.
+    auto read_chunk = [&](const std::vector<std::string>& after, size_t n) -> absl::StatusOr<std::vector<SqlRow>> {
+      std::string query = t.select + range;
       if (!after.empty()) {
         // Keyset pagination: rows after the last copied key, (k1 > v1) OR (k1 = v1 AND k2 > v2)...
         query += " AND (";
-        for (size_t i = 0; i < key.size(); ++i) {
+        for (size_t i = 0; i < t.key.size(); ++i) {
           absl::StrAppend(&query, i ? " OR (" : "(");
-          for (size_t j = 0; j < i; ++j) absl::StrAppend(&query, QuoteIdent((*cols)[key[j]].name), "=", after[j], " AND ");
-          absl::StrAppend(&query, QuoteIdent((*cols)[key[i]].name), ">", after[i], ")");
+          for (size_t j = 0; j < i; ++j) absl::StrAppend(&query, QuoteIdent(c[t.key[j]].name), "=", after[j], " AND ");
+          absl::StrAppend(&query, QuoteIdent(c[t.key[i]].name), ">", after[i], ")");
         }
         query += ")";
       }
-      absl::StrAppend(&query, order, " LIMIT ", n);
+      absl::StrAppend(&query, t.order, " LIMIT ", n);
       return src->Query(query);
     };
+    // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
     // The source reads the next chunk while the destination writes this one.
-    size_t asked_rows = chunk_rows;
+    size_t asked_rows = static_cast<size_t>(o_.chunk_rows);
     std::future<absl::StatusOr<std::vector<SqlRow>>> next_chunk =
-        std::async(std::launch::async, read_chunk, last, asked_rows);
+        std::async(std::launch::async, read_chunk, p.last, asked_rows);
+    absl::Status result;
     while (!Stopping()) {
       auto rows = next_chunk.get();
-      if (!rows.ok()) return rows.status();
+      if (!rows.ok()) {
+        result = rows.status();
+        break;
+      }
       if (rows->empty()) break;
       const bool more = rows->size() >= asked_rows;
       std::vector<std::string> after;  // literals of this chunk's last key
-      for (size_t i = 0; i < key.size(); ++i) {
+      for (size_t i = 0; i < t.key.size(); ++i) {
         std::string lit;
-        AppendKeyValue(rows->back()[key_at[i]], (*cols)[key[i]], &lit);  // hex: saved joined by \x1f
+        AppendKeyValue(rows->back()[t.key_at[i]], c[t.key[i]], &lit);  // hex: saved joined by \x1f
         after.push_back(lit);
       }
       if (more) {
@@ -337,58 +476,30 @@ class Migrator {
         for (const SqlRow& row : *rows) {
           for (const auto& v : row) read_bytes += v.has_value() ? v->size() : 0;
         }
-        chunk_rows = read_bytes > kChunkBytes
+        asked_rows = read_bytes > kChunkBytes
                          ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / read_bytes))
                          : static_cast<size_t>(o_.chunk_rows);
-        asked_rows = chunk_rows;
         next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows);
       }
-      DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
-      std::string sql = insert, tuple;
-      size_t in_statement = 0;
-      for (size_t r = 0; r < rows->size(); ++r) {
-        tuple = "(";
-        for (size_t i = 0; i < cols->size(); ++i) {
-          if (i) tuple.push_back(',');
-          AppendValue((*rows)[r][i], (*cols)[i], &tuple);
+      const std::string progress = absl::StrCat(
+          "REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id), ",", Quoted(p.progress_name),
+          ",", Quoted(absl::StrJoin(after, "\x1f")), ",", p.copied + rows->size(), ",0);COMMIT");
+      // A deadlock between two pieces of a table (their REPLACEs meet in a unique secondary
+      // index) rolls the chunk back: it is written again.
+      result = RetryAborted(dst, [&]() -> absl::Status {
+        DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
+        auto pending = writer.Write(dst, *rows);
+        if (!pending.ok()) return pending.status();
+        if (!pending->empty() && writer.Room(*pending) < progress.size()) {
+          DUO_RETURN_IF_ERROR(dst->Execute(*pending));
+          pending->clear();
         }
-        tuple.push_back(')');
-        if (insert.size() + tuple.size() > budget) {
-          (void)dst->Execute("ROLLBACK");
-          std::vector<std::string> key_text;
-          for (int k : key) {
-            std::string lit;
-            AppendValue((*rows)[r][k], (*cols)[k], &lit, BinaryLiteral::kHex);
-            key_text.push_back(absl::StrCat((*cols)[k].name, "=", lit.size() > 200 ? lit.substr(0, 200) + "..." : lit));
-          }
-          const size_t needed = insert.size() + tuple.size() + 1024;
-          return absl::FailedPreconditionError(absl::StrCat(
-              "copying ", name, " row (", absl::StrJoin(key_text, ", "), ") needs a statement of ", needed,
-              " bytes, more than the destination's max_allowed_packet (", max_packet,
-              "); raise it on the destination (SET GLOBAL max_allowed_packet=", ((needed >> 20) + 1) << 20,
-              ", and in its config file) and resume: the copy goes on from this chunk"));
-        }
-        if (in_statement > 0 && sql.size() + 1 + tuple.size() > budget) {
-          DUO_RETURN_IF_ERROR(dst->Execute(sql));
-          sql = insert;
-          in_statement = 0;
-        }
-        if (in_statement++ > 0) sql.push_back(',');
-        sql += tuple;
-      }
-      last = std::move(after);
-      copied += rows->size();
-      std::string saved_key;
-      AppendQuoted(absl::StrJoin(last, "\x1f"), &saved_key);
-      const std::string progress = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (",
-                                                quoted_link, ",", quoted_name, ",", saved_key, ",", copied,
-                                                ",0);COMMIT");
-      if (sql.size() + 1 + progress.size() > budget) {
-        DUO_RETURN_IF_ERROR(dst->Execute(sql));
-        DUO_RETURN_IF_ERROR(dst->Execute(progress));
-      } else {
-        DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat(sql, ";", progress)));
-      }
+        return dst->Execute(pending->empty() ? progress : absl::StrCat(*pending, ";", progress));
+      });
+      if (!result.ok()) break;
+      p.last = std::move(after);
+      p.copied += rows->size();
+      t.copied += rows->size();
       {
         std::lock_guard<std::mutex> lock(mu_);
         progress_.rows_copied += rows->size();
@@ -397,11 +508,39 @@ class Migrator {
       if (!more) break;
     }
     if (next_chunk.valid()) next_chunk.wait();  // a read still under way ends before the source is used again
+    if (!result.ok()) return result;
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
-    if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, t));
+    if (p.index == 0) return absl::OkStatus();
     DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
     return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1 WHERE link_id=",
-                                     quoted_link, " AND table_name=", quoted_name, ";COMMIT"));
+                                     Quoted(o_.link_id), " AND table_name=", Quoted(p.progress_name), ";COMMIT"));
+  }
+
+  // Runs `write` (a transaction) again while it is rolled back by a deadlock or lock wait timeout.
+  static absl::Status RetryAborted(SqlConnection* dst, const std::function<absl::Status()>& write) {
+    absl::Status s;
+    for (int attempt = 1;; ++attempt) {
+      s = write();
+      if (s.ok()) return s;
+      (void)dst->Execute("ROLLBACK");
+      if (!absl::IsAborted(s) || attempt == 5) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50 * attempt));
+    }
+  }
+
+  // After a table's last piece: its secondary indexes (post-indexing), then the table marked done.
+  absl::Status FinishTable(SqlConnection* src, SqlConnection* dst, const TableCopy& t) {
+    if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, *t.table));
+    DUO_RETURN_IF_ERROR(BeginFenced(dst, Fence{o_.link_id, o_.epoch}));
+    return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1, rows_copied=", t.copied.load(),
+                                     " WHERE link_id=", Quoted(o_.link_id), " AND table_name=", Quoted(t.name),
+                                     ";COMMIT"));
+  }
+
+  static std::string Quoted(const std::string& text) {
+    std::string out;
+    AppendQuoted(text, &out);
+    return out;
   }
 
   const FullMigrationOptions& o_;

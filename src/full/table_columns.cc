@@ -67,6 +67,7 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
                     : type == "bit" ? absl::StrCat(QuoteIdent(c.name), "+0")
                                     : QuoteIdent(c.name);
     c.ordinal = type == "enum" || type == "set";
+    c.bit = type == "bit";
     c.key_expr = c.ordinal ? absl::StrCat(QuoteIdent(c.name), "+0") : c.select_expr;
     out.push_back(std::move(c));
   }

@@ -26,6 +26,7 @@ struct CopyColumn {
   std::string key_expr;  // what a key read selects: the column, or `c`+0 for ENUM / SET
   bool nullable = true;  // on the source
   bool integer = false;  // TINYINT .. BIGINT (signed or not)
+  bool bit = false;      // BIT, read as its number
 };
 
 // The chosen (or all) columns of `t`'s source table, in table order.

@@ -3,6 +3,10 @@
 #include <mysql.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <string.h>
+
+#include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -41,8 +45,47 @@ absl::Status StatusFromMysqlError(unsigned err, absl::string_view message) {
   }
 }
 
+struct SqlConnection::LocalData {
+  absl::string_view data;
+  size_t offset = 0;
+  bool armed = false;  // inside LoadLocalData: a request at any other time is refused
+};
+
+namespace {
+
+// Connector/C's LOAD DATA LOCAL callbacks, reading SqlConnection::LocalData instead of a file.
+int LocalDataInit(void** state, const char* /*file_name*/, void* user) {
+  *state = user;
+  auto* local = static_cast<SqlConnection::LocalData*>(user);
+  if (!local->armed) return 1;  // a request we did not ask for
+  local->offset = 0;
+  return 0;
+}
+
+int LocalDataRead(void* state, char* buffer, unsigned int size) {
+  auto* local = static_cast<SqlConnection::LocalData*>(state);
+  const size_t n = std::min<size_t>(size, local->data.size() - local->offset);
+  memcpy(buffer, local->data.data() + local->offset, n);
+  local->offset += n;
+  return static_cast<int>(n);
+}
+
+void LocalDataEnd(void* /*state*/) {}
+
+int LocalDataError(void* /*state*/, char* message, unsigned int size) {
+  snprintf(message, size, "the server asked for local data it was not offered");
+  return CR_UNKNOWN_ERROR;
+}
+
+}  // namespace
+
 SqlConnection::SqlConnection(MYSQL* mysql, ConnectOptions options)
-    : mysql_(mysql), options_(std::move(options)) {}
+    : mysql_(mysql), options_(std::move(options)), local_data_(std::make_unique<LocalData>()) {
+  if (options_.local_data) {
+    mysql_set_local_infile_handler(mysql_, LocalDataInit, LocalDataRead, LocalDataEnd, LocalDataError,
+                                   local_data_.get());
+  }
+}
 
 SqlConnection::~SqlConnection() {
   if (mysql_ != nullptr) mysql_close(mysql_);
@@ -59,6 +102,8 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
     mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
   }
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  unsigned local_infile = o.local_data ? 1 : 0;
+  mysql_optionsv(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   // Every statement we build quotes text with backslash escapes and reads values as they are
   // stored: a server-wide NO_BACKSLASH_ESCAPES, ANSI_QUOTES or PAD_CHAR_TO_FULL_LENGTH must not
   // change what they mean. (Writing sessions pin a strict mode on top, destination_session.h.)
@@ -162,6 +207,18 @@ absl::Status SqlConnection::Execute(absl::string_view sql) {
     if (next > 0) return ErrorStatus(absl::StrCat("on ", options_.Describe()));
   }
   return absl::OkStatus();
+}
+
+absl::Status SqlConnection::LoadLocalData(absl::string_view statement, absl::string_view data) {
+  if (!options_.local_data) {
+    return absl::FailedPreconditionError("this connection was not opened for LOAD DATA LOCAL");
+  }
+  local_data_->data = data;
+  local_data_->armed = true;
+  absl::Status s = Execute(statement);
+  local_data_->armed = false;
+  local_data_->data = {};
+  return s;
 }
 
 absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(absl::string_view sql) {

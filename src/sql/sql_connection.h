@@ -34,6 +34,10 @@ struct ConnectOptions {
   bool tls_required = true;
   unsigned connect_timeout_s = 10;
   unsigned read_timeout_s = 0;  // 0 = the client library's default
+  // The server may ask this connection for LOAD DATA LOCAL data (the full copy's destination); it
+  // is answered only from memory by SqlConnection::LoadLocalData. Off, a server's request for a
+  // local file is refused: no server can read the files of the process that embeds us.
+  bool local_data = false;
   // "user@host:port" for messages; never includes the password.
   std::string Describe() const;
 };
@@ -63,6 +67,11 @@ class SqlConnection {
   // First column of the first row; NotFound when there is no row.
   absl::StatusOr<std::optional<std::string>> QueryValue(absl::string_view sql);
 
+  // Runs `statement`, a LOAD DATA LOCAL INFILE, and answers the server's request for the file with
+  // `data`, whatever name it asks for. Needs ConnectOptions::local_data.
+  absl::Status LoadLocalData(absl::string_view statement, absl::string_view data);
+  struct LocalData;  // what the server may read through LOAD DATA LOCAL now (sql_connection.cc)
+
   // 'text' quoted and escaped as a SQL string literal for this connection's charset.
   std::string Quote(absl::string_view text);
 
@@ -85,6 +94,7 @@ class SqlConnection {
   SqlConnection(MYSQL* mysql, ConnectOptions options);
   MYSQL* mysql_;
   ConnectOptions options_;
+  std::unique_ptr<LocalData> local_data_;
   unsigned last_errno_ = 0;
 };
 

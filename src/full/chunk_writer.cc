@@ -1,0 +1,125 @@
+#include "full/chunk_writer.h"
+
+#include <mysqld_error.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/names.h"
+
+namespace duosync {
+
+bool TakesLocalData(SqlConnection* dst) {
+  if (!dst->options().local_data) return false;
+  auto rows = dst->Query("SELECT @@GLOBAL.local_infile, @@GLOBAL.log_bin, @@SESSION.binlog_format");
+  if (!rows.ok() || rows->empty() || (*rows)[0].size() < 3) return false;
+  const SqlRow& r = (*rows)[0];
+  return r[0].value_or("0") == "1" && (r[1].value_or("0") == "0" || r[2].value_or("") == "ROW");
+}
+
+void AppendLoadField(const std::optional<std::string>& v, std::string* out) {
+  if (!v.has_value()) {
+    out->append("\\N");
+    return;
+  }
+  const char* p = v->data();
+  const char* end = p + v->size();
+  const char* plain = p;  // start of the bytes not yet appended
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c != '\\' && c != '\t' && c != '\n' && c != '\0') continue;
+    out->append(plain, p - plain);
+    out->push_back('\\');
+    out->push_back(c == '\t' ? 't' : c == '\n' ? 'n' : c == '\0' ? '0' : '\\');
+    plain = p + 1;
+  }
+  out->append(plain, end - plain);
+}
+
+ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
+                         size_t max_packet, bool local_data)
+    : table_(table), cols_(cols), key_(std::move(key)), max_packet_(max_packet), budget_(max_packet - 1024),
+      local_data_(local_data) {
+  std::string names, fields, set;
+  for (size_t i = 0; i < cols_.size(); ++i) {
+    absl::StrAppend(&names, i ? "," : "", QuoteIdent(cols_[i].name));
+    if (cols_[i].bit) {
+      // LOAD DATA stores a BIT field's text as its bytes: the number read goes through a variable.
+      absl::StrAppend(&fields, i ? "," : "", "@bit", i);
+      absl::StrAppend(&set, set.empty() ? " SET " : ",", QuoteIdent(cols_[i].name), "=CAST(@bit", i, " AS UNSIGNED)");
+    } else {
+      absl::StrAppend(&fields, i ? "," : "", QuoteIdent(cols_[i].name));
+    }
+  }
+  const std::string target = QuoteTable(table_.destination.schema, table_.destination.table);
+  // REPLACE in both forms: a row copied earlier whose unique value has since moved to a row
+  // copied now is stale; it goes, and the incremental stage's replay from the copy's start
+  // (idempotent up to its end) puts it back as it is now. (An INSERT would collide forever.)
+  // Values arrive in the connection's charset (the source converts every column's text to
+  // utf8mb4); the destination converts them to the column's, as it does a literal's.
+  load_ = absl::StrCat("LOAD DATA LOCAL INFILE 'duosync-chunk' REPLACE INTO TABLE ", target,
+                       " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\'"
+                       " LINES TERMINATED BY '\\n' STARTING BY '' (", fields, ")", set);
+  replace_ = absl::StrCat("REPLACE INTO ", target, " (", names, ") VALUES ");
+}
+
+size_t ChunkWriter::Room(const std::string& pending) const {
+  return pending.size() + 1 >= budget_ ? 0 : budget_ - pending.size() - 1;
+}
+
+absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const std::vector<SqlRow>& rows) {
+  if (local_data_) {
+    buffer_.clear();
+    for (const SqlRow& row : rows) {
+      for (size_t i = 0; i < cols_.size(); ++i) {
+        if (i) buffer_.push_back('\t');
+        AppendLoadField(row[i], &buffer_);
+      }
+      buffer_.push_back('\n');
+    }
+    absl::Status s = dst->LoadLocalData(load_, buffer_);
+    if (s.ok()) return std::string();
+    // A server that turned LOAD DATA LOCAL off since we asked: statements from now on.
+    const unsigned err = dst->last_errno();
+    if (err != ER_NOT_ALLOWED_COMMAND && err != 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */) return s;
+    local_data_ = false;
+  }
+  return WriteStatements(dst, rows);
+}
+
+absl::StatusOr<std::string> ChunkWriter::WriteStatements(SqlConnection* dst, const std::vector<SqlRow>& rows) {
+  std::string sql = replace_, tuple;
+  size_t in_statement = 0;
+  for (const SqlRow& row : rows) {
+    tuple = "(";
+    for (size_t i = 0; i < cols_.size(); ++i) {
+      if (i) tuple.push_back(',');
+      AppendValue(row[i], cols_[i], &tuple);
+    }
+    tuple.push_back(')');
+    if (replace_.size() + tuple.size() > budget_) {
+      std::vector<std::string> key_text;
+      for (int k : key_) {
+        std::string lit;
+        AppendValue(row[k], cols_[k], &lit, BinaryLiteral::kHex);
+        key_text.push_back(absl::StrCat(cols_[k].name, "=", lit.size() > 200 ? lit.substr(0, 200) + "..." : lit));
+      }
+      const size_t needed = replace_.size() + tuple.size() + 1024;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "copying ", table_.source.ToString(), " row (", absl::StrJoin(key_text, ", "), ") needs a statement of ",
+          needed, " bytes, more than the destination's max_allowed_packet (", max_packet_,
+          "); raise it on the destination (SET GLOBAL max_allowed_packet=", ((needed >> 20) + 1) << 20,
+          ", and in its config file) and resume: the copy goes on from this chunk"));
+    }
+    if (in_statement > 0 && sql.size() + 1 + tuple.size() > budget_) {
+      absl::Status s = dst->Execute(sql);
+      if (!s.ok()) return s;
+      sql = replace_;
+      in_statement = 0;
+    }
+    if (in_statement++ > 0) sql.push_back(',');
+    sql += tuple;
+  }
+  return in_statement > 0 ? sql : std::string();
+}
+
+}  // namespace duosync
