@@ -1,6 +1,8 @@
 // Schema migration, full migration and the gap-free handoff to incremental migration.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <thread>
@@ -344,6 +346,30 @@ TEST_P(CopyFidelityTest, EveryByteAndTypeCopiesExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LocalInfile, CopyFidelityTest, ::testing::Bool());
+
+// A server can never read a file of the process through LOAD DATA LOCAL: ordinary connections do
+// not offer it, and the copy's connections answer only with the chunk they are sending.
+TEST(LocalDataTest, AServerGetsNoLocalFile) {
+  const std::string file = "/tmp/duosync-local-data-secret";
+  {
+    std::ofstream out(file);
+    out << "1\tsecret\n";
+  }
+  const std::string load = absl::StrCat("LOAD DATA LOCAL INFILE '", file, "' INTO TABLE fm_local_data.t");
+  auto admin = Connect(ServerPair::B());
+  testing::ResetDatabase(admin.get(), "fm_local_data", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))");
+  auto plain = SqlConnection::Connect(ServerPair::B().Options());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*plain)->Execute(load).ok());
+  ConnectOptions options = ServerPair::B().Options();
+  options.local_data = true;
+  auto copying = SqlConnection::Connect(options);
+  ASSERT_TRUE(copying.ok());
+  EXPECT_FALSE((*copying)->Execute(load).ok());
+  EXPECT_TRUE((*copying)->LoadLocalData(load, "2\tchunk\n").ok());
+  EXPECT_EQ(Rows(admin.get(), "SELECT * FROM fm_local_data.t"), std::vector<std::string>{"2|chunk"});
+  std::remove(file.c_str());
+}
 
 }  // namespace
 }  // namespace duosync
