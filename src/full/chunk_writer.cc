@@ -3,6 +3,7 @@
 #include <mysqld_error.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/str_join.h"
 #include "base/names.h"
 
@@ -16,15 +17,14 @@ bool TakesLocalData(SqlConnection* dst) {
   return r[0].value_or("0") == "1" && (r[1].value_or("0") == "0" || r[2].value_or("") == "ROW");
 }
 
-void AppendLoadField(const std::optional<std::string>& v, std::string* out) {
-  if (!v.has_value()) {
+void AppendLoadField(const char* v, size_t n, std::string* out) {
+  if (v == nullptr) {
     out->append("\\N");
     return;
   }
-  const char* p = v->data();
-  const char* end = p + v->size();
-  const char* plain = p;  // start of the bytes not yet appended
-  for (; p < end; ++p) {
+  const char* end = v + n;
+  const char* plain = v;  // start of the bytes not yet appended
+  for (const char* p = v; p < end; ++p) {
     const char c = *p;
     if (c != '\\' && c != '\t' && c != '\n' && c != '\0') continue;
     out->append(plain, p - plain);
@@ -33,6 +33,69 @@ void AppendLoadField(const std::optional<std::string>& v, std::string* out) {
     plain = p + 1;
   }
   out->append(plain, end - plain);
+}
+
+absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t columns) {
+  std::vector<SqlRow> rows;
+  SqlRow row;
+  std::string value;
+  bool null = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      const char e = text[++i];
+      if (e == 'N') null = true;
+      else value.push_back(e == 't' ? '\t' : e == 'n' ? '\n' : e == '0' ? '\0' : e);
+    } else if (c == '\t' || c == '\n') {
+      row.push_back(null ? std::nullopt : std::optional<std::string>(std::move(value)));
+      value.clear();
+      null = false;
+      if (c == '\n') {
+        if (row.size() != columns) return absl::DataLossError("a chunk's text does not read back as rows");
+        rows.push_back(std::move(row));
+        row.clear();
+      }
+    } else {
+      value.push_back(c);
+    }
+  }
+  if (!row.empty() || !value.empty() || null) return absl::DataLossError("a chunk's text ends inside a row");
+  return rows;
+}
+
+absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, size_t columns, bool as_text) {
+  Chunk chunk;
+  chunk.as_text = as_text;
+  size_t width = 0;
+  absl::Status s = src->QueryEach(query, [&](const char* const* values, const unsigned long* lengths, size_t n) {
+    width = n;
+    ++chunk.rows;
+    for (size_t i = 0; i < n; ++i) chunk.bytes += lengths[i];
+    if (as_text) {
+      for (size_t i = 0; i < columns && i < n; ++i) {
+        if (i) chunk.text.push_back('\t');
+        AppendLoadField(values[i], lengths[i], &chunk.text);
+      }
+      chunk.text.push_back('\n');
+    } else {
+      SqlRow row(n);
+      for (size_t i = 0; i < n; ++i) {
+        if (values[i] != nullptr) row[i] = std::string(values[i], lengths[i]);
+      }
+      chunk.values.push_back(std::move(row));
+    }
+    // The last row's values, kept for paging (overwritten row by row, in place).
+    chunk.last.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i] == nullptr) chunk.last[i].reset();
+      else chunk.last[i].emplace(values[i], lengths[i]);
+    }
+  });
+  if (!s.ok()) return s;
+  if (chunk.rows > 0 && width < columns) {
+    return absl::InternalError(absl::StrCat("the copy read ", width, " columns where it writes ", columns));
+  }
+  return chunk;
 }
 
 ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
@@ -66,24 +129,19 @@ size_t ChunkWriter::Room(const std::string& pending) const {
   return pending.size() + 1 >= budget_ ? 0 : budget_ - pending.size() - 1;
 }
 
-absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const std::vector<SqlRow>& rows) {
+absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& chunk) {
+  if (!chunk.as_text) return WriteStatements(dst, chunk.values);
   if (local_data_) {
-    buffer_.clear();
-    for (const SqlRow& row : rows) {
-      for (size_t i = 0; i < cols_.size(); ++i) {
-        if (i) buffer_.push_back('\t');
-        AppendLoadField(row[i], &buffer_);
-      }
-      buffer_.push_back('\n');
-    }
-    absl::Status s = dst->LoadLocalData(load_, buffer_);
+    absl::Status s = dst->LoadLocalData(load_, chunk.text);
     if (s.ok()) return std::string();
     // A server that turned LOAD DATA LOCAL off since we asked: statements from now on.
     const unsigned err = dst->last_errno();
     if (err != ER_NOT_ALLOWED_COMMAND && err != 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */) return s;
     local_data_ = false;
   }
-  return WriteStatements(dst, rows);
+  auto rows = ParseLoadText(chunk.text, cols_.size());
+  if (!rows.ok()) return rows.status();
+  return WriteStatements(dst, *rows);
 }
 
 absl::StatusOr<std::string> ChunkWriter::WriteStatements(SqlConnection* dst, const std::vector<SqlRow>& rows) {

@@ -24,6 +24,20 @@ namespace duosync {
 // reader as a file, not as rows).
 bool TakesLocalData(SqlConnection* dst);
 
+// A chunk as read from the source, in the form the destination takes: LOAD DATA text, built as the
+// rows stream in (no row is held), or the rows themselves for statements.
+struct Chunk {
+  size_t rows = 0;
+  size_t bytes = 0;            // value bytes as read (they size the next chunk)
+  SqlRow last;                 // the last row read, every column (its key values page on)
+  bool as_text = false;
+  std::string text;            // as_text: the first `columns` values of each row, AppendLoadField's form
+  std::vector<SqlRow> values;  // else: the rows
+};
+
+// Reads the rows of `query` into a chunk; `columns`: how many of each row's values are written.
+absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, size_t columns, bool as_text);
+
 class ChunkWriter {
  public:
   // `key`: positions of the key columns among `cols` (named in the oversized-row error).
@@ -34,7 +48,10 @@ class ChunkWriter {
   // send, for the caller to send with its progress row and COMMIT in one round trip ("" when
   // nothing is left). FailedPrecondition, naming the row, when one row alone needs a statement
   // bigger than max_allowed_packet.
-  absl::StatusOr<std::string> Write(SqlConnection* dst, const std::vector<SqlRow>& rows);
+  absl::StatusOr<std::string> Write(SqlConnection* dst, const Chunk& chunk);
+
+  // Whether chunks should be read as text for this writer.
+  bool local_data() const { return local_data_; }
 
   // The bytes the caller may add to the returned statement within max_allowed_packet.
   size_t Room(const std::string& pending) const;
@@ -48,11 +65,17 @@ class ChunkWriter {
   size_t max_packet_, budget_;
   bool local_data_;
   std::string load_, replace_;  // statement heads
-  std::string buffer_;          // the chunk's text, kept to reuse its memory
 };
 
-// Appends `v` as one LOAD DATA field (tab-separated, backslash escapes, \N for NULL).
-void AppendLoadField(const std::optional<std::string>& v, std::string* out);
+// Appends `n` bytes at `v` (nullptr: NULL) as one LOAD DATA field (backslash escapes, \N for NULL).
+void AppendLoadField(const char* v, size_t n, std::string* out);
+inline void AppendLoadField(const std::optional<std::string>& v, std::string* out) {
+  AppendLoadField(v.has_value() ? v->data() : nullptr, v.has_value() ? v->size() : 0, out);
+}
+
+// The rows of LOAD DATA text made by AppendLoadField, each of `columns` values (a chunk read as
+// text goes as statements when the destination refuses LOAD DATA LOCAL after all).
+absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t columns);
 
 }  // namespace duosync
 

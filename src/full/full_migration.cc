@@ -102,14 +102,11 @@ class Migrator {
           pieces[i] = std::move(*left);
           return absl::OkStatus();
         });
-    // The first piece of every table, then the second...: threads mostly copy different tables.
+    // Table after table, each by every thread: the tables end one after another, so that a
+    // table's post-indexing runs while the next one is copied.
     std::vector<Piece*> queue;
-    for (size_t round = 0; copied.ok(); ++round) {
-      const size_t queued = queue.size();
-      for (auto& table : pieces) {
-        if (round < table.size()) queue.push_back(&table[round]);
-      }
-      if (queue.size() == queued) break;
+    for (auto& table : pieces) {
+      for (Piece& p : table) queue.push_back(&p);
     }
     if (copied.ok() && !queue.empty()) {
       copied = ForEachTableInParallel<Connections>(queue.size(), o_.threads, connect, [&](Connections& c, size_t i) {
@@ -434,8 +431,9 @@ class Migrator {
     ChunkWriter writer(*t.table, c, t.key, *packet, connections.local_data);
     const std::string range =
         p.index == 0 ? "" : PieceCondition(QuoteIdent(c[t.key[0]].name), t.bounds, p.index);
-    // The rows after `after` (empty: from the piece's start), at most `n`: a chunk.
-    auto read_chunk = [&](const std::vector<std::string>& after, size_t n) -> absl::StatusOr<std::vector<SqlRow>> {
+    // The rows after `after` (empty: from the piece's start), at most `n`: a chunk, read in the
+    // form the writer sends.
+    auto read_chunk = [&](const std::vector<std::string>& after, size_t n, bool as_text) -> absl::StatusOr<Chunk> {
       std::string query = t.select + range;
       if (!after.empty()) {
         // Keyset pagination: rows after the last copied key, (k1 > v1) OR (k1 = v1 AND k2 > v2)...
@@ -448,47 +446,43 @@ class Migrator {
         query += ")";
       }
       absl::StrAppend(&query, t.order, " LIMIT ", n);
-      return src->Query(query);
+      return ReadChunk(src, query, c.size(), as_text);
     };
     // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
     // The source reads the next chunk while the destination writes this one.
     size_t asked_rows = static_cast<size_t>(o_.chunk_rows);
-    std::future<absl::StatusOr<std::vector<SqlRow>>> next_chunk =
-        std::async(std::launch::async, read_chunk, p.last, asked_rows);
+    std::future<absl::StatusOr<Chunk>> next_chunk =
+        std::async(std::launch::async, read_chunk, p.last, asked_rows, writer.local_data());
     absl::Status result;
     while (!Stopping()) {
-      auto rows = next_chunk.get();
-      if (!rows.ok()) {
-        result = rows.status();
+      auto chunk = next_chunk.get();
+      if (!chunk.ok()) {
+        result = chunk.status();
         break;
       }
-      if (rows->empty()) break;
-      const bool more = rows->size() >= asked_rows;
+      if (chunk->rows == 0) break;
+      const bool more = chunk->rows >= asked_rows;
       std::vector<std::string> after;  // literals of this chunk's last key
       for (size_t i = 0; i < t.key.size(); ++i) {
         std::string lit;
-        AppendKeyValue(rows->back()[t.key_at[i]], c[t.key[i]], &lit);  // hex: saved joined by \x1f
+        AppendKeyValue(chunk->last[t.key_at[i]], c[t.key[i]], &lit);  // hex: saved joined by \x1f
         after.push_back(lit);
       }
       if (more) {
         // Sized by this chunk's bytes as read, before the next is asked for.
-        size_t read_bytes = 0;
-        for (const SqlRow& row : *rows) {
-          for (const auto& v : row) read_bytes += v.has_value() ? v->size() : 0;
-        }
-        asked_rows = read_bytes > kChunkBytes
-                         ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, rows->size() * kChunkBytes / read_bytes))
+        asked_rows = chunk->bytes > kChunkBytes
+                         ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, chunk->rows * kChunkBytes / chunk->bytes))
                          : static_cast<size_t>(o_.chunk_rows);
-        next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows);
+        next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows, writer.local_data());
       }
       const std::string progress = absl::StrCat(
           "REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id), ",", Quoted(p.progress_name),
-          ",", Quoted(absl::StrJoin(after, "\x1f")), ",", p.copied + rows->size(), ",0);COMMIT");
+          ",", Quoted(absl::StrJoin(after, "\x1f")), ",", p.copied + chunk->rows, ",0);COMMIT");
       // A deadlock between two pieces of a table (their REPLACEs meet in a unique secondary
       // index) rolls the chunk back: it is written again.
       result = RetryAborted(dst, [&]() -> absl::Status {
         DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
-        auto pending = writer.Write(dst, *rows);
+        auto pending = writer.Write(dst, *chunk);
         if (!pending.ok()) return pending.status();
         if (!pending->empty() && writer.Room(*pending) < progress.size()) {
           DUO_RETURN_IF_ERROR(dst->Execute(*pending));
@@ -498,11 +492,11 @@ class Migrator {
       });
       if (!result.ok()) break;
       p.last = std::move(after);
-      p.copied += rows->size();
-      t.copied += rows->size();
+      p.copied += chunk->rows;
+      t.copied += chunk->rows;
       {
         std::lock_guard<std::mutex> lock(mu_);
-        progress_.rows_copied += rows->size();
+        progress_.rows_copied += chunk->rows;
         if (progress_cb_) progress_cb_(progress_);
       }
       if (!more) break;

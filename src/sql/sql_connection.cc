@@ -248,6 +248,29 @@ absl::StatusOr<std::vector<SqlRow>> SqlConnection::Query(absl::string_view sql) 
   return rows;
 }
 
+absl::Status SqlConnection::QueryEach(
+    absl::string_view sql,
+    const std::function<void(const char* const* values, const unsigned long* lengths, size_t n)>& row) {
+  last_errno_ = 0;
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    return ErrorStatus(absl::StrCat("on ", options_.Describe()));
+  }
+  MYSQL_RES* res = mysql_use_result(mysql_);
+  if (res == nullptr) {
+    if (mysql_field_count(mysql_) != 0) return ErrorStatus("reading result");
+    return absl::OkStatus();
+  }
+  const unsigned n = mysql_num_fields(res);
+  while (MYSQL_ROW values = mysql_fetch_row(res)) row(values, mysql_fetch_lengths(res), n);
+  // A row that could not be read (the connection went away mid-result) ends the rows too.
+  absl::Status s = mysql_errno(mysql_) != 0 ? ErrorStatus("reading result") : absl::OkStatus();
+  mysql_free_result(res);
+  while (mysql_next_result(mysql_) == 0) {
+    if (MYSQL_RES* extra = mysql_store_result(mysql_)) mysql_free_result(extra);
+  }
+  return s;
+}
+
 absl::StatusOr<std::optional<std::string>> SqlConnection::QueryValue(absl::string_view sql) {
   auto rows = Query(sql);
   if (!rows.ok()) return rows.status();

@@ -6,6 +6,7 @@
 #ifndef DUOSYNC_SRC_SQL_SQL_CONNECTION_H_
 #define DUOSYNC_SRC_SQL_SQL_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,11 @@ class SqlConnection {
   absl::Status Execute(absl::string_view sql);
   // Runs a query and returns all rows.
   absl::StatusOr<std::vector<SqlRow>> Query(absl::string_view sql);
+  // Runs a query and hands each row to `row` as it arrives, holding nothing of the result but the
+  // row at hand: values[i] is nullptr for SQL NULL, else lengths[i] bytes valid during the call.
+  absl::Status QueryEach(
+      absl::string_view sql,
+      const std::function<void(const char* const* values, const unsigned long* lengths, size_t n)>& row);
   // First column of the first row; NotFound when there is no row.
   absl::StatusOr<std::optional<std::string>> QueryValue(absl::string_view sql);
 

@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "full/chunk_writer.h"
 #include "gtest/gtest.h"
 
 namespace duosync {
@@ -55,18 +54,6 @@ TEST(KeyRangeSplitTest, PieceConditionsPartitionTheKey) {
   EXPECT_EQ(PieceCondition("`id`", bounds, 2), " AND `id`>=100 AND `id`<200");
   EXPECT_EQ(PieceCondition("`id`", bounds, 3), " AND `id`>=200");
   EXPECT_EQ(PieceName("db.t", 2), "db.t$$2");
-}
-
-TEST(ChunkWriterTest, LoadFieldsEscapeWhatLoadDataReadsSpecially) {
-  std::string out;
-  AppendLoadField(std::nullopt, &out);
-  out += '|';
-  AppendLoadField(std::string("a\tb\nc\\d") + '\0' + "e", &out);
-  out += '|';
-  AppendLoadField(std::string("\\N"), &out);  // the text \N, not NULL
-  out += '|';
-  AppendLoadField(std::string("NULL"), &out);  // a plain word without ENCLOSED BY
-  EXPECT_EQ(out, "\\N|a\\tb\\nc\\\\d\\0e|\\\\N|NULL");
 }
 
 }  // namespace
