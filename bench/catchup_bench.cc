@@ -4,7 +4,7 @@
 //
 //   build/bench/catchup_bench [--transactions 100000] [--workers 16] [--wan-transactions 3000]
 //                             [--wan-serial-transactions 300] [--wan-delay-ms 15]
-//                             [--tables 4] [--table-size 10000]
+//                             [--tables 4] [--table-size 10000] [--batch 100]
 //
 // "serial" is one worker applying one source transaction per destination transaction; "merging"
 // lets that worker write up to 100 ready transactions per destination transaction; "parallel" adds
@@ -39,6 +39,7 @@ using Clock = std::chrono::steady_clock;
 struct Flags {
   int transactions = 100000, workers = 16, wan_transactions = 3000, wan_serial_transactions = 300;
   int wan_delay_ms = 15;
+  int batch = 100;  // apply_batch_transactions of the parallel run
   int tables = 4, table_size = 10000;
 };
 
@@ -240,6 +241,7 @@ int main(int argc, char** argv) {
     const int v = std::atoi(argv[i + 1]);
     if (k == "--transactions") f.transactions = v;
     else if (k == "--workers") f.workers = v;
+    else if (k == "--batch") f.batch = v;
     else if (k == "--wan-transactions") f.wan_transactions = v;
     else if (k == "--wan-delay-ms") f.wan_delay_ms = v;
     else if (k == "--wan-serial-transactions") f.wan_serial_transactions = v;
@@ -275,8 +277,8 @@ int main(int argc, char** argv) {
   const Result stored = bench.Duosync("stored", 1, 100, b_port, bench.end(), /*store=*/true);
   const std::string stored_same = check();
   std::cerr << "local: " << f.workers << " workers...\n";
-  local.push_back({absl::StrCat("duosync ", f.workers, " workers + merging"),
-                   bench.Duosync("parallel", f.workers, 100, b_port, bench.end()), check()});
+  local.push_back({absl::StrCat("duosync ", f.workers, " workers + merging (", f.batch, " per commit)"),
+                   bench.Duosync("parallel", f.workers, f.batch, b_port, bench.end()), check()});
   std::cerr << "local: MariaDB parallel replication, " << f.workers << " threads...\n";
   Result native = bench.Native(f.workers, (*a)->port(), bench.end());
   native.rows = local[0].r.total_rows;  // the same backlog
