@@ -164,7 +164,23 @@ std::vector<SelectedTable> ObjectSelector::SelectAll(const std::vector<TableRef>
   return out;
 }
 
+std::string ObjectSelector::RefusedName(const TableRef& table) const {
+  std::string why = CheckObjectName(table.schema, "schema");
+  if (why.empty()) why = CheckObjectName(table.table, "table");
+  if (why.empty() || !SelectByRules(table).has_value()) return "";
+  return why;
+}
+
 std::optional<SelectedTable> ObjectSelector::Select(const TableRef& table) const {
+  // Names the config may not hold are not synced when a rule matches them either (the full
+  // copy's bookkeeping relies on no table name holding '$$').
+  if (!CheckObjectName(table.schema, "schema").empty() || !CheckObjectName(table.table, "table").empty()) {
+    return std::nullopt;
+  }
+  return SelectByRules(table);
+}
+
+std::optional<SelectedTable> ObjectSelector::SelectByRules(const TableRef& table) const {
   if (IsSystemSchema(table.schema)) return std::nullopt;  // never synced, whatever the rules say
   const config::TableSelection* spec = FindSpec(table);
   SelectedTable out;

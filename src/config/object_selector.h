@@ -45,8 +45,12 @@ class ObjectSelector {
   // REQUIRES: `objects` passed validation.
   ObjectSelector(const config::ObjectSelection& objects, bool case_insensitive);
 
-  // How `table` is synced, or nothing when the link leaves it out.
+  // How `table` is synced, or nothing when the link leaves it out. A table whose name duosync
+  // refuses (CheckObjectName: '$$', Chinese characters) is left out whatever the rules say.
   std::optional<SelectedTable> Select(const TableRef& table) const;
+  // Why a table the rules would select is left out for its name ("" when it is not).
+  std::string RefusedName(const TableRef& table) const;
+
   // The tables of `tables` the link syncs, in their order.
   std::vector<SelectedTable> SelectAll(const std::vector<TableRef>& tables) const;
 
@@ -58,6 +62,7 @@ class ObjectSelector {
   bool uses_rules() const { return uses_rules_; }
 
  private:
+  std::optional<SelectedTable> SelectByRules(const TableRef& table) const;
   const config::TableSelection* FindSpec(const TableRef& table) const;
 
   config::ObjectSelection objects_;

@@ -2,6 +2,10 @@
 
 #include <mysqld_error.h>
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_join.h"
@@ -14,7 +18,11 @@ bool TakesLocalData(SqlConnection* dst) {
   auto rows = dst->Query("SELECT @@GLOBAL.local_infile, @@GLOBAL.log_bin, @@SESSION.binlog_format");
   if (!rows.ok() || rows->empty() || (*rows)[0].size() < 3) return false;
   const SqlRow& r = (*rows)[0];
-  return r[0].value_or("0") == "1" && (r[1].value_or("0") == "0" || r[2].value_or("") == "ROW");
+  if (r[0].value_or("0") != "1" || (r[1].value_or("0") != "0" && r[2].value_or("") != "ROW")) return false;
+  // Galera commits a long LOAD DATA in parts (wsrep_load_data_splitting): a part would commit
+  // without the chunk's progress row. (A server without Galera has no such variable.)
+  auto galera = dst->Query("SELECT @@GLOBAL.wsrep_on");
+  return !galera.ok() || galera->empty() || (*galera)[0][0].value_or("0") != "1";
 }
 
 void AppendLoadField(const char* v, size_t n, std::string* out) {
@@ -35,7 +43,20 @@ void AppendLoadField(const char* v, size_t n, std::string* out) {
   out->append(plain, end - plain);
 }
 
-absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t columns) {
+void AppendHex(const char* v, size_t n, std::string* out) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  const size_t at = out->size();
+  out->resize(at + 2 * n);
+  char* p = &(*out)[at];
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char b = static_cast<unsigned char>(v[i]);
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 15];
+  }
+}
+
+absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols) {
+  const size_t columns = cols.size();
   std::vector<SqlRow> rows;
   SqlRow row;
   std::string value;
@@ -52,6 +73,14 @@ absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t
       null = false;
       if (c == '\n') {
         if (row.size() != columns) return absl::DataLossError("a chunk's text does not read back as rows");
+        for (size_t i = 0; i < columns; ++i) {
+          if (cols[i].form != CopyColumn::Form::kBinary || !row[i].has_value()) continue;
+          const std::string& hex = *row[i];
+          if (hex.size() % 2 != 0 || !std::all_of(hex.begin(), hex.end(), absl::ascii_isxdigit)) {
+            return absl::DataLossError("a chunk's hex does not read back");
+          }
+          row[i] = absl::HexStringToBytes(hex);
+        }
         rows.push_back(std::move(row));
         row.clear();
       }
@@ -63,7 +92,9 @@ absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t
   return rows;
 }
 
-absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, size_t columns, bool as_text) {
+absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, const std::vector<CopyColumn>& cols,
+                                bool as_text) {
+  const size_t columns = cols.size();
   Chunk chunk;
   chunk.as_text = as_text;
   size_t width = 0;
@@ -74,7 +105,11 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, si
     if (as_text) {
       for (size_t i = 0; i < columns && i < n; ++i) {
         if (i) chunk.text.push_back('\t');
-        AppendLoadField(values[i], lengths[i], &chunk.text);
+        if (cols[i].form == CopyColumn::Form::kBinary && values[i] != nullptr) {
+          AppendHex(values[i], lengths[i], &chunk.text);
+        } else {
+          AppendLoadField(values[i], lengths[i], &chunk.text);
+        }
       }
       chunk.text.push_back('\n');
     } else {
@@ -107,8 +142,13 @@ ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColum
     absl::StrAppend(&names, i ? "," : "", QuoteIdent(cols_[i].name));
     if (cols_[i].bit) {
       // LOAD DATA stores a BIT field's text as its bytes: the number read goes through a variable.
-      absl::StrAppend(&fields, i ? "," : "", "@bit", i);
-      absl::StrAppend(&set, set.empty() ? " SET " : ",", QuoteIdent(cols_[i].name), "=CAST(@bit", i, " AS UNSIGNED)");
+      absl::StrAppend(&fields, i ? "," : "", "@v", i);
+      absl::StrAppend(&set, set.empty() ? " SET " : ",", QuoteIdent(cols_[i].name), "=CAST(@v", i, " AS UNSIGNED)");
+    } else if (cols_[i].form == CopyColumn::Form::kBinary) {
+      // Bytes go as hex: MySQL checks a LOAD DATA file's text against its CHARACTER SET, even
+      // for a binary column.
+      absl::StrAppend(&fields, i ? "," : "", "@v", i);
+      absl::StrAppend(&set, set.empty() ? " SET " : ",", QuoteIdent(cols_[i].name), "=UNHEX(@v", i, ")");
     } else {
       absl::StrAppend(&fields, i ? "," : "", QuoteIdent(cols_[i].name));
     }
@@ -136,10 +176,13 @@ absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& 
     if (s.ok()) return std::string();
     // A server that turned LOAD DATA LOCAL off since we asked: statements from now on.
     const unsigned err = dst->last_errno();
-    if (err != ER_NOT_ALLOWED_COMMAND && err != 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */) return s;
+    if (err != ER_NOT_ALLOWED_COMMAND && err != 4166 /* MariaDB: ER_LOAD_INFILE_CAPABILITY_DISABLED */ &&
+        err != 3948 /* MySQL: ER_CLIENT_LOCAL_FILES_DISABLED */) {
+      return s;
+    }
     local_data_ = false;
   }
-  auto rows = ParseLoadText(chunk.text, cols_.size());
+  auto rows = ParseLoadText(chunk.text, cols_);
   if (!rows.ok()) return rows.status();
   return WriteStatements(dst, *rows);
 }

@@ -31,12 +31,13 @@ struct Chunk {
   size_t bytes = 0;            // value bytes as read (they size the next chunk)
   SqlRow last;                 // the last row read, every column (its key values page on)
   bool as_text = false;
-  std::string text;            // as_text: the first `columns` values of each row, AppendLoadField's form
+  std::string text;            // as_text: each row's written values, AppendLoadField's form (binary as hex)
   std::vector<SqlRow> values;  // else: the rows
 };
 
-// Reads the rows of `query` into a chunk; `columns`: how many of each row's values are written.
-absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, size_t columns, bool as_text);
+// Reads the rows of `query` into a chunk; the first cols.size() values of each row are written.
+absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, const std::vector<CopyColumn>& cols,
+                                bool as_text);
 
 class ChunkWriter {
  public:
@@ -73,9 +74,12 @@ inline void AppendLoadField(const std::optional<std::string>& v, std::string* ou
   AppendLoadField(v.has_value() ? v->data() : nullptr, v.has_value() ? v->size() : 0, out);
 }
 
-// The rows of LOAD DATA text made by AppendLoadField, each of `columns` values (a chunk read as
-// text goes as statements when the destination refuses LOAD DATA LOCAL after all).
-absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, size_t columns);
+// Appends `n` bytes as hex digits (a binary column's LOAD DATA field).
+void AppendHex(const char* v, size_t n, std::string* out);
+
+// The rows of a chunk's LOAD DATA text, a value for each of `cols` (a chunk read as text goes as
+// statements when the destination refuses LOAD DATA LOCAL after all).
+absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols);
 
 }  // namespace duosync
 

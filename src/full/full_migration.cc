@@ -400,6 +400,14 @@ class Migrator {
     const CopyColumn& first = table.cols[table.key[0]];
     const int n = PieceCount(estimated_rows, o_.threads);
     if (!first.integer || n <= 1) return std::vector<std::string>();
+    // Pieces of a table with a unique index besides the primary key would meet in its gaps (a
+    // REPLACE checks it under next-key locks) and deadlock chunk after chunk: copied whole.
+    auto unique = dst->QueryValue(absl::StrCat(
+        "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=",
+        dst->Quote(table.table->destination.schema), " AND TABLE_NAME=", dst->Quote(table.table->destination.table),
+        " AND NON_UNIQUE=0 AND INDEX_NAME<>'PRIMARY'"));
+    if (!unique.ok()) return unique.status();
+    if (unique->value_or("0") != "0") return std::vector<std::string>();
     auto range = src->Query(absl::StrCat("SELECT MIN(", QuoteIdent(first.name), "), MAX(", QuoteIdent(first.name),
                                          ") FROM ", QuoteTable(table.table->source.schema, table.table->source.table)));
     if (!range.ok()) return range.status();
@@ -446,7 +454,7 @@ class Migrator {
         query += ")";
       }
       absl::StrAppend(&query, t.order, " LIMIT ", n);
-      return ReadChunk(src, query, c.size(), as_text);
+      return ReadChunk(src, query, c, as_text);
     };
     // Rows per chunk shrink for wide rows, so that a chunk's rows stay near kChunkBytes in memory.
     // The source reads the next chunk while the destination writes this one.
@@ -526,9 +534,10 @@ class Migrator {
   absl::Status FinishTable(SqlConnection* src, SqlConnection* dst, const TableCopy& t) {
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, *t.table));
     DUO_RETURN_IF_ERROR(BeginFenced(dst, Fence{o_.link_id, o_.epoch}));
-    return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1, rows_copied=", t.copied.load(),
-                                     " WHERE link_id=", Quoted(o_.link_id), " AND table_name=", Quoted(t.name),
-                                     ";COMMIT"));
+    // An upsert: a table whose copy found no row has no progress row yet.
+    return dst->Execute(absl::StrCat("INSERT INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id), ",",
+                                     Quoted(t.name), ",'',", t.copied.load(), ",1) ON DUPLICATE KEY UPDATE done=1,"
+                                     " rows_copied=VALUES(rows_copied);COMMIT"));
   }
 
   static std::string Quoted(const std::string& text) {

@@ -255,6 +255,17 @@ class Prechecker {
       return;
     }
     const std::vector<SelectedTable> selected = selector.SelectAll(*tables);
+    std::vector<std::string> refused;
+    for (const TableRef& t : *tables) {
+      const std::string why = selector.RefusedName(t);
+      if (!why.empty()) refused.push_back(why);
+    }
+    if (!refused.empty()) {
+      Add("object_names", src, link_name, report::WARNING,
+          absl::StrCat("tables whose names are not supported are left out: ", absl::StrJoin(refused, "; ")),
+          "rename them (no '$$', no Chinese characters) to sync them")
+          ->mutable_objects()->Assign(refused.begin(), refused.end());
+    }
     std::vector<std::string> missing;
     for (const TableRef& named : selector.named_tables()) {
       bool found = false;

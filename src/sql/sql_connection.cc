@@ -102,13 +102,13 @@ absl::StatusOr<std::unique_ptr<SqlConnection>> SqlConnection::Connect(const Conn
     mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &rt);
   }
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  unsigned local_infile = o.local_data ? 1 : 0;
-  mysql_optionsv(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   // Every statement we build quotes text with backslash escapes and reads values as they are
   // stored: a server-wide NO_BACKSLASH_ESCAPES, ANSI_QUOTES or PAD_CHAR_TO_FULL_LENGTH must not
   // change what they mean. (Writing sessions pin a strict mode on top, destination_session.h.)
   mysql_optionsv(mysql, MYSQL_INIT_COMMAND, "SET SESSION sql_mode='NO_ENGINE_SUBSTITUTION'");
   ConfigureTls(mysql, o);
+  unsigned local_infile = o.local_data ? 1 : 0;  // after ConfigureTls, which turns it off
+  mysql_optionsv(mysql, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   // Always TCP (Connector/C takes "localhost" for the Unix socket), under the host name given:
   // the server certificate is checked against it.
   const char* host = o.host.c_str();
@@ -152,6 +152,9 @@ bool TlsRefusal(absl::string_view error) {
 void ConfigureTls(MYSQL* mysql, const ConnectOptions& o) {
   unsigned tcp = MYSQL_PROTOCOL_TCP;
   mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &tcp);
+  // No server may ask for a local file (Connector/C may offer them by default).
+  unsigned no_local_files = 0;
+  mysql_optionsv(mysql, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
   if (!o.tls) return;
   mysql_ssl_set(mysql, o.tls_key.empty() ? nullptr : o.tls_key.c_str(),
                 o.tls_cert.empty() ? nullptr : o.tls_cert.c_str(),

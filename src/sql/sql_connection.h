@@ -43,7 +43,8 @@ struct ConnectOptions {
   std::string Describe() const;
 };
 
-// Sets a connection's transport before mysql_real_connect: TCP always, and TLS when options.tls.
+// Sets a connection's transport before mysql_real_connect: TCP always, no LOAD DATA LOCAL file
+// offered to the server, and TLS when options.tls.
 void ConfigureTls(MYSQL* mysql, const ConnectOptions& options);
 // Whether a TLS connection error is a refusal (certificate, verification, no TLS on the server)
 // rather than a handshake the network cut.

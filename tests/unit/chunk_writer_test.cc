@@ -34,13 +34,31 @@ TEST(ChunkWriterTest, LoadTextReadsBackAsTheRowsItWasMadeOf) {
     }
     text.push_back('\n');
   }
-  auto parsed = ParseLoadText(text, 3);
+  const std::vector<CopyColumn> three(3), two(2);
+  auto parsed = ParseLoadText(text, three);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, rows);
-  EXPECT_TRUE(ParseLoadText("", 3)->empty());
-  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text, 2).status()));
-  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text.substr(0, text.size() - 1), 3).status()));
-  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText("a\tb\t\\", 3).status()));
+  EXPECT_TRUE(ParseLoadText("", three)->empty());
+  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text, two).status()));
+  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text.substr(0, text.size() - 1), three).status()));
+  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText("a\tb\t\\", three).status()));
+}
+
+// Binary values go as hex (MySQL checks a LOAD DATA file's text against its charset) and read back.
+TEST(ChunkWriterTest, BinaryValuesGoAsHex) {
+  std::vector<CopyColumn> cols(2);
+  cols[1].form = CopyColumn::Form::kBinary;
+  const std::string bytes("\x00\xff\t\n\\\x80", 6);
+  std::string text;
+  AppendLoadField(std::string("k"), &text);
+  text.push_back('\t');
+  AppendHex(bytes.data(), bytes.size(), &text);
+  text += "\nk2\t\\N\n";
+  EXPECT_EQ(text, "k\t00FF090A5C80\nk2\t\\N\n");
+  auto parsed = ParseLoadText(text, cols);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, (std::vector<SqlRow>{{std::string("k"), bytes}, {std::string("k2"), std::nullopt}}));
+  EXPECT_TRUE(absl::IsDataLoss(ParseLoadText("k\tZZ\n", cols).status()));
 }
 
 }  // namespace

@@ -48,6 +48,18 @@ TEST(ObjectSelectorTest, RulesWhitelistMinusBlacklist) {
   EXPECT_FALSE(sel.Select({"crm", "lead"}).has_value());
 }
 
+// A wildcard never selects a table whose name the config could not hold ('$$' would also pass
+// for a piece of another table's full copy: "orders$$2").
+TEST(ObjectSelectorTest, RulesLeaveOutNamesThatAreRefused) {
+  ObjectSelector sel(Objects(R"({"rules": {"whitelist": ["shop.*"]}})"), true);
+  EXPECT_TRUE(sel.Select({"shop", "orders"}).has_value());
+  EXPECT_FALSE(sel.Select({"shop", "orders$$2"}).has_value());
+  EXPECT_FALSE(sel.Select({"shop", "订单"}).has_value());
+  EXPECT_NE(sel.RefusedName({"shop", "orders$$2"}).find("$$"), std::string::npos);
+  EXPECT_EQ(sel.RefusedName({"shop", "orders"}), "");
+  EXPECT_EQ(sel.RefusedName({"crm", "a$$b"}), "") << "not selected anyway";
+}
+
 TEST(ObjectSelectorTest, RulesRenameSchemasAndApplyPerTableSettings) {
   ObjectSelector sel(Objects(R"({"rules": {"whitelist": ["shop.*"],
       "schema_renames": {"shop": "shop_b"},
