@@ -25,6 +25,19 @@ using testing::Exec;
 using testing::Rows;
 using testing::ServerPair;
 
+// A fresh directory for a test's config, log and store ("" when none could be made).
+std::string NewDirectory() {
+  char dir_template[] = "/tmp/duosync-crash-XXXXXX";
+  return mkdtemp(dir_template) != nullptr ? dir_template : "";
+}
+
+// Writes `config` as project.json in `dir`; its path.
+std::string WriteConfig(const std::string& dir, const std::string& config) {
+  const std::string path = dir + "/project.json";
+  std::ofstream(path) << config;
+  return path;
+}
+
 // Runs the crash scenario with `workers` apply workers, with or without a record store (whose
 // torn tails the kills leave behind).
 void KillNineAtRandomPoints(int workers, bool store = false) {
@@ -45,18 +58,13 @@ void KillNineAtRandomPoints(int workers, bool store = false) {
                              "CREATE TRIGGER count_updates AFTER UPDATE ON counter FOR EACH ROW "
                              "UPDATE applied SET updates = updates + 1 WHERE k = 1"));
 
-  char dir_template[] = "/tmp/duosync-crash-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
-  const std::string config_path = dir + "/project.json";
-  {
-    std::ofstream out(config_path);
-    testing::ConfigBuilder config(db);
-    config.Import(absl::StrCat(db, ".counter|", db, ".items|", db, ".log"))
-        .ForwardOptions(absl::StrCat(R"({"apply_workers": )", workers, "}"));
-    if (store) config.RecordStores(dir + "/data").ForwardOptions(R"({"store_segment_mb": 1})");
-    out << config.Json();
-  }
+  const std::string dir = NewDirectory();
+  ASSERT_FALSE(dir.empty());
+  testing::ConfigBuilder config(db);
+  config.Import(absl::StrCat(db, ".counter|", db, ".items|", db, ".log"))
+      .ForwardOptions(absl::StrCat(R"({"apply_workers": )", workers, "}"));
+  if (store) config.RecordStores(dir + "/data").ForwardOptions(R"({"store_segment_mb": 1})");
+  const std::string config_path = WriteConfig(dir, config.Json());
   const std::string log_path = dir + "/link.log";
   pid_t link = testing::StartCliRun(config_path, log_path);
   // The first start records its position before it follows the binlog; give it that moment so
@@ -152,18 +160,13 @@ TEST(CrashTest, KillNineDuringAFullCopyInPiecesRedoesNoChunk) {
                                       "INSERT INTO big (id, u, note) SELECT seq, seq, CONCAT('row', CHAR(9), seq, '\\\\')"
                                       " FROM seq_1_to_", kRows));
   Exec(b.get(), absl::StrCat("DROP DATABASE IF EXISTS ", db));
-  char dir_template[] = "/tmp/duosync-crash-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string dir = dir_template;
-  const std::string config_path = dir + "/project.json";
-  {
-    std::ofstream out(config_path);
-    testing::ConfigBuilder config(db);
-    config.MigrationTypes({config::SCHEMA, config::FULL, config::INCREMENTAL})
-        .Import(db + ".big")
-        .ForwardOptions(R"({"full_concurrency": "NORMAL"})");
-    out << config.Json();
-  }
+  const std::string dir = NewDirectory();
+  ASSERT_FALSE(dir.empty());
+  testing::ConfigBuilder config(db);
+  config.MigrationTypes({config::SCHEMA, config::FULL, config::INCREMENTAL})
+      .Import(db + ".big")
+      .ForwardOptions(R"({"full_concurrency": "NORMAL"})");
+  const std::string config_path = WriteConfig(dir, config.Json());
   const std::string log_path = dir + "/link.log";
   const std::string progress = absl::StrCat("SELECT table_name, last_key, rows_copied, done FROM duosync.full_progress"
                                             " WHERE link_id='", db, "/forward' ORDER BY table_name");
