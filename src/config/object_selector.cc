@@ -164,17 +164,31 @@ std::vector<SelectedTable> ObjectSelector::SelectAll(const std::vector<TableRef>
   return out;
 }
 
+namespace {
+
+// Why a name is refused whatever selects it: '$$' (the full copy's bookkeeping relies on no table
+// name holding it) or Chinese characters. (Length is checked where names are written in the
+// config only: a server's 64-character name may be longer in bytes.)
+std::string RefusedNameOf(absl::string_view name, absl::string_view kind) {
+  if (absl::StrContains(name, "$$")) return absl::StrCat(kind, " name '", name, "' contains '$$'");
+  if (HasChineseCharacter(name)) {
+    return absl::StrCat(kind, " name '", name, "' contains Chinese characters (or invalid UTF-8)");
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string ObjectSelector::RefusedName(const TableRef& table) const {
-  std::string why = CheckObjectName(table.schema, "schema");
-  if (why.empty()) why = CheckObjectName(table.table, "table");
+  std::string why = RefusedNameOf(table.schema, "schema");
+  if (why.empty()) why = RefusedNameOf(table.table, "table");
   if (why.empty() || !SelectByRules(table).has_value()) return "";
   return why;
 }
 
 std::optional<SelectedTable> ObjectSelector::Select(const TableRef& table) const {
-  // Names the config may not hold are not synced when a rule matches them either (the full
-  // copy's bookkeeping relies on no table name holding '$$').
-  if (!CheckObjectName(table.schema, "schema").empty() || !CheckObjectName(table.table, "table").empty()) {
+  // Names the config may not hold are not synced when a rule matches them either.
+  if (!RefusedNameOf(table.schema, "schema").empty() || !RefusedNameOf(table.table, "table").empty()) {
     return std::nullopt;
   }
   return SelectByRules(table);

@@ -46,7 +46,7 @@ class ObjectSelector {
   ObjectSelector(const config::ObjectSelection& objects, bool case_insensitive);
 
   // How `table` is synced, or nothing when the link leaves it out. A table whose name duosync
-  // refuses (CheckObjectName: '$$', Chinese characters) is left out whatever the rules say.
+  // refuses ('$$', Chinese characters) is left out whatever the rules say.
   std::optional<SelectedTable> Select(const TableRef& table) const;
   // Why a table the rules would select is left out for its name ("" when it is not).
   std::string RefusedName(const TableRef& table) const;

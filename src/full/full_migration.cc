@@ -400,14 +400,15 @@ class Migrator {
     const CopyColumn& first = table.cols[table.key[0]];
     const int n = PieceCount(estimated_rows, o_.threads);
     if (!first.integer || n <= 1) return std::vector<std::string>();
-    // Pieces of a table with a unique index besides the primary key would meet in its gaps (a
-    // REPLACE checks it under next-key locks) and deadlock chunk after chunk: copied whole.
-    auto unique = dst->QueryValue(absl::StrCat(
-        "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=",
-        dst->Quote(table.table->destination.schema), " AND TABLE_NAME=", dst->Quote(table.table->destination.table),
-        " AND NON_UNIQUE=0 AND INDEX_NAME<>'PRIMARY'"));
+    // Pieces of a table with a unique index besides its key would meet in its gaps (a REPLACE
+    // checks it under next-key locks) and deadlock chunk after chunk: copied whole. (Without a
+    // primary key, the key is one of the unique indexes.)
+    auto unique = dst->Query(absl::StrCat(
+        "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS"
+        " WHERE NON_UNIQUE=0 AND TABLE_SCHEMA=", dst->Quote(table.table->destination.schema), " AND TABLE_NAME=",
+        dst->Quote(table.table->destination.table)));
     if (!unique.ok()) return unique.status();
-    if (unique->value_or("0") != "0") return std::vector<std::string>();
+    if (unique->empty() || (*unique)[0][0].value_or("0") != "1") return std::vector<std::string>();
     auto range = src->Query(absl::StrCat("SELECT MIN(", QuoteIdent(first.name), "), MAX(", QuoteIdent(first.name),
                                          ") FROM ", QuoteTable(table.table->source.schema, table.table->source.table)));
     if (!range.ok()) return range.status();

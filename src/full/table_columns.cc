@@ -14,7 +14,7 @@ CopyColumn::Form FormOf(const std::string& data_type) {
                                    "float", "double", "year", "bit"};
   static const char* kBinary[] = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
                                   "geometry", "point", "linestring", "polygon", "multipoint",
-                                  "multilinestring", "multipolygon", "geometrycollection"};
+                                  "multilinestring", "multipolygon", "geometrycollection", "geomcollection"};
   for (const char* t : kNumbers) if (data_type == t) return CopyColumn::Form::kNumber;
   for (const char* t : kBinary) if (data_type == t) return CopyColumn::Form::kBinary;
   return CopyColumn::Form::kText;

@@ -58,8 +58,9 @@ uint8_t BinlogTypeOf(absl::string_view column_type) {
   for (const auto& [n, code] : kTypes) {
     if (name == n) return code;
   }
+  // (MySQL 8 names GEOMETRYCOLLECTION "geomcollection".)
   for (absl::string_view spatial : {"geometry", "point", "linestring", "polygon", "multipoint",
-                                     "multilinestring", "multipolygon", "geometrycollection"}) {
+                                     "multilinestring", "multipolygon", "geometrycollection", "geomcollection"}) {
     if (name == spatial) return coltype::kGeometry;
   }
   return 0;  // another type (INET6, UUID, ...): untyped

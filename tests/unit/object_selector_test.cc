@@ -58,6 +58,10 @@ TEST(ObjectSelectorTest, RulesLeaveOutNamesThatAreRefused) {
   EXPECT_NE(sel.RefusedName({"shop", "orders$$2"}).find("$$"), std::string::npos);
   EXPECT_EQ(sel.RefusedName({"shop", "orders"}), "");
   EXPECT_EQ(sel.RefusedName({"crm", "a$$b"}), "") << "not selected anyway";
+  // 40 Cyrillic letters: 80 bytes, within a server's 64 characters.
+  std::string long_name;
+  for (int i = 0; i < 40; ++i) long_name += "ж";
+  EXPECT_TRUE(sel.Select({"shop", long_name}).has_value());
 }
 
 TEST(ObjectSelectorTest, RulesRenameSchemasAndApplyPerTableSettings) {
