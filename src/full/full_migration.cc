@@ -69,7 +69,7 @@ class Migrator {
  public:
   Migrator(const FullMigrationOptions& o,
            const std::function<void(const FullMigrationProgress&)>& progress)
-      : o_(o), progress_cb_(progress) {}
+      : o_(o), progress_cb_(progress), quoted_link_(Quoted(o.link_id)) {}
 
   absl::Status Run() {
     auto dst = ConnectDestination(o_.destination);
@@ -301,7 +301,7 @@ class Migrator {
     }
     piece_pattern += '%';
     auto saved = dst->Query(absl::StrCat("SELECT table_name, last_key, rows_copied, done FROM ", kMetaSchema,
-                                         ".full_progress WHERE link_id=", Quoted(o_.link_id), " AND (table_name=",
+                                         ".full_progress WHERE link_id=", quoted_link_, " AND (table_name=",
                                          Quoted(table->name), " OR table_name LIKE ", dst->Quote(piece_pattern), ")"));
     if (!saved.ok()) return saved.status();
     const SqlRow* whole = nullptr;
@@ -417,10 +417,10 @@ class Migrator {
     }
     auto bounds = SplitIntegerRange(*(*range)[0][0], *(*range)[0][1], n);
     if (!bounds.ok() || bounds->empty()) return bounds;
-    std::string plan = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id),
+    std::string plan = absl::StrCat("REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link_,
                                     ",", Quoted(table.name), ",", Quoted(SplitText(*bounds)), ",0,0)");
     for (size_t i = 1; i <= bounds->size() + 1; ++i) {
-      absl::StrAppend(&plan, ",(", Quoted(o_.link_id), ",", Quoted(PieceName(table.name, i)), ",'',0,0)");
+      absl::StrAppend(&plan, ",(", quoted_link_, ",", Quoted(PieceName(table.name, i)), ",'',0,0)");
     }
     DUO_RETURN_IF_ERROR(BeginFenced(dst, Fence{o_.link_id, o_.epoch}));
     DUO_RETURN_IF_ERROR(dst->Execute(plan + ";COMMIT"));
@@ -485,7 +485,7 @@ class Migrator {
         next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows, writer.local_data());
       }
       const std::string progress = absl::StrCat(
-          "REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id), ",", Quoted(p.progress_name),
+          "REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link_, ",", Quoted(p.progress_name),
           ",", Quoted(absl::StrJoin(after, "\x1f")), ",", p.copied + chunk->rows, ",0);COMMIT");
       // A deadlock between two pieces of a table (their REPLACEs meet in a unique secondary
       // index) rolls the chunk back: it is written again.
@@ -514,9 +514,7 @@ class Migrator {
     if (!result.ok()) return result;
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (p.index == 0) return absl::OkStatus();
-    DUO_RETURN_IF_ERROR(BeginFenced(dst, fence));
-    return dst->Execute(absl::StrCat("UPDATE ", kMetaSchema, ".full_progress SET done=1 WHERE link_id=",
-                                     Quoted(o_.link_id), " AND table_name=", Quoted(p.progress_name), ";COMMIT"));
+    return MarkDone(dst, p.progress_name, p.copied);
   }
 
   // Runs `write` (a transaction) again while it is rolled back by a deadlock or lock wait timeout.
@@ -534,10 +532,15 @@ class Migrator {
   // After a table's last piece: its secondary indexes (post-indexing), then the table marked done.
   absl::Status FinishTable(SqlConnection* src, SqlConnection* dst, const TableCopy& t) {
     if (o_.post_indexing) DUO_RETURN_IF_ERROR(AddMissingIndexes(src, dst, *t.table));
+    return MarkDone(dst, t.name, t.copied.load());
+  }
+
+  // Marks a table's or a piece's progress row done, with the rows it copied, in a fenced
+  // transaction. An upsert: a table whose copy found no row has no progress row yet.
+  absl::Status MarkDone(SqlConnection* dst, const std::string& progress_name, uint64_t copied) {
     DUO_RETURN_IF_ERROR(BeginFenced(dst, Fence{o_.link_id, o_.epoch}));
-    // An upsert: a table whose copy found no row has no progress row yet.
-    return dst->Execute(absl::StrCat("INSERT INTO ", kMetaSchema, ".full_progress VALUES (", Quoted(o_.link_id), ",",
-                                     Quoted(t.name), ",'',", t.copied.load(), ",1) ON DUPLICATE KEY UPDATE done=1,"
+    return dst->Execute(absl::StrCat("INSERT INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link_, ",",
+                                     Quoted(progress_name), ",'',", copied, ",1) ON DUPLICATE KEY UPDATE done=1,"
                                      " rows_copied=VALUES(rows_copied);COMMIT"));
   }
 
@@ -549,6 +552,7 @@ class Migrator {
 
   const FullMigrationOptions& o_;
   const std::function<void(const FullMigrationProgress&)>& progress_cb_;
+  const std::string quoted_link_;  // the link id as a SQL literal, in every progress row
   std::mutex mu_;
   FullMigrationProgress progress_;
 };
