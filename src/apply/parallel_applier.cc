@@ -106,10 +106,11 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
     held_.back().done = true;
     tracker_.AddDone(seq);
     AdvancePrefix();  // its place in order still moves the watermark
+    cv_.notify_all();
   } else {
     tracker_.Add(seq, std::move(keys), held_.back().task.barrier);
+    WakeWorkers();
   }
-  cv_.notify_all();
   return absl::OkStatus();
 }
 
@@ -123,7 +124,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       auto retry_due = [this] {
         return !retry_.empty() && *retry_.begin() == tracker_.oldest_incomplete();
       };
-      cv_.wait(lock, [&] { return tracker_.has_ready() || retry_due() || stopping_ || !error_.ok(); });
+      work_cv_.wait(lock, [&] { return tracker_.has_ready() || retry_due() || stopping_ || !error_.ok(); });
       if (stopping_ || !error_.ok()) return;
       if (retry_due()) {
         batch.push_back(*retry_.begin());
@@ -136,7 +137,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) &&
                std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger &&
                !stopping_ && error_.ok()) {
-          if (cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
+          if (work_cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
         }
         if (stopping_ || !error_.ok()) return;
         if (!tracker_.has_ready()) continue;  // another worker took them
@@ -147,13 +148,15 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
                                    /*consecutive=*/options_.in_order);
         if (batch.empty()) continue;  // (in order, the oldest is not ready yet)
       }
+      // What this batch left ready goes to the next worker (a chain of wakeups, not a herd).
+      if (tracker_.has_ready()) work_cv_.notify_one();
       // held_ entries stay in place until done, so these pointers outlive the apply.
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
     }
     // A retried transaction of an active-active link meets its conflicts through the resolver.
     const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty();
     absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
-                             : sink->ApplyBatch(tasks, options_.resolver != nullptr);
+                             : sink->ApplyBatch(tasks, options_.resolver != nullptr, /*group_statements=*/!ordered);
     // A commit whose reply an earlier session lost: the transaction is in already.
     if (IsAlreadyApplied(s) && batch.size() == 1) s = absl::OkStatus();
     if (s.ok()) {
@@ -173,8 +176,14 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     }
     // It may have run too early: retry each alone once everything before it has committed.
     for (uint64_t seq : batch) retry_.insert(seq);
-    cv_.notify_all();
+    work_cv_.notify_all();
   }
+}
+
+void ParallelApplier::WakeWorkers() {
+  // The first ready transaction, or a full batch more: one worker (idle or lingering) takes it.
+  const size_t ready = tracker_.ready_count();
+  if (ready == 1 || ready >= static_cast<size_t>(options_.batch_transactions)) work_cv_.notify_one();
 }
 
 void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
@@ -189,6 +198,12 @@ void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
   }
   AdvancePrefix();
   cv_.notify_all();
+  // Completions may make waiting transactions ready, or a retry due (it waits to be the oldest).
+  if (!retry_.empty()) {
+    work_cv_.notify_all();
+  } else if (tracker_.has_ready()) {
+    work_cv_.notify_one();
+  }
 }
 
 void ParallelApplier::AdvancePrefix() {
@@ -214,6 +229,7 @@ void ParallelApplier::Fail(const absl::Status& s) {
     if (!error_.ok() || absl::IsCancelled(s)) return;
     error_ = s;
     cv_.notify_all();
+    work_cv_.notify_all();
   }
   if (options_.on_failure) options_.on_failure();
 }
@@ -304,6 +320,7 @@ void ParallelApplier::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     cv_.notify_all();
+    work_cv_.notify_all();
   }
   // Workers first (they finish their batch), then the watermark thread writes the final position.
   for (size_t i = 0; i + 1 < threads_.size(); ++i) {

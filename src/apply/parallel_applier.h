@@ -114,6 +114,8 @@ class ParallelApplier {
   void Complete(const std::vector<uint64_t>& seqs);
   // Drops the transactions of the completed prefix, moving the watermark. REQUIRES: mu_ held.
   void AdvancePrefix();
+  // Wakes a worker when there is work a busy one would not take soon. REQUIRES: mu_ held.
+  void WakeWorkers();
   void Fail(const absl::Status& s);
   absl::Status WriteWatermark();
   Held& held(uint64_t seq) { return held_[seq - first_held_]; }
@@ -126,7 +128,10 @@ class ParallelApplier {
   absl::flat_hash_set<std::string> already_applied_;  // "domain-server-seq"
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;  // any state change
+  std::condition_variable cv_;  // room in the window, progress, the watermark (not the workers')
+  // Workers wait here for work, woken one at a time as it appears: waking every worker for every
+  // submitted transaction costs more CPU than it saves, on a machine with fewer cores than workers.
+  std::condition_variable work_cv_;
   DependencyTracker tracker_;
   std::deque<Held> held_;  // tasks first_held_.. in seq order, until the prefix passes them
   size_t held_bytes_ = 0;  // sum of held_[].bytes

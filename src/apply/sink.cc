@@ -17,6 +17,7 @@
 #include "apply/checkpoint_tables.h"
 #include "apply/fence.h"
 #include "apply/row_sql.h"
+#include "apply/statement_grouping.h"
 #include "base/names.h"
 #include "base/statement_redaction.h"
 #include "glog/logging.h"
@@ -219,6 +220,68 @@ class Sink::Batch {
 
 
  public:
+  // Appends one UPDATE of every change of `group` (REQUIRES: at least two, all of one route with
+  // the same foreign key checks, each setting exactly `columns`: statement_grouping.h), joined by
+  // key with a derived table of their values. It must match as many rows as it has changes.
+  absl::Status AddUpdateJoin(const std::vector<GroupedChange>& group, const std::vector<int>& columns) {
+    const Route& r = *group[0].change->route;
+    std::string statement = "UPDATE (";
+    for (size_t i = 0; i < group.size(); ++i) {
+      statement.append(i ? " UNION ALL SELECT " : "SELECT ");
+      const Row& before = *group[i].change->before;
+      const Row& after = *group[i].change->after;
+      bool first = true;
+      for (int k : r.key_columns) {
+        if (!first) statement.push_back(',');
+        first = false;
+        AppendLiteral(before[k], r.schema->columns[k], &statement);
+        if (i == 0) absl::StrAppend(&statement, " AS ", QuoteIdent(r.schema->columns[k].name));
+      }
+      for (int c : columns) {
+        statement.push_back(',');
+        AppendLiteral(after[c], r.schema->columns[c], &statement);
+        if (i == 0) absl::StrAppend(&statement, " AS ", QuoteIdent(r.schema->columns[c].name));
+      }
+    }
+    // STRAIGHT_JOIN: the few rows drive, each finds its row by key (an optimizer that guessed
+    // from an empty table's statistics would scan the table instead).
+    absl::StrAppend(&statement, ") AS duosync_v STRAIGHT_JOIN ", DestinationTable(r), " AS duosync_t ON ");
+    for (size_t i = 0; i < r.key_columns.size(); ++i) {
+      const std::string k = QuoteIdent(r.schema->columns[r.key_columns[i]].name);
+      absl::StrAppend(&statement, i ? " AND " : "", "duosync_t.", k, "=duosync_v.", k);
+    }
+    statement.append(" SET ");
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const std::string c = QuoteIdent(r.schema->columns[columns[i]].name);
+      absl::StrAppend(&statement, i ? "," : "", "duosync_t.", c, "=duosync_v.", c);
+    }
+    statement.push_back(';');
+    // Room for it and a foreign key switch before it; a group too big for a packet goes in halves.
+    if (statement.size() + 64 > budget_ / 2) {
+      const size_t half = group.size() / 2;
+      for (const auto& part : {std::vector<GroupedChange>(group.begin(), group.begin() + half),
+                               std::vector<GroupedChange>(group.begin() + half, group.end())}) {
+        absl::Status s = part.size() > 1 ? AddUpdateJoin(part, columns)
+                                         : Add(*part[0].change, /*match_image=*/false, /*idempotent=*/false);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+    if (!sql_.empty() && sql_.size() + statement.size() + 64 > budget_) {
+      sql_.pop_back();  // ';'
+      absl::Status sent = Send();
+      if (!sent.ok()) return sent;
+    }
+    ForeignKeyChecks(group[0].change->foreign_key_checks_off);
+    sql_.append(statement);
+    statements_.push_back(Statement{group[0].change, static_cast<int>(group.size())});
+    last_route_ = nullptr;
+    last_idempotent_ = false;
+    if (sql_.size() < flush_bytes_) return absl::OkStatus();
+    sql_.pop_back();
+    return Send();
+  }
+
   // Appends a statement that belongs to no change (bookkeeping).
   absl::Status AddRaw(absl::string_view statement) {
     if (!sql_.empty() && sql_.size() + statement.size() > budget_) {
@@ -308,7 +371,7 @@ class Sink::Batch {
     if (missing_row) {
       const int n = statements_[failed].expected_rows;
       return absl::FailedPreconditionError(absl::StrCat(
-          where, n > 1 ? absl::StrCat(" or one of the ", n - 1, " rows deleted with it") : "",
+          where, n > 1 ? absl::StrCat(" or one of the ", n - 1, " other rows of its statement") : "",
           " found no such row on the destination: the destination has drifted from the "
           "source; the transaction was not applied and the checkpoint stays before it"));
     }
@@ -501,7 +564,8 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
   return s;
 }
 
-absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image) {
+absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image,
+                              bool group_statements) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
   Batch batch(conn_.get(), fence_, max_packet_);
   // The GTID record comes first: it is also the opposite link's echo marker, which must be in the
@@ -513,6 +577,24 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
   if (!record.empty()) {
     absl::Status s = batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
     if (!s.ok()) return s;
+  }
+  if (group_statements && !match_image) {
+    std::vector<GroupedChange> changes;
+    for (const ApplyTask* task : tasks) {
+      for (const RoutedChange& c : task->changes) changes.push_back(GroupedChange{&c, task->idempotent});
+    }
+    for (const ChangeGroup& group : GroupChanges(changes)) {
+      if (group.changes.size() > 1 && !group.update_columns.empty()) {
+        absl::Status s = batch.AddUpdateJoin(group.changes, group.update_columns);
+        if (!s.ok()) return s;
+        continue;
+      }
+      for (const GroupedChange& g : group.changes) {
+        absl::Status s = batch.Add(*g.change, /*match_image=*/false, g.idempotent);
+        if (!s.ok()) return s;
+      }
+    }
+    return batch.Commit();
   }
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {

@@ -39,7 +39,10 @@ class Sink {
   // Applies the tasks (REQUIRES: mutually independent) in one destination transaction and records
   // their GTIDs. On failure nothing of them is committed; the error names the table and key.
   // With `match_image`, UPDATE/DELETE must find the row as its before image (active-active).
-  absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false);
+  // With `group_statements` (and not `match_image`), changes of the same kind to the same table
+  // go as one statement where no shared key orders them apart (statement_grouping.h).
+  absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false,
+                          bool group_statements = false);
 
   // Runs a task's DDL, then records its GTID. The DDL runs on a connection of its own that waits
   // for it however long it takes (an ALTER of a big table, or one queued behind a lock): giving
