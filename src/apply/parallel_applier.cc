@@ -131,11 +131,16 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         retry_.erase(retry_.begin());
         ordered = true;
       } else {
-        // While the reader is still handing transactions over, wait a moment for a fuller batch:
-        // one round trip then carries many transactions.
+        // Wait a moment for a fuller batch (one round trip then carries many transactions, and the
+        // destination writes them in fewer statements and commits) while more is coming: the
+        // reader is still handing transactions over (and the window has room for them), or
+        // batches in flight will make their dependents ready as they commit.
         const auto linger_end = std::chrono::steady_clock::now() + options_.batch_linger;
-        while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) &&
-               std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger &&
+        auto more_coming = [&] {
+          return (std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger && !tracker_.full()) ||
+                 in_flight_ > 0;
+        };
+        while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) && more_coming() &&
                !stopping_ && error_.ok()) {
           if (work_cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
         }
@@ -150,6 +155,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       }
       // What this batch left ready goes to the next worker (a chain of wakeups, not a herd).
       if (tracker_.has_ready()) work_cv_.notify_one();
+      ++in_flight_;
       // held_ entries stay in place until done, so these pointers outlive the apply.
       for (uint64_t seq : batch) tasks.push_back(&held(seq).task);
     }
@@ -157,6 +163,10 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty();
     absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
                              : sink->ApplyBatch(tasks, options_.resolver != nullptr, /*group_statements=*/!ordered);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+    }
     // A commit whose reply an earlier session lost: the transaction is in already.
     if (IsAlreadyApplied(s) && batch.size() == 1) s = absl::OkStatus();
     if (s.ok()) {

@@ -137,6 +137,7 @@ class ParallelApplier {
   size_t held_bytes_ = 0;  // sum of held_[].bytes
   uint64_t first_held_ = 1;
   uint64_t next_seq_ = 1;
+  int in_flight_ = 0;                     // batches the workers are applying
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
   std::map<uint64_t, int> attempts_;      // ordered retries per transaction
   std::chrono::steady_clock::time_point last_submit_;
