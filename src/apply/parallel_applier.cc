@@ -173,7 +173,11 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       Complete(batch);
       continue;
     }
-    if (!MayBeOrderingError(s)) {
+    // A batch written with grouped statements that failed otherwise (a server limit a big joined
+    // statement met) gets the same second chance: each transaction alone, ungrouped.
+    const bool grouped = !ordered && options_.resolver == nullptr && tasks[0]->ddl_sql.empty();
+    if (!MayBeOrderingError(s) &&
+        !(grouped && !IsFenced(s) && !absl::IsUnavailable(s) && !absl::IsCancelled(s))) {
       Fail(s);
       return;
     }

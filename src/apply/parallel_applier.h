@@ -10,7 +10,8 @@
 // Ordered retry: a batch that fails on a duplicate key, a missing row or a deadlock while earlier
 // transactions are still in flight may have run too early (a key our normalization did not see as
 // equal, a gap lock): it is retried alone once everything before it has committed; only then is
-// an error final.
+// an error final. So is a batch written with grouped statements (statement_grouping.h) that failed
+// on anything but a lost connection or a takeover; the retry writes each transaction ungrouped.
 #ifndef DUOSYNC_SRC_APPLY_PARALLEL_APPLIER_H_
 #define DUOSYNC_SRC_APPLY_PARALLEL_APPLIER_H_
 

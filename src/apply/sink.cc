@@ -282,6 +282,9 @@ class Sink::Batch {
     return Send();
   }
 
+  // The next change starts a statement of its own (no INSERT or DELETE extends the last one).
+  void EndMerge() { last_route_ = nullptr; }
+
   // Appends a statement that belongs to no change (bookkeeping).
   absl::Status AddRaw(absl::string_view statement) {
     if (!sql_.empty() && sql_.size() + statement.size() > budget_) {
@@ -584,6 +587,8 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
       for (const RoutedChange& c : task->changes) changes.push_back(GroupedChange{&c, task->idempotent});
     }
     for (const ChangeGroup& group : GroupChanges(changes)) {
+      // Groups apart stay apart: a DELETE ... IN list deletes in key order, not in its own.
+      batch.EndMerge();
       if (group.changes.size() > 1 && !group.update_columns.empty()) {
         absl::Status s = batch.AddUpdateJoin(group.changes, group.update_columns);
         if (!s.ok()) return s;

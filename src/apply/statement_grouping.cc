@@ -72,6 +72,13 @@ std::vector<int> JoinableUpdateColumns(const RoutedChange& change) {
 
 std::vector<ChangeGroup> GroupChanges(const std::vector<GroupedChange>& changes) {
   std::vector<ChangeGroup> groups;
+  const bool keep_order = std::any_of(changes.begin(), changes.end(), [](const GroupedChange& g) {
+    return g.idempotent || !g.change->route->parent_keys.empty();
+  });
+  if (keep_order) {  // one group in source order (the sink still merges consecutive rows)
+    groups.push_back(ChangeGroup{changes, {}});
+    return groups;
+  }
   absl::flat_hash_map<uint64_t, size_t> last_group;  // key hash -> group of its latest change
   absl::flat_hash_map<std::string, size_t> open;     // signature -> the group changes may join
   std::vector<uint64_t> keys;
@@ -94,7 +101,8 @@ std::vector<ChangeGroup> GroupChanges(const std::vector<GroupedChange>& changes)
     if (groupable) {
       const std::string sig = Signature(g, update_columns);
       auto it = open.find(sig);
-      if (it != open.end() && it->second >= floor) {
+      if (it != open.end() && it->second >= floor &&
+          (update_columns.empty() || groups[it->second].changes.size() < kMaxJoinedUpdates)) {
         target = it->second;
       } else {
         open[sig] = target;

@@ -5,11 +5,17 @@
 // of merged sysbench transactions goes from ~400 statements to a few dozen.
 //
 // A change moves up to join an earlier group only when no change in between shares a key hash with
-// it (key_extractor.h: primary and NOT NULL unique keys, before and after image, and the parent keys
-// of foreign keys): two changes of one row, of one unique value, or of a parent and its child row
-// keep their order. What the hashes cannot see (a nullable unique key, a function-based one) can
-// only fail with a duplicate key, never apply wrong: the applier then retries each transaction
-// alone and ungrouped, in source order.
+// it (key_extractor.h: primary and NOT NULL unique keys, before and after image): two changes of
+// one row or of one unique value keep their order. What the hashes cannot see (a nullable unique
+// key, a function-based one) can only fail with a duplicate key: the applier then retries each
+// transaction alone and ungrouped, in source order.
+//
+// Nothing moves (the changes are one group, in source order) in a batch that holds
+//  - a change of a table with a foreign key to a synced table: a cascade, or a parent key that is
+//    not a trusted unique key (a nullable UNIQUE, a plain index), could act on a child row that
+//    moved, with no error to say so;
+//  - an idempotent change (DELETE + REPLACE after a copy): REPLACE also removes rows that meet it
+//    on a unique key the hashes cannot see, and a row that moved ahead of it could be one.
 #ifndef DUOSYNC_SRC_APPLY_STATEMENT_GROUPING_H_
 #define DUOSYNC_SRC_APPLY_STATEMENT_GROUPING_H_
 
@@ -31,6 +37,9 @@ struct ChangeGroup {
   // consecutive INSERTs and DELETEs of a table).
   std::vector<int> update_columns;
 };
+
+// At most this many UPDATEs share a joined statement (each is a SELECT of its derived table).
+inline constexpr size_t kMaxJoinedUpdates = 1000;
 
 // The changes (in source order) as groups, in the order to write them.
 std::vector<ChangeGroup> GroupChanges(const std::vector<GroupedChange>& changes);

@@ -90,6 +90,10 @@ absl::Status LinkSession::Follow(TransactionFeed* feed, ParallelApplier* applier
     state_->ReaderBusy();
     auto planned = planner->Plan(std::move(**next), feed->position().ToString());
     state_->NoteFiltered(planner->FilteredTables());
+    if (planner->router().refused_count() != refused_noted_) {
+      refused_noted_ = planner->router().refused_count();
+      state_->NoteRefused(planner->router().RefusedTables());
+    }
     if (!planned.ok()) {
       // Stop right before it: everything before it is applied and checkpointed.
       absl::Status drained = applier->Drain();

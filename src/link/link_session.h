@@ -54,6 +54,7 @@ class LinkSession {
   ConflictResolver* resolver_;
   const std::atomic<bool>* stop_;
   bool made_progress_ = false;
+  size_t refused_noted_ = 0;  // tables refused for their names, as last told to the state
   std::optional<RecordLocation> corrupt_at_;
 };
 

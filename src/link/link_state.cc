@@ -128,6 +128,12 @@ void LinkState::NoteFiltered(const std::vector<std::string>& tables) {
   filtered_.insert(tables.begin(), tables.end());
 }
 
+void LinkState::NoteRefused(const std::vector<std::string>& tables) {
+  if (tables.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  refused_.insert(tables.begin(), tables.end());
+}
+
 std::string LinkState::durable_position() const {
   std::lock_guard<std::mutex> lock(mu_);
   return applier_ != nullptr ? applier_->progress().durable_position : durable_position_;
@@ -161,6 +167,7 @@ report::LinkStatus LinkState::Snapshot() const {
   s.set_transactions_applied(transactions);
   s.set_lag_seconds(lag);
   for (const auto& t : filtered_) s.add_filtered_tables(t);
+  for (const auto& t : refused_) s.add_refused_tables(t);
   s.set_echoes_dropped(echoes_);
   return s;
 }

@@ -55,6 +55,8 @@ class LinkState {
   void ReaderBusy();
   void AddEcho();
   void NoteFiltered(const std::vector<std::string>& tables);
+  // Tables left out for their names (Router::RefusedTables).
+  void NoteRefused(const std::vector<std::string>& tables);
 
   // What the destination has durably applied (the watermark), as far as known.
   std::string durable_position() const;
@@ -73,6 +75,7 @@ class LinkState {
   const ParallelApplier* applier_ = nullptr;        // of the running session
   std::string reader_idle_position_;                // set while the reader waits at the end
   std::set<std::string> filtered_;
+  std::set<std::string> refused_;
   uint64_t echoes_ = 0;
   mutable std::chrono::steady_clock::time_point rate_mark_;
   mutable uint64_t rate_rows_ = 0;

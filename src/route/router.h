@@ -8,8 +8,10 @@
 #ifndef DUOSYNC_SRC_ROUTE_ROUTER_H_
 #define DUOSYNC_SRC_ROUTE_ROUTER_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -57,7 +59,8 @@ class Router {
   Router(const config::Link& link, const config::ObjectSelection& objects, bool case_insensitive,
          std::unique_ptr<FilterOracle> filter_oracle = nullptr);
 
-  // Whether rows of this table can be synced at all (cheap; decided by name only).
+  // Whether rows of this table can be synced at all (cheap; decided by name only). Thread-safe.
+  // A table the rules match but whose name is refused is remembered (RefusedTables).
   bool Wants(const TableRef& table) const;
   // Whether some synced table could live in `schema`.
   bool MayHoldSchema(absl::string_view schema) const { return selector_.MayHoldSchema(schema); }
@@ -70,6 +73,9 @@ class Router {
 
   // Selected tables filtered out because they have no primary key or NOT NULL unique key.
   std::vector<std::string> FilteredTables() const;
+  // Tables the rules match that Wants left out for their names, "schema.table: why". Thread-safe.
+  std::vector<std::string> RefusedTables() const;
+  size_t refused_count() const { return refused_count_.load(); }
 
  private:
   absl::StatusOr<const Route*> RouteFor(const std::shared_ptr<const TableSchema>& schema);
@@ -80,6 +86,9 @@ class Router {
   std::map<const TableSchema*, std::unique_ptr<Route>> routes_;  // null route = not synced
   std::vector<std::shared_ptr<const TableSchema>> keep_alive_;
   std::set<std::string> filtered_;
+  mutable std::mutex refused_mu_;
+  mutable std::atomic<size_t> refused_count_{0};  // refused_.size(), read without the lock
+  mutable std::map<std::string, std::string> refused_;  // "schema.table" -> why
 };
 
 }  // namespace duosync

@@ -79,6 +79,28 @@ TEST_F(ForeignKeyTest, ChildrenOfAParentThatLostAConflictArePassedOver) {
 // Parents and children written in separate transactions, parents deleted again (cascading), under
 // 16 workers: a child applied before its parent, or a parent deleted before a child's change,
 // would fail the foreign key (or orphan the child).
+// A foreign key to a nullable UNIQUE column: the applier's key hashes do not see the parent's
+// value, so nothing in the transaction may move. Were the second child row written with the
+// first (grouped statements), it would go in before its namesake parent is deleted, and the
+// cascade would take it.
+TEST_F(ForeignKeyTest, AChildOfANullableUniqueParentKeyKeepsItsPlaceInTheTransaction) {
+  for (SqlConnection* c : {a_.get(), b_.get()}) {
+    Exec(c, absl::StrCat("USE ", db_, "; CREATE TABLE coded (id INT PRIMARY KEY, code VARCHAR(10) NULL UNIQUE);"
+                         "CREATE TABLE tagged (id INT PRIMARY KEY, code VARCHAR(10),"
+                         "  FOREIGN KEY (code) REFERENCES coded (code) ON DELETE CASCADE);"
+                         "INSERT INTO coded VALUES (1, 'A'), (3, 'Z')"));
+  }
+  StartProject(Config().Whitelist(db_ + ".*").Json());
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; BEGIN; INSERT INTO tagged VALUES (9, 'Z');"
+                              "DELETE FROM coded WHERE id = 1; INSERT INTO coded VALUES (2, 'A');"
+                              "INSERT INTO tagged VALUES (10, 'A'); COMMIT"));
+  testing::ExpectSameEventually(a_.get(), b_.get(),
+                                {absl::StrCat("SELECT * FROM ", db_, ".coded ORDER BY id"),
+                                 absl::StrCat("SELECT * FROM ", db_, ".tagged ORDER BY id")});
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT id FROM ", db_, ".tagged ORDER BY id")),
+            (std::vector<std::string>{"9", "10"}));
+}
+
 TEST_F(ForeignKeyTest, AParentChildWorkloadUnderSixteenWorkersEndsIdentical) {
   StartProject(Config().Whitelist(db_ + ".*").ForwardOptions(R"({"apply_workers": 16})").Json());
   auto w = testing::Connect(testing::ServerPair::A(), db_);

@@ -317,6 +317,20 @@ TEST_F(IncrementalTest, TablesWithoutKeysAreFilteredAndReported) {
   EXPECT_NE(project_->StatusJson().find(absl::StrCat(db_, ".loose")), std::string::npos);
 }
 
+// A wildcard matches a table whose name duosync refuses: its rows are not synced, and the
+// link's status names it and says why (not only the precheck).
+TEST_F(IncrementalTest, TablesWithRefusedNamesAreLeftOutAndReported) {
+  CreateBoth("CREATE TABLE keyed (id INT PRIMARY KEY); CREATE TABLE `odd$$name` (id INT PRIMARY KEY)");
+  StartProject(Config().Whitelist(db_ + ".*").Json());
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO `odd$$name` VALUES (1); INSERT INTO keyed VALUES (1)"));
+  ExpectEventuallySame(absl::StrCat("SELECT * FROM ", db_, ".keyed"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".`odd$$name`"))[0], "0");
+  const std::string status = project_->StatusJson();
+  EXPECT_NE(status.find("refused_tables"), std::string::npos) << status;
+  EXPECT_NE(status.find(absl::StrCat(db_, ".odd$$name: table name 'odd$$name' contains '$$'")), std::string::npos)
+      << status;
+}
+
 TEST_F(IncrementalTest, ResumesFromCheckpointWithoutLossOrDoubles) {
   CreateBoth("CREATE TABLE counter (id INT PRIMARY KEY, n INT)");
   Exec(a_.get(), absl::StrCat("INSERT INTO ", db_, ".counter VALUES (1, 0)"));
