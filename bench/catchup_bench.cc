@@ -5,7 +5,7 @@
 //   build/bench/catchup_bench [--transactions 100000] [--workers 16] [--wan-transactions 3000]
 //                             [--wan-serial-transactions 300] [--wan-delay-ms 15]
 //                             [--tables 4] [--table-size 10000] [--batch 100] [--local-only 1]
-//                             [--native-threads 4,8,16]
+//                             [--native-threads 4,8,16] [--wan-only 1]
 //
 // "serial" is one worker applying one source transaction per destination transaction; "merging"
 // lets that worker write up to 100 ready transactions per destination transaction; "parallel" adds
@@ -46,7 +46,8 @@ struct Flags {
   // Only the local parallel runs beside native replication (no serial, record store or WAN runs):
   // the quick comparison while working on the applier.
   int local_only = 0;
-  std::vector<int> native_threads = {4, 8, 16};  // native replication's runs; compared with its best
+  std::vector<int> native_threads = {4, 8, 16};
+  int wan_only = 0;  // only the runs over the delay proxy  // native replication's runs; compared with its best
 };
 
 std::string Run(const std::string& cmd) {
@@ -268,6 +269,7 @@ int main(int argc, char** argv) {
     else if (k == "--tables") f.tables = v;
     else if (k == "--table-size") f.table_size = v;
     else if (k == "--local-only") f.local_only = v;
+    else if (k == "--wan-only") f.wan_only = v;
   }
   duosync::harness::ServerOptions oa, ob;
   oa.server_id = 1;
@@ -289,6 +291,24 @@ int main(int argc, char** argv) {
   auto check = [&] { return bench.Same() ? "yes" : "NO"; };
   const unsigned b_port = (*b)->port();
   std::vector<Row> local;
+  if (f.wan_only) {
+    auto to_b = duosync::harness::DelayProxy::Start("127.0.0.1", b_port, absl::Milliseconds(f.wan_delay_ms));
+    Must(to_b.status(), "proxy");
+    std::cerr << "WAN: serial over the delay proxy...\n";
+    const Result serial =
+        bench.Duosync("wan-serial", 1, 1, (*to_b)->port(), bench.After(f.wan_serial_transactions));
+    std::cerr << "WAN: " << f.workers << " workers over the delay proxy...\n";
+    const Result parallel =
+        bench.Duosync("wan-parallel", f.workers, f.batch, (*to_b)->port(), bench.After(f.wan_transactions));
+    std::cout << absl::StrFormat(
+        "\n| applier, %d ms round trip to the destination | time | rows/s | vs serial |\n|---|---|---|---|\n"
+        "| duosync serial (first %d transactions) | %.1f s | %.0f | 1.0x |\n"
+        "| duosync %d workers + merging (first %d transactions) | %.1f s | %.0f | %.1fx |\n\n",
+        2 * f.wan_delay_ms, f.wan_serial_transactions, serial.seconds, serial.rate(), f.workers,
+        f.wan_transactions, parallel.seconds, parallel.rate(), parallel.rate() / serial.rate());
+    JsonLine("wan_parallel_vs_serial", f, parallel.rate(), serial.rate(), "duosync serial over the same proxy");
+    return 0;
+  }
   if (!f.local_only) {
     std::cerr << "local: serial...\n";
     local.push_back({"duosync serial (1 worker, 1 transaction per commit)",

@@ -32,8 +32,9 @@ void DependencyTracker::Add(uint64_t seq, std::vector<uint64_t> keys, bool barri
   for (uint64_t d : deps) {
     Node* dep = Find(d);
     if (dep == nullptr || dep->done) continue;
-    dep->dependents.push_back(seq);
     node.deps.push_back(d);
+    if (dep->released && !barrier) continue;  // it ran: this one may run (and commit after it)
+    (dep->released ? dep->barrier_dependents : dep->dependents).push_back(seq);
     ++node.pending;
   }
   for (uint64_t k : keys) key_owner_[k] = seq;
@@ -50,16 +51,41 @@ uint64_t DependencyTracker::TakeReady() {
   return seq;
 }
 
+bool DependencyTracker::done(uint64_t seq) const {
+  if (seq < first_seq_) return true;
+  if (seq >= first_seq_ + nodes_.size()) return false;
+  return nodes_[seq - first_seq_].done;
+}
+
+void DependencyTracker::Release(uint64_t seq) {
+  Node* node = Find(seq);
+  if (node == nullptr || node->done || node->released || node->barrier) return;
+  node->released = true;
+  std::vector<uint64_t> waiting;
+  waiting.swap(node->dependents);
+  for (uint64_t d : waiting) {
+    Node* dep = Find(d);
+    if (dep == nullptr) continue;
+    if (dep->barrier) {  // a barrier waits for the commit
+      node->barrier_dependents.push_back(d);
+      continue;
+    }
+    if (--dep->pending == 0 && !dep->taken) ready_.insert(d);
+  }
+}
+
 void DependencyTracker::Complete(uint64_t seq) {
   Node* node = Find(seq);
   if (node == nullptr || node->done) return;
   node->done = true;
-  for (uint64_t d : node->dependents) {
-    Node* dep = Find(d);
-    // A transaction already taken into a batch behind this one is not ready a second time.
-    if (dep != nullptr && --dep->pending == 0 && !dep->taken) ready_.insert(d);
+  for (auto* waiting : {&node->dependents, &node->barrier_dependents}) {
+    for (uint64_t d : *waiting) {
+      Node* dep = Find(d);
+      // A transaction already taken into a batch behind this one is not ready a second time.
+      if (dep != nullptr && --dep->pending == 0 && !dep->taken) ready_.insert(d);
+    }
+    waiting->clear();
   }
-  node->dependents.clear();
   node->deps.clear();
   for (uint64_t k : node->keys) {
     auto it = key_owner_.find(k);

@@ -3,6 +3,12 @@
 // completed. A barrier waits for every earlier transaction, and every later one waits for it.
 // The window bounds the transactions held (from the oldest incomplete one on): when it is full the
 // caller must wait (back-pressure). Pure logic, not thread-safe: the applier holds a lock.
+//
+// Release: a transaction whose statements have run on the destination holds the row locks of
+// every row it wrote until it commits, so a later one sharing its keys may start already: on the
+// destination it waits for those locks, which keeps source order. Released transactions' dependents
+// become ready; TakeBatch names the released, uncommitted ones a batch follows (its gate: it may
+// commit only after they have). A barrier is never released and waits for commits.
 #ifndef DUOSYNC_SRC_APPLY_DEPENDENCY_TRACKER_H_
 #define DUOSYNC_SRC_APPLY_DEPENDENCY_TRACKER_H_
 
@@ -39,14 +45,20 @@ class DependencyTracker {
   // always alone. Empty when nothing is ready. `consecutive`: no transaction is passed over: the
   // batch starts at the oldest incomplete transaction (empty unless it is ready) and ends before
   // the first that cannot join it.
+  // `gate` (optional) receives the released, uncommitted transactions the batch follows.
   template <typename RowsFn>
   std::vector<uint64_t> TakeBatch(size_t max_transactions, size_t max_rows, RowsFn rows,
-                                  bool consecutive = false);
+                                  bool consecutive = false, std::vector<uint64_t>* gate = nullptr);
   bool has_ready() const { return !ready_.empty(); }
   size_t ready_count() const { return ready_.size(); }
 
   // Marks `seq` (taken earlier) complete; later transactions waiting only on it become ready.
   void Complete(uint64_t seq);
+  // Marks `seq` (taken, not a barrier) as run but not committed: its dependents become ready
+  // (except barriers, which wait for its commit).
+  void Release(uint64_t seq);
+  // Whether `seq` has completed.
+  bool done(uint64_t seq) const;
 
   // The oldest incomplete transaction, or 0 when all are complete.
   uint64_t oldest_incomplete() const;
@@ -58,11 +70,13 @@ class DependencyTracker {
   struct Node {
     std::vector<uint64_t> keys;
     std::vector<uint64_t> deps;        // transactions it waits for
-    std::vector<uint64_t> dependents;  // transactions waiting for it
+    std::vector<uint64_t> dependents;  // transactions waiting for it (to run, or to commit: barriers)
+    std::vector<uint64_t> barrier_dependents;  // barriers waiting for it to commit
     int pending = 0;
     bool done = false;
     bool taken = false;
     bool barrier = false;
+    bool released = false;
   };
   Node* Find(uint64_t seq);
   void PopCompletedPrefix();
@@ -78,13 +92,23 @@ class DependencyTracker {
 
 template <typename RowsFn>
 std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size_t max_rows,
-                                                   RowsFn rows, bool consecutive) {
+                                                   RowsFn rows, bool consecutive,
+                                                   std::vector<uint64_t>* gate) {
   std::vector<uint64_t> batch;
   if (consecutive && ready_.count(oldest_incomplete()) == 0) return batch;  // it must go first
   const uint64_t first = TakeReady();
   if (first == 0) return batch;
   batch.push_back(first);
   size_t total_rows = rows(first);
+  if (gate != nullptr) gate->clear();
+  auto add_gate = [&](uint64_t seq) {
+    if (gate == nullptr) return;
+    for (uint64_t d : Find(seq)->deps) {
+      const Node* dep = Find(d);
+      if (dep != nullptr && !dep->done && !std::binary_search(batch.begin(), batch.end(), d)) gate->push_back(d);
+    }
+  };
+  add_gate(first);
   if (Find(first)->barrier) return batch;
   // Scan forward a bounded distance for transactions whose dependencies are all satisfied by
   // completed transactions or by the batch itself.
@@ -102,7 +126,7 @@ std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size
     bool satisfied = true;
     for (uint64_t d : node->deps) {
       const Node* dep = Find(d);
-      if (dep == nullptr || dep->done) continue;
+      if (dep == nullptr || dep->done || dep->released) continue;
       if (!std::binary_search(batch.begin(), batch.end(), d)) {
         satisfied = false;
         break;
@@ -116,6 +140,11 @@ std::vector<uint64_t> DependencyTracker::TakeBatch(size_t max_transactions, size
     ready_.erase(seq);
     batch.push_back(seq);  // ascending: binary_search above stays valid
     total_rows += rows(seq);
+    add_gate(seq);
+  }
+  if (gate != nullptr) {
+    std::sort(gate->begin(), gate->end());
+    gate->erase(std::unique(gate->begin(), gate->end()), gate->end());
   }
   return batch;
 }

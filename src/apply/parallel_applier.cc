@@ -117,6 +117,7 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
 void ParallelApplier::WorkerLoop(Sink* sink) {
   while (true) {
     std::vector<uint64_t> batch;
+    std::vector<uint64_t> gate;  // released, uncommitted transactions it must commit after
     std::vector<const ApplyTask*> tasks;
     bool ordered = false;  // a retry, run now that everything before it has committed
     {
@@ -150,7 +151,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         // dependencies inside the same batch: either way one destination transaction keeps order.
         batch = tracker_.TakeBatch(options_.batch_transactions, options_.batch_rows,
                                    [this](uint64_t seq) { return held(seq).task.changes.size(); },
-                                   /*consecutive=*/options_.in_order);
+                                   /*consecutive=*/options_.in_order, &gate);
         if (batch.empty()) continue;  // (in order, the oldest is not ready yet)
       }
       // What this batch left ready goes to the next worker (a chain of wakeups, not a herd).
@@ -161,11 +162,26 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     }
     // A retried transaction of an active-active link meets its conflicts through the resolver.
     const bool resolve = ordered && options_.resolver != nullptr && tasks[0]->ddl_sql.empty();
+    // Once its statements have run, a batch of a one-way link releases its dependents (they wait
+    // on the destination for its row locks) and commits only after the batches it follows have
+    // (dependency_tracker.h): the next level of a chain of dependent transactions goes out while
+    // this one's COMMIT is on its way.
+    const bool release = !ordered && options_.resolver == nullptr && !options_.in_order && sinks_.size() > 1 &&
+                         tasks[0]->ddl_sql.empty() && !tasks[0]->barrier;
+    bool released = false;
+    std::function<absl::Status()> before_commit;
+    if (release) before_commit = [&] { return ReleaseAndWait(batch, gate, &released); };
     absl::Status s = resolve ? sink->ApplyResolving(*tasks[0], options_.resolver)
-                             : sink->ApplyBatch(tasks, options_.resolver != nullptr, /*group_statements=*/!ordered);
+                             : sink->ApplyBatch(tasks, options_.resolver != nullptr, /*group_statements=*/!ordered,
+                                                before_commit);
     {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
+      if (!s.ok() && released) {
+        // Batches started behind it may have read rows without it: they must not commit.
+        for (uint64_t seq : batch) rolled_back_.insert(seq);
+        cv_.notify_all();
+      }
     }
     // A commit whose reply an earlier session lost: the transaction is in already.
     if (IsAlreadyApplied(s) && batch.size() == 1) s = absl::OkStatus();
@@ -192,6 +208,32 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     for (uint64_t seq : batch) retry_.insert(seq);
     work_cv_.notify_all();
   }
+}
+
+absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch, const std::vector<uint64_t>& gate,
+                                             bool* released) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (uint64_t seq : batch) tracker_.Release(seq);
+  *released = true;
+  if (tracker_.has_ready()) work_cv_.notify_one();
+  auto failed = [&] {
+    for (uint64_t g : gate) {
+      if (rolled_back_.count(g) > 0) return true;
+    }
+    return false;
+  };
+  cv_.wait(lock, [&] {
+    if (!error_.ok() || failed()) return true;
+    for (uint64_t g : gate) {
+      if (!tracker_.done(g)) return false;
+    }
+    return true;
+  });
+  if (!error_.ok()) return absl::CancelledError("the applier failed");
+  if (failed()) {
+    return absl::AbortedError("a transaction it follows was rolled back after its statements ran; retrying in order");
+  }
+  return absl::OkStatus();
 }
 
 void ParallelApplier::WakeWorkers() {

@@ -7,6 +7,8 @@
 // duosync.checkpoint to the end of the committed prefix and drops the GTIDs it covers, atomically.
 // After a crash the link resumes at the checkpoint and skips the recorded GTIDs above it.
 //
+// Release before commit: see dependency_tracker.h and ReleaseAndWait.
+//
 // Ordered retry: a batch that fails on a duplicate key, a missing row or a deadlock while earlier
 // transactions are still in flight may have run too early (a key our normalization did not see as
 // equal, a gap lock): it is retried alone once everything before it has committed; only then is
@@ -117,6 +119,10 @@ class ParallelApplier {
   void AdvancePrefix();
   // Wakes a worker when there is work a busy one would not take soon. REQUIRES: mu_ held.
   void WakeWorkers();
+  // A batch whose statements have run: releases its dependents, then waits until every batch in
+  // `gate` has committed. Aborted when one of them was rolled back instead.
+  absl::Status ReleaseAndWait(const std::vector<uint64_t>& batch, const std::vector<uint64_t>& gate,
+                              bool* released);
   void Fail(const absl::Status& s);
   absl::Status WriteWatermark();
   Held& held(uint64_t seq) { return held_[seq - first_held_]; }
@@ -140,6 +146,9 @@ class ParallelApplier {
   uint64_t next_seq_ = 1;
   int in_flight_ = 0;                     // batches the workers are applying
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
+  // Released transactions whose batch then failed: a batch that follows one must not commit.
+  // (Kept: a later gate can name only transactions not yet committed, and failures are rare.)
+  std::set<uint64_t> rolled_back_;
   std::map<uint64_t, int> attempts_;      // ordered retries per transaction
   std::chrono::steady_clock::time_point last_submit_;
   bool stopping_ = false;

@@ -568,7 +568,7 @@ absl::Status Sink::ApplyDdl(const ApplyTask& task) {
 }
 
 absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image,
-                              bool group_statements) {
+                              bool group_statements, const std::function<absl::Status()>& before_commit) {
   if (tasks.size() == 1 && !tasks[0]->ddl_sql.empty()) return ApplyDdl(*tasks[0]);
   Batch batch(conn_.get(), fence_, max_packet_);
   // The GTID record comes first: it is also the opposite link's echo marker, which must be in the
@@ -599,7 +599,7 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
         if (!s.ok()) return s;
       }
     }
-    return batch.Commit();
+    return CommitBatch(&batch, before_commit);
   }
   for (const ApplyTask* task : tasks) {
     for (const RoutedChange& c : task->changes) {
@@ -610,7 +610,20 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
       if (!s.ok()) return s;
     }
   }
-  return batch.Commit();
+  return CommitBatch(&batch, before_commit);
+}
+
+absl::Status Sink::CommitBatch(Batch* batch, const std::function<absl::Status()>& before_commit) {
+  if (before_commit) {
+    absl::Status s = batch->Flush();  // (a failed statement rolled the transaction back)
+    if (!s.ok()) return s;
+    s = before_commit();
+    if (!s.ok()) {
+      (void)conn_->Execute("ROLLBACK");
+      return s;
+    }
+  }
+  return batch->Commit();
 }
 
 namespace {

@@ -41,8 +41,11 @@ class Sink {
   // With `match_image`, UPDATE/DELETE must find the row as its before image (active-active).
   // With `group_statements` (and not `match_image`), changes of the same kind to the same table
   // go as one statement where no shared key orders them apart (statement_grouping.h).
+  // `before_commit`, when given, runs once every statement has run and passed its checks, just
+  // before COMMIT; an error from it rolls the transaction back and is returned.
   absl::Status ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool match_image = false,
-                          bool group_statements = false);
+                          bool group_statements = false,
+                          const std::function<absl::Status()>& before_commit = nullptr);
 
   // Runs a task's DDL, then records its GTID. The DDL runs on a connection of its own that waits
   // for it however long it takes (an ALTER of a big table, or one queued behind a lock): giving
@@ -68,6 +71,7 @@ class Sink {
  private:
   Sink(std::unique_ptr<SqlConnection> conn, std::string link_id, uint64_t epoch);
   class Batch;
+  absl::Status CommitBatch(Batch* batch, const std::function<absl::Status()>& before_commit);
 
   std::unique_ptr<SqlConnection> conn_;
   ConnectOptions destination_;   // for the DDL connection and its watchdog

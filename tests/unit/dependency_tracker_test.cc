@@ -179,3 +179,46 @@ TEST(DependencyTrackerBatchTest, BoundsAndBarriers) {
 
 }  // namespace
 }  // namespace duosync
+
+namespace duosync {
+namespace {
+
+// A released transaction (its statements ran, not yet committed) lets those sharing its keys go,
+// and names itself in their gate; a barrier still waits for the commit.
+TEST(DependencyTrackerReleaseTest, DependentsGoOnReleaseAndFollowItsCommit) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  t.Add(2, {10}, false);  // follows 1
+  t.Add(3, {20}, false);
+  std::vector<uint64_t> gate;
+  EXPECT_EQ(t.TakeBatch(1, 100, OneRow, false, &gate), std::vector<uint64_t>{1});
+  EXPECT_TRUE(gate.empty());
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{3});  // 2 waits for 1
+  t.Release(1);
+  t.Add(4, {10}, false);  // follows 2; 1 is released: it is in 4's deps only for the gate
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), (std::vector<uint64_t>{2, 4}));
+  EXPECT_EQ(gate, std::vector<uint64_t>{1});
+  EXPECT_FALSE(t.done(1));
+  t.Complete(1);
+  EXPECT_TRUE(t.done(1));
+}
+
+TEST(DependencyTrackerReleaseTest, ABarrierWaitsForTheCommitOfReleasedTransactions) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  std::vector<uint64_t> gate;
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{1});
+  t.Add(2, {}, true);  // barrier, added before the release
+  t.Release(1);
+  t.Add(3, {}, true);  // barrier, added after it
+  EXPECT_FALSE(t.has_ready());
+  t.Complete(1);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{2});
+  t.Release(2);  // a barrier is never released: 3 still waits for its commit
+  EXPECT_FALSE(t.has_ready());
+  t.Complete(2);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{3});
+}
+
+}  // namespace
+}  // namespace duosync
