@@ -46,8 +46,8 @@ struct Flags {
   // Only the local parallel runs beside native replication (no serial, record store or WAN runs):
   // the quick comparison while working on the applier.
   int local_only = 0;
-  std::vector<int> native_threads = {4, 8, 16};
-  int wan_only = 0;  // only the runs over the delay proxy  // native replication's runs; compared with its best
+  std::vector<int> native_threads = {4, 8, 16};  // native replication's runs; compared with its best
+  int wan_only = 0;  // only the runs over the delay proxy
 };
 
 std::string Run(const std::string& cmd) {

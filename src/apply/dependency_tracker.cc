@@ -74,6 +74,11 @@ void DependencyTracker::Release(uint64_t seq) {
   }
 }
 
+void DependencyTracker::Unrelease(uint64_t seq) {
+  Node* node = Find(seq);
+  if (node != nullptr && !node->done) node->released = false;
+}
+
 void DependencyTracker::Complete(uint64_t seq) {
   Node* node = Find(seq);
   if (node == nullptr || node->done) return;

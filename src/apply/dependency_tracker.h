@@ -57,6 +57,9 @@ class DependencyTracker {
   // Marks `seq` (taken, not a barrier) as run but not committed: its dependents become ready
   // (except barriers, which wait for its commit).
   void Release(uint64_t seq);
+  // Takes a release back (its batch rolled back after all): transactions added from now on wait
+  // for its commit again. (Those already ready name it in their gate, and will not commit.)
+  void Unrelease(uint64_t seq);
   // Whether `seq` has completed.
   bool done(uint64_t seq) const;
 

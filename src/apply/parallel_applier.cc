@@ -167,7 +167,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     // (dependency_tracker.h): the next level of a chain of dependent transactions goes out while
     // this one's COMMIT is on its way.
     const bool release = !ordered && options_.resolver == nullptr && !options_.in_order && sinks_.size() > 1 &&
-                         tasks[0]->ddl_sql.empty() && !tasks[0]->barrier;
+                         sink->waits_for_uncommitted_rows() && tasks[0]->ddl_sql.empty() && !tasks[0]->barrier;
     bool released = false;
     std::function<absl::Status()> before_commit;
     if (release) before_commit = [&] { return ReleaseAndWait(batch, gate, &released); };
@@ -179,7 +179,10 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       --in_flight_;
       if (!s.ok() && released) {
         // Batches started behind it may have read rows without it: they must not commit.
-        for (uint64_t seq : batch) rolled_back_.insert(seq);
+        for (uint64_t seq : batch) {
+          rolled_back_.insert(seq);
+          tracker_.Unrelease(seq);
+        }
         cv_.notify_all();
       }
     }
@@ -213,15 +216,18 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
 absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch, const std::vector<uint64_t>& gate,
                                              bool* released) {
   std::unique_lock<std::mutex> lock(mu_);
-  for (uint64_t seq : batch) tracker_.Release(seq);
-  *released = true;
-  if (tracker_.has_ready()) work_cv_.notify_one();
   auto failed = [&] {
     for (uint64_t g : gate) {
       if (rolled_back_.count(g) > 0) return true;
     }
     return false;
   };
+  const char* kFollowsARollback =
+      "a transaction it follows was rolled back after its statements ran; retrying in order";
+  if (failed()) return absl::AbortedError(kFollowsARollback);  // nothing released: it goes alone
+  for (uint64_t seq : batch) tracker_.Release(seq);
+  *released = true;
+  if (tracker_.has_ready()) work_cv_.notify_one();
   cv_.wait(lock, [&] {
     if (!error_.ok() || failed()) return true;
     for (uint64_t g : gate) {
@@ -230,9 +236,9 @@ absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch,
     return true;
   });
   if (!error_.ok()) return absl::CancelledError("the applier failed");
-  if (failed()) {
-    return absl::AbortedError("a transaction it follows was rolled back after its statements ran; retrying in order");
-  }
+  // (Checked before `done`: one that was rolled back and then retried has committed after this
+  // batch's statements ran, which then did not see it.)
+  if (failed()) return absl::AbortedError(kFollowsARollback);
   return absl::OkStatus();
 }
 

@@ -146,8 +146,9 @@ class ParallelApplier {
   uint64_t next_seq_ = 1;
   int in_flight_ = 0;                     // batches the workers are applying
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
-  // Released transactions whose batch then failed: a batch that follows one must not commit.
-  // (Kept: a later gate can name only transactions not yet committed, and failures are rare.)
+  // Released transactions whose batch then failed: a batch that follows one must not commit,
+  // even once its retry has (the batch's statements ran before it). Kept for the applier's life:
+  // only failures after a release add to it.
   std::set<uint64_t> rolled_back_;
   std::map<uint64_t, int> attempts_;      // ordered retries per transaction
   std::chrono::steady_clock::time_point last_submit_;

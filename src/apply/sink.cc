@@ -427,7 +427,12 @@ absl::StatusOr<std::unique_ptr<Sink>> Sink::Connect(const ConnectOptions& destin
   auto packet = (*conn)->MaxAllowedPacket();
   if (!packet.ok()) return packet.status();
   const size_t max_packet = *packet;
+  // MySQL 8 knows only @@transaction_isolation, MariaDB before 11.1 only @@tx_isolation.
+  auto isolation = (*conn)->QueryValue("SELECT @@transaction_isolation");
+  if (!isolation.ok()) isolation = (*conn)->QueryValue("SELECT @@tx_isolation");
+  const std::string level = isolation.ok() ? isolation->value_or("") : "";
   auto sink = std::unique_ptr<Sink>(new Sink(std::move(*conn), std::move(link_id), epoch));
+  sink->waits_for_uncommitted_rows_ = level == "REPEATABLE-READ" || level == "SERIALIZABLE";
   sink->max_packet_ = max_packet;
   sink->destination_ = destination;
   sink->origin_ = origin;

@@ -67,6 +67,10 @@ class Sink {
                              ConflictResolver* resolver, uint64_t* rows);
 
   SqlConnection* connection() { return conn_.get(); }
+  // Whether the session's isolation level makes a statement wait for rows another transaction
+  // wrote and has not committed (REPEATABLE READ, SERIALIZABLE), rather than pass them over as
+  // READ COMMITTED's semi-consistent reads may: what releasing before commit relies on.
+  bool waits_for_uncommitted_rows() const { return waits_for_uncommitted_rows_; }
 
  private:
   Sink(std::unique_ptr<SqlConnection> conn, std::string link_id, uint64_t epoch);
@@ -77,6 +81,7 @@ class Sink {
   ConnectOptions destination_;   // for the DDL connection and its watchdog
   uint32_t origin_ = 0;
   size_t max_packet_ = 1 << 20;  // the destination's max_allowed_packet
+  bool waits_for_uncommitted_rows_ = false;
   std::string link_id_;
   std::string quoted_link_id_;
   Fence fence_;

@@ -195,12 +195,27 @@ TEST(DependencyTrackerReleaseTest, DependentsGoOnReleaseAndFollowItsCommit) {
   EXPECT_TRUE(gate.empty());
   EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{3});  // 2 waits for 1
   t.Release(1);
-  t.Add(4, {10}, false);  // follows 2; 1 is released: it is in 4's deps only for the gate
+  t.Add(4, {10}, false);  // follows 2 (the last with key 10); 1 comes into the batch's gate by 2
   EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), (std::vector<uint64_t>{2, 4}));
   EXPECT_EQ(gate, std::vector<uint64_t>{1});
   EXPECT_FALSE(t.done(1));
   t.Complete(1);
   EXPECT_TRUE(t.done(1));
+}
+
+// A batch that rolled back after releasing: transactions added afterwards wait for its commit.
+TEST(DependencyTrackerReleaseTest, AnUnreleasedTransactionIsWaitedForAgain) {
+  DependencyTracker t(100);
+  t.Add(1, {10}, false);
+  std::vector<uint64_t> gate;
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{1});
+  t.Release(1);
+  t.Unrelease(1);
+  t.Add(2, {10}, false);
+  EXPECT_FALSE(t.has_ready());
+  t.Complete(1);
+  EXPECT_EQ(t.TakeBatch(10, 100, OneRow, false, &gate), std::vector<uint64_t>{2});
+  EXPECT_TRUE(gate.empty());
 }
 
 TEST(DependencyTrackerReleaseTest, ABarrierWaitsForTheCommitOfReleasedTransactions) {
