@@ -586,32 +586,26 @@ absl::Status Sink::ApplyBatch(const std::vector<const ApplyTask*>& tasks, bool m
     absl::Status s = batch.AddRaw(RecordAppliedSql(quoted_link_id_, record) + ";");
     if (!s.ok()) return s;
   }
-  if (group_statements && !match_image) {
-    std::vector<GroupedChange> changes;
-    for (const ApplyTask* task : tasks) {
-      for (const RoutedChange& c : task->changes) changes.push_back(GroupedChange{&c, task->idempotent});
-    }
-    for (const ChangeGroup& group : GroupChanges(changes)) {
-      // Groups apart stay apart: a DELETE ... IN list deletes in key order, not in its own.
-      batch.EndMerge();
-      if (group.changes.size() > 1 && !group.update_columns.empty()) {
-        absl::Status s = batch.AddUpdateJoin(group.changes, group.update_columns);
-        if (!s.ok()) return s;
-        continue;
-      }
-      for (const GroupedChange& g : group.changes) {
-        absl::Status s = batch.Add(*g.change, /*match_image=*/false, g.idempotent);
-        if (!s.ok()) return s;
-      }
-    }
-    return CommitBatch(&batch, before_commit);
-  }
+  std::vector<GroupedChange> changes;
   for (const ApplyTask* task : tasks) {
-    for (const RoutedChange& c : task->changes) {
-      // An active-active link never overwrites blindly, even where the destination may hold the
-      // change already (after a copy, in a replay): its conflicts go through the policy, which
-      // passes over a row already as the change makes it.
-      absl::Status s = batch.Add(c, match_image, task->idempotent && !match_image);
+    for (const RoutedChange& c : task->changes) changes.push_back(GroupedChange{&c, task->idempotent});
+  }
+  // An active-active link never overwrites blindly, even where the destination may hold the
+  // change already (after a copy, in a replay): its conflicts go through the policy, which
+  // passes over a row already as the change makes it. Nor does it group (its statements match
+  // before images).
+  const std::vector<ChangeGroup> groups =
+      group_statements && !match_image ? GroupChanges(changes) : std::vector<ChangeGroup>{ChangeGroup{changes, {}}};
+  for (const ChangeGroup& group : groups) {
+    // Groups apart stay apart: a DELETE ... IN list deletes in key order, not in its own.
+    batch.EndMerge();
+    if (group.changes.size() > 1 && !group.update_columns.empty()) {
+      absl::Status s = batch.AddUpdateJoin(group.changes, group.update_columns);
+      if (!s.ok()) return s;
+      continue;
+    }
+    for (const GroupedChange& g : group.changes) {
+      absl::Status s = batch.Add(*g.change, match_image, g.idempotent && !match_image);
       if (!s.ok()) return s;
     }
   }

@@ -18,29 +18,14 @@ Router::Router(const config::Link& link, const config::ObjectSelection& objects,
   }
 }
 
-namespace {
-
-// Whether a name may be one duosync refuses ('$$', or Chinese characters: bytes above ASCII):
-// a cheap look before the exact check.
-bool MayBeRefused(absl::string_view name) {
-  for (char c : name) {
-    if (c == '$' || static_cast<unsigned char>(c) >= 0x80) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 bool Router::Wants(const TableRef& table) const {
   if (selector_.Select(table).has_value()) return true;
-  if (MayBeRefused(table.schema) || MayBeRefused(table.table)) {
-    std::string why = selector_.RefusedName(table);
-    if (!why.empty()) {
-      std::lock_guard<std::mutex> lock(refused_mu_);
-      if (refused_.emplace(table.ToString(), why).second) {
-        refused_count_.store(refused_.size());
-        LOG(WARNING) << "table " << table.ToString() << " matches the rules but is not synced: " << why;
-      }
+  const std::string why = selector_.RefusedName(table);  // (cheap for a name that is not refused)
+  if (!why.empty()) {
+    std::lock_guard<std::mutex> lock(refused_mu_);
+    if (refused_.emplace(table.ToString(), why).second) {
+      refused_count_.store(refused_.size());
+      LOG(WARNING) << "table " << table.ToString() << " matches the rules but is not synced: " << why;
     }
   }
   return false;
