@@ -127,6 +127,7 @@ LinkConfig ResolveLink(const config::Project& project, LinkDirection direction) 
   if (o.apply_batch_rows() > 0) c.apply_batch_rows = o.apply_batch_rows();
   if (o.transaction_part_mb() > 0) c.transaction_part_bytes = size_t{o.transaction_part_mb()} << 20;
   c.copy = CopyLevelFor(o.full_concurrency());
+  c.full_load = o.full_load();
   c.post_indexing = o.post_indexing();
   c.allow_nonempty_destination = o.allow_nonempty_destination();
   c.keeps_records = o.retention_hours() > 0;

@@ -88,6 +88,7 @@ struct LinkConfig {
 
   // Schema and full migration.
   CopyLevel copy;
+  config::FullLoad full_load = config::FULL_LOAD_AUTO;
   bool post_indexing = false;
   bool allow_nonempty_destination = false;
 

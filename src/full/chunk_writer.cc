@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_join.h"
 #include "base/names.h"
+#include "glog/logging.h"
 
 namespace duosync {
 
@@ -55,10 +56,40 @@ void AppendHex(const char* v, size_t n, std::string* out) {
   }
 }
 
-absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols) {
+void RowBlock::Add(const char* const* values, const unsigned long* lengths) {
+  for (size_t c = 0; c < columns_; ++c) {
+    if (values[c] == nullptr) {
+      at_.push_back(kNull);
+      lengths_.push_back(0);
+    } else {
+      at_.push_back(bytes_.size());
+      lengths_.push_back(lengths[c]);
+      bytes_.append(values[c], lengths[c]);
+    }
+  }
+  ++rows_;
+}
+
+std::optional<std::string> RowBlock::value(size_t r, size_t c) const {
+  const char* v = data(r, c);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v, length(r, c));
+}
+
+std::vector<SqlRow> RowBlock::Rows() const {
+  std::vector<SqlRow> out(rows_, SqlRow(columns_));
+  for (size_t r = 0; r < rows_; ++r) {
+    for (size_t c = 0; c < columns_; ++c) out[r][c] = value(r, c);
+  }
+  return out;
+}
+
+absl::StatusOr<RowBlock> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols) {
   const size_t columns = cols.size();
-  std::vector<SqlRow> rows;
+  RowBlock rows(columns);
   SqlRow row;
+  std::vector<const char*> values(columns);
+  std::vector<unsigned long> lengths(columns);
   std::string value;
   bool null = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -81,7 +112,11 @@ absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, const 
           }
           row[i] = absl::HexStringToBytes(hex);
         }
-        rows.push_back(std::move(row));
+        for (size_t i = 0; i < columns; ++i) {
+          values[i] = row[i].has_value() ? row[i]->data() : nullptr;
+          lengths[i] = row[i].has_value() ? row[i]->size() : 0;
+        }
+        rows.Add(values.data(), lengths.data());
         row.clear();
       }
     } else {
@@ -97,6 +132,7 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
   const size_t columns = cols.size();
   Chunk chunk;
   chunk.as_text = as_text;
+  if (!as_text) chunk.values = RowBlock(columns);
   size_t width = 0;
   absl::Status s = src->QueryEach(query, [&](const char* const* values, const unsigned long* lengths, size_t n) {
     width = n;
@@ -112,12 +148,8 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
         }
       }
       chunk.text.push_back('\n');
-    } else {
-      SqlRow row(n);
-      for (size_t i = 0; i < n; ++i) {
-        if (values[i] != nullptr) row[i] = std::string(values[i], lengths[i]);
-      }
-      chunk.values.push_back(std::move(row));
+    } else if (n >= columns) {
+      chunk.values.Add(values, lengths);
     }
     // The last row's values, kept for paging (overwritten row by row, in place).
     chunk.last.resize(n);
@@ -134,12 +166,14 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
 }
 
 ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
-                         size_t max_packet, bool local_data)
+                         size_t max_packet, LoadForms forms, bool array_binding, bool local_data)
     : table_(table), cols_(cols), key_(std::move(key)), max_packet_(max_packet), budget_(max_packet - 1024),
-      local_data_(local_data) {
-  std::string names, fields, set;
+      array_binding_(forms == LoadForms::kAll && array_binding),
+      local_data_(forms != LoadForms::kStatementsOnly && local_data) {
+  std::string names, fields, set, params;
   for (size_t i = 0; i < cols_.size(); ++i) {
     absl::StrAppend(&names, i ? "," : "", QuoteIdent(cols_[i].name));
+    absl::StrAppend(&params, i ? "," : "", "?");
     if (cols_[i].bit) {
       // LOAD DATA stores a BIT field's text as its bytes: the number read goes through a variable.
       absl::StrAppend(&fields, i ? "," : "", "@v", i);
@@ -163,14 +197,29 @@ ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColum
                        " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\'"
                        " LINES TERMINATED BY '\\n' STARTING BY '' (", fields, ")", set);
   replace_ = absl::StrCat("REPLACE INTO ", target, " (", names, ") VALUES ");
+  array_replace_ = absl::StrCat(replace_, "(", params, ")");
 }
+
+ChunkWriter::~ChunkWriter() = default;
 
 size_t ChunkWriter::Room(const std::string& pending) const {
   return pending.size() + 1 >= budget_ ? 0 : budget_ - pending.size() - 1;
 }
 
 absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& chunk) {
-  if (!chunk.as_text) return WriteStatements(dst, chunk.values);
+  if (!chunk.as_text) {
+    if (array_binding_) {
+      absl::Status s = WriteArrays(dst, chunk.values);
+      if (s.ok()) return std::string();
+      if (!absl::IsUnimplemented(s)) return s;
+      // Refused (a proxy before the server, say): this chunk as statements, the next ones as
+      // LOAD DATA or statements. REPLACE writes again whatever rows went in already.
+      LOG(WARNING) << "the destination refuses array-bound statements, the copy goes on without them: " << s;
+      array_binding_ = false;
+      array_.reset();
+    }
+    return WriteStatements(dst, chunk.values);
+  }
   if (local_data_) {
     absl::Status s = dst->LoadLocalData(load_, chunk.text);
     if (s.ok()) return std::string();
@@ -187,30 +236,75 @@ absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& 
   return WriteStatements(dst, *rows);
 }
 
-absl::StatusOr<std::string> ChunkWriter::WriteStatements(SqlConnection* dst, const std::vector<SqlRow>& rows) {
+absl::Status ChunkWriter::RowTooBig(const RowBlock& rows, size_t r, size_t needed) const {
+  std::vector<std::string> key_text;
+  for (int k : key_) {
+    std::string lit;
+    AppendValue(rows.value(r, k), cols_[k], &lit, BinaryLiteral::kHex);
+    key_text.push_back(absl::StrCat(cols_[k].name, "=", lit.size() > 200 ? lit.substr(0, 200) + "..." : lit));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "copying ", table_.source.ToString(), " row (", absl::StrJoin(key_text, ", "), ") needs a statement of ",
+      needed, " bytes, more than the destination's max_allowed_packet (", max_packet_,
+      "); raise it on the destination (SET GLOBAL max_allowed_packet=", ((needed >> 20) + 1) << 20,
+      ", and in its config file) and resume: the copy goes on from this chunk"));
+}
+
+absl::Status ChunkWriter::WriteArrays(SqlConnection* dst, const RowBlock& rows) {
+  const size_t columns = cols_.size();
+  if (array_ == nullptr) {
+    std::vector<ArrayStatement::Param> params;
+    for (const CopyColumn& c : cols_) {
+      params.push_back(c.bit                                 ? ArrayStatement::Param::kUnsigned  // read as its number
+                       : c.form == CopyColumn::Form::kBinary ? ArrayStatement::Param::kBytes
+                                                             : ArrayStatement::Param::kText);
+    }
+    auto prepared = ArrayStatement::Prepare(dst, array_replace_, std::move(params));
+    if (!prepared.ok()) return prepared.status();
+    array_ = std::move(*prepared);
+  }
+  // As many rows per request as max_allowed_packet takes.
+  for (size_t first = 0; first < rows.rows();) {
+    size_t bytes = array_->HeaderBytes(), end = first;
+    for (; end < rows.rows(); ++end) {
+      size_t value_bytes = 0;
+      for (size_t c = 0; c < columns; ++c) value_bytes += rows.length(end, c);
+      const size_t row_bytes = array_->RowBytes(value_bytes);
+      if (bytes + row_bytes <= budget_) {
+        bytes += row_bytes;
+      } else if (end == first) {
+        return RowTooBig(rows, end, array_->HeaderBytes() + row_bytes + 1024);
+      } else {
+        break;
+      }
+    }
+    const size_t n = end - first;
+    array_values_.resize(columns * n);
+    array_lengths_.resize(columns * n);
+    for (size_t c = 0; c < columns; ++c) {
+      for (size_t i = 0; i < n; ++i) {
+        array_values_[c * n + i] = rows.data(first + i, c);
+        array_lengths_[c * n + i] = rows.length(first + i, c);
+      }
+    }
+    absl::Status s = array_->Execute(n, array_values_.data(), array_lengths_.data());
+    if (!s.ok()) return s;
+    first = end;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ChunkWriter::WriteStatements(SqlConnection* dst, const RowBlock& rows) {
   std::string sql = replace_, tuple;
   size_t in_statement = 0;
-  for (const SqlRow& row : rows) {
+  for (size_t r = 0; r < rows.rows(); ++r) {
     tuple = "(";
     for (size_t i = 0; i < cols_.size(); ++i) {
       if (i) tuple.push_back(',');
-      AppendValue(row[i], cols_[i], &tuple);
+      AppendValue(rows.value(r, i), cols_[i], &tuple);
     }
     tuple.push_back(')');
-    if (replace_.size() + tuple.size() > budget_) {
-      std::vector<std::string> key_text;
-      for (int k : key_) {
-        std::string lit;
-        AppendValue(row[k], cols_[k], &lit, BinaryLiteral::kHex);
-        key_text.push_back(absl::StrCat(cols_[k].name, "=", lit.size() > 200 ? lit.substr(0, 200) + "..." : lit));
-      }
-      const size_t needed = replace_.size() + tuple.size() + 1024;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "copying ", table_.source.ToString(), " row (", absl::StrJoin(key_text, ", "), ") needs a statement of ",
-          needed, " bytes, more than the destination's max_allowed_packet (", max_packet_,
-          "); raise it on the destination (SET GLOBAL max_allowed_packet=", ((needed >> 20) + 1) << 20,
-          ", and in its config file) and resume: the copy goes on from this chunk"));
-    }
+    if (replace_.size() + tuple.size() > budget_) return RowTooBig(rows, r, replace_.size() + tuple.size() + 1024);
     if (in_statement > 0 && sql.size() + 1 + tuple.size() > budget_) {
       absl::Status s = dst->Execute(sql);
       if (!s.ok()) return s;

@@ -1,20 +1,24 @@
 // How the full copy writes a chunk of source rows into its destination table, inside the chunk's
-// open transaction.
-//
-// Where the destination takes it, the chunk goes as LOAD DATA LOCAL ... REPLACE, fed from memory
-// (tab-separated text): the server stores each field as it reads it, with none of the statement
-// parsing and literal building that dominate a multi-row REPLACE (about 40% of the destination's
-// time in a profile of the copy). Otherwise it sends REPLACE statements, each within the
-// destination's max_allowed_packet.
+// open transaction, in the fastest form the destination takes:
+// - array binding (MariaDB): one prepared REPLACE run over the chunk's rows in a request or a few
+//   (array_statement.h): values go as they were read, with their lengths;
+// - LOAD DATA LOCAL ... REPLACE fed from memory (tab-separated text), where the destination allows
+//   it: the server stores each field as it reads it, with none of the statement parsing and
+//   literal building that dominate a multi-row REPLACE (about 40% of the destination's time in a
+//   profile of the copy);
+// - REPLACE statements, each within the destination's max_allowed_packet.
+// A form the destination refuses at run time hands the chunk, and the rest, to the next one.
 #ifndef DUOSYNC_SRC_FULL_CHUNK_WRITER_H_
 #define DUOSYNC_SRC_FULL_CHUNK_WRITER_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "config/object_selector.h"
 #include "full/table_columns.h"
+#include "sql/array_statement.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {
@@ -24,15 +28,45 @@ namespace duosync {
 // reader as a file, not as rows).
 bool TakesLocalData(SqlConnection* dst);
 
+// How a copy's full migration may write its chunks (config FullLoad): the fastest form the
+// destination takes, or at most LOAD DATA LOCAL, or statements only.
+enum class LoadForms { kAll, kUpToLoadData, kStatementsOnly };
+
+// Rows as read, every value's bytes in one buffer.
+class RowBlock {
+ public:
+  explicit RowBlock(size_t columns = 0) : columns_(columns) {}
+  // Adds a row: the first columns() of `values` (nullptr: NULL), of `lengths` bytes.
+  void Add(const char* const* values, const unsigned long* lengths);
+  size_t rows() const { return rows_; }
+  size_t columns() const { return columns_; }
+  // Value `c` of row `r`: nullptr for NULL, else length(r, c) bytes (valid until the next Add).
+  const char* data(size_t r, size_t c) const {
+    const size_t at = at_[r * columns_ + c];
+    return at == kNull ? nullptr : bytes_.data() + at;
+  }
+  unsigned long length(size_t r, size_t c) const { return lengths_[r * columns_ + c]; }
+  std::optional<std::string> value(size_t r, size_t c) const;
+  std::vector<SqlRow> Rows() const;
+
+ private:
+  static constexpr size_t kNull = ~size_t{0};
+  size_t columns_;
+  size_t rows_ = 0;
+  std::string bytes_;
+  std::vector<size_t> at_;  // row after row, each value's offset in bytes_ (kNull: NULL)
+  std::vector<unsigned long> lengths_;
+};
+
 // A chunk as read from the source, in the form the destination takes: LOAD DATA text, built as the
-// rows stream in (no row is held), or the rows themselves for statements.
+// rows stream in (no row is held), or the rows themselves.
 struct Chunk {
   size_t rows = 0;
-  size_t bytes = 0;            // value bytes as read (they size the next chunk)
-  SqlRow last;                 // the last row read, every column (its key values page on)
+  size_t bytes = 0;  // value bytes as read (they size the next chunk)
+  SqlRow last;       // the last row read, every column (its key values page on)
   bool as_text = false;
-  std::string text;            // as_text: each row's written values, AppendLoadField's form (binary as hex)
-  std::vector<SqlRow> values;  // else: the rows
+  std::string text;  // as_text: each row's written values, AppendLoadField's form (binary as hex)
+  RowBlock values;   // else: the rows' written values
 };
 
 // Reads the rows of `query` into a chunk; the first cols.size() values of each row are written.
@@ -42,8 +76,11 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
 class ChunkWriter {
  public:
   // `key`: positions of the key columns among `cols` (named in the oversized-row error).
+  // `local_data`: the destination takes LOAD DATA LOCAL (TakesLocalData); `array_binding`: it
+  // runs array-bound statements (ArrayStatement::Supported).
   ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
-              size_t max_packet, bool local_data);
+              size_t max_packet, LoadForms forms, bool array_binding, bool local_data);
+  ~ChunkWriter();
 
   // Writes `rows` (read by the copy's SELECT) into the open transaction. Returns what is left to
   // send, for the caller to send with its progress row and COMMIT in one round trip ("" when
@@ -51,21 +88,28 @@ class ChunkWriter {
   // bigger than max_allowed_packet.
   absl::StatusOr<std::string> Write(SqlConnection* dst, const Chunk& chunk);
 
-  // Whether chunks should be read as text for this writer.
-  bool local_data() const { return local_data_; }
+  // Whether chunks should be read as text (LOAD DATA) for this writer.
+  bool reads_text() const { return !array_binding_ && local_data_; }
 
   // The bytes the caller may add to the returned statement within max_allowed_packet.
   size_t Room(const std::string& pending) const;
 
  private:
-  absl::StatusOr<std::string> WriteStatements(SqlConnection* dst, const std::vector<SqlRow>& rows);
+  // Sends the rows as array-bound REPLACEs; Unimplemented when the destination refuses them.
+  absl::Status WriteArrays(SqlConnection* dst, const RowBlock& rows);
+  absl::StatusOr<std::string> WriteStatements(SqlConnection* dst, const RowBlock& rows);
+  // The error for a row that needs `needed` bytes in one request or statement.
+  absl::Status RowTooBig(const RowBlock& rows, size_t r, size_t needed) const;
 
   const SelectedTable& table_;
   const std::vector<CopyColumn>& cols_;
   std::vector<int> key_;
   size_t max_packet_, budget_;
-  bool local_data_;
-  std::string load_, replace_;  // statement heads
+  bool array_binding_, local_data_;
+  std::string load_, replace_, array_replace_;  // statement heads; the array-bound REPLACE
+  std::unique_ptr<ArrayStatement> array_;       // array_replace_ prepared on the destination
+  std::vector<const char*> array_values_;       // a request's values, column after column
+  std::vector<unsigned long> array_lengths_;
 };
 
 // Appends `n` bytes at `v` (nullptr: NULL) as one LOAD DATA field (backslash escapes, \N for NULL).
@@ -79,7 +123,7 @@ void AppendHex(const char* v, size_t n, std::string* out);
 
 // The rows of a chunk's LOAD DATA text, a value for each of `cols` (a chunk read as text goes as
 // statements when the destination refuses LOAD DATA LOCAL after all).
-absl::StatusOr<std::vector<SqlRow>> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols);
+absl::StatusOr<RowBlock> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols);
 
 }  // namespace duosync
 

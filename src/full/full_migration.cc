@@ -25,6 +25,7 @@
 #include "full/table_columns.h"
 #include "full/table_work_queue.h"
 #include "source/schema_loader.h"
+#include "sql/array_statement.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
 
@@ -62,7 +63,8 @@ struct Piece {
 struct Connections {
   std::unique_ptr<SqlConnection> source;
   std::unique_ptr<SqlConnection> destination;
-  bool local_data = false;  // the destination takes LOAD DATA LOCAL (chunk_writer.h)
+  bool local_data = false;     // the destination takes LOAD DATA LOCAL (chunk_writer.h)
+  bool array_binding = false;  // the destination runs array-bound statements (array_statement.h)
 };
 
 class Migrator {
@@ -82,7 +84,8 @@ class Migrator {
       ConnectOptions destination = o_.destination;
       destination.local_data = true;
       DUO_ASSIGN_OR_RETURN(c.destination, ConnectDestination(destination, o_.origin));
-      c.local_data = TakesLocalData(c.destination.get());
+      c.local_data = o_.load_forms != LoadForms::kStatementsOnly && TakesLocalData(c.destination.get());
+      c.array_binding = o_.load_forms == LoadForms::kAll && ArrayStatement::Supported(c.destination.get());
       // TIMESTAMP values as UTC text, like the sink writes them.
       DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
       return c;
@@ -437,7 +440,7 @@ class Migrator {
     const Fence fence{o_.link_id, o_.epoch};
     auto packet = dst->MaxAllowedPacket();
     if (!packet.ok()) return packet.status();
-    ChunkWriter writer(*t.table, c, t.key, *packet, connections.local_data);
+    ChunkWriter writer(*t.table, c, t.key, *packet, o_.load_forms, connections.array_binding, connections.local_data);
     const std::string range =
         p.index == 0 ? "" : PieceCondition(QuoteIdent(c[t.key[0]].name), t.bounds, p.index);
     // The rows after `after` (empty: from the piece's start), at most `n`: a chunk, read in the
@@ -461,7 +464,7 @@ class Migrator {
     // The source reads the next chunk while the destination writes this one.
     size_t asked_rows = static_cast<size_t>(o_.chunk_rows);
     std::future<absl::StatusOr<Chunk>> next_chunk =
-        std::async(std::launch::async, read_chunk, p.last, asked_rows, writer.local_data());
+        std::async(std::launch::async, read_chunk, p.last, asked_rows, writer.reads_text());
     absl::Status result;
     while (!Stopping()) {
       auto chunk = next_chunk.get();
@@ -482,7 +485,7 @@ class Migrator {
         asked_rows = chunk->bytes > kChunkBytes
                          ? std::max<size_t>(1, std::min<size_t>(o_.chunk_rows, chunk->rows * kChunkBytes / chunk->bytes))
                          : static_cast<size_t>(o_.chunk_rows);
-        next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows, writer.local_data());
+        next_chunk = std::async(std::launch::async, read_chunk, after, asked_rows, writer.reads_text());
       }
       const std::string progress = absl::StrCat(
           "REPLACE INTO ", kMetaSchema, ".full_progress VALUES (", quoted_link_, ",", Quoted(p.progress_name),

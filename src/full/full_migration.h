@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "config/object_selector.h"
 #include "duosync/config.pb.h"
+#include "full/chunk_writer.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {
@@ -38,6 +39,7 @@ struct FullMigrationOptions {
   uint64_t epoch = 0;   // ownership epoch fencing each chunk's transaction (fence.h); 0 = none
   int threads = 4;
   int chunk_rows = 5000;
+  LoadForms load_forms = LoadForms::kAll;  // how chunks may be written (chunk_writer.h)
   const std::atomic<bool>* stop = nullptr;
 };
 

@@ -37,8 +37,8 @@ TEST(ChunkWriterTest, LoadTextReadsBackAsTheRowsItWasMadeOf) {
   const std::vector<CopyColumn> three(3), two(2);
   auto parsed = ParseLoadText(text, three);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(*parsed, rows);
-  EXPECT_TRUE(ParseLoadText("", three)->empty());
+  EXPECT_EQ(parsed->Rows(), rows);
+  EXPECT_EQ(ParseLoadText("", three)->rows(), 0u);
   EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text, two).status()));
   EXPECT_TRUE(absl::IsDataLoss(ParseLoadText(text.substr(0, text.size() - 1), three).status()));
   EXPECT_TRUE(absl::IsDataLoss(ParseLoadText("a\tb\t\\", three).status()));
@@ -57,8 +57,26 @@ TEST(ChunkWriterTest, BinaryValuesGoAsHex) {
   EXPECT_EQ(text, "k\t00FF090A5C80\nk2\t\\N\n");
   auto parsed = ParseLoadText(text, cols);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(*parsed, (std::vector<SqlRow>{{std::string("k"), bytes}, {std::string("k2"), std::nullopt}}));
+  EXPECT_EQ(parsed->Rows(), (std::vector<SqlRow>{{std::string("k"), bytes}, {std::string("k2"), std::nullopt}}));
   EXPECT_TRUE(absl::IsDataLoss(ParseLoadText("k\tZZ\n", cols).status()));
+}
+
+// A row block gives back each value as added: bytes with their length, NULL apart from "".
+TEST(RowBlockTest, HoldsEachValueAsAdded) {
+  RowBlock block(3);
+  const char* first[] = {"a\0b", nullptr, "", "extra"};  // a fourth value is not kept
+  const unsigned long first_lengths[] = {3, 0, 0, 5};
+  block.Add(first, first_lengths);
+  const std::string big(100000, 'x');
+  const char* second[] = {big.data(), "k", nullptr};
+  const unsigned long second_lengths[] = {big.size(), 1, 0};
+  block.Add(second, second_lengths);
+  ASSERT_EQ(block.rows(), 2u);
+  EXPECT_EQ(block.Rows(), (std::vector<SqlRow>{{std::string("a\0b", 3), std::nullopt, std::string("")},
+                                              {big, std::string("k"), std::nullopt}}));
+  EXPECT_EQ(block.data(0, 1), nullptr);
+  EXPECT_NE(block.data(0, 2), nullptr);
+  EXPECT_EQ(block.length(1, 0), big.size());
 }
 
 }  // namespace
