@@ -84,6 +84,19 @@ std::vector<SqlRow> RowBlock::Rows() const {
   return out;
 }
 
+void AppendLoadRow(const char* const* values, const unsigned long* lengths, size_t n,
+                   const std::vector<CopyColumn>& cols, std::string* out) {
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out->push_back('\t');
+    if (cols[i].form == CopyColumn::Form::kBinary && values[i] != nullptr) {
+      AppendHex(values[i], lengths[i], out);
+    } else {
+      AppendLoadField(values[i], lengths[i], out);
+    }
+  }
+  out->push_back('\n');
+}
+
 absl::StatusOr<RowBlock> ParseLoadText(absl::string_view text, const std::vector<CopyColumn>& cols) {
   const size_t columns = cols.size();
   RowBlock rows(columns);
@@ -139,15 +152,7 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
     ++chunk.rows;
     for (size_t i = 0; i < n; ++i) chunk.bytes += lengths[i];
     if (as_text) {
-      for (size_t i = 0; i < columns && i < n; ++i) {
-        if (i) chunk.text.push_back('\t');
-        if (cols[i].form == CopyColumn::Form::kBinary && values[i] != nullptr) {
-          AppendHex(values[i], lengths[i], &chunk.text);
-        } else {
-          AppendLoadField(values[i], lengths[i], &chunk.text);
-        }
-      }
-      chunk.text.push_back('\n');
+      AppendLoadRow(values, lengths, std::min(columns, n), cols, &chunk.text);
     } else if (n >= columns) {
       chunk.values.Add(values, lengths);
     }
@@ -211,6 +216,22 @@ absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& 
     if (array_binding_) {
       absl::Status s = WriteArrays(dst, chunk.values);
       if (s.ok()) return std::string();
+      if (absl::IsOutOfRange(s)) {
+        // A row too big for a request: where LOAD DATA (which streams) is taken, the chunk goes
+        // that way; REPLACE writes again whatever rows went in already.
+        if (!local_data_) return RowTooBig(chunk.values, too_big_.first, too_big_.second);
+        std::string text;
+        std::vector<const char*> values(cols_.size());
+        std::vector<unsigned long> lengths(cols_.size());
+        for (size_t r = 0; r < chunk.values.rows(); ++r) {
+          for (size_t c = 0; c < cols_.size(); ++c) {
+            values[c] = chunk.values.data(r, c);
+            lengths[c] = chunk.values.length(r, c);
+          }
+          AppendLoadRow(values.data(), lengths.data(), cols_.size(), cols_, &text);
+        }
+        return WriteText(dst, text);
+      }
       if (!absl::IsUnimplemented(s)) return s;
       // Refused (a proxy before the server, say): this chunk as statements, the next ones as
       // LOAD DATA or statements. REPLACE writes again whatever rows went in already.
@@ -220,8 +241,12 @@ absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& 
     }
     return WriteStatements(dst, chunk.values);
   }
+  return WriteText(dst, chunk.text);
+}
+
+absl::StatusOr<std::string> ChunkWriter::WriteText(SqlConnection* dst, const std::string& text) {
   if (local_data_) {
-    absl::Status s = dst->LoadLocalData(load_, chunk.text);
+    absl::Status s = dst->LoadLocalData(load_, text);
     if (s.ok()) return std::string();
     // A server that turned LOAD DATA LOCAL off since we asked: statements from now on.
     const unsigned err = dst->last_errno();
@@ -231,7 +256,7 @@ absl::StatusOr<std::string> ChunkWriter::Write(SqlConnection* dst, const Chunk& 
     }
     local_data_ = false;
   }
-  auto rows = ParseLoadText(chunk.text, cols_);
+  auto rows = ParseLoadText(text, cols_);
   if (!rows.ok()) return rows.status();
   return WriteStatements(dst, *rows);
 }
@@ -263,17 +288,19 @@ absl::Status ChunkWriter::WriteArrays(SqlConnection* dst, const RowBlock& rows) 
     if (!prepared.ok()) return prepared.status();
     array_ = std::move(*prepared);
   }
-  // As many rows per request as max_allowed_packet takes.
+  // As many rows per request as max_allowed_packet takes, up to kRequestBytes (the client
+  // builds a request whole in memory); a bigger row goes alone.
   for (size_t first = 0; first < rows.rows();) {
     size_t bytes = array_->HeaderBytes(), end = first;
     for (; end < rows.rows(); ++end) {
       size_t value_bytes = 0;
       for (size_t c = 0; c < columns; ++c) value_bytes += rows.length(end, c);
       const size_t row_bytes = array_->RowBytes(value_bytes);
-      if (bytes + row_bytes <= budget_) {
+      if (bytes + row_bytes <= std::min(budget_, end == first ? budget_ : kRequestBytes)) {
         bytes += row_bytes;
       } else if (end == first) {
-        return RowTooBig(rows, end, array_->HeaderBytes() + row_bytes + 1024);
+        too_big_ = {end, array_->HeaderBytes() + row_bytes + 1024};
+        return absl::OutOfRangeError("a row is too big for a request");
       } else {
         break;
       }

@@ -12,6 +12,7 @@
 #define DUOSYNC_SRC_FULL_CHUNK_WRITER_H_
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -90,13 +91,18 @@ class ChunkWriter {
 
   // Whether chunks should be read as text (LOAD DATA) for this writer.
   bool reads_text() const { return !array_binding_ && local_data_; }
+  // Whether it still sends array-bound statements (false once the destination refused them).
+  bool array_binding() const { return array_binding_; }
 
   // The bytes the caller may add to the returned statement within max_allowed_packet.
   size_t Room(const std::string& pending) const;
 
  private:
-  // Sends the rows as array-bound REPLACEs; Unimplemented when the destination refuses them.
+  // Sends the rows as array-bound REPLACEs; Unimplemented when the destination refuses them,
+  // OutOfRange when a row alone passes max_allowed_packet (too_big_ says which).
   absl::Status WriteArrays(SqlConnection* dst, const RowBlock& rows);
+  // Sends LOAD DATA text, or its rows as statements where LOAD DATA LOCAL is refused.
+  absl::StatusOr<std::string> WriteText(SqlConnection* dst, const std::string& text);
   absl::StatusOr<std::string> WriteStatements(SqlConnection* dst, const RowBlock& rows);
   // The error for a row that needs `needed` bytes in one request or statement.
   absl::Status RowTooBig(const RowBlock& rows, size_t r, size_t needed) const;
@@ -110,6 +116,8 @@ class ChunkWriter {
   std::unique_ptr<ArrayStatement> array_;       // array_replace_ prepared on the destination
   std::vector<const char*> array_values_;       // a request's values, column after column
   std::vector<unsigned long> array_lengths_;
+  std::pair<size_t, size_t> too_big_;           // after OutOfRange: the row, and the bytes it needs
+  static constexpr size_t kRequestBytes = 16 << 20;
 };
 
 // Appends `n` bytes at `v` (nullptr: NULL) as one LOAD DATA field (backslash escapes, \N for NULL).
@@ -120,6 +128,10 @@ inline void AppendLoadField(const std::optional<std::string>& v, std::string* ou
 
 // Appends `n` bytes as hex digits (a binary column's LOAD DATA field).
 void AppendHex(const char* v, size_t n, std::string* out);
+
+// Appends a row of `n` values (nullptr: NULL) as a LOAD DATA line: cols[i]'s form decides hex.
+void AppendLoadRow(const char* const* values, const unsigned long* lengths, size_t n,
+                   const std::vector<CopyColumn>& cols, std::string* out);
 
 // The rows of a chunk's LOAD DATA text, a value for each of `cols` (a chunk read as text goes as
 // statements when the destination refuses LOAD DATA LOCAL after all).

@@ -514,6 +514,7 @@ class Migrator {
       if (!more) break;
     }
     if (next_chunk.valid()) next_chunk.wait();  // a read still under way ends before the source is used again
+    connections.array_binding = writer.array_binding();  // refused once: not asked again on this connection
     if (!result.ok()) return result;
     if (Stopping()) return absl::CancelledError("stopped during the full copy");
     if (p.index == 0) return absl::OkStatus();

@@ -47,7 +47,9 @@ absl::Status ArrayStatement::Error(absl::string_view what) {
   switch (last_errno_) {
     // Refusals of the statement or of the request (a proxy in between may not know it): the
     // caller sends the rows another way.
+    // A server out of prepared statements (other clients hold max_prepared_stmt_count) too.
     case ER_UNSUPPORTED_PS: case ER_UNKNOWN_COM_ERROR: case CR_NOT_IMPLEMENTED: case CR_FUNCTION_NOT_SUPPORTED:
+    case ER_MAX_PREPARED_STMT_COUNT_REACHED:
       return absl::UnimplementedError(absl::StrCat(message, " (error ", last_errno_, ")"));
     default:
       return StatusFromMysqlError(last_errno_, message);

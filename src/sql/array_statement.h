@@ -41,7 +41,7 @@ class ArrayStatement {
   // Runs the statement once for each of `rows` rows, in one request. The values go parameter
   // after parameter: values[p * rows + r] is parameter p of row r (nullptr: NULL), of
   // lengths[p * rows + r] bytes. The request must fit the server's max_allowed_packet:
-  // RequestBytes tells its size.
+  // HeaderBytes + RowBytes of each row bound its size.
   absl::Status Execute(size_t rows, const char* const* values, const unsigned long* lengths);
 
   // An upper bound of the bytes a row of values of `value_bytes` bytes in all adds to a request.
