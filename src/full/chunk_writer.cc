@@ -171,10 +171,9 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
 }
 
 ChunkWriter::ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
-                         size_t max_packet, LoadForms forms, bool array_binding, bool local_data)
+                         size_t max_packet, bool array_binding, bool local_data)
     : table_(table), cols_(cols), key_(std::move(key)), max_packet_(max_packet), budget_(max_packet - 1024),
-      array_binding_(forms == LoadForms::kAll && array_binding),
-      local_data_(forms != LoadForms::kStatementsOnly && local_data) {
+      array_binding_(array_binding), local_data_(local_data) {
   std::string names, fields, set, params;
   for (size_t i = 0; i < cols_.size(); ++i) {
     absl::StrAppend(&names, i ? "," : "", QuoteIdent(cols_[i].name));

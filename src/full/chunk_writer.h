@@ -29,10 +29,6 @@ namespace duosync {
 // reader as a file, not as rows).
 bool TakesLocalData(SqlConnection* dst);
 
-// How a copy's full migration may write its chunks (config FullLoad): the fastest form the
-// destination takes, or at most LOAD DATA LOCAL, or statements only.
-enum class LoadForms { kAll, kUpToLoadData, kStatementsOnly };
-
 // Rows as read, every value's bytes in one buffer.
 class RowBlock {
  public:
@@ -77,10 +73,11 @@ absl::StatusOr<Chunk> ReadChunk(SqlConnection* src, const std::string& query, co
 class ChunkWriter {
  public:
   // `key`: positions of the key columns among `cols` (named in the oversized-row error).
-  // `local_data`: the destination takes LOAD DATA LOCAL (TakesLocalData); `array_binding`: it
-  // runs array-bound statements (ArrayStatement::Supported).
+  // `array_binding`: the chunks may go as array-bound statements (the destination runs them,
+  // ArrayStatement::Supported, and config full_load allows them); `local_data`: as LOAD DATA LOCAL
+  // (TakesLocalData, and full_load allows it).
   ChunkWriter(const SelectedTable& table, const std::vector<CopyColumn>& cols, std::vector<int> key,
-              size_t max_packet, LoadForms forms, bool array_binding, bool local_data);
+              size_t max_packet, bool array_binding, bool local_data);
   ~ChunkWriter();
 
   // Writes `rows` (read by the copy's SELECT) into the open transaction. Returns what is left to

@@ -63,8 +63,8 @@ struct Piece {
 struct Connections {
   std::unique_ptr<SqlConnection> source;
   std::unique_ptr<SqlConnection> destination;
-  bool local_data = false;     // the destination takes LOAD DATA LOCAL (chunk_writer.h)
-  bool array_binding = false;  // the destination runs array-bound statements (array_statement.h)
+  bool local_data = false;     // chunks may go as LOAD DATA LOCAL (chunk_writer.h)
+  bool array_binding = false;  // chunks may go as array-bound statements (array_statement.h)
 };
 
 class Migrator {
@@ -84,8 +84,8 @@ class Migrator {
       ConnectOptions destination = o_.destination;
       destination.local_data = true;
       DUO_ASSIGN_OR_RETURN(c.destination, ConnectDestination(destination, o_.origin));
-      c.local_data = o_.load_forms != LoadForms::kStatementsOnly && TakesLocalData(c.destination.get());
-      c.array_binding = o_.load_forms == LoadForms::kAll && ArrayStatement::Supported(c.destination.get());
+      c.local_data = o_.full_load != config::STATEMENTS && TakesLocalData(c.destination.get());
+      c.array_binding = o_.full_load == config::FULL_LOAD_AUTO && ArrayStatement::Supported(c.destination.get());
       // TIMESTAMP values as UTC text, like the sink writes them.
       DUO_RETURN_IF_ERROR(c.source->Execute("SET SESSION time_zone='+00:00'"));
       return c;
@@ -440,7 +440,7 @@ class Migrator {
     const Fence fence{o_.link_id, o_.epoch};
     auto packet = dst->MaxAllowedPacket();
     if (!packet.ok()) return packet.status();
-    ChunkWriter writer(*t.table, c, t.key, *packet, o_.load_forms, connections.array_binding, connections.local_data);
+    ChunkWriter writer(*t.table, c, t.key, *packet, connections.array_binding, connections.local_data);
     const std::string range =
         p.index == 0 ? "" : PieceCondition(QuoteIdent(c[t.key[0]].name), t.bounds, p.index);
     // The rows after `after` (empty: from the piece's start), at most `n`: a chunk, read in the

@@ -21,7 +21,6 @@
 #include "absl/status/status.h"
 #include "config/object_selector.h"
 #include "duosync/config.pb.h"
-#include "full/chunk_writer.h"
 #include "sql/sql_connection.h"
 
 namespace duosync {
@@ -39,7 +38,7 @@ struct FullMigrationOptions {
   uint64_t epoch = 0;   // ownership epoch fencing each chunk's transaction (fence.h); 0 = none
   int threads = 4;
   int chunk_rows = 5000;
-  LoadForms load_forms = LoadForms::kAll;  // how chunks may be written (chunk_writer.h)
+  config::FullLoad full_load = config::FULL_LOAD_AUTO;  // the forms chunks may be written in (chunk_writer.h)
   const std::atomic<bool>* stop = nullptr;
 };
 

@@ -27,9 +27,7 @@ absl::Status RunInitialMigration(const LinkConfig& link, uint64_t epoch, Checkpo
   o.stop = stop;
   o.threads = link.copy.threads;
   o.chunk_rows = link.copy.chunk_rows;
-  o.load_forms = link.full_load == config::STATEMENTS ? LoadForms::kStatementsOnly
-                 : link.full_load == config::LOAD_DATA ? LoadForms::kUpToLoadData
-                                                      : LoadForms::kAll;
+  o.full_load = link.full_load;
   auto views = ListViews(source->get());
   if (!views.ok()) return views.status();
   const ObjectSelector selector(link.objects, link.case_insensitive);
