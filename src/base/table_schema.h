@@ -28,7 +28,17 @@ struct ColumnSchema {
   std::string charset;  // character set of text columns; empty for binary and non-text columns
   std::string collation;  // collation of text columns (decides which key values are equal)
   std::vector<std::string> elements;  // ENUM / SET member names, when the binlog said (for showing)
+  // A generated column (stored or virtual): the destination computes it, nothing writes it.
+  bool generated = false;
 };
+
+// Whether information_schema.COLUMNS.EXTRA names a generated column ("VIRTUAL GENERATED",
+// "STORED GENERATED"; not MySQL 8's "DEFAULT_GENERATED", a default expression).
+bool IsGeneratedExtra(const std::string& extra);
+// The column comment that marks a generated column in the schema history's normalized CREATE
+// TABLEs (schema_history.cc), which keep columns plain: a generation expression of another
+// dialect need not parse where the history replays them.
+inline constexpr char kGeneratedColumnComment[] = "duosync:generated";
 
 // A foreign key of the table: its columns reference `parent_columns` (by name) of another table.
 struct ForeignKey {

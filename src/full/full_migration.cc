@@ -156,7 +156,7 @@ class Migrator {
         dst->Quote(t.destination.table)));
     if (!existing.ok()) return existing.status();
     auto src_cols = src->Query(absl::StrCat(
-        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, EXTRA FROM information_schema.COLUMNS WHERE "
         "TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table)));
     if (!src_cols.ok()) return src_cols.status();
     if (!existing->empty()) {
@@ -194,13 +194,19 @@ class Migrator {
         "CREATE DATABASE IF NOT EXISTS ", QuoteIdent(t.destination.schema),
         db.ok() && db->has_value() ? absl::StrCat(" CHARACTER SET ", **db) : "")));
     DUO_RETURN_IF_ERROR(dst->Execute(ddl));
-    // Columns left out of the sync are not created.
-    for (const auto& r : *src_cols) {
-      bool chosen = false;
-      for (const CopyColumn& c : cols) chosen = chosen || absl::EqualsIgnoreCase(c.name, r[0].value_or(""));
-      if (!chosen) {
-        DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat("ALTER TABLE ", dst_table, " DROP COLUMN ",
-                                                      QuoteIdent(r[0].value_or("")))));
+    // Columns left out of the sync are not created. Generated columns are never copied (the
+    // destination computes them) and stay unless a column choice leaves them out; they go first,
+    // as one may be computed from a column that goes.
+    for (const bool generated : {true, false}) {
+      for (const auto& r : *src_cols) {
+        const std::string name = r[0].value_or("");
+        if (IsGeneratedExtra(r[3].value_or("")) != generated) continue;
+        bool chosen = generated && t.columns.empty();
+        for (const CopyColumn& c : cols) chosen = chosen || absl::EqualsIgnoreCase(c.name, name);
+        for (const std::string& c : t.columns) chosen = chosen || (generated && absl::EqualsIgnoreCase(c, name));
+        if (!chosen) {
+          DUO_RETURN_IF_ERROR(dst->Execute(absl::StrCat("ALTER TABLE ", dst_table, " DROP COLUMN ", QuoteIdent(name))));
+        }
       }
     }
     if (o_.post_indexing && o_.copy) {

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/names.h"
+#include "base/table_schema.h"
 #include "sql/sql_literal.h"
 
 namespace duosync {
@@ -45,7 +46,7 @@ void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::
 
 absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t) {
   auto rows = src->Query(absl::StrCat(
-      "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
+      "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME, IS_NULLABLE, EXTRA FROM information_schema.COLUMNS "
       "WHERE TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=",
       src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
   if (!rows.ok()) return rows.status();
@@ -53,6 +54,7 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
   for (const auto& r : *rows) {
     CopyColumn c;
     c.name = r[0].value_or("");
+    if (IsGeneratedExtra(r[4].value_or(""))) continue;  // the destination computes it
     if (!t.columns.empty()) {
       bool chosen = false;
       for (const auto& name : t.columns) chosen = chosen || absl::EqualsIgnoreCase(name, c.name);

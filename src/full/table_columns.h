@@ -29,7 +29,8 @@ struct CopyColumn {
   bool bit = false;      // BIT, read as its number
 };
 
-// The chosen (or all) columns of `t`'s source table, in table order.
+// The chosen (or all) columns of `t`'s source table, in table order; generated columns left out
+// (the destination computes them, and refuses a value for one).
 absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t);
 
 // Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`; binary data

@@ -60,7 +60,9 @@ absl::StatusOr<const Route*> Router::RouteFor(const std::shared_ptr<const TableS
       route->destination = selected->destination;
       route->key_columns = schema->key_columns;
       if (selected->columns.empty()) {
-        for (size_t i = 0; i < schema->columns.size(); ++i) route->columns.push_back(i);
+        for (size_t i = 0; i < schema->columns.size(); ++i) {
+          if (!schema->columns[i].generated) route->columns.push_back(i);
+        }
       } else {
         for (const std::string& name : selected->columns) {
           int c = schema->ColumnIndex(name);
@@ -68,9 +70,10 @@ absl::StatusOr<const Route*> Router::RouteFor(const std::shared_ptr<const TableS
             return absl::FailedPreconditionError(absl::StrCat(
                 "chosen column '", name, "' does not exist in ", schema->QualifiedName()));
           }
-          route->columns.push_back(c);
+          if (!schema->columns[c].generated) route->columns.push_back(c);
         }
         for (int k : route->key_columns) {
+          if (schema->columns[k].generated) continue;  // matched by its value, computed on both sides
           bool chosen = false;
           for (int c : route->columns) chosen = chosen || c == k;
           if (!chosen) {

@@ -38,8 +38,8 @@ struct ParentKey {
 struct Route {
   std::shared_ptr<const TableSchema> schema;  // source table
   TableRef destination;
-  std::vector<int> columns;      // source column positions written, in order
-  std::vector<int> key_columns;  // positions identifying a row (subset of columns)
+  std::vector<int> columns;      // source column positions written, in order (never generated ones)
+  std::vector<int> key_columns;  // positions identifying a row (among columns, unless generated)
   std::unique_ptr<RowFilter> filter;  // null = every row
   std::vector<ParentKey> parent_keys;
 };

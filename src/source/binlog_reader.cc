@@ -230,6 +230,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.is_unsigned = n.is_unsigned;
       c.charset = n.charset;
       c.collation = n.collation;
+      c.generated = n.generated;
       if (c.type == coltype::kEnum || c.type == coltype::kSet) c.elements = n.elements;
     }
     if (!map.names.empty()) c.name = map.names[i];

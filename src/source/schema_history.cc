@@ -78,7 +78,7 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
   const std::string where = absl::StrCat("TABLE_SCHEMA=", conn->Quote(table.schema), " AND TABLE_NAME=",
                                          conn->Quote(table.table));
   auto cols = conn->Query(absl::StrCat(
-      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE "
+      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE, EXTRA, COLUMN_COMMENT "
       "FROM information_schema.COLUMNS WHERE ", where, " ORDER BY ORDINAL_POSITION"));
   if (!cols.ok()) return cols.status();
   if (cols->empty()) return absl::NotFoundError(absl::StrCat("table ", table.ToString(), " does not exist"));
@@ -95,6 +95,9 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
     if (c[2].has_value()) absl::StrAppend(&def, " CHARACTER SET ", *c[2]);
     if (c[3].has_value()) absl::StrAppend(&def, " COLLATE ", *c[3]);
     absl::StrAppend(&def, c[4].value_or("") == "YES" ? " NULL" : " NOT NULL");
+    if (IsGeneratedExtra(c[5].value_or("")) || c[6].value_or("") == kGeneratedColumnComment) {
+      absl::StrAppend(&def, " COMMENT '", kGeneratedColumnComment, "'");
+    }
     parts.push_back(std::move(def));
   }
   std::string index, kind, columns;

@@ -13,6 +13,11 @@ int TableSchema::ColumnIndex(const std::string& name) const {
   return -1;
 }
 
+bool IsGeneratedExtra(const std::string& extra) {
+  const std::string e = absl::AsciiStrToUpper(extra);
+  return absl::StrContains(e, "VIRTUAL GENERATED") || absl::StrContains(e, "STORED GENERATED");
+}
+
 namespace {
 
 // The members of "enum('a','it''s')" as information_schema.COLUMNS.COLUMN_TYPE writes them.
@@ -73,7 +78,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
   schema.schema = table.schema;
   schema.table = table.table;
   auto cols = conn->Query(absl::StrCat(
-      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, IS_NULLABLE, COLLATION_NAME "
+      "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, IS_NULLABLE, COLLATION_NAME, EXTRA, COLUMN_COMMENT "
       "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=", conn->Quote(table.schema),
       " AND TABLE_NAME=", conn->Quote(table.table), " ORDER BY ORDINAL_POSITION"));
   if (!cols.ok()) return cols.status();
@@ -89,6 +94,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     c.is_unsigned = absl::StrContains(type, "unsigned");
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
+    c.generated = IsGeneratedExtra(r[5].value_or("")) || r[6].value_or("") == kGeneratedColumnComment;
     c.type = BinlogTypeOf(type);
     if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
       c.elements = ParseMembers(r[1].value_or(""));
