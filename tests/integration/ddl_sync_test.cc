@@ -97,6 +97,26 @@ TEST_F(DdlSyncTest, EverySupportedDdlAppliesInOrderUnderConcurrentDml) {
   EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
 }
 
+// A generated column added by a DDL is computed on both sides: the rows after it (and before it,
+// replayed through the schema history) never write it.
+TEST_F(DdlSyncTest, AddedGeneratedColumnsAreComputedNotWritten) {
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO t (id, name, n) VALUES (1, 'a', 1), (2, 'b', 2);"
+                              "ALTER TABLE t ADD COLUMN twice INT AS (n * 2) STORED;"
+                              "ALTER TABLE t ADD COLUMN tag VARCHAR(20) AS (CONCAT('t', id)) VIRTUAL;"
+                              "INSERT INTO t (id, name, n) VALUES (3, 'c', 3); UPDATE t SET n = n + 10 WHERE id <= 2;"
+                              "DELETE FROM t WHERE id = 3; INSERT INTO t (id, name, n) VALUES (4, 'd', 4)"));
+  const std::string cols = "id, name, n, twice, tag";
+  testing::WaitFor([&] {
+    auto b = testing::Connect(ServerPair::B(), db_ + "_b");
+    auto rows = b->Query(absl::StrCat("SELECT ", cols, " FROM t ORDER BY id"));
+    return rows.ok() && rows->size() == 3 && Rows(b.get(), "SELECT n FROM t WHERE id = 1")[0] == "11";
+  }, absl::Seconds(30));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT ", cols, " FROM ", db_, "_b.t ORDER BY id")),
+            (std::vector<std::string>{"1|a|11|22|t1", "2|b|12|24|t2", "4|d|4|8|t4"}))
+      << project_->StatusJson();
+  EXPECT_EQ(project_->StatusJson().find("failed"), std::string::npos) << project_->StatusJson();
+}
+
 // Rows read after their table was renamed away decode from the binlog's own metadata.
 TEST_F(DdlSyncTest, RowsOfATableRenamedSinceDecodeFromTheBinlog) {
   ASSERT_TRUE(project_->Stop().ok());

@@ -86,6 +86,24 @@ TEST_F(SchemaHistoryTest, RowsWrittenBeforeEachDdlKeepTheirColumnsWhileTheLinkLa
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT d, c FROM ", db_, ".t WHERE id = 2"))[0], "d2|21");
 }
 
+// A generated column in the history's record of a table stays generated: rows from before a DDL,
+// decoded by that record, do not write it (the destination computes it).
+TEST_F(SchemaHistoryTest, GeneratedColumnsStayUnwrittenAcrossADdl) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, n INT, twice INT AS (n * 2) STORED,"
+             " tag VARCHAR(12) AS (CONCAT('t', id)) VIRTUAL)");
+  const std::string config = TableConfig();
+  StartProject(config);
+  ASSERT_TRUE(project_->Stop().ok());
+  Write("INSERT INTO t (id, n) VALUES (1, 1), (2, 2)");
+  Write("UPDATE t SET n = 5 WHERE id = 2");
+  Write("ALTER TABLE t ADD COLUMN note VARCHAR(5) NULL");
+  Write("INSERT INTO t (id, n, note) VALUES (3, 3, 'x')");
+  project_.reset();
+  StartProject(config);
+  ExpectIdentical();
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT twice, tag FROM ", db_, ".t WHERE id = 2"))[0], "10|t2");
+}
+
 // NO_LOG writes not even signedness: unsigned extremes, latin1 text and ENUMs decode by the
 // history's definition, across a column added by hand on both sides (no DDL sync: the
 // destination first, as README says).
