@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "apply/conflict_log.h"
+#include "base/status_macros.h"
 #include "base/system_schemas.h"
 #include "sql/destination_session.h"
 #include "sql/sql_literal.h"
@@ -24,12 +25,22 @@ std::string RecordAppliedSql(const std::string& quoted_link_id, const std::vecto
   return sql;
 }
 
+// table_name compares byte for byte: `db`.`Mix` and `db`.`mix` (or `café` and `cafe`) are distinct
+// tables on a case-sensitive server, and under a case- or accent-insensitive collation one's
+// progress row would overwrite the other's. Tables made by an earlier version are converted.
 absl::Status EnsureFullProgressTable(SqlConnection* conn) {
-  return conn->Execute(absl::StrCat(
+  constexpr const char* kTableName = "table_name VARCHAR(400) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL";
+  DUO_RETURN_IF_ERROR(conn->Execute(absl::StrCat(
       "CREATE TABLE IF NOT EXISTS ", kMetaSchema, ".full_progress ("
-      "link_id VARCHAR(191) NOT NULL, table_name VARCHAR(400) NOT NULL, last_key MEDIUMTEXT,"
+      "link_id VARCHAR(191) NOT NULL, ", kTableName, ", last_key MEDIUMTEXT,"
       "rows_copied BIGINT NOT NULL DEFAULT 0, done TINYINT NOT NULL DEFAULT 0,"
-      "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB"));
+      "PRIMARY KEY (link_id, table_name)) ENGINE=InnoDB")));
+  auto collation = conn->QueryValue(absl::StrCat(
+      "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='", kMetaSchema,
+      "' AND TABLE_NAME='full_progress' AND COLUMN_NAME='table_name'"));
+  if (!collation.ok()) return collation.status();
+  if (collation->value_or("utf8mb4_bin") == "utf8mb4_bin") return absl::OkStatus();
+  return conn->Execute(absl::StrCat("ALTER TABLE ", kMetaSchema, ".full_progress MODIFY ", kTableName));
 }
 
 CheckpointTables::CheckpointTables(std::unique_ptr<SqlConnection> conn, std::string link_id)

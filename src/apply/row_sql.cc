@@ -45,7 +45,8 @@ void AppendChangedSetList(const Route& route, const Row& before, const Row& afte
     any = true;
   }
   if (!any) {
-    const std::string k = QuoteIdent(route.schema->columns[route.key_columns[0]].name);
+    const int first = route.key_columns[0];  // (a generated key column is not to be written)
+    const std::string k = QuoteIdent(route.schema->columns[route.schema->columns[first].generated ? route.columns[0] : first].name);
     absl::StrAppend(sql, k, "=", k);
   }
 }

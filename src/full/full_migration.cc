@@ -151,13 +151,14 @@ class Migrator {
                              const std::vector<CopyColumn>& cols) {
     const std::string dst_table = QuoteTable(t.destination.schema, t.destination.table);
     auto existing = dst->Query(absl::StrCat(
-        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
+        "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, EXTRA FROM information_schema.COLUMNS WHERE "
         "TABLE_SCHEMA=", dst->Quote(t.destination.schema), " AND TABLE_NAME=",
         dst->Quote(t.destination.table)));
     if (!existing.ok()) return existing.status();
     auto src_cols = src->Query(absl::StrCat(
         "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, EXTRA FROM information_schema.COLUMNS WHERE "
-        "TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table)));
+        "TABLE_SCHEMA=", src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table),
+        " ORDER BY ORDINAL_POSITION"));
     if (!src_cols.ok()) return src_cols.status();
     if (!existing->empty()) {
       // An existing table passes when it has every synced column with the same type.
@@ -175,6 +176,20 @@ class Migrator {
               "destination table ", t.destination.ToString(), " exists with column '", c.name,
               "' of type ", *dst_type, " but the source has ", src_type.value_or("?"),
               "; make the types equal or drop the destination table"));
+        }
+      }
+      // Nothing writes a generated column: one the destination stores as a plain column would
+      // stay empty there, and a plain column the destination generates refuses the values.
+      for (const auto& s : *src_cols) {
+        for (const auto& d : *existing) {
+          if (!absl::EqualsIgnoreCase(s[0].value_or(""), d[0].value_or(""))) continue;
+          const bool src_generated = IsGeneratedExtra(s[3].value_or(""));
+          if (src_generated != IsGeneratedExtra(d[3].value_or(""))) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "destination table ", t.destination.ToString(), " exists with column '", d[0].value_or(""), "' ",
+                src_generated ? "plain, but the source generates it" : "generated, but the source stores it plain",
+                "; define it alike on both sides or drop the destination table"));
+          }
         }
       }
       return AddMissingIndexes(src, dst, t);
@@ -197,8 +212,11 @@ class Migrator {
     // Columns left out of the sync are not created. Generated columns are never copied (the
     // destination computes them) and stay unless a column choice leaves them out; they go first,
     // as one may be computed from a column that goes.
+    // (Generated columns last first: one may be computed from an earlier one, which must still be
+    // there when it goes.)
     for (const bool generated : {true, false}) {
-      for (const auto& r : *src_cols) {
+      for (size_t i = 0; i < src_cols->size(); ++i) {
+        const SqlRow& r = (*src_cols)[generated ? src_cols->size() - 1 - i : i];
         const std::string name = r[0].value_or("");
         if (IsGeneratedExtra(r[3].value_or("")) != generated) continue;
         bool chosen = generated && t.columns.empty();

@@ -33,6 +33,7 @@ void EncodeSchema(const TableSchema& s, uint32_t id, store::Schema* out) {
     x->set_is_unsigned(c.is_unsigned);
     x->set_charset(c.charset);
     x->set_collation(c.collation);
+    x->set_generated(c.generated);
   }
   for (int k : s.key_columns) out->add_key_columns(k);
   for (const auto& key : s.unique_keys) {
@@ -73,6 +74,7 @@ absl::StatusOr<std::shared_ptr<TableSchema>> DecodeSchema(const store::Schema& s
     col.is_unsigned = c.is_unsigned();
     col.charset = c.charset();
     col.collation = c.collation();
+    col.generated = c.generated();
     out->columns.push_back(std::move(col));
   }
   const size_t n = out->columns.size();

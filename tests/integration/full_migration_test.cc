@@ -274,6 +274,35 @@ TEST_F(FullMigrationTest, ResumesByChunkAfterAStop) {
       << project_->StatusJson();
 }
 
+// Tables whose names differ only in letter case (or accents) are distinct on a case-sensitive
+// server: each keeps its own copy progress, so a stop in the second loses nothing of the first.
+TEST_F(FullMigrationTest, TablesNamedAlikeButForCaseKeepTheirOwnProgress) {
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; CREATE TABLE Mix (id INT PRIMARY KEY, v VARCHAR(20));"
+                              "CREATE TABLE mix LIKE Mix; CREATE TABLE `mïx` LIKE Mix;"
+                              "INSERT INTO Mix SELECT seq, CONCAT('upper', seq) FROM seq_1_to_20000;"
+                              "INSERT INTO mix SELECT seq, CONCAT('lower', seq) FROM seq_1_to_20000;"
+                              "INSERT INTO `mïx` SELECT seq, CONCAT('accent', seq) FROM seq_1_to_20000"));
+  // (By a rule: a list naming both is refused, as on a case-insensitive server they are one.)
+  const std::string objects = absl::StrCat(R"({"rules": {"whitelist": [")", db_, R"(.*x"]}})");
+  StartProject(MigrationConfig(objects, "{}", "SMOOTH"));
+  // Stop once the first table is in and the next one under way.
+  ASSERT_TRUE(testing::WaitFor([&] { return Forward().full_rows_copied() > 25000; }, absl::Seconds(60),
+                               absl::Milliseconds(5)))
+      << project_->StatusJson();
+  ASSERT_TRUE(project_->Stop().ok());
+  project_.reset();
+  StartProject(MigrationConfig(objects));
+  EXPECT_TRUE(testing::WaitFor([&] { return Forward().stage() == "incremental" || Forward().stage() == "failed"; },
+                               absl::Seconds(60)));
+  EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
+  for (const char* table : {"Mix", "mix", "`mïx`"}) {
+    ExpectEventuallySame(absl::StrCat("SELECT COUNT(*), MD5(GROUP_CONCAT(v ORDER BY id)) FROM ", db_, ".", table));
+  }
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM duosync.full_progress WHERE link_id='", db_,
+                                        "/forward' AND done=1"))[0], "3")
+      << "one progress row per table";
+}
+
 TEST_F(FullMigrationTest, RefusesANonEmptyDestinationUnlessAllowed) {
   Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".pairs (a INT NOT NULL, "
                               "b VARCHAR(8) NOT NULL, v INT, PRIMARY KEY (a, b)); INSERT INTO ", db_,
@@ -482,6 +511,19 @@ TEST_P(GeneratedColumnsTest, TheCopyAndTheLinkLeaveThemToTheDestination) {
   auto report = project_->Verify(false, &equal);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(equal) << *report;
+}
+
+// An existing destination table must define a generated column alike: stored plain there, it
+// would stay empty (nothing writes it); the link says so before copying anything.
+TEST_F(FullMigrationTest, AnExistingTableThatStoresAGeneratedColumnPlainIsNamed) {
+  Exec(a_.get(), absl::StrCat("CREATE TABLE ", db_, ".gen (id INT PRIMARY KEY, a INT, s INT AS (a * 2) STORED);"
+                              "INSERT INTO ", db_, ".gen (id, a) VALUES (1, 1)"));
+  Exec(b_.get(), absl::StrCat("CREATE DATABASE ", db_, "; CREATE TABLE ", db_, ".gen (id INT PRIMARY KEY, a INT, s INT)"));
+  StartProject(MigrationConfig(db_ + ".gen"));
+  absl::Status s = project_->Wait(absl::Seconds(60));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("column 's' plain, but the source generates it"), std::string::npos) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".gen"))[0], "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, GeneratedColumnsTest, ::testing::Values("array", "load", "statements"),
