@@ -38,8 +38,8 @@ void AppendSetList(const Route& route, const Row& row, std::string* sql) {
 void AppendChangedSetList(const Route& route, const Row& before, const Row& after, std::string* sql) {
   bool any = false;
   for (int c : route.columns) {
-    if (before[c] == after[c]) continue;
     const ColumnSchema& col = route.schema->columns[c];
+    if (before[c] == after[c] && !col.on_update) continue;
     absl::StrAppend(sql, any ? "," : "", QuoteIdent(col.name), "=");
     AppendLiteral(after[c], col, sql);
     any = true;

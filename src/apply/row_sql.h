@@ -18,8 +18,8 @@ void AppendValueTuple(const Route& route, const Row& row, std::string* sql);
 // "`a`=v1,`b`=v2" of the written columns of `row`.
 void AppendSetList(const Route& route, const Row& row, std::string* sql);
 // "`a`=v1" for the written columns whose value differs between `before` and `after` (less for the
-// server to parse and write); "`k`=`k`" on the first key column when none does, so the row is
-// still matched and counted.
+// server to parse and write), and every ON UPDATE CURRENT_TIMESTAMP column; "`k`=`k`" on the first
+// key column when none is, so the row is still matched and counted.
 void AppendChangedSetList(const Route& route, const Row& before, const Row& after, std::string* sql);
 // "`k1`=v1 AND `k2`=v2" of the key columns of `row`.
 void AppendKeyCondition(const Route& route, const Row& row, std::string* sql);

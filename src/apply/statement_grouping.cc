@@ -59,7 +59,7 @@ std::vector<int> JoinableUpdateColumns(const RoutedChange& change) {
     if (!IsIntegerType(schema.columns[k].type)) return columns;
   }
   for (int c : r.columns) {
-    if ((*change.before)[c] == (*change.after)[c]) continue;
+    if ((*change.before)[c] == (*change.after)[c] && !schema.columns[c].on_update) continue;
     if (!SettableThroughJoin(schema.columns[c].type)) return {};
     if (std::find(r.key_columns.begin(), r.key_columns.end(), c) != r.key_columns.end()) return {};
     for (const std::vector<int>& unique : schema.unique_keys) {

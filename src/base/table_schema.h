@@ -30,6 +30,10 @@ struct ColumnSchema {
   std::vector<std::string> elements;  // ENUM / SET member names, when the binlog said (for showing)
   // A generated column (stored or virtual): the destination computes it, nothing writes it.
   bool generated = false;
+  // ON UPDATE CURRENT_TIMESTAMP: an UPDATE sets it whenever it does not set it itself, so the
+  // link always sets it (to the source's value, even when that did not change: within one second
+  // it does not, and the destination's clock would put its own time there).
+  bool on_update = false;
 };
 
 // Whether information_schema.COLUMNS.EXTRA names a generated column ("VIRTUAL GENERATED",
@@ -39,6 +43,7 @@ bool IsGeneratedExtra(const std::string& extra);
 // TABLEs (schema_history.cc), which keep columns plain: a generation expression of another
 // dialect need not parse where the history replays them.
 inline constexpr char kGeneratedColumnComment[] = "duosync:generated";
+inline constexpr char kOnUpdateColumnComment[] = "duosync:on-update";
 
 // A foreign key of the table: its columns reference `parent_columns` (by name) of another table.
 struct ForeignKey {

@@ -231,6 +231,7 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.charset = n.charset;
       c.collation = n.collation;
       c.generated = n.generated;
+      c.on_update = n.on_update;
       if (c.type == coltype::kEnum || c.type == coltype::kSet) c.elements = n.elements;
     }
     if (!map.names.empty()) c.name = map.names[i];

@@ -95,6 +95,8 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
     c.generated = IsGeneratedExtra(r[5].value_or("")) || r[6].value_or("") == kGeneratedColumnComment;
+    c.on_update = absl::StrContains(absl::AsciiStrToLower(r[5].value_or("")), "on update") ||
+                  r[6].value_or("") == kOnUpdateColumnComment;
     c.type = BinlogTypeOf(type);
     if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
       c.elements = ParseMembers(r[1].value_or(""));

@@ -34,6 +34,7 @@ void EncodeSchema(const TableSchema& s, uint32_t id, store::Schema* out) {
     x->set_charset(c.charset);
     x->set_collation(c.collation);
     x->set_generated(c.generated);
+    x->set_on_update(c.on_update);
   }
   for (int k : s.key_columns) out->add_key_columns(k);
   for (const auto& key : s.unique_keys) {
@@ -75,6 +76,7 @@ absl::StatusOr<std::shared_ptr<TableSchema>> DecodeSchema(const store::Schema& s
     col.charset = c.charset();
     col.collation = c.collation();
     col.generated = c.generated();
+    col.on_update = c.on_update();
     out->columns.push_back(std::move(col));
   }
   const size_t n = out->columns.size();

@@ -147,6 +147,23 @@ TEST_F(IncrementalTest, RoundTripsEveryTypeFamily) {
 // Updates of one table setting the same columns go as one joined UPDATE (statement_grouping.h):
 // every value comes through its derived table as the row's own UPDATE would have set it, and a
 // row changed twice, or deleted and inserted again, keeps its order.
+// A column with ON UPDATE CURRENT_TIMESTAMP keeps the source's value: an UPDATE within the same
+// second leaves it as it was on A, and B (whose clock says later) must not set it to its own now,
+// alone or in a grouped UPDATE.
+TEST_F(IncrementalTest, OnUpdateTimestampsKeepTheSourcesValue) {
+  CreateBoth("CREATE TABLE t (id INT PRIMARY KEY, v INT, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"
+             " ON UPDATE CURRENT_TIMESTAMP, dt DATETIME(3) NULL DEFAULT NULL ON UPDATE CURRENT_TIMESTAMP(3))");
+  StartProject(TableConfig("t"));
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; SET timestamp = 1500000000;"
+                              "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_50;"
+                              "UPDATE t SET v = v + 100 WHERE id <= 40;"  // same second: ts, dt unchanged
+                              "UPDATE t SET v = 7 WHERE id = 45;"
+                              "SET timestamp = 1500000100; UPDATE t SET v = 8 WHERE id = 50"));
+  ExpectEventuallySame(absl::StrCat("SELECT id, v, UNIX_TIMESTAMP(ts), dt FROM ", db_, ".t ORDER BY id"));
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT UNIX_TIMESTAMP(ts) FROM ", db_, ".t WHERE id IN (1, 50) ORDER BY id")),
+            (std::vector<std::string>{"1500000000", "1500000100"}));
+}
+
 TEST_F(IncrementalTest, GroupedUpdatesKeepEveryValueAndTheOrderOfEachRow) {
   CreateBoth(R"(CREATE TABLE g (id BIGINT UNSIGNED PRIMARY KEY, u INT NOT NULL UNIQUE, ti TINYINT,
       bu BIGINT UNSIGNED, d DECIMAL(65,30), d2 DECIMAL(10,2), f FLOAT, dbl DOUBLE,

@@ -265,16 +265,18 @@ TEST_F(RecordStoreIntegrationTest, EveryTypeFamilyPassesThroughTheStoreUnchanged
                           "HEX(vbin), MD5(bl), j, e, st FROM ", db_, ".v ORDER BY id"));
 }
 
-// The store keeps which columns are generated: read back from it, rows still leave them to the
-// destination (a value for one is an error there).
-TEST_F(RecordStoreIntegrationTest, GeneratedColumnsStayUnwrittenThroughTheStore) {
+// The store keeps which columns are generated and which have ON UPDATE CURRENT_TIMESTAMP: read
+// back from it, rows still leave the first to the destination (a value for one is an error there)
+// and set the second to the source's value (else the destination's clock puts its own there).
+TEST_F(RecordStoreIntegrationTest, GeneratedAndOnUpdateColumnsKeepTheirMeaningThroughTheStore) {
   CreateBoth("CREATE TABLE g (id INT PRIMARY KEY, n INT, twice INT AS (n * 2) STORED,"
-             " tag VARCHAR(12) AS (CONCAT('t', id)) VIRTUAL)");
+             " tag VARCHAR(12) AS (CONCAT('t', id)) VIRTUAL,"
+             " ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP)");
   StartProject(StoreConfig());
-  Exec(a_.get(), absl::StrCat("USE ", db_, "; INSERT INTO g (id, n) VALUES (1, 1), (2, 2);"
+  Exec(a_.get(), absl::StrCat("USE ", db_, "; SET timestamp = 1500000000; INSERT INTO g (id, n) VALUES (1, 1), (2, 2);"
                               "UPDATE g SET n = 5 WHERE id = 2; DELETE FROM g WHERE id = 1;"
                               "INSERT INTO g (id, n) VALUES (3, 3)"));
-  ExpectSame(absl::StrCat("SELECT id, n, twice, tag FROM ", db_, ".g ORDER BY id"));
+  ExpectSame(absl::StrCat("SELECT id, n, twice, tag, UNIX_TIMESTAMP(ts) FROM ", db_, ".g ORDER BY id"));
   EXPECT_EQ(Forward().stage(), "incremental") << project_->StatusJson();
 }
 
