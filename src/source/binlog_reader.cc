@@ -232,6 +232,12 @@ absl::StatusOr<std::shared_ptr<const TableSchema>> SchemaResolver::Resolve(const
       c.collation = n.collation;
       c.generated = n.generated;
       c.on_update = n.on_update;
+      // Setting an ON UPDATE column to the source's value is right whatever the definition the
+      // row was logged under, and a history recorded by an older version does not mark them.
+      if (live != nullptr && !c.on_update) {
+        const int l = live->ColumnIndex(n.name);
+        c.on_update = l >= 0 && live->columns[l].on_update;
+      }
       if (c.type == coltype::kEnum || c.type == coltype::kSet) c.elements = n.elements;
     }
     if (!map.names.empty()) c.name = map.names[i];

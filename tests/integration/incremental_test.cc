@@ -144,9 +144,6 @@ TEST_F(IncrementalTest, RoundTripsEveryTypeFamily) {
                                     ".nums ORDER BY id"));
 }
 
-// Updates of one table setting the same columns go as one joined UPDATE (statement_grouping.h):
-// every value comes through its derived table as the row's own UPDATE would have set it, and a
-// row changed twice, or deleted and inserted again, keeps its order.
 // A column with ON UPDATE CURRENT_TIMESTAMP keeps the source's value: an UPDATE within the same
 // second leaves it as it was on A, and B (whose clock says later) must not set it to its own now,
 // alone or in a grouped UPDATE.
@@ -156,7 +153,7 @@ TEST_F(IncrementalTest, OnUpdateTimestampsKeepTheSourcesValue) {
   StartProject(TableConfig("t"));
   Exec(a_.get(), absl::StrCat("USE ", db_, "; SET timestamp = 1500000000;"
                               "INSERT INTO t (id, v) SELECT seq, seq FROM seq_1_to_50;"
-                              "UPDATE t SET v = v + 100 WHERE id <= 40;"  // same second: ts, dt unchanged
+                              "UPDATE t SET v = v + 100 WHERE id <= 40;"  // same second: ts unchanged (dt set)
                               "UPDATE t SET v = 7 WHERE id = 45;"
                               "SET timestamp = 1500000100; UPDATE t SET v = 8 WHERE id = 50"));
   ExpectEventuallySame(absl::StrCat("SELECT id, v, UNIX_TIMESTAMP(ts), dt FROM ", db_, ".t ORDER BY id"));
@@ -164,6 +161,9 @@ TEST_F(IncrementalTest, OnUpdateTimestampsKeepTheSourcesValue) {
             (std::vector<std::string>{"1500000000", "1500000100"}));
 }
 
+// Updates of one table setting the same columns go as one joined UPDATE (statement_grouping.h):
+// every value comes through its derived table as the row's own UPDATE would have set it, and a
+// row changed twice, or deleted and inserted again, keeps its order.
 TEST_F(IncrementalTest, GroupedUpdatesKeepEveryValueAndTheOrderOfEachRow) {
   CreateBoth(R"(CREATE TABLE g (id BIGINT UNSIGNED PRIMARY KEY, u INT NOT NULL UNIQUE, ti TINYINT,
       bu BIGINT UNSIGNED, d DECIMAL(65,30), d2 DECIMAL(10,2), f FLOAT, dbl DOUBLE,
