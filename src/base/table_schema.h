@@ -39,9 +39,12 @@ struct ColumnSchema {
 // Whether information_schema.COLUMNS.EXTRA names a generated column ("VIRTUAL GENERATED",
 // "STORED GENERATED"; not MySQL 8's "DEFAULT_GENERATED", a default expression).
 bool IsGeneratedExtra(const std::string& extra);
-// The column comment that marks a generated column in the schema history's normalized CREATE
-// TABLEs (schema_history.cc), which keep columns plain: a generation expression of another
-// dialect need not parse where the history replays them.
+// Whether EXTRA names ON UPDATE CURRENT_TIMESTAMP (MariaDB "on update current_timestamp()",
+// MySQL "DEFAULT_GENERATED on update CURRENT_TIMESTAMP").
+bool IsOnUpdateExtra(const std::string& extra);
+// The column comments that mark a generated column and an ON UPDATE one in the schema history's
+// normalized CREATE TABLEs (schema_history.cc), which keep columns plain: a generation expression
+// of another dialect need not parse where the history replays them.
 inline constexpr char kGeneratedColumnComment[] = "duosync:generated";
 inline constexpr char kOnUpdateColumnComment[] = "duosync:on-update";
 

@@ -210,10 +210,9 @@ class Migrator {
         db.ok() && db->has_value() ? absl::StrCat(" CHARACTER SET ", **db) : "")));
     DUO_RETURN_IF_ERROR(dst->Execute(ddl));
     // Columns left out of the sync are not created. Generated columns are never copied (the
-    // destination computes them) and stay unless a column choice leaves them out; they go first,
-    // as one may be computed from a column that goes.
-    // (Generated columns last first: one may be computed from an earlier one, which must still be
-    // there when it goes.)
+    // destination computes them) and stay unless a column choice leaves them out. They go first
+    // (one may be computed from a plain column that goes), the last one first (one may be
+    // computed from an earlier one, which must still be there when it goes).
     for (const bool generated : {true, false}) {
       for (size_t i = 0; i < src_cols->size(); ++i) {
         const SqlRow& r = (*src_cols)[generated ? src_cols->size() - 1 - i : i];

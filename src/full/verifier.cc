@@ -1,7 +1,6 @@
 #include "full/verifier.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <future>
 #include <map>

@@ -97,8 +97,7 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
     absl::StrAppend(&def, c[4].value_or("") == "YES" ? " NULL" : " NOT NULL");
     if (IsGeneratedExtra(c[5].value_or("")) || c[6].value_or("") == kGeneratedColumnComment) {
       absl::StrAppend(&def, " COMMENT '", kGeneratedColumnComment, "'");
-    } else if (absl::StrContains(absl::AsciiStrToLower(c[5].value_or("")), "on update") ||
-               c[6].value_or("") == kOnUpdateColumnComment) {
+    } else if (IsOnUpdateExtra(c[5].value_or("")) || c[6].value_or("") == kOnUpdateColumnComment) {
       absl::StrAppend(&def, " COMMENT '", kOnUpdateColumnComment, "'");
     }
     parts.push_back(std::move(def));

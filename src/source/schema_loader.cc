@@ -13,6 +13,10 @@ int TableSchema::ColumnIndex(const std::string& name) const {
   return -1;
 }
 
+bool IsOnUpdateExtra(const std::string& extra) {
+  return absl::StrContains(absl::AsciiStrToLower(extra), "on update");
+}
+
 bool IsGeneratedExtra(const std::string& extra) {
   const std::string e = absl::AsciiStrToUpper(extra);
   return absl::StrContains(e, "VIRTUAL GENERATED") || absl::StrContains(e, "STORED GENERATED");
@@ -95,8 +99,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
     c.generated = IsGeneratedExtra(r[5].value_or("")) || r[6].value_or("") == kGeneratedColumnComment;
-    c.on_update = absl::StrContains(absl::AsciiStrToLower(r[5].value_or("")), "on update") ||
-                  r[6].value_or("") == kOnUpdateColumnComment;
+    c.on_update = IsOnUpdateExtra(r[5].value_or("")) || r[6].value_or("") == kOnUpdateColumnComment;
     c.type = BinlogTypeOf(type);
     if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
       c.elements = ParseMembers(r[1].value_or(""));
