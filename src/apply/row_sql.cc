@@ -45,9 +45,10 @@ void AppendChangedSetList(const Route& route, const Row& before, const Row& afte
     any = true;
   }
   if (!any) {
-    const int first = route.key_columns[0];  // (a generated key column is not to be written)
-    const std::string k = QuoteIdent(route.schema->columns[route.schema->columns[first].generated ? route.columns[0] : first].name);
-    absl::StrAppend(sql, k, "=", k);
+    const int key = route.key_columns[0];
+    const int c = route.schema->columns[key].generated ? route.columns[0] : key;  // (never write a generated one)
+    const std::string name = QuoteIdent(route.schema->columns[c].name);
+    absl::StrAppend(sql, name, "=", name);
   }
 }
 

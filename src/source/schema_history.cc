@@ -95,9 +95,11 @@ absl::StatusOr<std::string> NormalizedCreate(SqlConnection* conn, const TableRef
     if (c[2].has_value()) absl::StrAppend(&def, " CHARACTER SET ", *c[2]);
     if (c[3].has_value()) absl::StrAppend(&def, " COLLATE ", *c[3]);
     absl::StrAppend(&def, c[4].value_or("") == "YES" ? " NULL" : " NOT NULL");
-    if (IsGeneratedExtra(c[5].value_or("")) || c[6].value_or("") == kGeneratedColumnComment) {
+    ColumnSchema filled;
+    ReadServerFilled(c[5].value_or(""), c[6].value_or(""), &filled);
+    if (filled.generated) {
       absl::StrAppend(&def, " COMMENT '", kGeneratedColumnComment, "'");
-    } else if (IsOnUpdateExtra(c[5].value_or("")) || c[6].value_or("") == kOnUpdateColumnComment) {
+    } else if (filled.on_update) {
       absl::StrAppend(&def, " COMMENT '", kOnUpdateColumnComment, "'");
     }
     parts.push_back(std::move(def));

@@ -13,6 +13,11 @@ int TableSchema::ColumnIndex(const std::string& name) const {
   return -1;
 }
 
+void ReadServerFilled(const std::string& extra, const std::string& comment, ColumnSchema* c) {
+  c->generated = IsGeneratedExtra(extra) || comment == kGeneratedColumnComment;
+  c->on_update = IsOnUpdateExtra(extra) || comment == kOnUpdateColumnComment;
+}
+
 bool IsOnUpdateExtra(const std::string& extra) {
   return absl::StrContains(absl::AsciiStrToLower(extra), "on update");
 }
@@ -98,8 +103,7 @@ absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef&
     c.is_unsigned = absl::StrContains(type, "unsigned");
     if (r[2].has_value()) c.charset = *r[2];
     if (r[4].has_value()) c.collation = *r[4];
-    c.generated = IsGeneratedExtra(r[5].value_or("")) || r[6].value_or("") == kGeneratedColumnComment;
-    c.on_update = IsOnUpdateExtra(r[5].value_or("")) || r[6].value_or("") == kOnUpdateColumnComment;
+    ReadServerFilled(r[5].value_or(""), r[6].value_or(""), &c);
     c.type = BinlogTypeOf(type);
     if (absl::StartsWith(type, "enum(") || absl::StartsWith(type, "set(")) {
       c.elements = ParseMembers(r[1].value_or(""));

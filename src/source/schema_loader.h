@@ -14,6 +14,10 @@ namespace duosync {
 // types and metadata stay zero: they come from the binlog's table map. NotFound if absent.
 absl::StatusOr<TableSchema> LoadTableSchema(SqlConnection* conn, const TableRef& table);
 
+// Sets `c`'s generated / on_update from information_schema.COLUMNS' EXTRA and COLUMN_COMMENT (the
+// schema history's marker comments count as well as the server's own words).
+void ReadServerFilled(const std::string& extra, const std::string& comment, ColumnSchema* c);
+
 }  // namespace duosync
 
 #endif  // DUOSYNC_SRC_SOURCE_SCHEMA_LOADER_H_
