@@ -19,6 +19,17 @@ bool MayBeOrderingError(const absl::Status& s) {
   return absl::IsAlreadyExists(s) || absl::IsFailedPrecondition(s) || absl::IsAborted(s);
 }
 
+// The shortest of a few round trips to the destination (a statement that does nothing).
+std::chrono::steady_clock::duration MeasureRoundTrip(SqlConnection* conn) {
+  std::chrono::steady_clock::duration best = std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!conn->Execute("DO 0").ok()) break;
+    best = std::min(best, std::chrono::steady_clock::now() - start);
+  }
+  return best;
+}
+
 }  // namespace
 
 ParallelApplier::ParallelApplier(const ApplierOptions& options)
@@ -31,9 +42,12 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   // Connect in parallel: over a long link each connection costs several round trips.
   std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers);
   absl::StatusOr<std::unique_ptr<CheckpointTables>> tables;  // the watermark's connection
+  std::chrono::steady_clock::duration round_trip = std::chrono::hours(1);
   std::vector<std::thread> connecting;
   for (int i = 0; i < workers; ++i) {
-    connecting.emplace_back([&, i] { sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin, options.epoch);
+    connecting.emplace_back([&, i] {
+      sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin, options.epoch);
+      if (i == 0 && sinks[0].ok()) round_trip = MeasureRoundTrip((*sinks[0])->connection());
     });
   }
   connecting.emplace_back([&] {
@@ -56,6 +70,8 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     LOG(INFO) << options.link_id << ": " << a->already_applied_.size()
               << " transaction(s) above the checkpoint were applied before; they will be skipped";
   }
+  a->partial_wait_ = round_trip < options.near_round_trip ? std::max(options.partial_batch_wait, options.batch_linger)
+                                                         : options.batch_linger;
   a->progress_.position = checkpoint.ToString();
   a->watermark_position_ = a->progress_.position;
   for (int i = 0; i < workers; ++i) {
@@ -125,25 +141,22 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       auto retry_due = [this] {
         return !retry_.empty() && *retry_.begin() == tracker_.oldest_incomplete();
       };
-      work_cv_.wait(lock, [&] { return tracker_.has_ready() || retry_due() || stopping_ || !error_.ok(); });
+      const size_t full = static_cast<size_t>(options_.batch_transactions);
+      // Work: a full batch, or a partial one while no other worker is waiting for it to fill.
+      work_cv_.wait(lock, [&] {
+        return (tracker_.has_ready() && (!lingering_ || tracker_.ready_count() >= full)) || retry_due() ||
+               stopping_ || !error_.ok();
+      });
       if (stopping_ || !error_.ok()) return;
       if (retry_due()) {
         batch.push_back(*retry_.begin());
         retry_.erase(retry_.begin());
         ordered = true;
       } else {
-        // Wait a moment for a fuller batch (one round trip then carries many transactions, and the
-        // destination writes them in fewer statements and commits) while more is coming: the
-        // reader is still handing transactions over (and the window has room for them), or
-        // batches in flight will make their dependents ready as they commit.
-        const auto linger_end = std::chrono::steady_clock::now() + options_.batch_linger;
-        auto more_coming = [&] {
-          return (std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger && !tracker_.full()) ||
-                 in_flight_ > 0;
-        };
-        while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) && more_coming() &&
-               !stopping_ && error_.ok()) {
-          if (work_cv_.wait_until(lock, linger_end) == std::cv_status::timeout) break;
+        if (tracker_.ready_count() < full && !lingering_) {
+          lingering_ = true;
+          LingerForBatch(lock);
+          lingering_ = false;
         }
         if (stopping_ || !error_.ok()) return;
         if (!tracker_.has_ready()) continue;  // another worker took them
@@ -177,6 +190,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
+      linger_cv_.notify_one();  // the lingering worker may take its partial batch now
       if (!s.ok() && released) {
         // Batches started behind it may have read rows without it: they must not commit.
         for (uint64_t seq : batch) {
@@ -213,6 +227,24 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
   }
 }
 
+void ParallelApplier::LingerForBatch(std::unique_lock<std::mutex>& lock) {
+  // Wait a moment for a fuller batch (one round trip then carries many transactions, and the
+  // destination writes them in fewer statements and commits) while more is coming: the reader is
+  // still handing transactions over (and the window has room for them), or batches in flight will
+  // make their dependents ready as they commit (and, while they are in flight, a near destination
+  // is busy with them: a partial batch beside them would only share its CPU; partial_wait_).
+  const auto now = std::chrono::steady_clock::now();
+  const auto linger_end = now + options_.batch_linger;
+  const auto partial_end = now + partial_wait_;
+  while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) && !stopping_ && error_.ok()) {
+    const bool arriving =
+        std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger && !tracker_.full();
+    if (in_flight_ == 0 && !arriving) return;
+    const auto until = in_flight_ == 0 ? linger_end : std::max(linger_end, partial_end);
+    if (linger_cv_.wait_until(lock, until) == std::cv_status::timeout) return;
+  }
+}
+
 absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch, const std::vector<uint64_t>& gate,
                                              bool* released) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -246,6 +278,7 @@ void ParallelApplier::WakeWorkers() {
   // The first ready transaction, or a full batch more: one worker (idle or lingering) takes it.
   const size_t ready = tracker_.ready_count();
   if (ready == 1 || ready >= static_cast<size_t>(options_.batch_transactions)) work_cv_.notify_one();
+  if (ready >= static_cast<size_t>(options_.batch_transactions)) linger_cv_.notify_one();
 }
 
 void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
@@ -260,6 +293,7 @@ void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {
   }
   AdvancePrefix();
   cv_.notify_all();
+  linger_cv_.notify_one();
   // Completions may make waiting transactions ready, or a retry due (it waits to be the oldest).
   if (!retry_.empty()) {
     work_cv_.notify_all();
@@ -292,6 +326,7 @@ void ParallelApplier::Fail(const absl::Status& s) {
     error_ = s;
     cv_.notify_all();
     work_cv_.notify_all();
+    linger_cv_.notify_all();
   }
   if (options_.on_failure) options_.on_failure();
 }
@@ -383,6 +418,7 @@ void ParallelApplier::Stop() {
     stopping_ = true;
     cv_.notify_all();
     work_cv_.notify_all();
+    linger_cv_.notify_all();
   }
   // Workers first (they finish their batch), then the watermark thread writes the final position.
   for (size_t i = 0; i + 1 < threads_.size(); ++i) {

@@ -59,6 +59,13 @@ struct ApplierOptions {
   // How long a worker may wait for more ready transactions to fill a batch while the reader is
   // still handing them over (a latency bound on merging).
   std::chrono::microseconds batch_linger{2000};
+  // How long a worker may wait for a full batch while other batches are in flight, when the
+  // destination is near (a round trip under `near_round_trip`): there the destination's CPU, not
+  // the distance, bounds the rate, and many small batches at once cost it more per row (a commit,
+  // a statement of each kind) than fewer full ones. A far destination gets `batch_linger`: its
+  // batches wait on the network, and a partial batch sent now overlaps that wait.
+  std::chrono::microseconds partial_batch_wait{20000};
+  std::chrono::microseconds near_round_trip{1000};
   std::function<void()> on_failure;  // called (from a worker) when the applier fails
 };
 
@@ -113,6 +120,9 @@ class ParallelApplier {
   };
   explicit ParallelApplier(const ApplierOptions& options);
   void WorkerLoop(Sink* sink);
+  // Waits (at most the linger bounds allow) for a full batch to be ready. REQUIRES: mu_ held
+  // through `lock`, this worker the lingering one.
+  void LingerForBatch(std::unique_lock<std::mutex>& lock);
   void WatermarkLoop();
   void Complete(const std::vector<uint64_t>& seqs);
   // Drops the transactions of the completed prefix, moving the watermark. REQUIRES: mu_ held.
@@ -139,6 +149,13 @@ class ParallelApplier {
   // Workers wait here for work, woken one at a time as it appears: waking every worker for every
   // submitted transaction costs more CPU than it saves, on a machine with fewer cores than workers.
   std::condition_variable work_cv_;
+  // One worker at a time waits for a partial batch to fill (the others wait for a full batch
+  // more): with every idle worker lingering, each took what was ready when its own wait ended,
+  // and a backlog went out in batches a third full. The lingering worker waits here.
+  bool lingering_ = false;
+  std::condition_variable linger_cv_;
+  // batch_linger or partial_batch_wait, as the destination's round trip measured at start says.
+  std::chrono::microseconds partial_wait_{0};
   DependencyTracker tracker_;
   std::deque<Held> held_;  // tasks first_held_.. in seq order, until the prefix passes them
   size_t held_bytes_ = 0;  // sum of held_[].bytes
