@@ -42,12 +42,10 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
   // Connect in parallel: over a long link each connection costs several round trips.
   std::vector<absl::StatusOr<std::unique_ptr<Sink>>> sinks(workers);
   absl::StatusOr<std::unique_ptr<CheckpointTables>> tables;  // the watermark's connection
-  std::chrono::steady_clock::duration round_trip = std::chrono::hours(1);
   std::vector<std::thread> connecting;
   for (int i = 0; i < workers; ++i) {
     connecting.emplace_back([&, i] {
       sinks[i] = Sink::Connect(options.destination, options.link_id, options.origin, options.epoch);
-      if (i == 0 && sinks[0].ok()) round_trip = MeasureRoundTrip((*sinks[0])->connection());
     });
   }
   connecting.emplace_back([&] {
@@ -70,8 +68,13 @@ absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     LOG(INFO) << options.link_id << ": " << a->already_applied_.size()
               << " transaction(s) above the checkpoint were applied before; they will be skipped";
   }
-  a->partial_wait_ = round_trip < options.near_round_trip ? std::max(options.partial_batch_wait, options.batch_linger)
-                                                         : options.batch_linger;
+  // (Measured once every connection is made: connecting them all at once keeps the CPU busy.)
+  const auto round_trip = MeasureRoundTrip(a->sinks_[0]->connection());
+  const bool near = round_trip < options.near_round_trip;
+  a->partial_wait_ = near ? std::max(options.partial_batch_wait, options.batch_linger) : options.batch_linger;
+  VLOG(1) << options.link_id << ": destination round trip "
+          << std::chrono::duration_cast<std::chrono::microseconds>(round_trip).count() << " us ("
+          << (near ? "near" : "far") << ")";
   a->progress_.position = checkpoint.ToString();
   a->watermark_position_ = a->progress_.position;
   for (int i = 0; i < workers; ++i) {

@@ -89,8 +89,12 @@ TEST(StatementGroupingTest, ChangesOfOneKindGoTogetherUnlessTheyShareARow) {
   c.Update(1, "b", "c");  // 4: row 1 again: after 0's group, so a group of its own
   c.Insert(11);           // 5: joins 1
   c.Delete(10);           // 6: row 10 was inserted by group 1: the DELETE group (after it) takes it
-  c.Update(4, "a", "b");  // 7: joins the newest UPDATE group (4's)
-  EXPECT_EQ(c.Grouped(), (Groups{{0, 2}, {1, 5}, {3, 6}, {4, 7}}));
+  c.Update(4, "a", "b");  // 7: shares no row with anything: joins the earliest UPDATE group
+  c.Delete(1);            // 8: row 1 was last updated by 4's group: a DELETE group after it
+  c.Delete(12);           // 9: joins the earliest DELETE group
+  c.Insert(1);            // 10: row 1 back: after 8, a new INSERT group
+  c.Update(5, "a", "b");  // 11: joins the earliest UPDATE group
+  EXPECT_EQ(c.Grouped(), (Groups{{0, 2, 7, 11}, {1, 5}, {3, 6, 9}, {4}, {8}, {10}}));
 }
 
 TEST(StatementGroupingTest, AUniqueValueKeepsItsOrder) {
@@ -99,8 +103,9 @@ TEST(StatementGroupingTest, AUniqueValueKeepsItsOrder) {
   c.Insert(5);                                            // 0
   c.Add(RowOp::kDelete, c.R(1, "x", /*u=*/7), nullptr);  // 1: frees u=7
   c.Add(RowOp::kInsert, nullptr, c.R(2, "x", /*u=*/7));   // 2: takes u=7: may not move before 1
-  c.Add(RowOp::kInsert, nullptr, c.R(3, "x", /*u=*/8));   // 3: joins the newest INSERT group
-  EXPECT_EQ(c.Grouped(), (Groups{{0}, {1}, {2, 3}}));
+  c.Add(RowOp::kInsert, nullptr, c.R(3, "x", /*u=*/8));   // 3: joins the earliest INSERT group
+  c.Add(RowOp::kInsert, nullptr, c.R(4, "x", /*u=*/7));   // 4: u=7 again: after 2
+  EXPECT_EQ(c.Grouped(), (Groups{{0, 3}, {1}, {2}, {4}}));
 }
 
 TEST(StatementGroupingTest, UpdatesOfUniqueKeysOrOfUnsupportedTypesGoAlone) {
