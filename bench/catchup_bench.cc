@@ -4,11 +4,11 @@
 //
 //   build/bench/catchup_bench [--transactions 100000] [--workers 16] [--wan-transactions 3000]
 //                             [--wan-serial-transactions 300] [--wan-delay-ms 15]
-//                             [--tables 4] [--table-size 10000] [--batch 100] [--local-only 1]
+//                             [--tables 4] [--table-size 10000] [--batch 200] [--local-only 1]
 //                             [--native-threads 4,8,16] [--wan-only 1]
 //
 // "serial" is one worker applying one source transaction per destination transaction; "merging"
-// lets that worker write up to 100 ready transactions per destination transaction; "parallel" adds
+// lets that worker write up to --batch ready transactions per destination transaction; "parallel" adds
 // workers. Rates count from the first applied transaction (connection setup excluded: over a long
 // link it costs a few round trips per connection, once). Every full local catch-up is checked: B
 // must equal A table by table (CHECKSUM TABLE) afterwards.
@@ -46,7 +46,7 @@ constexpr std::chrono::milliseconds kPoll{20};
 struct Flags {
   int transactions = 100000, workers = 16, wan_transactions = 3000, wan_serial_transactions = 300;
   int wan_delay_ms = 15;
-  int batch = 100;  // apply_batch_transactions of the parallel run
+  int batch = 200;  // apply_batch_transactions of the merging and parallel runs (the default)
   int tables = 4, table_size = 10000;
   // Only the local parallel runs beside native replication (no serial, record store or WAN runs):
   // the quick comparison while working on the applier.
@@ -320,14 +320,14 @@ int main(int argc, char** argv) {
                      bench.Duosync("serial", 1, 1, b_port, bench.end()), check()});
   }
   std::cerr << "local: merging...\n";
-  local.push_back({"duosync 1 worker + merging (100 per commit)",
-                   bench.Duosync("merging", 1, 100, b_port, bench.end()), check()});
+  local.push_back({absl::StrCat("duosync 1 worker + merging (", f.batch, " per commit)"),
+                   bench.Duosync("merging", 1, f.batch, b_port, bench.end()), check()});
   const size_t merging_row = local.size() - 1;
   Result stored;
   std::string stored_same;
   if (!f.local_only) {
     std::cerr << "local: merging with the record store...\n";
-    stored = bench.Duosync("stored", 1, 100, b_port, bench.end(), /*store=*/true);
+    stored = bench.Duosync("stored", 1, f.batch, b_port, bench.end(), /*store=*/true);
     stored_same = check();
   }
   std::cerr << "local: " << f.workers << " workers...\n";
@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
   std::cerr << "WAN: " << f.workers << " workers over the delay proxy...\n";
   wan.push_back({absl::StrCat("duosync ", f.workers, " workers + merging (first ", f.wan_transactions,
                               " transactions)"),
-                 bench.Duosync("wan-parallel", f.workers, 100, (*to_b)->port(), bench.After(f.wan_transactions)), ""});
+                 bench.Duosync("wan-parallel", f.workers, f.batch, (*to_b)->port(), bench.After(f.wan_transactions)), ""});
   std::cerr << "WAN: MariaDB replication reading A's binlog over the delay proxy...\n";
   Result wan_native = bench.Native(f.workers, (*to_a)->port(), bench.After(f.wan_transactions));
   wan_native.rows = wan[1].r.total_rows;

@@ -54,7 +54,7 @@ struct ApplierOptions {
   // Bytes of row images held at once (estimated); a transaction bigger than this alone is still
   // taken when nothing else is held.
   size_t window_bytes = size_t{256} << 20;
-  int batch_transactions = 100;
+  int batch_transactions = 200;
   int batch_rows = 5000;
   // How long a worker may wait for more ready transactions to fill a batch while the reader is
   // still handing them over (a latency bound on merging).

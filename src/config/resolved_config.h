@@ -82,7 +82,7 @@ struct LinkConfig {
 
   // Incremental apply.
   int apply_workers = 16;
-  int apply_batch_transactions = 100;
+  int apply_batch_transactions = 200;
   int apply_batch_rows = 5000;
   size_t transaction_part_bytes = size_t{32} << 20;  // a bigger transaction is applied in parts
 
