@@ -300,6 +300,15 @@ class Migrator {
   absl::StatusOr<std::vector<Piece>> PrepareTable(SqlConnection* src, SqlConnection* dst, const SelectedTable& t) {
     auto cols = ReadCopyColumns(src, t);
     if (!cols.ok()) return cols.status();
+    // A generated column whose base the choice leaves out would be computed from nothing there.
+    auto orphans = GeneratedFromLeftOutColumns(src, t);
+    if (!orphans.ok()) return orphans.status();
+    if (!orphans->empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          t.source.ToString(), ": the column choice keeps generated column(s) ", absl::StrJoin(*orphans, ", "),
+          " but leaves out what they are computed from; choose those columns too, or leave the generated ones "
+          "out; nothing was copied"));
+    }
     if (o_.schema) DUO_RETURN_IF_ERROR(MigrateSchema(src, dst, t, *cols));
     if (!o_.copy) return std::vector<Piece>();
     auto schema = LoadTableSchema(src, t.source);

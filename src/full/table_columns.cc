@@ -76,6 +76,33 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t) {
+  std::vector<std::string> out;
+  if (t.columns.empty()) return out;
+  auto rows = src->Query(absl::StrCat(
+      "SELECT COLUMN_NAME, EXTRA, GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=",
+      src->Quote(t.source.schema), " AND TABLE_NAME=", src->Quote(t.source.table), " ORDER BY ORDINAL_POSITION"));
+  if (!rows.ok()) return out;  // a server without GENERATION_EXPRESSION: its own error will tell
+  auto chosen = [&](const std::string& name) {
+    for (const auto& c : t.columns) {
+      if (absl::EqualsIgnoreCase(c, name)) return true;
+    }
+    return false;
+  };
+  for (const auto& g : *rows) {
+    const std::string name = g[0].value_or("");
+    if (!IsGeneratedExtra(g[1].value_or("")) || !chosen(name)) continue;
+    // Servers write the columns of the expression quoted (`b` * 2).
+    const std::string expression = absl::AsciiStrToLower(g[2].value_or(""));
+    for (const auto& base : *rows) {
+      const std::string base_name = base[0].value_or("");
+      if (chosen(base_name) || !absl::StrContains(expression, absl::AsciiStrToLower(QuoteIdent(base_name)))) continue;
+      out.push_back(absl::StrCat(name, " (from ", base_name, ")"));
+    }
+  }
+  return out;
+}
+
 void AppendKeyValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,
                     BinaryLiteral binary) {
   if (c.ordinal && v.has_value()) {

@@ -33,6 +33,12 @@ struct CopyColumn {
 // (the destination computes them, and refuses a value for one).
 absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, const SelectedTable& t);
 
+// The chosen generated columns of `t` that the source computes from a column the choice leaves
+// out, each as "g (from b)": the destination, without that column, could not compute them. (By
+// the source's GENERATION_EXPRESSION naming the column; empty when all columns are synced or
+// the server does not say.)
+absl::StatusOr<std::vector<std::string>> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t);
+
 // Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`; binary data
 // as `binary` says (sql_literal.h).
 void AppendValue(const std::optional<std::string>& v, const CopyColumn& c, std::string* out,

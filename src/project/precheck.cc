@@ -19,6 +19,7 @@
 #include "config/resolved_config.h"
 #include "config/row_filter.h"
 #include "coord/etcd_options.h"
+#include "full/table_columns.h"
 #include "source/binlog_directory_feed.h"
 #include "source/schema_loader.h"
 #include "sql/catalog.h"
@@ -562,6 +563,11 @@ class Prechecker {
       };
       for (const auto& c : t.columns) {
         if (!has(c)) problems.push_back(absl::StrCat(t.source.ToString(), ".", c, " does not exist"));
+      }
+      auto orphans = GeneratedFromLeftOutColumns(source, t);
+      if (orphans.ok() && !orphans->empty()) {
+        problems.push_back(absl::StrCat(t.source.ToString(), ": generated column(s) ", absl::StrJoin(*orphans, ", "),
+                                        " computed from a column the choice leaves out; choose it too"));
       }
       if (!t.where.empty()) {
         auto filter = RowFilter::Parse(t.where);

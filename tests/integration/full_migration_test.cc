@@ -526,6 +526,22 @@ TEST_F(FullMigrationTest, AnExistingTableThatStoresAGeneratedColumnPlainIsNamed)
   EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM ", db_, ".gen"))[0], "0");
 }
 
+// A column choice that keeps a generated column but not the column it is computed from would
+// leave the destination computing it from nothing: refused, naming both, before anything is
+// created or copied (and at precheck: precheck_test.cc).
+TEST_F(FullMigrationTest, AGeneratedColumnChosenWithoutItsBaseIsRefusedNamingBoth) {
+  Exec(a_.get(), absl::StrCat("CREATE TABLE ", db_, ".gen (id INT PRIMARY KEY, Price INT, note INT,"
+                              " total INT AS (Price * 2) STORED);"
+                              "INSERT INTO ", db_, ".gen (id, Price, note) VALUES (1, 1, 1)"));
+  StartProject(MigrationConfig(absl::StrCat(R"({"tables": [{"schema": ")", db_,
+                                            R"(", "table": "gen", "columns": ["id", "note", "total"]}]})")));
+  absl::Status s = project_->Wait(absl::Seconds(60));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(std::string(s.message()).find("total (from Price)"), std::string::npos) << s;
+  EXPECT_EQ(Rows(b_.get(), absl::StrCat("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='", db_,
+                                        "' AND TABLE_NAME='gen'"))[0], "0");
+}
+
 INSTANTIATE_TEST_SUITE_P(Forms, GeneratedColumnsTest, ::testing::Values("array", "load", "statements"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 

@@ -86,6 +86,17 @@ TEST_F(PrecheckTest, FailsOnARowFilterItsColumnTypesCannotTake) {
   }
 }
 
+TEST_F(PrecheckTest, FailsOnAGeneratedColumnChosenWithoutItsBase) {
+  Exec(a_.get(), "CREATE TABLE pc.priced (id INT PRIMARY KEY, price INT, total INT AS (price * 2) VIRTUAL)");
+  auto good = Run(PrecheckConfig(R"({"tables": [{"schema": "pc", "table": "priced", "columns": ["id", "price"]}]})"));
+  EXPECT_EQ(Find(good, "columns"), nullptr) << good.DebugString();  // leaving the generated one out is fine
+  auto r = Run(PrecheckConfig(R"({"tables": [{"schema": "pc", "table": "priced", "columns": ["id", "total"]}]})"));
+  const report::Check* c = Find(r, "columns");
+  ASSERT_NE(c, nullptr) << r.DebugString();
+  EXPECT_EQ(c->status(), report::FAILED);
+  EXPECT_NE(c->message().find("total (from price)"), std::string::npos) << c->message();
+}
+
 TEST_F(PrecheckTest, FailsOnStatementBinlogFormat) {
   Exec(a_.get(), "SET GLOBAL binlog_format=STATEMENT");
   auto r = Run(PrecheckConfig(R"({"import": "pc.orders"})"));
