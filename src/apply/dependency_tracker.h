@@ -51,6 +51,13 @@ class DependencyTracker {
                                   bool consecutive = false, std::vector<uint64_t>* gate = nullptr);
   bool has_ready() const { return !ready_.empty(); }
   size_t ready_count() const { return ready_.size(); }
+  // `rows(seq)` summed over the ready transactions, counting only until it reaches `enough`.
+  template <typename RowsFn>
+  size_t ReadyRows(RowsFn rows, size_t enough) const {
+    size_t total = 0;
+    for (auto it = ready_.begin(); it != ready_.end() && total < enough; ++it) total += rows(*it);
+    return total;
+  }
 
   // Marks `seq` (taken earlier) complete; later transactions waiting only on it become ready.
   void Complete(uint64_t seq);

@@ -33,7 +33,11 @@ std::chrono::steady_clock::duration MeasureRoundTrip(SqlConnection* conn) {
 }  // namespace
 
 ParallelApplier::ParallelApplier(const ApplierOptions& options)
-    : options_(options), tracker_(options.window) {}
+    : options_(options), tracker_(options.window) {
+  // A batch never waits to hold more transactions than the window can.
+  options_.batch_transactions = static_cast<int>(
+      std::min<size_t>(std::max(1, options_.batch_transactions), std::max<size_t>(1, options_.window)));
+}
 
 absl::StatusOr<std::unique_ptr<ParallelApplier>> ParallelApplier::Start(
     const ApplierOptions& options, const GtidPosition& checkpoint) {
@@ -109,10 +113,17 @@ absl::Status ParallelApplier::Submit(ApplyTask task) {
   }
   const size_t bytes = EstimatedBytes(task.txn);
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] {
-    const bool room = !tracker_.full() && (held_bytes_ == 0 || held_bytes_ + bytes <= options_.window_bytes);
-    return room || !error_.ok() || stopping_;
-  });
+  auto bytes_room = [&] { return held_bytes_ == 0 || held_bytes_ + bytes <= options_.window_bytes; };
+  if (!bytes_room() && error_.ok() && !stopping_) {
+    // Big transactions fill the window by their bytes: what is ready now is all the workers get
+    // until some of it commits, so none waits for more. (A window full by count, with fewer
+    // ready than a batch, waits on dependencies: there a full batch still comes as they commit.)
+    submit_waiting_ = true;
+    work_cv_.notify_all();
+    linger_cv_.notify_one();
+  }
+  cv_.wait(lock, [&] { return (!tracker_.full() && bytes_room()) || !error_.ok() || stopping_; });
+  submit_waiting_ = false;
   if (!error_.ok()) return error_;
   if (stopping_) return absl::CancelledError("the applier is stopping");
   const uint64_t seq = next_seq_++;
@@ -144,11 +155,10 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
       auto retry_due = [this] {
         return !retry_.empty() && *retry_.begin() == tracker_.oldest_incomplete();
       };
-      const size_t full = static_cast<size_t>(options_.batch_transactions);
       // Work: a full batch, or a partial one while no other worker is waiting for it to fill.
       work_cv_.wait(lock, [&] {
-        return (tracker_.has_ready() && (!lingering_ || tracker_.ready_count() >= full)) || retry_due() ||
-               stopping_ || !error_.ok();
+        return (tracker_.has_ready() && (!lingering_ || FullBatchReady())) || retry_due() || stopping_ ||
+               !error_.ok();
       });
       if (stopping_ || !error_.ok()) return;
       if (retry_due()) {
@@ -156,7 +166,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
         retry_.erase(retry_.begin());
         ordered = true;
       } else {
-        if (tracker_.ready_count() < full && !lingering_) {
+        if (!lingering_ && !FullBatchReady()) {
           lingering_ = true;
           LingerForBatch(lock);
           lingering_ = false;
@@ -181,7 +191,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     // Once its statements have run, a batch of a one-way link releases its dependents (they wait
     // on the destination for its row locks) and commits only after the batches it follows have
     // (dependency_tracker.h): the next level of a chain of dependent transactions goes out while
-    // this one's COMMIT is on its way.
+    // this one's COMMIT is on its way (LingerForBatch no longer counts it as busy).
     const bool release = !ordered && options_.resolver == nullptr && !options_.in_order && sinks_.size() > 1 &&
                          sink->waits_for_uncommitted_rows() && tasks[0]->ddl_sql.empty() && !tasks[0]->barrier;
     bool released = false;
@@ -193,7 +203,8 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
-      linger_cv_.notify_one();  // the lingering worker may take its partial batch now
+      // (On success Complete wakes the lingering worker, once this batch's dependents are ready.)
+      if (!s.ok()) linger_cv_.notify_one();
       if (!s.ok() && released) {
         // Batches started behind it may have read rows without it: they must not commit.
         for (uint64_t seq : batch) {
@@ -230,20 +241,30 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
   }
 }
 
+bool ParallelApplier::FullBatchReady() const {
+  const size_t ready = tracker_.ready_count();
+  if (ready == 0) return false;
+  if (ready >= static_cast<size_t>(options_.batch_transactions) || submit_waiting_) return true;
+  const size_t max_rows = static_cast<size_t>(options_.batch_rows);
+  return tracker_.ReadyRows([this](uint64_t seq) { return held_[seq - first_held_].task.changes.size(); },
+                            max_rows) >= max_rows;
+}
+
 void ParallelApplier::LingerForBatch(std::unique_lock<std::mutex>& lock) {
   // Wait a moment for a fuller batch (one round trip then carries many transactions, and the
   // destination writes them in fewer statements and commits) while more is coming: the reader is
-  // still handing transactions over (and the window has room for them), or batches in flight will
-  // make their dependents ready as they commit (and, while they are in flight, a near destination
-  // is busy with them: a partial batch beside them would only share its CPU; partial_wait_).
+  // still handing transactions over, or batches running their statements will make their
+  // dependents ready (and, while they run, a near destination is busy with them: a partial batch
+  // beside them would only share its CPU; partial_wait_). A batch that has run its statements and
+  // waits for its COMMIT (releasing_) has made its dependents ready already.
   const auto now = std::chrono::steady_clock::now();
   const auto linger_end = now + options_.batch_linger;
   const auto partial_end = now + partial_wait_;
-  while (tracker_.ready_count() < static_cast<size_t>(options_.batch_transactions) && !stopping_ && error_.ok()) {
-    const bool arriving =
-        std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger && !tracker_.full();
-    if (in_flight_ == 0 && !arriving) return;
-    const auto until = in_flight_ == 0 ? linger_end : std::max(linger_end, partial_end);
+  while (!FullBatchReady() && !stopping_ && error_.ok()) {
+    const bool arriving = std::chrono::steady_clock::now() - last_submit_ < options_.batch_linger;
+    const bool running = in_flight_ > releasing_;
+    if (!running && !arriving) return;
+    const auto until = running ? std::max(linger_end, partial_end) : linger_end;
     if (linger_cv_.wait_until(lock, until) == std::cv_status::timeout) return;
   }
 }
@@ -263,6 +284,8 @@ absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch,
   for (uint64_t seq : batch) tracker_.Release(seq);
   *released = true;
   if (tracker_.has_ready()) work_cv_.notify_one();
+  ++releasing_;
+  linger_cv_.notify_one();  // its dependents are ready, and it no longer runs statements
   cv_.wait(lock, [&] {
     if (!error_.ok() || failed()) return true;
     for (uint64_t g : gate) {
@@ -270,6 +293,7 @@ absl::Status ParallelApplier::ReleaseAndWait(const std::vector<uint64_t>& batch,
     }
     return true;
   });
+  --releasing_;
   if (!error_.ok()) return absl::CancelledError("the applier failed");
   // (Checked before `done`: one that was rolled back and then retried has committed after this
   // batch's statements ran, which then did not see it.)
@@ -282,6 +306,7 @@ void ParallelApplier::WakeWorkers() {
   const size_t ready = tracker_.ready_count();
   if (ready == 1 || ready >= static_cast<size_t>(options_.batch_transactions)) work_cv_.notify_one();
   if (ready >= static_cast<size_t>(options_.batch_transactions)) linger_cv_.notify_one();
+  // (A batch full by rows is seen when the next worker looks, or the linger ends.)
 }
 
 void ParallelApplier::Complete(const std::vector<uint64_t>& seqs) {

@@ -120,6 +120,9 @@ class ParallelApplier {
   };
   explicit ParallelApplier(const ApplierOptions& options);
   void WorkerLoop(Sink* sink);
+  // A batch as full as TakeBatch makes one (by transactions or by rows) is ready, or what is
+  // ready is all there will be for now (the reader waits for room in the window). REQUIRES: mu_.
+  bool FullBatchReady() const;
   // Waits (at most the linger bounds allow) for a full batch to be ready. REQUIRES: mu_ held
   // through `lock`, this worker the lingering one.
   void LingerForBatch(std::unique_lock<std::mutex>& lock);
@@ -162,6 +165,8 @@ class ParallelApplier {
   uint64_t first_held_ = 1;
   uint64_t next_seq_ = 1;
   int in_flight_ = 0;                     // batches the workers are applying
+  int releasing_ = 0;                     // of those, batches whose statements ran (ReleaseAndWait)
+  bool submit_waiting_ = false;           // Submit waits for room in the window
   std::set<uint64_t> retry_;              // failed, waiting to be the oldest incomplete
   // Released transactions whose batch then failed: a batch that follows one must not commit,
   // even once its retry has (the batch's statements ran before it). Kept for the applier's life:
