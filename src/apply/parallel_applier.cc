@@ -191,7 +191,7 @@ void ParallelApplier::WorkerLoop(Sink* sink) {
     // Once its statements have run, a batch of a one-way link releases its dependents (they wait
     // on the destination for its row locks) and commits only after the batches it follows have
     // (dependency_tracker.h): the next level of a chain of dependent transactions goes out while
-    // this one's COMMIT is on its way (LingerForBatch no longer counts it as busy).
+    // this one's COMMIT is on its way (LingerForBatch does not count it as busy).
     const bool release = !ordered && options_.resolver == nullptr && !options_.in_order && sinks_.size() > 1 &&
                          sink->waits_for_uncommitted_rows() && tasks[0]->ddl_sql.empty() && !tasks[0]->barrier;
     bool released = false;
