@@ -246,8 +246,7 @@ bool ParallelApplier::FullBatchReady() const {
   if (ready == 0) return false;
   if (ready >= static_cast<size_t>(options_.batch_transactions) || submit_waiting_) return true;
   const size_t max_rows = static_cast<size_t>(options_.batch_rows);
-  return tracker_.ReadyRows([this](uint64_t seq) { return held_[seq - first_held_].task.changes.size(); },
-                            max_rows) >= max_rows;
+  return tracker_.ReadyRows([this](uint64_t seq) { return held(seq).task.changes.size(); }, max_rows) >= max_rows;
 }
 
 void ParallelApplier::LingerForBatch(std::unique_lock<std::mutex>& lock) {

@@ -139,6 +139,7 @@ class ParallelApplier {
   void Fail(const absl::Status& s);
   absl::Status WriteWatermark();
   Held& held(uint64_t seq) { return held_[seq - first_held_]; }
+  const Held& held(uint64_t seq) const { return held_[seq - first_held_]; }
 
   ApplierOptions options_;
   std::vector<std::unique_ptr<Sink>> sinks_;  // one per worker

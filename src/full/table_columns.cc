@@ -76,7 +76,7 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t) {
+std::vector<std::string> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t) {
   std::vector<std::string> out;
   if (t.columns.empty()) return out;
   auto rows = src->Query(absl::StrCat(

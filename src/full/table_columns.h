@@ -37,7 +37,7 @@ absl::StatusOr<std::vector<CopyColumn>> ReadCopyColumns(SqlConnection* src, cons
 // out, each as "g (from b)": the destination, without that column, could not compute them. (By
 // the source's GENERATION_EXPRESSION naming the column; empty when all columns are synced or
 // the server does not say.)
-absl::StatusOr<std::vector<std::string>> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t);
+std::vector<std::string> GeneratedFromLeftOutColumns(SqlConnection* src, const SelectedTable& t);
 
 // Appends `v` (a text-protocol value, nullopt = NULL) as the literal of column `c`; binary data
 // as `binary` says (sql_literal.h).

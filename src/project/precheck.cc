@@ -564,9 +564,9 @@ class Prechecker {
       for (const auto& c : t.columns) {
         if (!has(c)) problems.push_back(absl::StrCat(t.source.ToString(), ".", c, " does not exist"));
       }
-      auto orphans = GeneratedFromLeftOutColumns(source, t);
-      if (orphans.ok() && !orphans->empty()) {
-        problems.push_back(absl::StrCat(t.source.ToString(), ": generated column(s) ", absl::StrJoin(*orphans, ", "),
+      const std::vector<std::string> orphans = GeneratedFromLeftOutColumns(source, t);
+      if (!orphans.empty()) {
+        problems.push_back(absl::StrCat(t.source.ToString(), ": generated column(s) ", absl::StrJoin(orphans, ", "),
                                         " computed from a column the choice leaves out; choose it too"));
       }
       if (!t.where.empty()) {
